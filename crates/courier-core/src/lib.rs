@@ -1,0 +1,9 @@
+//! The pure core of Courier: the model of collections and environments, loading them from
+//! YAML with positions, templates, JSONPath, and the plan that `validate` and `run` share.
+//! Nothing here does I/O beyond reading the files it is asked to load, and nothing is async.
+
+pub mod diag;
+pub mod jsonpath;
+pub mod secret;
+pub mod template;
+pub mod yaml;

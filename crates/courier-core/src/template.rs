@@ -1,0 +1,655 @@
+//! Templates: minijinja with strict undefined, Courier's functions and filters (SPEC §3), the
+//! typed rule for a lone `{{ expr }}`, and the layered variables a template is rendered with.
+//!
+//! Every template is compiled once, when its file is loaded, against one process-wide engine.
+//! A string without `{{`/`{%` is a literal and never touches the engine; a string that is
+//! exactly one `{{ expr }}` is compiled as an expression, so it can keep its JSON type (a
+//! captured number stays a number); anything else is a full template rendered to text.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use base64::Engine as _;
+use indexmap::IndexMap;
+use minijinja::value::{Enumerator, Object, Value as MjValue};
+use minijinja::{Environment, Error as MjError, ErrorKind, Expression, State, UndefinedBehavior};
+use percent_encoding::utf8_percent_encode;
+
+use crate::secret::{COMPONENT, Secrets};
+
+/// Names that templates may call rather than read: Courier's functions and minijinja's
+/// global functions. They are not variables for the static check.
+pub const FUNCTIONS: &[&str] = &["uuid", "now", "timestamp", "random_int", "env"];
+
+/// The name of the hidden context entry that carries the run's [`Runtime`].
+const RUNTIME_KEY: &str = "__courier_runtime";
+
+static ENGINE: LazyLock<Environment<'static>> = LazyLock::new(engine);
+
+/// A minijinja engine with Courier's settings, functions and filters.
+fn engine() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Error messages must not quote template source that may hold secrets.
+    env.set_debug(false);
+    env.set_recursion_limit(64);
+    env.set_fuel(Some(1_000_000));
+    env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
+    env.add_function("now", now);
+    env.add_function("timestamp", || chrono::Utc::now().timestamp());
+    env.add_function("random_int", random_int);
+    env.add_function("env", env_function);
+    env.add_filter("base64", |s: &str| base64::engine::general_purpose::STANDARD.encode(s));
+    env.add_filter("urlencode", |s: &str| utf8_percent_encode(s, COMPONENT).to_string());
+    env
+}
+
+fn now(format: Option<&str>) -> Result<String, MjError> {
+    use chrono::format::{Item, StrftimeItems};
+    let format = format.unwrap_or("%Y-%m-%dT%H:%M:%SZ");
+    // chrono panics when it displays an invalid format: check it first.
+    if StrftimeItems::new(format).any(|item| matches!(item, Item::Error)) {
+        return Err(MjError::new(
+            ErrorKind::InvalidOperation,
+            format!("now(): `{format}` is not a valid strftime format"),
+        ));
+    }
+    Ok(chrono::Utc::now().format(format).to_string())
+}
+
+fn random_int(lo: i64, hi: i64) -> Result<i64, MjError> {
+    if lo > hi {
+        return Err(MjError::new(
+            ErrorKind::InvalidOperation,
+            format!("random_int({lo}, {hi}): the lower bound is above the upper one"),
+        ));
+    }
+    Ok(rand::random_range(lo..=hi))
+}
+
+fn env_function(state: &State<'_, '_>, name: &str, default: Option<MjValue>) -> Result<MjValue, MjError> {
+    let runtime = state
+        .lookup(RUNTIME_KEY)
+        .and_then(|v| v.downcast_object::<Runtime>());
+    let found = std::env::var(name)
+        .ok()
+        .or_else(|| runtime.as_ref().and_then(|r| r.dotenv.get(name).cloned()));
+    match found {
+        Some(value) => {
+            if let Some(runtime) = &runtime {
+                runtime.secrets.add(&value);
+            }
+            Ok(MjValue::from(value))
+        }
+        None => default.ok_or_else(|| {
+            MjError::new(
+                ErrorKind::InvalidOperation,
+                format!("env(\"{name}\"): the environment variable `{name}` is not set (and no default was given)"),
+            )
+        }),
+    }
+}
+
+/// What functions need from the run: the `.env` file and the secrets set that `env()` values
+/// join.
+#[derive(Debug, Default)]
+pub struct Runtime {
+    pub dotenv: HashMap<String, String>,
+    pub secrets: Arc<Secrets>,
+}
+
+impl Object for Runtime {}
+
+/// A template compile or render error, with the character range of the template text it
+/// concerns when minijinja knows it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    pub message: String,
+    pub range: Option<(usize, usize)>,
+}
+
+impl TemplateError {
+    fn from_mj(err: &MjError, source: &str, offset: usize) -> Self {
+        let mut message = err.detail().map_or_else(|| err.kind().to_string(), str::to_owned);
+        if err.kind() == ErrorKind::UndefinedError && err.detail().is_none() {
+            message = "undefined value".to_owned();
+        }
+        let range = err.range().map(|r| {
+            let start = char_index(source, r.start.saturating_sub(offset));
+            let end = char_index(source, r.end.saturating_sub(offset));
+            (start, end)
+        });
+        Self { message, range }
+    }
+}
+
+fn char_index(s: &str, byte: usize) -> usize {
+    let byte = byte.min(s.len());
+    s.char_indices().take_while(|(i, _)| *i < byte).count()
+}
+
+enum Kind {
+    Literal,
+    /// Exactly one `{{ expr }}`: evaluated to a typed value.
+    Lone(Expression<'static, 'static>),
+    /// Text and `{{ expr }}` parts, concatenated.
+    Parts(Vec<Part>),
+    /// Anything with `{% … %}` or `{# … #}`: a full minijinja template in an engine of its
+    /// own, since the shared engine only accepts `'static` sources.
+    Full(Arc<Environment<'static>>),
+}
+
+enum Part {
+    Text(String),
+    Expr { expr: Expression<'static, 'static>, offset: usize },
+}
+
+/// The name of the one template inside a [`Kind::Full`] engine.
+const FULL_NAME: &str = "template";
+
+/// A compiled template string.
+pub struct Template {
+    source: Arc<str>,
+    kind: Kind,
+    variables: Vec<String>,
+}
+
+impl fmt::Debug for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Template").field(&self.source).finish()
+    }
+}
+
+impl Clone for Template {
+    fn clone(&self) -> Self {
+        // Compiling the same source again cannot fail where it succeeded once.
+        Self::compile(&self.source).unwrap_or_else(|_| Self::literal(&self.source))
+    }
+}
+
+impl Template {
+    /// Compiles a template; a string with no template syntax is a literal.
+    pub fn compile(source: &str) -> Result<Self, TemplateError> {
+        if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
+            return Ok(Self::literal(source));
+        }
+        if let Some(expr) = lone_expression(source) {
+            let compiled = compile_expression(expr, 2)?;
+            let variables = filter_variables(compiled.undeclared_variables(false));
+            return Ok(Self {
+                source: source.into(),
+                kind: Kind::Lone(compiled),
+                variables,
+            });
+        }
+        if source.contains("{%") || source.contains("{#") {
+            let mut env = engine();
+            env.add_template_owned(FULL_NAME, source.to_owned())
+                .map_err(|e| TemplateError::from_mj(&e, source, 0))?;
+            let variables = env
+                .get_template(FULL_NAME)
+                .map(|t| filter_variables(t.undeclared_variables(false)))
+                .map_err(|e| TemplateError::from_mj(&e, source, 0))?;
+            return Ok(Self {
+                source: source.into(),
+                kind: Kind::Full(Arc::new(env)),
+                variables,
+            });
+        }
+        let mut parts = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        for piece in split(source)? {
+            match piece {
+                Piece::Text(t) => parts.push(Part::Text(t)),
+                Piece::Expr { text, offset } => {
+                    let expr = compile_expression(text, offset)?;
+                    names.extend(expr.undeclared_variables(false));
+                    parts.push(Part::Expr { expr, offset });
+                }
+            }
+        }
+        Ok(Self {
+            source: source.into(),
+            kind: Kind::Parts(parts),
+            variables: filter_variables(names),
+        })
+    }
+
+    /// A template that is plain text whatever it contains.
+    pub fn literal(text: &str) -> Self {
+        Self {
+            source: text.into(),
+            kind: Kind::Literal,
+            variables: Vec::new(),
+        }
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether rendering always gives the source back.
+    pub fn is_literal(&self) -> bool {
+        matches!(self.kind, Kind::Literal)
+    }
+
+    /// The variables this template reads (minijinja's undeclared variables, functions
+    /// excluded), sorted.
+    pub fn variables(&self) -> &[String] {
+        &self.variables
+    }
+
+    /// Names passed to `env("…")` as literals, with whether a default was given: these are
+    /// resolved before a run sends anything.
+    pub fn env_references(&self) -> Vec<(String, bool)> {
+        static ENV_CALL: LazyLock<regex::Regex> = LazyLock::new(|| {
+            regex::Regex::new(r#"\benv\(\s*(?:"([^"]*)"|'([^']*)')\s*(,)?"#)
+                .unwrap_or_else(|_| unreachable!("the pattern is valid"))
+        });
+        if self.is_literal() {
+            return Vec::new();
+        }
+        ENV_CALL
+            .captures_iter(&self.source)
+            .filter_map(|c| {
+                let name = c.get(1).or_else(|| c.get(2))?.as_str().to_owned();
+                Some((name, c.get(3).is_some()))
+            })
+            .collect()
+    }
+
+    /// Renders to text.
+    pub fn render(&self, vars: &Vars) -> Result<String, TemplateError> {
+        match &self.kind {
+            Kind::Literal => Ok(self.source.to_string()),
+            Kind::Lone(expr) => {
+                let value = eval(expr, vars, &self.source, 2)?;
+                Ok(text_of(&value))
+            }
+            Kind::Parts(parts) => {
+                let ctx = vars.to_value();
+                let mut out = String::with_capacity(self.source.len() + 32);
+                for part in parts {
+                    match part {
+                        Part::Text(t) => out.push_str(t),
+                        Part::Expr { expr, offset } => {
+                            let value = expr
+                                .eval(ctx.clone())
+                                .map_err(|e| TemplateError::from_mj(&e, &self.source, 0).shift(*offset))?;
+                            let value = check_defined(value, expr, vars)?;
+                            out.push_str(&text_of(&value));
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            Kind::Full(env) => env
+                .get_template(FULL_NAME)
+                .and_then(|t| t.render(vars.to_value()))
+                .map_err(|e| TemplateError::from_mj(&e, &self.source, 0)),
+        }
+    }
+
+    /// Renders keeping the JSON type when the template is exactly one `{{ expr }}`; any other
+    /// template gives a string.
+    pub fn render_json(&self, vars: &Vars) -> Result<serde_json::Value, TemplateError> {
+        match &self.kind {
+            Kind::Lone(expr) => {
+                let value = eval(expr, vars, &self.source, 2)?;
+                serde_json::to_value(&value).map_err(|e| TemplateError {
+                    message: format!("the value cannot be written as JSON: {e}"),
+                    range: None,
+                })
+            }
+            _ => self.render(vars).map(serde_json::Value::String),
+        }
+    }
+}
+
+fn compile_expression(text: &str, offset: usize) -> Result<Expression<'static, 'static>, TemplateError> {
+    ENGINE
+        .compile_expression_owned(text.to_owned())
+        .map_err(|e| TemplateError::from_mj(&e, text, 0).shift(offset))
+}
+
+fn eval(expr: &Expression<'static, 'static>, vars: &Vars, source: &str, offset: usize) -> Result<MjValue, TemplateError> {
+    let value = expr
+        .eval(vars.to_value())
+        .map_err(|e| TemplateError::from_mj(&e, source, 0).shift(offset))?;
+    check_defined(value, expr, vars)
+}
+
+/// An expression evaluates to `undefined` rather than failing where a template would fail to
+/// print it: strict undefined means the same for both.
+fn check_defined(value: MjValue, expr: &Expression<'static, 'static>, vars: &Vars) -> Result<MjValue, TemplateError> {
+    if !value.is_undefined() {
+        return Ok(value);
+    }
+    let missing: Vec<String> = filter_variables(expr.undeclared_variables(false))
+        .into_iter()
+        .filter(|n| !vars.contains(n))
+        .map(|n| format!("`{n}`"))
+        .collect();
+    let message = if missing.is_empty() {
+        "the expression is undefined (a missing attribute or key?)".to_owned()
+    } else {
+        format!("undefined variable {}", missing.join(", "))
+    };
+    Err(TemplateError { message, range: None })
+}
+
+enum Piece<'a> {
+    Text(String),
+    Expr { text: &'a str, offset: usize },
+}
+
+/// Splits `a {{ x }} b` into text and expression pieces, honouring quotes inside expressions
+/// and the `{{-` / `-}}` whitespace controls. Offsets are in characters.
+fn split(source: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let mut rest = source;
+    let mut consumed = 0usize; // bytes of `source` before `rest`
+    while let Some(open) = rest.find("{{") {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let (trim_left, body_start) = if after.starts_with('-') { (true, 1) } else { (false, 0) };
+        let body = &after[body_start..];
+        let Some(close) = find_close(body) else {
+            return Err(TemplateError {
+                message: "unterminated `{{`: add the closing `}}`".to_owned(),
+                range: Some((char_index(source, consumed + open), char_index(source, source.len()))),
+            });
+        };
+        let (expr_text, trim_right) = match body[..close].strip_suffix('-') {
+            Some(e) => (e, true),
+            None => (&body[..close], false),
+        };
+        if trim_left {
+            let kept = text.trim_end().len();
+            text.truncate(kept);
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(std::mem::take(&mut text)));
+        }
+        let expr_byte = consumed + open + 2 + body_start;
+        pieces.push(Piece::Expr {
+            text: expr_text,
+            offset: char_index(source, expr_byte),
+        });
+        let next = open + 2 + body_start + close + 2;
+        consumed += next;
+        rest = &rest[next..];
+        if trim_right {
+            let trimmed = rest.trim_start();
+            consumed += rest.len() - trimmed.len();
+            rest = trimmed;
+        }
+    }
+    text.push_str(rest);
+    if !text.is_empty() {
+        pieces.push(Piece::Text(text));
+    }
+    Ok(pieces)
+}
+
+/// The byte index of the `}}` that closes an expression, outside string literals.
+fn find_close(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => {
+                if b == b'"' || b == b'\'' {
+                    quote = Some(b);
+                } else if b == b'}' && bytes.get(i + 1) == Some(&b'}') {
+                    return Some(i);
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+impl TemplateError {
+    fn shift(mut self, by: usize) -> Self {
+        if let Some((a, b)) = self.range {
+            self.range = Some((a + by, b + by));
+        }
+        self
+    }
+}
+
+/// Text of a value as a template prints it: strings bare, `none` as empty text would hide
+/// mistakes, so it stays `none` as minijinja writes it.
+fn text_of(value: &MjValue) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// `{{ expr }}` and nothing else (no other tags, no text outside).
+fn lone_expression(source: &str) -> Option<&str> {
+    let inner = source.strip_prefix("{{")?.strip_suffix("}}")?;
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#") {
+        return None;
+    }
+    if inner.starts_with('-') || inner.ends_with('-') {
+        return None;
+    }
+    Some(inner)
+}
+
+fn filter_variables(names: std::collections::HashSet<String>) -> Vec<String> {
+    let mut names: Vec<String> = names
+        .into_iter()
+        .filter(|n| !FUNCTIONS.contains(&n.as_str()) && !is_engine_global(n))
+        .collect();
+    names.sort();
+    names
+}
+
+fn is_engine_global(name: &str) -> bool {
+    ENGINE.globals().any(|(g, _)| g == name)
+}
+
+/// One layer of variables (a name to its value), in insertion order.
+pub type VarMap = IndexMap<String, MjValue>;
+
+/// The variables a template sees: layers from the lowest precedence to the highest (SPEC §3:
+/// collection `vars` < emulator variables < environment < data row < `--var` < captures),
+/// plus the run's [`Runtime`]. Cloning is cheap: layers are shared.
+#[derive(Clone, Debug, Default)]
+pub struct Vars {
+    layers: Vec<Arc<VarMap>>,
+    runtime: Option<Arc<Runtime>>,
+}
+
+impl Vars {
+    pub fn new(runtime: Option<Arc<Runtime>>) -> Self {
+        Self {
+            layers: Vec::new(),
+            runtime,
+        }
+    }
+
+    /// Adds a layer above the others.
+    #[must_use]
+    pub fn with_layer(mut self, layer: Arc<VarMap>) -> Self {
+        self.layers.push(layer);
+        self
+    }
+
+    pub fn push_layer(&mut self, layer: Arc<VarMap>) {
+        self.layers.push(layer);
+    }
+
+    /// The top layer, for adding captures as they are made (copied on write when shared).
+    pub fn top_mut(&mut self) -> &mut VarMap {
+        if self.layers.is_empty() {
+            self.layers.push(Arc::new(VarMap::new()));
+        }
+        let last = self.layers.len() - 1;
+        Arc::make_mut(&mut self.layers[last])
+    }
+
+    pub fn get(&self, name: &str) -> Option<&MjValue> {
+        self.layers.iter().rev().find_map(|l| l.get(name))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    fn to_value(&self) -> MjValue {
+        MjValue::from_object(self.clone())
+    }
+}
+
+impl Object for Vars {
+    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
+        let key = key.as_str()?;
+        if key == RUNTIME_KEY {
+            return self.runtime.clone().map(MjValue::from_dyn_object);
+        }
+        self.get(key).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut names: Vec<MjValue> = Vec::new();
+        for layer in self.layers.iter().rev() {
+            for k in layer.keys() {
+                let v = MjValue::from(k.as_str());
+                if !names.contains(&v) {
+                    names.push(v);
+                }
+            }
+        }
+        Enumerator::Values(names)
+    }
+}
+
+/// A JSON value from a response or a file, as a template value.
+pub fn json_to_value(value: &serde_json::Value) -> MjValue {
+    MjValue::from(minijinja::value::Serde(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars(pairs: &[(&str, serde_json::Value)]) -> Vars {
+        let mut layer = VarMap::new();
+        for (k, v) in pairs {
+            layer.insert((*k).to_owned(), json_to_value(v));
+        }
+        Vars::new(Some(Arc::new(Runtime::default()))).with_layer(Arc::new(layer))
+    }
+
+    #[test]
+    fn literal_strings_do_not_touch_the_engine() {
+        let t = Template::compile("plain text").unwrap();
+        assert!(t.is_literal());
+        assert_eq!(t.render(&Vars::default()).unwrap(), "plain text");
+    }
+
+    #[test]
+    fn lone_expression_keeps_its_type() {
+        let v = vars(&[("n", json!(42)), ("list", json!([1, 2]))]);
+        assert_eq!(Template::compile("{{ n }}").unwrap().render_json(&v).unwrap(), json!(42));
+        assert_eq!(Template::compile("{{ list }}").unwrap().render_json(&v).unwrap(), json!([1, 2]));
+        assert_eq!(Template::compile("id-{{ n }}").unwrap().render_json(&v).unwrap(), json!("id-42"));
+        assert_eq!(Template::compile("{{ n + 1 }}").unwrap().render_json(&v).unwrap(), json!(43));
+    }
+
+    #[test]
+    fn variables_exclude_functions() {
+        let t = Template::compile("{{ base_url }}/x/{{ uuid() }}/{{ user.name | upper }}").unwrap();
+        assert_eq!(t.variables(), ["base_url", "user"]);
+    }
+
+    #[test]
+    fn undefined_is_an_error() {
+        let err = Template::compile("{{ nope }}").unwrap().render(&Vars::default()).unwrap_err();
+        assert!(err.message.contains("undefined"), "{}", err.message);
+    }
+
+    #[test]
+    fn syntax_errors_are_reported_at_compile_time() {
+        let err = Template::compile("{{ a + }}").unwrap_err();
+        assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn functions_and_filters() {
+        let v = vars(&[]);
+        let r = |s: &str| Template::compile(s).unwrap().render(&v).unwrap();
+        assert_eq!(r("{{ uuid() }}").len(), 36);
+        assert_eq!(r("{{ 'a b/c~' | urlencode }}"), "a%20b%2Fc~");
+        assert_eq!(r("{{ 'user:pass' | base64 }}"), "dXNlcjpwYXNz");
+        let n: i64 = r("{{ random_int(3, 3) }}").parse().unwrap();
+        assert_eq!(n, 3);
+        let ts: i64 = r("{{ timestamp() }}").parse().unwrap();
+        assert!(ts > 1_700_000_000);
+        assert_eq!(r("{{ now('%Y') }}").len(), 4);
+        assert!(r("{{ now() }}").ends_with('Z'));
+        assert_eq!(r("{{ env('COURIER_TEST_SURELY_UNSET', 'dflt') }}"), "dflt");
+        assert!(Template::compile("{{ now('%Q%') }}").unwrap().render(&v).is_err());
+        assert!(Template::compile("{{ random_int(5, 1) }}").unwrap().render(&v).is_err());
+    }
+
+    #[test]
+    fn env_values_become_secrets() {
+        let runtime = Arc::new(Runtime {
+            dotenv: HashMap::from([("COURIER_TEST_DOTENV_ONLY".to_owned(), "from-dotenv-value".to_owned())]),
+            secrets: Secrets::new(),
+        });
+        let v = Vars::new(Some(Arc::clone(&runtime)));
+        let out = Template::compile("{{ env('COURIER_TEST_DOTENV_ONLY') }}").unwrap().render(&v).unwrap();
+        assert_eq!(out, "from-dotenv-value");
+        assert!(runtime.secrets.contains("from-dotenv-value"));
+        let t = Template::compile("{{ env(\"A_B\") }} {{ env('C', 'd') }}").unwrap();
+        assert_eq!(t.env_references(), vec![("A_B".to_owned(), false), ("C".to_owned(), true)]);
+    }
+
+    #[test]
+    fn text_parts_and_blocks() {
+        let v = vars(&[("a", json!("x")), ("flag", json!(true))]);
+        let r = |s: &str| Template::compile(s).unwrap().render(&v).unwrap();
+        assert_eq!(r("<{{ a }}|{{ '}}' }}>"), "<x|}}>");
+        assert_eq!(r("a  {{- a -}}  b"), "axb");
+        assert_eq!(r("{% if flag %}yes{% else %}no{% endif %}-{{ a }}"), "yes-x");
+        let t = Template::compile("{% if flag %}{{ other }}{% endif %}").unwrap();
+        assert_eq!(t.variables(), ["flag", "other"]);
+        let err = Template::compile("x {{ a ").unwrap_err();
+        assert!(err.message.contains("unterminated"), "{}", err.message);
+    }
+
+    #[test]
+    fn error_ranges_point_into_the_source() {
+        let err = Template::compile("abc {{ a +* }}").unwrap_err();
+        let (start, _) = err.range.expect("a range");
+        assert!(start >= 4, "{start}");
+    }
+
+    #[test]
+    fn higher_layers_win() {
+        let mut low = VarMap::new();
+        low.insert("x".into(), MjValue::from("low"));
+        let mut high = VarMap::new();
+        high.insert("x".into(), MjValue::from("high"));
+        let v = Vars::default().with_layer(Arc::new(low)).with_layer(Arc::new(high));
+        assert_eq!(Template::compile("{{ x }}").unwrap().render(&v).unwrap(), "high");
+    }
+}

@@ -1,0 +1,576 @@
+//! The one place that parses YAML. It turns a file into a tree of [`Node`]s, each with the span
+//! it was read from, so that every later error — a bad JSONPath inside a value, a duplicate
+//! request name, the line of a failing assertion at run time — can point at `file:line:col`.
+//!
+//! Decision: we do not deserialize user files with serde_yaml. It is deprecated upstream and
+//! reports positions only for its own syntax and type errors, never for values; pairing it with
+//! a second, position-only parse would mean two parsers that must agree on every corner of
+//! YAML. Instead we read the event stream of `saphyr-parser` (the maintained successor of
+//! yaml-rust, a pure-Rust YAML 1.2 parser that gives a span for every event) and build our own
+//! positioned tree, resolving plain scalars by the YAML 1.2 core schema (so `yes` stays a
+//! string and `"200"` stays a string while `200` is a number). The loader then interprets the
+//! tree by hand, with precise errors and did-you-mean suggestions, rather than through
+//! `#[serde(untagged)]` shapes (STYLE.md).
+//!
+//! Limits that keep hostile input from hanging or exhausting the process: nesting deeper than
+//! [`MAX_DEPTH`] and documents that expand (through aliases) past [`MAX_NODES`] nodes are
+//! errors. Anchors, aliases and merge keys (`<<`) work as in YAML 1.1 tooling.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+
+use crate::diag::{Pos, Span, Spanned};
+
+/// Deeper nesting than this is refused (the loader recurses over the tree).
+pub const MAX_DEPTH: usize = 100;
+/// More nodes than this, counting alias expansions, are refused ("billion laughs").
+pub const MAX_NODES: usize = 1_000_000;
+
+/// A YAML node with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+/// The value of a node. Mapping keys are scalars, kept as text with their spans.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Spanned<String>, Node)>),
+}
+
+impl Node {
+    /// What the node is, for "expected …, found …" messages.
+    pub fn type_name(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a map",
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The node as JSON. Floats that JSON cannot hold (NaN, infinities) become null.
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The scalar's text as a user wrote it (for keys and messages).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::Null => Some(String::new()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::String(s) => Some(s.clone()),
+            Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+}
+
+/// A YAML syntax or structure error, with where it happened.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    pub message: String,
+    pub span: Span,
+}
+
+fn pos(marker: saphyr_parser::Marker) -> Pos {
+    Pos {
+        line: marker.line(),
+        col: marker.col() + 1,
+        offset: marker.index(),
+    }
+}
+
+fn span(s: YSpan) -> Span {
+    Span::new(pos(s.start), pos(s.end))
+}
+
+/// Parses one YAML document. An empty file is a null node; a second document is an error.
+pub fn parse(text: &str) -> Result<Node, YamlError> {
+    let mut builder = Builder {
+        parser: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+        nodes: 0,
+        peeked: None,
+    };
+    builder.document()
+}
+
+struct Builder<'a> {
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+    peeked: Option<(Event<'a>, YSpan)>,
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, YSpan), YamlError> {
+        if let Some(ev) = self.peeked.take() {
+            return Ok(ev);
+        }
+        match self.parser.next_event() {
+            Some(Ok(ev)) => Ok(ev),
+            Some(Err(e)) => {
+                let p = pos(*e.marker());
+                let message = if e.info().contains("recursion limit") {
+                    format!("nesting is too deep (more than {MAX_DEPTH} levels)")
+                } else {
+                    format!("invalid YAML: {}", e.info())
+                };
+                Err(YamlError {
+                    message,
+                    span: Span::point(p),
+                })
+            }
+            None => Err(YamlError {
+                message: "invalid YAML: unexpected end of input".to_owned(),
+                span: Span::default(),
+            }),
+        }
+    }
+
+    fn document(&mut self) -> Result<Node, YamlError> {
+        let mut root: Option<Node> = None;
+        loop {
+            let (event, sp) = self.next()?;
+            match event {
+                Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+                Event::DocumentStart(_) => {
+                    if let Some(first) = &root {
+                        return Err(YamlError {
+                            message: "a file holds one YAML document, found a second one"
+                                .to_owned(),
+                            span: if first.span.end.line > 0 { span(sp) } else { first.span },
+                        });
+                    }
+                    let node = self.node(0)?;
+                    root = Some(node);
+                }
+                Event::StreamEnd => {
+                    return Ok(root.unwrap_or(Node {
+                        value: Value::Null,
+                        span: Span::point(Pos {
+                            line: 1,
+                            col: 1,
+                            offset: 0,
+                        }),
+                    }));
+                }
+                _ => {
+                    return Err(YamlError {
+                        message: "invalid YAML: unexpected event outside a document".to_owned(),
+                        span: span(sp),
+                    });
+                }
+            }
+        }
+    }
+
+    fn count(&mut self, sp: Span) -> Result<(), YamlError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(YamlError {
+                message: format!(
+                    "the document is too large: more than {MAX_NODES} values after expanding aliases"
+                ),
+                span: sp,
+            });
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, depth: usize) -> Result<Node, YamlError> {
+        let (event, sp) = self.next()?;
+        let sp = span(sp);
+        if depth > MAX_DEPTH {
+            return Err(YamlError {
+                message: format!("nesting is too deep (more than {MAX_DEPTH} levels)"),
+                span: sp,
+            });
+        }
+        self.count(sp)?;
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = resolve_scalar(&text, style, tag.as_deref()).map_err(|message| {
+                    YamlError { message, span: sp }
+                })?;
+                let node = Node { value, span: sp };
+                self.remember(anchor, &node);
+                Ok(node)
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id).cloned() else {
+                    return Err(YamlError {
+                        message: "alias to an unknown or unfinished anchor".to_owned(),
+                        span: sp,
+                    });
+                };
+                let size = count_nodes(&target);
+                self.nodes += size;
+                self.count(sp)?;
+                Ok(Node {
+                    value: target.value,
+                    span: sp,
+                })
+            }
+            Event::SequenceStart(anchor, tag) => {
+                check_collection_tag(tag.as_deref(), "seq", sp)?;
+                let mut items = Vec::new();
+                let end = loop {
+                    let (ev, esp) = self.next()?;
+                    if matches!(ev, Event::SequenceEnd) {
+                        break span(esp);
+                    }
+                    self.peeked = Some((ev, esp));
+                    items.push(self.node(depth + 1)?);
+                };
+                let node = Node {
+                    value: Value::Seq(items),
+                    span: Span::new(sp.start, end.end.max(sp.end)),
+                };
+                self.remember(anchor, &node);
+                Ok(node)
+            }
+            Event::MappingStart(anchor, tag) => {
+                check_collection_tag(tag.as_deref(), "map", sp)?;
+                let mut entries: Vec<(Spanned<String>, Node)> = Vec::new();
+                let mut merges: Vec<Node> = Vec::new();
+                let end = loop {
+                    let (ev, esp) = self.next()?;
+                    if matches!(ev, Event::MappingEnd) {
+                        break span(esp);
+                    }
+                    let is_merge = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+                    self.peeked = Some((ev, esp));
+                    let key = self.node(depth + 1)?;
+                    let value = self.node(depth + 1)?;
+                    if is_merge {
+                        merges.push(value);
+                        continue;
+                    }
+                    let Some(text) = key.scalar_text() else {
+                        return Err(YamlError {
+                            message: format!("a map key must be a plain value, found {}", key.type_name()),
+                            span: key.span,
+                        });
+                    };
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.value == text) {
+                        return Err(YamlError {
+                            message: format!(
+                                "duplicate key `{text}` (first at line {})",
+                                first.span.start.line
+                            ),
+                            span: key.span,
+                        });
+                    }
+                    entries.push((Spanned::new(text, key.span), value));
+                };
+                for merge in merges {
+                    apply_merge(&mut entries, merge)?;
+                }
+                let node = Node {
+                    value: Value::Map(entries),
+                    span: Span::new(sp.start, end.end.max(sp.end)),
+                };
+                self.remember(anchor, &node);
+                Ok(node)
+            }
+            Event::SequenceEnd | Event::MappingEnd => Err(YamlError {
+                message: "invalid YAML: unexpected end of a collection".to_owned(),
+                span: sp,
+            }),
+            _ => Err(YamlError {
+                message: "invalid YAML: unexpected document boundary".to_owned(),
+                span: sp,
+            }),
+        }
+    }
+
+    fn remember(&mut self, anchor: usize, node: &Node) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| 1 + count_nodes(v)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// `<<: *base` or `<<: [*a, *b]`: keys of the merged maps that the map does not set itself.
+fn apply_merge(entries: &mut Vec<(Spanned<String>, Node)>, merge: Node) -> Result<(), YamlError> {
+    let sources = match merge.value {
+        Value::Map(m) => vec![m],
+        Value::Seq(items) => {
+            let mut maps = Vec::new();
+            for item in items {
+                match item.value {
+                    Value::Map(m) => maps.push(m),
+                    _ => {
+                        return Err(YamlError {
+                            message: "a merge key (`<<`) takes a map or a list of maps".to_owned(),
+                            span: item.span,
+                        });
+                    }
+                }
+            }
+            maps
+        }
+        _ => {
+            return Err(YamlError {
+                message: "a merge key (`<<`) takes a map or a list of maps".to_owned(),
+                span: merge.span,
+            });
+        }
+    };
+    for source in sources {
+        for (k, v) in source {
+            if !entries.iter().any(|(e, _)| e.value == k.value) {
+                entries.push((k, v));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_collection_tag(tag: Option<&saphyr_parser::Tag>, kind: &str, sp: Span) -> Result<(), YamlError> {
+    match tag {
+        None => Ok(()),
+        Some(t) if t.handle == "tag:yaml.org,2002:" && t.suffix == kind => Ok(()),
+        Some(t) => Err(YamlError {
+            message: format!("unsupported YAML tag `{}{}`", t.handle, t.suffix),
+            span: sp,
+        }),
+    }
+}
+
+/// YAML 1.2 core schema for plain scalars; quoted scalars are strings; `!!str`, `!!int`,
+/// `!!float`, `!!bool` and `!!null` force a type.
+fn resolve_scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&saphyr_parser::Tag>,
+) -> Result<Value, String> {
+    if let Some(tag) = tag {
+        if tag.handle != "tag:yaml.org,2002:" {
+            return Err(format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix));
+        }
+        return match tag.suffix.as_str() {
+            "str" => Ok(Value::String(text.to_owned())),
+            "null" => Ok(Value::Null),
+            "bool" => parse_bool(text).map(Value::Bool).ok_or_else(|| format!("`{text}` is not a boolean")),
+            "int" => parse_int(text).map(Value::Int).ok_or_else(|| format!("`{text}` is not an integer")),
+            "float" => parse_float(text)
+                .or_else(|| parse_int(text).map(|i| i as f64))
+                .map(Value::Float)
+                .ok_or_else(|| format!("`{text}` is not a number")),
+            other => Err(format!("unsupported YAML tag `!!{other}`")),
+        };
+    }
+    if style != ScalarStyle::Plain {
+        return Ok(Value::String(text.to_owned()));
+    }
+    Ok(match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        _ => {
+            if let Some(b) = parse_bool(text) {
+                Value::Bool(b)
+            } else if let Some(i) = parse_int(text) {
+                Value::Int(i)
+            } else if let Some(f) = parse_float(text) {
+                Value::Float(f)
+            } else {
+                Value::String(text.to_owned())
+            }
+        }
+    })
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
+    if let Some(oct) = text.strip_prefix("0o") {
+        return if digits(oct, 8) { i64::from_str_radix(oct, 8).ok() } else { None };
+    }
+    if let Some(hex) = text.strip_prefix("0x") {
+        return if digits(hex, 16) { i64::from_str_radix(hex, 16).ok() } else { None };
+    }
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits(body, 10) { text.parse().ok() } else { None }
+}
+
+fn parse_float(text: &str) -> Option<f64> {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let negative = text.starts_with('-');
+    match body {
+        ".inf" | ".Inf" | ".INF" => return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY }),
+        ".nan" | ".NaN" | ".NAN" if body.len() == text.len() => return Some(f64::NAN),
+        _ => {}
+    }
+    // [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (mantissa, None),
+    };
+    let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let mantissa_ok = match frac {
+        Some(f) => all_digits(int) && all_digits(f) && !(int.is_empty() && f.is_empty()),
+        None => !int.is_empty() && all_digits(int),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && all_digits(e)
+    });
+    if mantissa_ok && exponent_ok { text.parse().ok() } else { None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map_keys(node: &Node) -> Vec<(String, usize, usize)> {
+        let Value::Map(entries) = &node.value else { panic!("not a map") };
+        entries
+            .iter()
+            .map(|(k, _)| (k.value.clone(), k.span.start.line, k.span.start.col))
+            .collect()
+    }
+
+    #[test]
+    fn keys_and_values_carry_positions() {
+        let node = parse("name: x\nrequests:\n  - url: \"{{ a }}\"\n").unwrap();
+        assert_eq!(
+            map_keys(&node),
+            vec![("name".into(), 1, 1), ("requests".into(), 2, 1)]
+        );
+        let Value::Map(entries) = &node.value else { unreachable!() };
+        let Value::Seq(items) = &entries[1].1.value else { panic!() };
+        let Value::Map(req) = &items[0].value else { panic!() };
+        assert_eq!(req[0].1.span.start.line, 3);
+        assert_eq!(req[0].1.span.start.col, 10);
+        assert_eq!(req[0].1.value, Value::String("{{ a }}".into()));
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let node = parse("[1, -2, 0x1f, 1.5, .inf, true, yes, null, ~, '3', \"4\", 1e3, 0o17, 2.]").unwrap();
+        let Value::Seq(items) = node.value else { panic!() };
+        let values: Vec<Value> = items.into_iter().map(|n| n.value).collect();
+        assert_eq!(values[0], Value::Int(1));
+        assert_eq!(values[1], Value::Int(-2));
+        assert_eq!(values[2], Value::Int(31));
+        assert_eq!(values[3], Value::Float(1.5));
+        assert_eq!(values[4], Value::Float(f64::INFINITY));
+        assert_eq!(values[5], Value::Bool(true));
+        assert_eq!(values[6], Value::String("yes".into()));
+        assert_eq!(values[7], Value::Null);
+        assert_eq!(values[8], Value::Null);
+        assert_eq!(values[9], Value::String("3".into()));
+        assert_eq!(values[10], Value::String("4".into()));
+        assert_eq!(values[11], Value::Float(1000.0));
+        assert_eq!(values[12], Value::Int(15));
+        assert_eq!(values[13], Value::Float(2.0));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_at_the_second_key() {
+        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.message, "duplicate key `a` (first at line 1)");
+        assert_eq!((err.span.start.line, err.span.start.col), (3, 1));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+        assert!(err.span.start.line >= 1);
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let node = parse("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n").unwrap();
+        let json = node.to_json();
+        assert_eq!(json["other"], serde_json::json!({"y": 3, "x": 1}));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            doc.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = parse(&doc).unwrap_err();
+        assert!(err.message.contains("too large"), "{}", err.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let doc = "[".repeat(500) + &"]".repeat(500);
+        let err = parse(&doc).unwrap_err();
+        assert!(err.message.contains("too deep"), "{}", err.message);
+    }
+
+    #[test]
+    fn second_document_is_an_error() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(err.message.contains("one YAML document"));
+    }
+
+    #[test]
+    fn empty_file_is_null() {
+        assert_eq!(parse("").unwrap().value, Value::Null);
+        assert_eq!(parse("# only a comment\n").unwrap().value, Value::Null);
+    }
+}
