@@ -4,6 +4,8 @@
 
 pub mod diag;
 pub mod jsonpath;
+pub mod load;
+pub mod model;
 pub mod secret;
 pub mod template;
 pub mod yaml;

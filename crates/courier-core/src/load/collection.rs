@@ -1,0 +1,800 @@
+//! Reads one collection file (SPEC §2) from its YAML tree into a [`Collection`], reporting
+//! every problem in the file with its position: unknown keys, wrong types, matchers,
+//! JSONPaths, regexes, templates, duplicate names, colliding snapshot slugs.
+
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, SourceFile, Spanned, did_you_mean};
+use crate::model::{
+    Body, Capture, CaptureSource, Collection, CompareSpec, Defaults, Expect, Header, JsonType, Matcher,
+    MatcherKind, Op, OpKind, Redaction, Request, Retries, RetryOn, Skip, SnapshotSpec, StatusKind,
+    StatusMatcher, StatusPattern, TemplateValue, VarDef,
+};
+use crate::yaml::{self, Node, Value};
+
+use super::reader::{
+    Cx, MapReader, boolean, compile_template, duration, entries, integer, jsonpath, jsonpath_node, list,
+    nonempty_text, template, template_value, text,
+};
+
+/// HTTP methods a request may use; others are typos.
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// Loads a collection from its text.
+pub fn parse_collection(file: &Arc<SourceFile>) -> Result<Collection, Vec<Diagnostic>> {
+    let root = yaml::parse(file.text()).map_err(|e| vec![Diagnostic::at(e.message, file, e.span)])?;
+    let mut cx = Cx::new(file);
+    let collection = read_collection(&root, &mut cx);
+    match collection {
+        Some(c) if cx.diags.is_empty() => Ok(c),
+        _ => Err(cx.diags),
+    }
+}
+
+fn read_collection(root: &Node, cx: &mut Cx<'_>) -> Option<Collection> {
+    if let Value::Null = root.value {
+        cx.error_help(root.span, "the collection file is empty", "a collection needs at least `name:` and `requests:`");
+        return None;
+    }
+    let mut m = MapReader::new(root, "a collection", cx)?;
+    let name = m.required("name", cx).and_then(|n| nonempty_text(n, "the collection's `name`", cx));
+    let description = m.get("description").and_then(|n| text(n, "`description`", cx)).map(|s| s.value);
+    let tags = m.get("tags").map(|n| tags(n, cx)).unwrap_or_default();
+    let auth = m.get("auth").and_then(|n| nonempty_text(n, "`auth`", cx));
+    let vars = m.get("vars").map(|n| var_defs(n, "`vars`", cx)).unwrap_or_default();
+    let defaults = m.get("defaults").map(|n| read_defaults(n, cx)).unwrap_or_default();
+    let data = m.get("data").and_then(|n| nonempty_text(n, "`data`", cx));
+    let snapshot_redact = m.get("snapshot").map(|n| collection_snapshot(n, cx)).unwrap_or_default();
+    let compare = m.get("compare").map(|n| read_compare(n, cx)).unwrap_or_default();
+    let requests_node = m.required("requests", cx);
+    m.finish(cx);
+
+    let mut requests = Vec::new();
+    if let Some(node) = requests_node {
+        let items = list(node, "`requests`", cx);
+        if items.is_empty() {
+            cx.error_help(node.span, "`requests` is empty", "add at least one request with `name:` and `url:`");
+        }
+        for (index, item) in items.iter().enumerate() {
+            if let Some(r) = read_request(item, index, cx) {
+                requests.push(r);
+            }
+        }
+    }
+    check_unique_names(&requests, cx);
+    check_slugs(&requests, cx);
+    Some(Collection {
+        file: Arc::clone(cx.file),
+        name: name?,
+        description,
+        tags,
+        auth,
+        vars,
+        defaults,
+        data,
+        snapshot_redact,
+        compare,
+        requests,
+    })
+}
+
+fn check_unique_names(requests: &[Request], cx: &mut Cx<'_>) {
+    for (i, r) in requests.iter().enumerate() {
+        if let Some(first) = requests[..i].iter().find(|o| o.name.value == r.name.value) {
+            cx.error_help(
+                r.name.span,
+                format!("duplicate request name `{}` (first at line {})", r.name.value, first.name.span.start.line),
+                "request names are unique in a collection: captures, reports and snapshots refer to them",
+            );
+        }
+    }
+}
+
+fn check_slugs(requests: &[Request], cx: &mut Cx<'_>) {
+    let with_snapshots: Vec<&Request> = requests.iter().filter(|r| r.snapshot.is_some()).collect();
+    for (i, r) in with_snapshots.iter().enumerate() {
+        let slug = r.slug();
+        if slug.is_empty() {
+            cx.error_help(
+                r.name.span,
+                format!("the request name `{}` gives an empty snapshot file name", r.name.value),
+                "a snapshot's file name is made of the letters and digits of the request name",
+            );
+            continue;
+        }
+        if let Some(other) = with_snapshots[..i].iter().find(|o| o.slug() == slug && o.name.value != r.name.value) {
+            cx.error_help(
+                r.name.span,
+                format!(
+                    "the snapshot name `{slug}` of `{}` collides with that of `{}` (line {})",
+                    r.name.value, other.name.value, other.name.span.start.line
+                ),
+                "rename one of the requests: snapshot files are named after the request name in lower case with other characters as `-`",
+            );
+        }
+    }
+}
+
+fn tags(node: &Node, cx: &mut Cx<'_>) -> Vec<Spanned<String>> {
+    match &node.value {
+        Value::String(_) => text(node, "a tag", cx).into_iter().collect(),
+        _ => list(node, "`tags`", cx)
+            .iter()
+            .filter_map(|t| nonempty_text(t, "a tag", cx))
+            .collect(),
+    }
+}
+
+pub(crate) fn var_defs(node: &Node, what: &str, cx: &mut Cx<'_>) -> Vec<VarDef> {
+    let mut out = Vec::new();
+    for (k, v) in entries(node, what, cx) {
+        if !is_identifier(&k.value) {
+            cx.error_help(
+                k.span,
+                format!("`{}` is not a valid variable name", k.value),
+                "variable names are letters, digits and `_`, not starting with a digit, so templates can read them",
+            );
+            continue;
+        }
+        if let Some(value) = template_value(v, cx) {
+            out.push(VarDef { name: k.clone(), value });
+        }
+    }
+    out
+}
+
+pub(crate) fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn read_defaults(node: &Node, cx: &mut Cx<'_>) -> Defaults {
+    let Some(mut m) = MapReader::new(node, "`defaults`", cx) else {
+        return Defaults::default();
+    };
+    let headers = m.get("headers").map(|n| headers(n, cx)).unwrap_or_default();
+    let timeout = m.get("timeout").and_then(|n| duration(n, "`timeout`", cx));
+    let retries = m.get("retries").and_then(|n| read_retries(n, cx));
+    let follow_redirects = m.get("follow_redirects").and_then(|n| boolean(n, "`follow_redirects`", cx));
+    m.finish(cx);
+    Defaults {
+        headers,
+        timeout,
+        retries,
+        follow_redirects,
+    }
+}
+
+fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
+    let mut out: Vec<Header> = Vec::new();
+    for (k, v) in entries(node, "`headers`", cx) {
+        if !is_header_name(&k.value) {
+            cx.error(k.span, format!("`{}` is not a valid header name", k.value));
+            continue;
+        }
+        if let Some(first) = out.iter().find(|h| h.name.value.eq_ignore_ascii_case(&k.value)) {
+            cx.error(
+                k.span,
+                format!("header `{}` is set twice (also at line {}); header names ignore case", k.value, first.name.span.start.line),
+            );
+            continue;
+        }
+        if let Some(value) = template(v, "a header value", cx) {
+            out.push(Header { name: k.clone(), value });
+        }
+    }
+    out
+}
+
+fn is_header_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn read_retries(node: &Node, cx: &mut Cx<'_>) -> Option<Retries> {
+    let mut m = MapReader::new(node, "`retries`", cx)?;
+    let count = m.get("count").and_then(|n| integer(n, "`retries.count`", 10, cx));
+    let on = m.get("on").map(|n| {
+        list(n, "`retries.on`", cx)
+            .iter()
+            .filter_map(|item| retry_on(item, cx))
+            .collect::<Vec<_>>()
+    });
+    let backoff = m.get("backoff").and_then(|n| duration(n, "`retries.backoff`", cx));
+    m.finish(cx);
+    Some(Retries {
+        count: count.unwrap_or(0) as u32,
+        on: on.unwrap_or_else(|| Retries::DEFAULT_ON.to_vec()),
+        backoff: backoff.map_or(Retries::DEFAULT_BACKOFF, |b| b.value),
+        span: node.span,
+    })
+}
+
+fn retry_on(node: &Node, cx: &mut Cx<'_>) -> Option<RetryOn> {
+    match &node.value {
+        Value::Int(i) if (100..=599).contains(i) => Some(RetryOn::Status(*i as u16)),
+        Value::String(s) if s == "network" => Some(RetryOn::Network),
+        Value::String(s) => match status_class(s) {
+            Some(c) => Some(RetryOn::Class(c)),
+            None => {
+                cx.error_help(
+                    node.span,
+                    format!("`{s}` is not something to retry on"),
+                    "use a status code (`503`), a class (`5xx`) or `network` (connect errors and timeouts)",
+                );
+                None
+            }
+        },
+        _ => {
+            cx.error_help(
+                node.span,
+                format!("expected a status code, a class or `network` in `retries.on`, found {}", node.type_name()),
+                "for example `on: [429, 503, network]`",
+            );
+            None
+        }
+    }
+}
+
+fn status_class(s: &str) -> Option<u16> {
+    let b = s.as_bytes();
+    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1].eq_ignore_ascii_case(&b'x') && b[2].eq_ignore_ascii_case(&b'x') {
+        Some(u16::from(b[0] - b'0'))
+    } else {
+        None
+    }
+}
+
+fn collection_snapshot(node: &Node, cx: &mut Cx<'_>) -> Vec<Redaction> {
+    let Some(mut m) = MapReader::new(node, "the collection's `snapshot`", cx) else {
+        return Vec::new();
+    };
+    let redact = m.get("redact").map(|n| redactions(n, cx)).unwrap_or_default();
+    m.finish(cx);
+    redact
+}
+
+fn redactions(node: &Node, cx: &mut Cx<'_>) -> Vec<Redaction> {
+    let mut out = Vec::new();
+    for (k, v) in entries(node, "`redact`", cx) {
+        let path = jsonpath(k, cx);
+        let placeholder = text(v, "a redaction placeholder", cx);
+        if let (Some(path), Some(placeholder)) = (path, placeholder) {
+            out.push(Redaction {
+                path,
+                placeholder: placeholder.value,
+            });
+        }
+    }
+    out
+}
+
+fn read_compare(node: &Node, cx: &mut Cx<'_>) -> CompareSpec {
+    let Some(mut m) = MapReader::new(node, "`compare`", cx) else {
+        return CompareSpec::default();
+    };
+    let ignore = m
+        .get("ignore")
+        .map(|n| {
+            list(n, "`compare.ignore`", cx)
+                .iter()
+                .filter_map(|p| jsonpath_node(p, "an ignore path", cx))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut match_by = Vec::new();
+    if let Some(n) = m.get("match_by") {
+        for (k, v) in entries(n, "`compare.match_by`", cx) {
+            let path = jsonpath(k, cx);
+            let key = nonempty_text(v, "a match key field", cx);
+            if let (Some(path), Some(key)) = (path, key) {
+                match_by.push((path, key));
+            }
+        }
+    }
+    m.finish(cx);
+    CompareSpec { ignore, match_by }
+}
+
+fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
+    let mut m = MapReader::new(node, "a request", cx)?;
+    let name = m.required("name", cx).and_then(|n| nonempty_text(n, "the request's `name`", cx));
+    let method = m.get("method").and_then(|n| method(n, cx));
+    let url = m.required("url", cx).and_then(|n| template(n, "`url`", cx));
+    let query = m.get("query").map(|n| query(n, cx)).unwrap_or_default();
+    let headers = m.get("headers").map(|n| headers(n, cx)).unwrap_or_default();
+    let auth = m.get("auth").and_then(|n| nonempty_text(n, "`auth`", cx));
+    let body = read_body(&mut m, cx);
+    let timeout = m.get("timeout").and_then(|n| duration(n, "`timeout`", cx));
+    let retries = m.get("retries").and_then(|n| read_retries(n, cx));
+    let follow_redirects = m.get("follow_redirects").and_then(|n| boolean(n, "`follow_redirects`", cx));
+    let tags = m.get("tags").map(|n| tags(n, cx)).unwrap_or_default();
+    let skip = m.get("skip").and_then(|n| read_skip(n, cx));
+    let mutates = m
+        .get("mutates")
+        .and_then(|n| boolean(n, "`mutates`", cx).map(|b| Spanned::new(b, n.span)));
+    let expect = m.get("expect").map(|n| read_expect(n, cx)).unwrap_or_default();
+    let captures = m.get("capture").map(|n| read_captures(n, cx)).unwrap_or_default();
+    let snapshot = m.get("snapshot").and_then(|n| read_snapshot(n, cx));
+    m.finish(cx);
+    Some(Request {
+        index,
+        name: name?,
+        span: node.span,
+        method: method.unwrap_or_else(|| Spanned::new("GET".to_owned(), node.span)),
+        url: url?,
+        query,
+        headers,
+        auth,
+        body,
+        timeout,
+        retries,
+        follow_redirects,
+        tags,
+        skip,
+        mutates,
+        expect,
+        captures,
+        snapshot,
+    })
+}
+
+fn method(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
+    let t = text(node, "`method`", cx)?;
+    let upper = t.value.to_ascii_uppercase();
+    if METHODS.contains(&upper.as_str()) {
+        return Some(Spanned::new(upper, t.span));
+    }
+    let message = format!("unknown HTTP method `{}`", t.value);
+    match did_you_mean(&upper.to_lowercase(), ["get", "head", "post", "put", "patch", "delete", "options"]) {
+        Some(s) => cx.error_help(t.span, format!("{message}, did you mean `{}`?", s.to_uppercase()), format!("methods: {}", METHODS.join(", "))),
+        None => cx.error_help(t.span, message, format!("methods: {}", METHODS.join(", "))),
+    }
+    None
+}
+
+fn query(node: &Node, cx: &mut Cx<'_>) -> Vec<(Spanned<String>, crate::model::STemplate)> {
+    let mut out = Vec::new();
+    for (k, v) in entries(node, "`query`", cx) {
+        match &v.value {
+            // A list repeats the parameter: `ids: [1, 2]` → `ids=1&ids=2`.
+            Value::Seq(items) => {
+                for item in items {
+                    if let Some(t) = template(item, "a query value", cx) {
+                        out.push((k.clone(), t));
+                    }
+                }
+            }
+            _ => {
+                if let Some(t) = template(v, "a query value", cx) {
+                    out.push((k.clone(), t));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn read_body(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<Body> {
+    let kinds = ["json", "form", "body"];
+    let present: Vec<&str> = kinds.iter().copied().filter(|k| m.key_span(k).is_some()).collect();
+    let json = m.get("json");
+    let form = m.get("form");
+    let text_body = m.get("body");
+    if present.len() > 1 {
+        let second = present[1];
+        cx.error_help(
+            m.key_span(second).unwrap_or(m.span),
+            format!("a request takes one body, found both `{}` and `{second}`", present[0]),
+            "use `json:` for a JSON body, `form:` for a form, or `body:` for raw text",
+        );
+        return None;
+    }
+    if let Some(n) = json {
+        return template_value(n, cx).map(Body::Json);
+    }
+    if let Some(n) = form {
+        let mut fields = Vec::new();
+        for (k, v) in entries(n, "`form`", cx) {
+            if let Some(t) = template(v, "a form value", cx) {
+                fields.push((k.clone(), t));
+            }
+        }
+        return Some(Body::Form(fields));
+    }
+    if let Some(n) = text_body {
+        return template(n, "`body`", cx).map(Body::Text);
+    }
+    None
+}
+
+fn read_skip(node: &Node, cx: &mut Cx<'_>) -> Option<Skip> {
+    match &node.value {
+        Value::Bool(b) => Some(Skip::Always(*b)),
+        Value::String(s) => compile_template(s, node, cx).map(Skip::When),
+        _ => {
+            cx.error_help(
+                node.span,
+                format!("expected `skip` to be a boolean or a template, found {}", node.type_name()),
+                "for example `skip: true` or `skip: \"{{ env_name == 'production' }}\"`",
+            );
+            None
+        }
+    }
+}
+
+fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
+    let Some(mut m) = MapReader::new(node, "`expect`", cx) else {
+        return Expect::default();
+    };
+    let status = m.get("status").and_then(|n| status(n, cx));
+    let mut headers = Vec::new();
+    if let Some(n) = m.get("headers") {
+        for (k, v) in entries(n, "`expect.headers`", cx) {
+            if let Some(matcher) = matcher(v, cx) {
+                headers.push((k.clone(), matcher));
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    if let Some(n) = m.get("jsonpath") {
+        for (k, v) in entries(n, "`expect.jsonpath`", cx) {
+            let path = jsonpath(k, cx);
+            let matcher = matcher(v, cx);
+            if let (Some(p), Some(matcher)) = (path, matcher) {
+                paths.push((p, matcher));
+            }
+        }
+    }
+    let body = m.get("body").and_then(|n| matcher(n, cx));
+    let duration = m.get("duration").and_then(|n| matcher(n, cx));
+    m.finish(cx);
+    Expect {
+        status,
+        headers,
+        jsonpath: paths,
+        body,
+        duration,
+    }
+}
+
+const STATUS_HELP: &str = "`status` takes a code (`200`), a class (`2xx`), a list of them (`[200, 204]`), or an operator map (`{ gte: 200, lt: 300 }`)";
+
+fn status(node: &Node, cx: &mut Cx<'_>) -> Option<StatusMatcher> {
+    let kind = match &node.value {
+        Value::Map(_) => StatusKind::Ops(matcher(node, cx)?),
+        Value::Seq(items) => {
+            if items.is_empty() {
+                cx.error_help(node.span, "`status` is an empty list", STATUS_HELP);
+                return None;
+            }
+            let mut patterns = Vec::new();
+            for item in items {
+                patterns.push(status_pattern(item, cx)?);
+            }
+            StatusKind::AnyOf(patterns)
+        }
+        _ => StatusKind::AnyOf(vec![status_pattern(node, cx)?]),
+    };
+    Some(StatusMatcher { span: node.span, kind })
+}
+
+fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
+    match &node.value {
+        Value::Int(i) if (100..=599).contains(i) => Some(StatusPattern::Code(*i as u16)),
+        Value::Int(i) => {
+            cx.error_help(node.span, format!("bad status `{i}`: a status code is between 100 and 599"), STATUS_HELP);
+            None
+        }
+        Value::String(s) => {
+            if let Some(c) = status_class(s) {
+                return Some(StatusPattern::Class(c));
+            }
+            if let Ok(code) = s.parse::<u16>()
+                && (100..=599).contains(&code)
+            {
+                return Some(StatusPattern::Code(code));
+            }
+            cx.error_help(node.span, format!("bad status `{s}`"), STATUS_HELP);
+            None
+        }
+        _ => {
+            cx.error_help(node.span, format!("bad status: found {}", node.type_name()), STATUS_HELP);
+            None
+        }
+    }
+}
+
+/// A matcher: a map in matcher position is always an operator map (SPEC §2).
+pub(crate) fn matcher(node: &Node, cx: &mut Cx<'_>) -> Option<Matcher> {
+    let Value::Map(entries) = &node.value else {
+        return Some(Matcher {
+            span: node.span,
+            kind: MatcherKind::Equals(template_value(node, cx)?),
+        });
+    };
+    if entries.is_empty() {
+        cx.error_help(
+            node.span,
+            "an empty operator map",
+            format!("a map here is an operator map: use one or more of {}", OpKind::NAMES.join(", ")),
+        );
+        return None;
+    }
+    let mut ops = Vec::new();
+    let mut ok = true;
+    for (k, v) in entries {
+        match op(k, v, cx) {
+            Some(o) => ops.push(o),
+            None => ok = false,
+        }
+    }
+    ok.then_some(Matcher {
+        span: node.span,
+        kind: MatcherKind::Ops(ops),
+    })
+}
+
+fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
+    let kind = match key.value.as_str() {
+        "eq" => OpKind::Eq(template_value(v, cx)?),
+        "ne" => OpKind::Ne(template_value(v, cx)?),
+        "gt" => OpKind::Gt(ordering_operand(v, "gt", cx)?),
+        "gte" => OpKind::Gte(ordering_operand(v, "gte", cx)?),
+        "lt" => OpKind::Lt(ordering_operand(v, "lt", cx)?),
+        "lte" => OpKind::Lte(ordering_operand(v, "lte", cx)?),
+        "contains" => OpKind::Contains(template_value(v, cx)?),
+        "not_contains" => OpKind::NotContains(template_value(v, cx)?),
+        "matches" => {
+            let pattern = text(v, "`matches`", cx)?;
+            match regex::Regex::new(&pattern.value) {
+                Ok(r) => OpKind::Matches(r),
+                Err(e) => {
+                    let detail = e.to_string();
+                    let last = detail.lines().last().unwrap_or("invalid regex").trim().to_owned();
+                    cx.error_help(
+                        v.span,
+                        format!("bad regex `{}`: {}", pattern.value, last.trim_start_matches("error: ")),
+                        "`matches` takes a Rust regex, unanchored (anchor with `^…$`)",
+                    );
+                    return None;
+                }
+            }
+        }
+        "exists" => OpKind::Exists(boolean(v, "`exists`", cx)?),
+        "type" => {
+            let t = text(v, "`type`", cx)?;
+            match JsonType::parse(&t.value) {
+                Some(ty) => OpKind::Type(ty),
+                None => {
+                    let message = format!("unknown type `{}`", t.value);
+                    let help = format!("types: {}", JsonType::NAMES.join(", "));
+                    match did_you_mean(&t.value, JsonType::NAMES) {
+                        Some(s) => cx.error_help(t.span, format!("{message}, did you mean `{s}`?"), help),
+                        None => cx.error_help(t.span, message, help),
+                    }
+                    return None;
+                }
+            }
+        }
+        "length" => match &v.value {
+            Value::Int(i) if *i >= 0 => OpKind::Length(Box::new(Matcher {
+                span: v.span,
+                kind: MatcherKind::Equals(TemplateValue::Number((*i).into())),
+            })),
+            Value::Map(_) => OpKind::Length(Box::new(matcher(v, cx)?)),
+            _ => {
+                cx.error_help(
+                    v.span,
+                    format!("expected `length` to be a whole number or an operator map, found {}", v.type_name()),
+                    "for example `length: 3` or `length: { gte: 1 }`",
+                );
+                return None;
+            }
+        },
+        "in" | "not_in" => {
+            let value = match &v.value {
+                Value::Seq(_) => template_value(v, cx)?,
+                Value::String(s) if s.trim_start().starts_with("{{") => template_value(v, cx)?,
+                _ => {
+                    cx.error_help(
+                        v.span,
+                        format!("expected `{}` to be a list, found {}", key.value, v.type_name()),
+                        format!("for example `{}: [active, inactive]`", key.value),
+                    );
+                    return None;
+                }
+            };
+            if key.value == "in" { OpKind::In(value) } else { OpKind::NotIn(value) }
+        }
+        other => {
+            let message = format!("unknown matcher operator `{other}`");
+            let help = format!(
+                "a map in matcher position is an operator map; the operators are {}. To compare with a literal map, write `eq: {{...}}`",
+                OpKind::NAMES.join(", ")
+            );
+            match did_you_mean(other, OpKind::NAMES) {
+                Some(s) => cx.error_help(key.span, format!("{message}, did you mean `{s}`?"), help),
+                None => cx.error_help(key.span, message, help),
+            }
+            return None;
+        }
+    };
+    Some(Op { span: key.span, kind })
+}
+
+fn ordering_operand(v: &Node, op: &str, cx: &mut Cx<'_>) -> Option<TemplateValue> {
+    match &v.value {
+        Value::Int(_) | Value::Float(_) | Value::String(_) => template_value(v, cx),
+        _ => {
+            cx.error_help(
+                v.span,
+                format!("`{op}` compares with a number or a string, found {}", v.type_name()),
+                format!("for example `{op}: 100`"),
+            );
+            None
+        }
+    }
+}
+
+fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
+    let mut out: Vec<Capture> = Vec::new();
+    for (k, v) in entries(node, "`capture`", cx) {
+        if !is_identifier(&k.value) {
+            cx.error_help(
+                k.span,
+                format!("`{}` is not a valid variable name", k.value),
+                "captures are variables: letters, digits and `_`, not starting with a digit",
+            );
+            continue;
+        }
+        let source = match &v.value {
+            Value::Map(_) => {
+                let Some(mut m) = MapReader::new(v, "a capture", cx) else { continue };
+                let header = m.required("header", cx).and_then(|h| nonempty_text(h, "`header`", cx));
+                m.finish(cx);
+                match header {
+                    Some(h) => CaptureSource::Header(h),
+                    None => continue,
+                }
+            }
+            _ => match jsonpath_node(v, "a capture", cx) {
+                Some(p) => CaptureSource::JsonPath(p),
+                None => continue,
+            },
+        };
+        out.push(Capture { name: k.clone(), source });
+    }
+    out
+}
+
+fn read_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<SnapshotSpec> {
+    match &node.value {
+        Value::Bool(true) => Some(SnapshotSpec {
+            span: node.span,
+            path: None,
+            redact: Vec::new(),
+            per_env: false,
+        }),
+        Value::Bool(false) => None,
+        Value::Map(_) => {
+            let mut m = MapReader::new(node, "`snapshot`", cx)?;
+            let path = m.get("path").and_then(|n| jsonpath_node(n, "`snapshot.path`", cx));
+            let redact = m.get("redact").map(|n| redactions(n, cx)).unwrap_or_default();
+            let per_env = m.get("per_env").and_then(|n| boolean(n, "`per_env`", cx)).unwrap_or(false);
+            m.finish(cx);
+            Some(SnapshotSpec {
+                span: node.span,
+                path,
+                redact,
+                per_env,
+            })
+        }
+        _ => {
+            cx.error_help(
+                node.span,
+                format!("expected `snapshot` to be `true` or a map, found {}", node.type_name()),
+                "write `snapshot: true` or `snapshot: { path: \"$['ia::result']\", redact: {...}, per_env: true }`",
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Collection, Vec<Diagnostic>> {
+        parse_collection(&SourceFile::new("c.yaml", text))
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        load(text).err().unwrap_or_default().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_full_request_loads() {
+        let c = load(
+            r#"
+name: Vendors
+tags: [a, b]
+vars: { page: 10 }
+defaults:
+  headers: { Accept: application/json }
+  timeout: 5s
+  retries: { count: 2, on: [429, 5xx, network], backoff: 100ms }
+requests:
+  - name: create vendor
+    method: post
+    url: "{{ base_url }}/v"
+    json: { id: "{{ vendor_id }}", n: 1 }
+    expect:
+      status: [201, 2xx]
+      headers: { content-type: { contains: json } }
+      jsonpath:
+        "$['ia::result'].key": { exists: true }
+        "$.n": { gt: 0, lt: 5, type: integer }
+        "$.s": { matches: "^a" }
+        "$.l": { length: { gte: 1 } }
+        "$.t": { in: [active, inactive] }
+      duration: { lt: 2000 }
+    capture:
+      key: "$['ia::result'].key"
+      rid: { header: x-request-id }
+    snapshot: { redact: { "$..id": "[id]" }, per_env: true }
+"#,
+        )
+        .unwrap();
+        let r = &c.requests[0];
+        assert_eq!(r.method.value, "POST");
+        assert!(r.mutates());
+        assert_eq!(r.captures.len(), 2);
+        assert_eq!(r.expect.jsonpath.len(), 5);
+        assert_eq!(c.defaults.retries.as_ref().unwrap().on.len(), 3);
+    }
+
+    #[test]
+    fn unknown_keys_get_suggestions_with_positions() {
+        let errs = errors("name: x\nrequests:\n  - name: a\n    url: http://x\n    expcet: {}\n");
+        assert_eq!(errs, ["c.yaml:5:5: unknown key `expcet` in a request, did you mean `expect`?"]);
+    }
+
+    #[test]
+    fn unknown_operator_gets_a_suggestion() {
+        let errs = errors("name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        $.a: { equals: 1 }\n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("c.yaml:7:16: unknown matcher operator `equals`"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn two_bodies_are_an_error() {
+        let errs = errors("name: x\nrequests:\n  - name: a\n    url: u\n    json: {}\n    body: text\n");
+        assert_eq!(errs, ["c.yaml:6:5: a request takes one body, found both `json` and `body`"]);
+    }
+
+    #[test]
+    fn bad_jsonpath_points_into_the_key() {
+        let errs = errors("name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        \"$.a[\": 1\n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("c.yaml:7:"), "{}", errs[0]);
+        assert!(errs[0].contains("bad JSONPath"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn all_errors_of_a_file_are_reported() {
+        let errs = errors("name: x\nrequests:\n  - name: a\n    url: u\n    timeout: 30\n  - name: a\n    url: u\n    expect: { status: 700 }\n");
+        assert_eq!(errs.len(), 3, "{errs:?}");
+    }
+
+    #[test]
+    fn status_forms() {
+        let c = load("name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: 2XX }\n").unwrap();
+        assert!(matches!(
+            c.requests[0].expect.status.as_ref().unwrap().kind,
+            StatusKind::AnyOf(ref p) if p == &[StatusPattern::Class(2)]
+        ));
+        let c = load("name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: { gte: 200 } }\n").unwrap();
+        assert!(matches!(c.requests[0].expect.status.as_ref().unwrap().kind, StatusKind::Ops(_)));
+    }
+}

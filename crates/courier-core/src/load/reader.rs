@@ -1,0 +1,342 @@
+//! Helpers that read the positioned YAML tree into the model with precise errors: a map
+//! reader that knows the keys it was asked for (so unknown keys get did-you-mean suggestions),
+//! and readers for scalars, durations, templates and JSONPaths that report where they failed.
+//! Errors are collected, not returned: one file reports all of its problems at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::diag::{Diagnostic, SourceFile, Span, Spanned, did_you_mean};
+use crate::jsonpath::JsonPath;
+use crate::model::{STemplate, TemplateValue};
+use crate::template::Template;
+use crate::yaml::{Node, Value};
+
+/// The file being read and the errors found so far.
+pub(crate) struct Cx<'a> {
+    pub(crate) file: &'a Arc<SourceFile>,
+    pub(crate) diags: Vec<Diagnostic>,
+}
+
+impl<'a> Cx<'a> {
+    pub(crate) fn new(file: &'a Arc<SourceFile>) -> Self {
+        Self {
+            file,
+            diags: Vec::new(),
+        }
+    }
+
+    pub(crate) fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.diags.push(Diagnostic::at(message, self.file, span));
+    }
+
+    pub(crate) fn error_help(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(Diagnostic::at(message, self.file, span).with_help(help));
+    }
+
+    /// The span of a scalar's content: inside the quotes of a quoted scalar, so that an
+    /// offset into the value lands on the right column.
+    pub(crate) fn content_span(&self, span: Span) -> Span {
+        if span.start.line != span.end.line {
+            return span;
+        }
+        let text = self.file.text();
+        let first = text.char_indices().nth(span.start.offset).map(|(_, c)| c);
+        match first {
+            Some('"' | '\'') => span.sub(1, span.end.offset - span.start.offset - 1),
+            _ => span,
+        }
+    }
+}
+
+/// Reads a map, remembering the keys asked for; [`MapReader::finish`] reports the others.
+pub(crate) struct MapReader<'n> {
+    entries: &'n [(Spanned<String>, Node)],
+    pub(crate) span: Span,
+    what: &'static str,
+    known: Vec<&'static str>,
+}
+
+impl<'n> MapReader<'n> {
+    /// `None` (with an error) when the node is not a map.
+    pub(crate) fn new(node: &'n Node, what: &'static str, cx: &mut Cx<'_>) -> Option<Self> {
+        match &node.value {
+            Value::Map(entries) => Some(Self {
+                entries,
+                span: node.span,
+                what,
+                known: Vec::new(),
+            }),
+            _ => {
+                cx.error(
+                    node.span,
+                    format!("expected {what} to be a map, found {}", node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    /// The value under `key`, if present. Every key asked for counts as known.
+    pub(crate) fn get(&mut self, key: &'static str) -> Option<&'n Node> {
+        if !self.known.contains(&key) {
+            self.known.push(key);
+        }
+        self.entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+    }
+
+    /// The span of `key` itself, if present.
+    pub(crate) fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries.iter().find(|(k, _)| k.value == key).map(|(k, _)| k.span)
+    }
+
+    /// Like [`MapReader::get`], with an error when the key is missing.
+    pub(crate) fn required(&mut self, key: &'static str, cx: &mut Cx<'_>) -> Option<&'n Node> {
+        let node = self.get(key);
+        if node.is_none() {
+            cx.error(self.span, format!("{} is missing the required key `{key}`", self.what));
+        }
+        node
+    }
+
+    /// Reports every key that was never asked for, with a suggestion.
+    pub(crate) fn finish(self, cx: &mut Cx<'_>) {
+        for (key, _) in self.entries {
+            if self.known.contains(&key.value.as_str()) {
+                continue;
+            }
+            let message = format!("unknown key `{}` in {}", key.value, self.what);
+            match did_you_mean(&key.value, self.known.iter().copied()) {
+                Some(s) => cx.error_help(key.span, format!("{message}, did you mean `{s}`?"), format!("the keys of {} are: {}", self.what, self.known.join(", "))),
+                None => cx.error_help(key.span, message, format!("the keys of {} are: {}", self.what, self.known.join(", "))),
+            }
+        }
+    }
+}
+
+/// A map of user-chosen keys (headers, variables, JSONPaths) with their value nodes.
+pub(crate) fn entries<'n>(node: &'n Node, what: &str, cx: &mut Cx<'_>) -> &'n [(Spanned<String>, Node)] {
+    match &node.value {
+        Value::Map(entries) => entries,
+        Value::Null => &[],
+        _ => {
+            cx.error(node.span, format!("expected {what} to be a map, found {}", node.type_name()));
+            &[]
+        }
+    }
+}
+
+/// A list; a null node is an empty list.
+pub(crate) fn list<'n>(node: &'n Node, what: &str, cx: &mut Cx<'_>) -> &'n [Node] {
+    match &node.value {
+        Value::Seq(items) => items,
+        Value::Null => &[],
+        _ => {
+            cx.error(node.span, format!("expected {what} to be a list, found {}", node.type_name()));
+            &[]
+        }
+    }
+}
+
+/// A string; other scalars (numbers, booleans) are taken as their text.
+pub(crate) fn text(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
+    match &node.value {
+        Value::Null | Value::Seq(_) | Value::Map(_) => {
+            cx.error(node.span, format!("expected {what} to be a string, found {}", node.type_name()));
+            None
+        }
+        _ => node.scalar_text().map(|t| Spanned::new(t, node.span)),
+    }
+}
+
+/// A non-empty string.
+pub(crate) fn nonempty_text(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
+    let t = text(node, what, cx)?;
+    if t.value.trim().is_empty() {
+        cx.error(node.span, format!("{what} must not be empty"));
+        return None;
+    }
+    Some(t)
+}
+
+pub(crate) fn boolean(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<bool> {
+    match node.value {
+        Value::Bool(b) => Some(b),
+        _ => {
+            cx.error_help(
+                node.span,
+                format!("expected {what} to be a boolean, found {}", node.type_name()),
+                "write `true` or `false` (without quotes)",
+            );
+            None
+        }
+    }
+}
+
+/// A non-negative integer no larger than `max`.
+pub(crate) fn integer(node: &Node, what: &str, max: u64, cx: &mut Cx<'_>) -> Option<u64> {
+    match node.value {
+        Value::Int(i) if i >= 0 && i.unsigned_abs() <= max => Some(i.unsigned_abs()),
+        Value::Int(i) => {
+            cx.error(node.span, format!("{what} must be between 0 and {max}, found {i}"));
+            None
+        }
+        _ => {
+            cx.error(node.span, format!("expected {what} to be a whole number, found {}", node.type_name()));
+            None
+        }
+    }
+}
+
+/// A number (integer or float).
+pub(crate) fn number(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<f64> {
+    match node.value {
+        Value::Int(i) => Some(i as f64),
+        Value::Float(f) if f.is_finite() => Some(f),
+        _ => {
+            cx.error(node.span, format!("expected {what} to be a number, found {}", node.type_name()));
+            None
+        }
+    }
+}
+
+/// `250ms`, `30s`, `1.5s`, `2m`, `1h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: expected a number and a unit, like `250ms`, `30s` or `2m`"))?;
+    let millis = match unit.trim() {
+        "ms" => value,
+        "s" => value * 1000.0,
+        "m" => value * 60_000.0,
+        "h" => value * 3_600_000.0,
+        "" => return Err(format!("`{text}` has no unit: write `{text}ms` or `{text}s`")),
+        other => return Err(format!("`{other}` is not a duration unit: use `ms`, `s`, `m` or `h`")),
+    };
+    if !millis.is_finite() || millis > 86_400_000.0 * 365.0 {
+        return Err(format!("`{text}` is too long a duration"));
+    }
+    Ok(Duration::from_secs_f64(millis / 1000.0))
+}
+
+pub(crate) fn duration(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<Duration>> {
+    let Some(text) = node.as_str() else {
+        let hint = match node.value {
+            Value::Int(i) => format!("write `{i}ms` or `{i}s`"),
+            _ => "write a number and a unit, like `250ms`, `30s` or `2m`".to_owned(),
+        };
+        cx.error_help(node.span, format!("expected {what} to be a duration, found {}", node.type_name()), hint);
+        return None;
+    };
+    match parse_duration(text) {
+        Ok(d) => Some(Spanned::new(d, node.span)),
+        Err(e) => {
+            cx.error(node.span, format!("bad {what}: {e}"));
+            None
+        }
+    }
+}
+
+/// A scalar compiled as a template.
+pub(crate) fn template(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<STemplate> {
+    let source = text(node, what, cx)?;
+    compile_template(&source.value, node, cx)
+}
+
+pub(crate) fn compile_template(source: &str, node: &Node, cx: &mut Cx<'_>) -> Option<STemplate> {
+    match Template::compile(source) {
+        Ok(t) => Some(Spanned::new(t, node.span)),
+        Err(e) => {
+            let content = cx.content_span(node.span);
+            let span = e.range.map_or(content, |(a, b)| content.sub(a, b.max(a + 1)));
+            cx.error(span, format!("bad template: {}", e.message));
+            None
+        }
+    }
+}
+
+/// Any YAML value as a template tree.
+pub(crate) fn template_value(node: &Node, cx: &mut Cx<'_>) -> Option<TemplateValue> {
+    Some(match &node.value {
+        Value::Null => TemplateValue::Null,
+        Value::Bool(b) => TemplateValue::Bool(*b),
+        Value::Int(i) => TemplateValue::Number((*i).into()),
+        Value::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => TemplateValue::Number(n),
+            None => {
+                cx.error(node.span, "JSON has no NaN or infinity");
+                return None;
+            }
+        },
+        Value::String(s) => TemplateValue::String(compile_template(s, node, cx)?),
+        Value::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut ok = true;
+            for item in items {
+                match template_value(item, cx) {
+                    Some(v) => out.push(v),
+                    None => ok = false,
+                }
+            }
+            if !ok {
+                return None;
+            }
+            TemplateValue::Array(out)
+        }
+        Value::Map(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            let mut ok = true;
+            for (k, v) in entries {
+                match template_value(v, cx) {
+                    Some(v) => out.push((k.value.clone(), v)),
+                    None => ok = false,
+                }
+            }
+            if !ok {
+                return None;
+            }
+            TemplateValue::Object(out)
+        }
+    })
+}
+
+/// A JSONPath compiled from a string (a value or a key).
+pub(crate) fn jsonpath(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spanned<JsonPath>> {
+    match JsonPath::compile(&text.value) {
+        Ok(p) => Some(Spanned::new(p, text.span)),
+        Err(e) => {
+            let content = cx.content_span(text.span);
+            let span = e.offset.map_or(content, |o| content.sub(o, o + 1));
+            cx.error_help(
+                span,
+                format!("bad JSONPath `{}`: {}", text.value, e.message),
+                "JSONPath is RFC 9535: `$['ia::result'].name`, `$.items[0]`, `$..id`",
+            );
+            None
+        }
+    }
+}
+
+pub(crate) fn jsonpath_node(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<JsonPath>> {
+    let t = text(node, what, cx)?;
+    jsonpath(&t, cx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("30").unwrap_err().contains("no unit"));
+        assert!(parse_duration("3 fortnights").unwrap_err().contains("not a duration unit"));
+        assert!(parse_duration("fast").is_err());
+    }
+}
