@@ -2,10 +2,12 @@
 //! YAML with positions, templates, JSONPath, and the plan that `validate` and `run` share.
 //! Nothing here does I/O beyond reading the files it is asked to load, and nothing is async.
 
+pub mod data;
 pub mod diag;
 pub mod jsonpath;
 pub mod load;
 pub mod model;
+pub mod plan;
 pub mod secret;
 pub mod template;
 pub mod yaml;

@@ -1,0 +1,140 @@
+//! Data files for data-driven runs (SPEC §8 `--data`, a collection's `data:`): CSV with a
+//! header row, or a JSON array of objects. Each row becomes a layer of variables.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+/// One row: field name → value (CSV fields are strings).
+pub type Row = IndexMap<String, serde_json::Value>;
+
+/// The rows of a data file, and its field names (the union over rows, in first-seen order).
+#[derive(Debug, Clone, Default)]
+pub struct DataSet {
+    pub fields: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// Why a data file could not be read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot read data file `{path}`: {message}")]
+    Read { path: String, message: String },
+    #[error("data file `{path}`: {message}")]
+    Format { path: String, message: String },
+    #[error("data file `{path}` has no rows")]
+    Empty { path: String },
+    #[error("data file `{path}` must end in `.csv` or `.json`")]
+    Kind { path: String },
+}
+
+/// Reads a CSV or JSON data file, chosen by its extension.
+pub fn read_data(path: &Path) -> Result<DataSet, DataError> {
+    let shown = crate::diag::display_path(path);
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let text = std::fs::read_to_string(path).map_err(|e| DataError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let set = match ext.as_deref() {
+        Some("csv") => parse_csv(&text, &shown)?,
+        Some("json") => parse_json(&text, &shown)?,
+        _ => return Err(DataError::Kind { path: shown }),
+    };
+    if set.rows.is_empty() {
+        return Err(DataError::Empty { path: shown });
+    }
+    Ok(set)
+}
+
+/// CSV with a header row; every value is a string.
+pub fn parse_csv(text: &str, shown: &str) -> Result<DataSet, DataError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::Headers).from_reader(text.as_bytes());
+    let fields: Vec<String> = reader
+        .headers()
+        .map_err(|e| DataError::Format {
+            path: shown.to_owned(),
+            message: e.to_string(),
+        })?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if fields.iter().any(String::is_empty) {
+        return Err(DataError::Format {
+            path: shown.to_owned(),
+            message: "the header row has an empty column name".to_owned(),
+        });
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| DataError::Format {
+            path: shown.to_owned(),
+            message: e.to_string(),
+        })?;
+        let row: Row = fields
+            .iter()
+            .zip(record.iter())
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_owned())))
+            .collect();
+        rows.push(row);
+    }
+    Ok(DataSet { fields, rows })
+}
+
+/// A JSON array of objects.
+pub fn parse_json(text: &str, shown: &str) -> Result<DataSet, DataError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| DataError::Format {
+        path: shown.to_owned(),
+        message: format!("invalid JSON at line {} column {}: {e}", e.line(), e.column()),
+    })?;
+    let serde_json::Value::Array(items) = value else {
+        return Err(DataError::Format {
+            path: shown.to_owned(),
+            message: "expected a JSON array of objects".to_owned(),
+        });
+    };
+    let mut fields: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let serde_json::Value::Object(map) = item else {
+            return Err(DataError::Format {
+                path: shown.to_owned(),
+                message: format!("row {} is not an object", i + 1),
+            });
+        };
+        for k in map.keys() {
+            if !fields.contains(k) {
+                fields.push(k.clone());
+            }
+        }
+        rows.push(map.into_iter().collect());
+    }
+    Ok(DataSet { fields, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows() {
+        let d = parse_csv("id,name\nV-1,Acme\nV-2,\"Beta, Inc\"\n", "d.csv").unwrap();
+        assert_eq!(d.fields, ["id", "name"]);
+        assert_eq!(d.rows.len(), 2);
+        assert_eq!(d.rows[1]["name"], "Beta, Inc");
+    }
+
+    #[test]
+    fn json_rows_keep_types() {
+        let d = parse_json(r#"[{"id": 1, "ok": true}, {"id": 2, "extra": null}]"#, "d.json").unwrap();
+        assert_eq!(d.fields, ["id", "ok", "extra"]);
+        assert_eq!(d.rows[0]["id"], 1);
+        assert!(parse_json("{}", "d.json").is_err());
+        assert!(parse_json("[1]", "d.json").is_err());
+    }
+
+    #[test]
+    fn ragged_csv_is_an_error() {
+        assert!(parse_csv("a,b\n1\n", "d.csv").is_err());
+    }
+}

@@ -1,0 +1,623 @@
+//! The plan: what `validate` checks and what `run` executes, decided before anything is sent.
+//! Selection (`-k`, `--tag`), sharding, the static check of variables (SPEC §3), auth
+//! profiles, data files, which captures each request needs (so a request whose producer did
+//! not deliver is skipped with a reason), secrets to resolve, and the production guard (§6).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::data::{DataSet, read_data};
+use crate::diag::{Diagnostic, Location, Span, display_path};
+use crate::model::{
+    AuthKind, BUILTIN_VARIABLES, Body, CaptureSource, Collection, EmulatorSpec, Environment, Matcher, MatcherKind,
+    OpKind, Request, STemplate, Scope, Skip, StatusKind, TemplateValue,
+};
+
+/// A capture a request relies on: the variable and the request (by index) that makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub var: String,
+    pub producer: usize,
+}
+
+/// What the static check of one collection found.
+#[derive(Debug, Default)]
+pub struct VariableCheck {
+    pub errors: Vec<Diagnostic>,
+    /// Without an environment: variables taken to come from one, with where they are used.
+    pub expected_from_env: Vec<(String, Location)>,
+    /// Per request (by index): the captures it needs from earlier requests.
+    pub needs: Vec<Vec<Need>>,
+}
+
+/// The variables defined outside a collection: by the environment (with its emulator), by
+/// `--var`, and by a data file.
+#[derive(Debug, Default, Clone)]
+pub struct OuterVars {
+    /// `None` when there is no environment (`validate` without `--env`).
+    pub environment: Option<BTreeSet<String>>,
+    pub cli: BTreeSet<String>,
+    pub data: BTreeSet<String>,
+}
+
+impl OuterVars {
+    pub fn new(env: Option<&Environment>, cli: impl IntoIterator<Item = String>, data: &[String]) -> Self {
+        Self {
+            environment: env.map(environment_variables),
+            cli: cli.into_iter().collect(),
+            data: data.iter().cloned().collect(),
+        }
+    }
+
+    fn defines(&self, name: &str) -> bool {
+        BUILTIN_VARIABLES.contains(&name)
+            || self.cli.contains(name)
+            || self.data.contains(name)
+            || self.environment.as_ref().is_some_and(|e| e.contains(name))
+    }
+}
+
+/// The names an environment defines: its `vars`, its `secrets` and its emulator's variables.
+pub fn environment_variables(env: &Environment) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = env.vars.iter().map(|v| v.name.value.clone()).collect();
+    names.extend(env.secrets.iter().map(|(k, _)| k.value.clone()));
+    if env.emulator.is_some() {
+        names.extend(EmulatorSpec::VARIABLES.iter().map(|s| (*s).to_owned()));
+    }
+    names
+}
+
+/// The templates of a request that are rendered before it is sent.
+pub fn send_templates<'a>(c: &'a Collection, r: &'a Request) -> Vec<&'a STemplate> {
+    let mut out: Vec<&STemplate> = vec![&r.url];
+    out.extend(r.query.iter().map(|(_, t)| t));
+    out.extend(c.defaults.headers.iter().map(|h| &h.value));
+    out.extend(r.headers.iter().map(|h| &h.value));
+    match &r.body {
+        Some(Body::Json(v)) => out.extend(v.templates()),
+        Some(Body::Form(fields)) => out.extend(fields.iter().map(|(_, t)| t)),
+        Some(Body::Text(t)) => out.push(t),
+        None => {}
+    }
+    if let Some(Skip::When(t)) = &r.skip {
+        out.push(t);
+    }
+    out
+}
+
+/// The templates of a request's expected values.
+pub fn expect_templates(r: &Request) -> Vec<&STemplate> {
+    let mut out = Vec::new();
+    if let Some(s) = &r.expect.status
+        && let StatusKind::Ops(m) = &s.kind
+    {
+        matcher_templates(m, &mut out);
+    }
+    for (_, m) in &r.expect.headers {
+        matcher_templates(m, &mut out);
+    }
+    for (_, m) in &r.expect.jsonpath {
+        matcher_templates(m, &mut out);
+    }
+    if let Some(m) = &r.expect.body {
+        matcher_templates(m, &mut out);
+    }
+    if let Some(m) = &r.expect.duration {
+        matcher_templates(m, &mut out);
+    }
+    out
+}
+
+fn matcher_templates<'a>(m: &'a Matcher, out: &mut Vec<&'a STemplate>) {
+    match &m.kind {
+        MatcherKind::Equals(v) => out.extend(v.templates()),
+        MatcherKind::Ops(ops) => {
+            for op in ops {
+                match &op.kind {
+                    OpKind::Eq(v)
+                    | OpKind::Ne(v)
+                    | OpKind::Gt(v)
+                    | OpKind::Gte(v)
+                    | OpKind::Lt(v)
+                    | OpKind::Lte(v)
+                    | OpKind::Contains(v)
+                    | OpKind::NotContains(v)
+                    | OpKind::In(v)
+                    | OpKind::NotIn(v) => out.extend(v.templates()),
+                    OpKind::Length(inner) => matcher_templates(inner, out),
+                    OpKind::Matches(_) | OpKind::Exists(_) | OpKind::Type(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// The span of the first use of `name` inside a template, for a caret under the variable.
+fn variable_span(t: &STemplate, name: &str, file_text: &str) -> Span {
+    let source = t.value.source();
+    let mut search = 0;
+    while let Some(found) = source[search..].find(name) {
+        let at = search + found;
+        let before = source[..at].chars().next_back();
+        let after = source[at + name.len()..].chars().next();
+        let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if !is_word(before) && !is_word(after) {
+            let chars_before = source[..at].chars().count();
+            let width = name.chars().count();
+            return content_span(t.span, file_text).sub(chars_before, chars_before + width);
+        }
+        search = at + name.len();
+    }
+    t.span
+}
+
+/// The span inside the quotes of a quoted scalar.
+fn content_span(span: Span, text: &str) -> Span {
+    if span.start.line != span.end.line {
+        return span;
+    }
+    match text.chars().nth(span.start.offset) {
+        Some('"' | '\'') => span.sub(1, span.end.offset - span.start.offset - 1),
+        _ => span,
+    }
+}
+
+/// The static check of variables (SPEC §3) for one collection: every variable a template
+/// names must come from the environment, the collection's `vars`, the data file, `--var` or a
+/// capture of an earlier request.
+pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
+    let mut check = VariableCheck::default();
+    let text = c.file.text();
+    let file = &c.file;
+    let report = |check: &mut VariableCheck, name: &str, t: &STemplate, user: &str| {
+        if outer.environment.is_none() {
+            if !check.expected_from_env.iter().any(|(n, _)| n == name) {
+                check.expected_from_env.push((name.to_owned(), Location::new(file, variable_span(t, name, text))));
+            }
+            return;
+        }
+        check.errors.push(
+            Diagnostic::at(format!("undefined variable `{name}` in {user}"), file, variable_span(t, name, text)).with_help(format!(
+                "define `{name}` in the collection's `vars`, the environment, a data file or `--var {name}=…`, or capture it in an earlier request"
+            )),
+        );
+    };
+
+    // Collection vars, in order: each may use the outer variables and the vars above it.
+    let mut defined: HashSet<&str> = HashSet::new();
+    for var in &c.vars {
+        for t in var.value.templates() {
+            for name in t.value.variables() {
+                if !outer.defines(name) && !defined.contains(name.as_str()) {
+                    let later = c.vars.iter().any(|v| &v.name.value == name);
+                    if later {
+                        check.errors.push(
+                            Diagnostic::at(
+                                format!("variable `{name}` is used by `{}` before it is defined", var.name.value),
+                                file,
+                                variable_span(t, name, text),
+                            )
+                            .with_help("collection `vars` are rendered in order: move it above"),
+                        );
+                    } else {
+                        report(&mut check, name, t, &format!("the variable `{}`", var.name.value));
+                    }
+                }
+            }
+        }
+        defined.insert(&var.name.value);
+    }
+
+    // Which request captures what.
+    let producers: Vec<(usize, &str)> = c
+        .requests
+        .iter()
+        .flat_map(|r| r.captures.iter().map(move |cap| (r.index, cap.name.value.as_str())))
+        .collect();
+
+    for r in &c.requests {
+        let mut needs: Vec<Need> = Vec::new();
+        let groups = [(send_templates(c, r), false), (expect_templates(r), true)];
+        for (templates, is_expect) in groups {
+            for t in templates {
+                for name in t.value.variables() {
+                    if outer.defines(name) || defined.contains(name.as_str()) {
+                        continue;
+                    }
+                    let earlier = producers.iter().rev().find(|(i, n)| *i < r.index && *n == name);
+                    if let Some((producer, _)) = earlier {
+                        if !needs.iter().any(|n| &n.var == name) {
+                            needs.push(Need {
+                                var: name.clone(),
+                                producer: *producer,
+                            });
+                        }
+                        continue;
+                    }
+                    if is_expect && r.captures.iter().any(|cap| &cap.name.value == name) {
+                        continue;
+                    }
+                    if let Some((later, _)) = producers.iter().find(|(i, n)| *i >= r.index && *n == name) {
+                        let producer = &c.requests[*later];
+                        let message = if *later == r.index {
+                            format!("variable `{name}` is used by `{}` before it is captured: the request captures it from its own response", r.name.value)
+                        } else {
+                            format!(
+                                "variable `{name}` is used before it is captured: `{}` uses it, but `{}` (line {}) captures it later",
+                                r.name.value, producer.name.value, producer.name.span.start.line
+                            )
+                        };
+                        check.errors.push(
+                            Diagnostic::at(message, file, variable_span(t, name, text))
+                                .with_help("requests run in order: move the capturing request above the one that uses it"),
+                        );
+                        continue;
+                    }
+                    report(&mut check, name, t, &format!("request `{}`", r.name.value));
+                }
+            }
+        }
+        check.needs.push(needs);
+    }
+    check
+}
+
+/// Auth profile names that a collection uses must exist in the environment; an explicit
+/// `Authorization` header cannot be combined with a profile.
+pub fn check_auth(c: &Collection, env: &Environment) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut check_name = |name: &crate::diag::Spanned<String>| {
+        if name.value != "none" && env.profile(&name.value).is_none() {
+            let known: Vec<&str> = env.auth.iter().map(|p| p.name.value.as_str()).collect();
+            let help = if known.is_empty() {
+                format!("the environment `{}` defines no auth profiles", env.identity)
+            } else {
+                format!("the environment `{}` defines: {}", env.identity, known.join(", "))
+            };
+            let message = match crate::diag::did_you_mean(&name.value, known.iter().copied()) {
+                Some(s) => format!("unknown auth profile `{}`, did you mean `{s}`?", name.value),
+                None => format!("unknown auth profile `{}`", name.value),
+            };
+            errors.push(Diagnostic::at(message, &c.file, name.span).with_help(help));
+        }
+    };
+    if let Some(a) = &c.auth {
+        check_name(a);
+    }
+    for r in &c.requests {
+        if let Some(a) = &r.auth {
+            check_name(a);
+        }
+    }
+    for r in &c.requests {
+        let profile = r.auth.as_ref().or(c.auth.as_ref()).map(|a| a.value.as_str()).unwrap_or("none");
+        let uses_auth = profile != "none" && env.profile(profile).is_some_and(|p| !matches!(p.kind, AuthKind::None));
+        if !uses_auth {
+            continue;
+        }
+        let header = r
+            .headers
+            .iter()
+            .chain(c.defaults.headers.iter())
+            .find(|h| h.name.value.eq_ignore_ascii_case("authorization"));
+        if let Some(h) = header {
+            errors.push(
+                Diagnostic::at(
+                    format!("request `{}` sets an `Authorization` header and uses the auth profile `{profile}`", r.name.value),
+                    &c.file,
+                    h.name.span,
+                )
+                .with_help("remove the header, or set `auth: none` on the request"),
+            );
+        }
+    }
+    errors
+}
+
+/// The static check of an environment's own templates: `vars` in order, then auth profiles.
+pub fn check_environment(env: &Environment, cli: &BTreeSet<String>) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut known: HashSet<String> = BUILTIN_VARIABLES.iter().map(|s| (*s).to_owned()).collect();
+    known.extend(cli.iter().cloned());
+    known.extend(env.secrets.iter().map(|(k, _)| k.value.clone()));
+    if env.emulator.is_some() {
+        known.extend(EmulatorSpec::VARIABLES.iter().map(|s| (*s).to_owned()));
+    }
+    let text = env.file.text();
+    let check = |t: &STemplate, known: &HashSet<String>, errors: &mut Vec<Diagnostic>| {
+        for name in t.value.variables() {
+            if !known.contains(name) {
+                errors.push(
+                    Diagnostic::at(format!("undefined variable `{name}` in the environment"), &env.file, variable_span(t, name, text))
+                        .with_help(format!("define `{name}` above in `vars` or in `secrets`")),
+                );
+            }
+        }
+    };
+    for var in &env.vars {
+        for t in var.value.templates() {
+            check(t, &known, &mut errors);
+        }
+        known.insert(var.name.value.clone());
+    }
+    for p in &env.auth {
+        for t in profile_templates(p) {
+            check(t, &known, &mut errors);
+        }
+    }
+    errors
+}
+
+/// Every template of an auth profile.
+pub fn profile_templates(p: &crate::model::AuthProfile) -> Vec<&STemplate> {
+    match &p.kind {
+        AuthKind::None => Vec::new(),
+        AuthKind::Bearer { token } => vec![token],
+        AuthKind::Basic { username, password } => vec![username, password],
+        AuthKind::OAuth2(o) => {
+            let mut v: Vec<&STemplate> = vec![&o.token_url, &o.client_id];
+            v.extend(
+                [&o.authorize_url, &o.revoke_url, &o.client_secret, &o.redirect_uri, &o.scope, &o.refresh_token]
+                    .into_iter()
+                    .flatten(),
+            );
+            v.extend(o.token_params.iter().map(|(_, t)| t));
+            v
+        }
+    }
+}
+
+/// The selection of SPEC §8: `-k` (case-insensitive substring of `collection / request`,
+/// repeats OR'd) and `--tag` (positive tags OR'd, `!tag` exclusions AND'd; request tags and
+/// their collection's); both must match.
+#[derive(Debug, Default, Clone)]
+pub struct Selection {
+    pub filters: Vec<String>,
+    pub include_tags: Vec<String>,
+    pub exclude_tags: Vec<String>,
+}
+
+impl Selection {
+    pub fn new(filters: &[String], tags: &[String]) -> Self {
+        let mut s = Self {
+            filters: filters.iter().map(|f| f.to_lowercase()).collect(),
+            ..Self::default()
+        };
+        for t in tags {
+            match t.strip_prefix('!') {
+                Some(ex) => s.exclude_tags.push(ex.to_owned()),
+                None => s.include_tags.push(t.clone()),
+            }
+        }
+        s
+    }
+
+    pub fn is_everything(&self) -> bool {
+        self.filters.is_empty() && self.include_tags.is_empty() && self.exclude_tags.is_empty()
+    }
+
+    pub fn selects(&self, c: &Collection, r: &Request) -> bool {
+        if !self.filters.is_empty() {
+            let full = format!("{} / {}", c.name.value, r.name.value).to_lowercase();
+            if !self.filters.iter().any(|f| full.contains(f)) {
+                return false;
+            }
+        }
+        let has = |tag: &str| r.tags.iter().chain(c.tags.iter()).any(|t| t.value == tag);
+        if !self.include_tags.is_empty() && !self.include_tags.iter().any(|t| has(t)) {
+            return false;
+        }
+        !self.exclude_tags.iter().any(|t| has(t))
+    }
+}
+
+/// FNV-1a 64 (SPEC §8).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// `--shard K/N`: parsed and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub total: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (k, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not a shard: write K/N, like 1/4"))?;
+        let index: usize = k.trim().parse().map_err(|_| format!("`{k}` is not a shard number"))?;
+        let total: usize = n.trim().parse().map_err(|_| format!("`{n}` is not a shard count"))?;
+        if total == 0 || index == 0 || index > total {
+            return Err(format!("shard `{s}`: K must be between 1 and N"));
+        }
+        Ok(Self { index, total })
+    }
+}
+
+/// The files of shard K of N (SPEC §8): each file's path relative to the working directory is
+/// hashed with FNV-1a 64; files sorted by (hash, path); shard K takes positions
+/// ⌊(K−1)·M/N⌋ up to ⌊K·M/N⌋.
+pub fn shard_files(files: &[PathBuf], shard: Shard) -> Vec<PathBuf> {
+    let mut keyed: Vec<(u64, String, &PathBuf)> = files
+        .iter()
+        .map(|p| {
+            let rel = display_path(p);
+            (fnv1a64(rel.as_bytes()), rel, p)
+        })
+        .collect();
+    keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let m = keyed.len();
+    let start = (shard.index - 1) * m / shard.total;
+    let end = shard.index * m / shard.total;
+    keyed[start..end].iter().map(|(_, _, p)| (*p).clone()).collect()
+}
+
+/// Reads the data file a collection names (relative to the collection file).
+pub fn collection_data(c: &Collection) -> Option<Result<DataSet, Diagnostic>> {
+    let data = c.data.as_ref()?;
+    let base = c.file.path().parent().unwrap_or(Path::new("."));
+    let path = base.join(&data.value);
+    Some(read_data(&path).map_err(|e| {
+        Diagnostic::at(e.to_string(), &c.file, data.span).with_help("`data:` is a CSV file with a header row or a JSON array of objects, relative to the collection")
+    }))
+}
+
+/// The requests the production guard refuses (SPEC §6): selected, could mutate (a templated
+/// `skip` counts as could), and not turned off by `skip: true`.
+pub fn guarded_requests<'a>(c: &'a Collection, selected: &[bool]) -> Vec<&'a Request> {
+    c.requests
+        .iter()
+        .filter(|r| selected.get(r.index).copied().unwrap_or(false))
+        .filter(|r| r.mutates() && !matches!(r.skip, Some(Skip::Always(true))))
+        .collect()
+}
+
+/// Whether an environment is production scope.
+pub fn is_production(env: &Environment) -> bool {
+    env.scope == Scope::Production
+}
+
+/// The variable names that the given templates read, with the environment variables they
+/// read in turn (an environment var may use secrets), transitively.
+pub fn referenced_variables<'a>(templates: impl IntoIterator<Item = &'a STemplate>, env: &Environment) -> BTreeSet<String> {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = templates.into_iter().flat_map(|t| t.value.variables().iter().cloned()).collect();
+    let env_vars: HashMap<&str, &TemplateValue> = env.vars.iter().map(|v| (v.name.value.as_str(), &v.value)).collect();
+    while let Some(name) = stack.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(value) = env_vars.get(name.as_str()) {
+            for t in value.templates() {
+                stack.extend(t.value.variables().iter().cloned());
+            }
+        }
+    }
+    seen
+}
+
+/// Loads and checks a whole workspace of collections for one environment, as `validate`
+/// and `run` both need. Collections that failed to load are reported by the caller.
+pub fn check_collection(c: &Arc<Collection>, env: Option<&Environment>, cli: &[String], data_override: Option<&DataSet>) -> (VariableCheck, Option<DataSet>) {
+    let mut errors = Vec::new();
+    let data = match data_override {
+        Some(d) => Some(d.clone()),
+        None => match collection_data(c) {
+            Some(Ok(d)) => Some(d),
+            Some(Err(e)) => {
+                errors.push(e);
+                None
+            }
+            None => None,
+        },
+    };
+    let fields = data.as_ref().map(|d| d.fields.clone()).unwrap_or_default();
+    let outer = OuterVars::new(env, cli.iter().cloned(), &fields);
+    let mut check = check_variables(c, &outer);
+    if let Some(env) = env {
+        check.errors.extend(check_auth(c, env));
+    }
+    errors.append(&mut check.errors);
+    check.errors = errors;
+    (check, data)
+}
+
+/// Where a capture is read from, for reports.
+pub fn capture_source_text(source: &CaptureSource) -> String {
+    match source {
+        CaptureSource::JsonPath(p) => p.value.as_str().to_owned(),
+        CaptureSource::Header(h) => format!("header {}", h.value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::SourceFile;
+    use crate::load::{parse_collection, parse_environment};
+
+    fn collection(text: &str) -> Collection {
+        parse_collection(&SourceFile::new("c.yaml", text)).unwrap()
+    }
+
+    fn env() -> Environment {
+        parse_environment(&SourceFile::new("e.yaml", "scope: non-production\nvars: { base_url: http://x }\n"), "e").unwrap()
+    }
+
+    #[test]
+    fn fnv_vectors() {
+        assert_eq!(format!("{:016x}", fnv1a64(b"")), "cbf29ce484222325");
+        assert_eq!(format!("{:016x}", fnv1a64(b"a")), "af63dc4c8601ec8c");
+        assert_eq!(format!("{:016x}", fnv1a64(b"collections/vendors.yaml")), "e344432660e7022f");
+    }
+
+    #[test]
+    fn used_before_captured_names_both_requests() {
+        let c = collection(
+            "name: c\nrequests:\n  - name: read\n    url: \"{{ base_url }}/{{ key }}\"\n  - name: create\n    url: \"{{ base_url }}\"\n    capture: { key: $.key }\n",
+        );
+        let e = env();
+        let check = check_variables(&c, &OuterVars::new(Some(&e), [], &[]));
+        assert_eq!(check.errors.len(), 1);
+        let msg = check.errors[0].to_string();
+        assert!(msg.starts_with("c.yaml:4:29: variable `key` is used before it is captured: `read` uses it, but `create` (line 5)"), "{msg}");
+    }
+
+    #[test]
+    fn undefined_variable_points_at_the_name() {
+        let c = collection("name: c\nrequests:\n  - name: a\n    url: \"{{ base_url }}/{{ nope }}\"\n");
+        let e = env();
+        let check = check_variables(&c, &OuterVars::new(Some(&e), [], &[]));
+        assert_eq!(check.errors[0].to_string(), "c.yaml:4:29: undefined variable `nope` in request `a`");
+        let without_env = check_variables(&c, &OuterVars::new(None, [], &[]));
+        assert!(without_env.errors.is_empty());
+        let names: Vec<&str> = without_env.expected_from_env.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["base_url", "nope"]);
+    }
+
+    #[test]
+    fn captures_become_needs() {
+        let c = collection(
+            "name: c\nrequests:\n  - name: create\n    url: u\n    capture: { key: $.key }\n  - name: read\n    url: \"u/{{ key }}\"\n    expect: { jsonpath: { $.k: \"{{ key }}\" } }\n",
+        );
+        let check = check_variables(&c, &OuterVars::new(Some(&env()), [], &[]));
+        assert!(check.errors.is_empty(), "{:?}", check.errors);
+        assert_eq!(check.needs[1], vec![Need { var: "key".into(), producer: 0 }]);
+    }
+
+    #[test]
+    fn selection_rules() {
+        let c = collection("name: Vendors\ntags: [ap]\nrequests:\n  - name: list\n    url: u\n    tags: [smoke]\n  - name: create\n    url: u\n    tags: [slow]\n");
+        let s = Selection::new(&["VENDORS / LIST".into()], &[]);
+        assert!(s.selects(&c, &c.requests[0]) && !s.selects(&c, &c.requests[1]));
+        let s = Selection::new(&[], &["ap".into(), "!slow".into()]);
+        assert!(s.selects(&c, &c.requests[0]) && !s.selects(&c, &c.requests[1]));
+    }
+
+    #[test]
+    fn shards_partition() {
+        let files: Vec<PathBuf> = (0..50).map(|i| PathBuf::from(format!("c/{i}.yaml"))).collect();
+        for n in 1..=8 {
+            let mut all: Vec<PathBuf> = Vec::new();
+            let mut sizes = Vec::new();
+            for k in 1..=n {
+                let s = shard_files(&files, Shard { index: k, total: n });
+                sizes.push(s.len());
+                all.extend(s);
+            }
+            all.sort();
+            let mut expected = files.clone();
+            expected.sort();
+            assert_eq!(all, expected);
+            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1);
+        }
+    }
+}
