@@ -1,0 +1,283 @@
+//! The emulator's knobs (SPEC §9): the scope, the seed, the credentials it accepts and the fault
+//! settings, with the parsers that `courier emulator` and environment files share for their
+//! textual forms (`2s`, `20ms`, `50/s`).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The seed used when none is given: the README's table of scope differences is made with it.
+pub const DEFAULT_SEED: u64 = 0;
+
+/// Intacct's observed access-token lifetime, `expires_in: 43200` (intacct-api.md §1.5).
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(43_200);
+
+/// The redirect URIs every emulator registers (SPEC §9), before any `--redirect-uri`.
+pub const DEFAULT_REDIRECT_URIS: [&str; 2] = [
+    "https://127.0.0.1/callback",
+    "https://oauth.pstmn.io/v1/browser-callback",
+];
+
+/// The client scope of a company and of an OAuth client: Intacct keys are created for one of
+/// the two and cannot be moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    NonProduction,
+    Production,
+}
+
+impl Scope {
+    /// The spelling used on the command line, in environment files and in error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::NonProduction => "non-production",
+            Scope::Production => "production",
+        }
+    }
+
+    /// The other scope: the one whose client an emulator knows but refuses.
+    pub fn other(self) -> Scope {
+        match self {
+            Scope::NonProduction => Scope::Production,
+            Scope::Production => Scope::NonProduction,
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = OptionError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "non-production" => Ok(Scope::NonProduction),
+            "production" => Ok(Scope::Production),
+            other => Err(OptionError::Scope(other.to_owned())),
+        }
+    }
+}
+
+/// A knob value that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error("unknown scope `{0}`: expected `non-production` or `production`")]
+    Scope(String),
+    #[error(
+        "invalid duration `{0}`: expected a number with a unit, such as `2s`, `20ms`, `5m` or `1h`"
+    )]
+    Duration(String),
+    #[error("invalid rate limit `{0}`: expected requests per second, such as `50/s` or `50`")]
+    RateLimit(String),
+    #[error("invalid failure rate `{0}`: expected a number from 0 to 1, such as `0.1`")]
+    FailRate(String),
+}
+
+/// Parse a duration written as a whole number and a unit: `ms`, `s`, `m` or `h` (`0` alone is
+/// accepted too).
+pub fn parse_duration(text: &str) -> Result<Duration, OptionError> {
+    let err = || OptionError::Duration(text.to_owned());
+    let trimmed = text.trim();
+    if trimmed == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(err)?;
+    let (number, unit) = trimmed.split_at(split);
+    let number: u64 = number.parse().map_err(|_| err())?;
+    let millis = match unit {
+        "ms" => Some(number),
+        "s" => number.checked_mul(1_000),
+        "m" => number.checked_mul(60_000),
+        "h" => number.checked_mul(3_600_000),
+        _ => None,
+    }
+    .ok_or_else(err)?;
+    Ok(Duration::from_millis(millis))
+}
+
+/// Parse a rate limit in requests per second: `50/s` or a bare `50`. Zero is refused: a limit
+/// that lets nothing through is a typo, not a setting.
+pub fn parse_rate_limit(text: &str) -> Result<u32, OptionError> {
+    let trimmed = text.trim();
+    let number = trimmed.strip_suffix("/s").unwrap_or(trimmed);
+    match number.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(OptionError::RateLimit(text.to_owned())),
+    }
+}
+
+/// Parse a failure probability from 0 to 1.
+pub fn parse_fail_rate(text: &str) -> Result<f64, OptionError> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(OptionError::FailRate(text.to_owned())),
+    }
+}
+
+/// Everything an emulator is started with. `Default` gives the defaults of SPEC §9.
+#[derive(Clone, Debug)]
+pub struct EmulatorOptions {
+    /// The company's scope: which dataset is served and which default client is accepted.
+    pub scope: Scope,
+    /// Seed of the generated dataset and of the `supportId` sequence.
+    pub seed: u64,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Lifetime of access tokens (`expires_in`).
+    pub token_ttl: Duration,
+    /// When true, a refresh grant returns a new refresh token and the old one stops working.
+    pub rotate_refresh_tokens: bool,
+    /// Added to every API request before it is answered.
+    pub latency: Duration,
+    /// The first N API requests answer 503.
+    pub fail_first: u64,
+    /// Every Nth API request answers 503 (0 = never).
+    pub fail_every: u64,
+    /// Each API request answers 503 with this probability (drawn from the seed).
+    pub fail_rate: f64,
+    /// API requests per second; beyond it, 429 with `Retry-After`.
+    pub rate_limit: Option<u32>,
+    /// The authorize endpoint refuses every request with `error=access_denied`.
+    pub deny_authorize: bool,
+    /// Redirect URIs registered in addition to [`DEFAULT_REDIRECT_URIS`].
+    pub redirect_uris: Vec<String>,
+    /// Replace the default client id of the emulator's own scope.
+    pub client_id: Option<String>,
+    /// Replace the default client secret of the emulator's own scope.
+    pub client_secret: Option<String>,
+    /// Replace the default Web Services user (`user@company`) of the emulator's own scope.
+    pub username: Option<String>,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        EmulatorOptions {
+            scope: Scope::NonProduction,
+            seed: DEFAULT_SEED,
+            port: 0,
+            token_ttl: DEFAULT_TOKEN_TTL,
+            rotate_refresh_tokens: false,
+            latency: Duration::ZERO,
+            fail_first: 0,
+            fail_every: 0,
+            fail_rate: 0.0,
+            rate_limit: None,
+            deny_authorize: false,
+            redirect_uris: Vec::new(),
+            client_id: None,
+            client_secret: None,
+            username: None,
+        }
+    }
+}
+
+impl EmulatorOptions {
+    /// The credentials this emulator accepts for its own scope: the defaults of SPEC §9 with
+    /// `client_id`, `client_secret` and `username` replaced where given.
+    pub fn credentials(&self) -> Credentials {
+        let defaults = default_credentials(self.scope);
+        Credentials {
+            client_id: self.client_id.clone().unwrap_or(defaults.client_id),
+            client_secret: self.client_secret.clone().unwrap_or(defaults.client_secret),
+            username: self.username.clone().unwrap_or(defaults.username),
+        }
+    }
+}
+
+/// An OAuth client and the Web Services user it may log in as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+    /// `user@company`, as Intacct's client-credentials grant takes it.
+    pub username: String,
+}
+
+/// The public test credentials of SPEC §9 for a scope.
+pub fn default_credentials(scope: Scope) -> Credentials {
+    let (client_id, client_secret, username) = match scope {
+        Scope::NonProduction => (
+            "courier-np.app.sage.com",
+            "courier-np-secret",
+            "ci-bot@COURIER-SANDBOX",
+        ),
+        Scope::Production => (
+            "courier-prod.app.sage.com",
+            "courier-prod-secret",
+            "ci-bot@COURIER-PROD",
+        ),
+    };
+    Credentials {
+        client_id: client_id.to_owned(),
+        client_secret: client_secret.to_owned(),
+        username: username.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_the_units_of_spec_knobs() {
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("20ms"), Ok(Duration::from_millis(20)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        for bad in [
+            "",
+            "2",
+            "s",
+            "2 s",
+            "-1s",
+            "1.5s",
+            "2d",
+            "99999999999999999999h",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn rate_limits_are_per_second_and_positive() {
+        assert_eq!(parse_rate_limit("50/s"), Ok(50));
+        assert_eq!(parse_rate_limit("7"), Ok(7));
+        for bad in ["0/s", "50/m", "", "x/s", "-3"] {
+            assert!(parse_rate_limit(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn fail_rates_are_probabilities() {
+        assert_eq!(parse_fail_rate("0.1"), Ok(0.1));
+        assert!(parse_fail_rate("1.5").is_err());
+        assert!(parse_fail_rate("NaN").is_err());
+    }
+
+    #[test]
+    fn scopes_round_trip_through_their_spelling() {
+        for scope in [Scope::NonProduction, Scope::Production] {
+            assert_eq!(scope.to_string().parse::<Scope>(), Ok(scope));
+        }
+        assert!("prod".parse::<Scope>().is_err());
+    }
+
+    #[test]
+    fn overrides_replace_only_the_given_credentials() {
+        let options = EmulatorOptions {
+            scope: Scope::Production,
+            username: Some("alice@ACME".into()),
+            ..EmulatorOptions::default()
+        };
+        let credentials = options.credentials();
+        assert_eq!(credentials.client_id, "courier-prod.app.sage.com");
+        assert_eq!(credentials.username, "alice@ACME");
+    }
+}

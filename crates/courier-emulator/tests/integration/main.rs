@@ -1,0 +1,14 @@
+//! HTTP-level tests of the emulator: each module starts emulators in-process on port 0 and
+//! talks to them with reqwest, as the runner and users do.
+
+mod api_auth;
+mod data;
+mod knobs;
+mod model;
+mod oauth;
+mod objects;
+mod query;
+mod readme;
+mod robustness;
+mod stats;
+mod support;
