@@ -1,1 +1,4 @@
-//! courier-report
+//! The report stage: the console, JUnit and JSON reporters, peers that consume the executor's
+//! events, and the stable contract (exit codes, report types) they share with users' scripts.
+
+pub mod contract;

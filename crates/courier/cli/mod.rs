@@ -1,16 +1,24 @@
 //! The command line: one file per subcommand. Flags are parsed here into raw structs; each
-//! subcommand turns them into a validated plan before anything runs.
+//! subcommand turns them into a validated plan before anything runs, and returns the exit
+//! code of SPEC §8.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod common;
 mod emulator;
+mod list;
+mod snapshots;
+mod validate;
 
 /// Courier runs YAML collections of HTTP requests against an environment and checks every
 /// response: a collection runner and test harness made first for the Sage Intacct REST API.
+///
+/// Exit codes: 0 everything passed; 1 a check failed; 2 invalid input or usage (nothing was
+/// sent); 3 a request could not be checked (connection, TLS, timeout, no token).
 #[derive(Debug, Parser)]
-#[command(name = "courier", version, about, long_about = None, propagate_version = true)]
+#[command(name = "courier", version, about, long_about, propagate_version = true, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,13 +26,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the Sage Intacct emulator on 127.0.0.1.
+    Validate(validate::ValidateArgs),
+    List(list::ListArgs),
+    Snapshots(snapshots::SnapshotsArgs),
     Emulator(emulator::EmulatorArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Validate(args) => validate::run(&args).into(),
+        Command::List(args) => list::run(&args).into(),
+        Command::Snapshots(args) => snapshots::run(&args).into(),
         Command::Emulator(args) => emulator::run(args),
     }
 }

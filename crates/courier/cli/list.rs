@@ -1,0 +1,80 @@
+//! `courier list`: the collections, requests and tags under PATHS, as text or JSON.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use courier_report::contract::{Exit, ListCollection, ListReport, ListRequest};
+
+use super::common::{discover, load_collections, paths_or_default, print_diagnostics};
+
+/// List collections, their requests and tags.
+///
+/// Prints one line per collection (name, file, tags) and one per request (method, name,
+/// tags). With `--json`, prints `{"version": 1, "collections": [...]}` for scripts.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  courier list\n  courier list collections/vendors.yaml --json")]
+pub(crate) struct ListArgs {
+    /// Collection files or folders (default: `collections`).
+    pub(crate) paths: Vec<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+pub(crate) fn run(args: &ListArgs) -> Exit {
+    let paths = paths_or_default(&args.paths);
+    let collections = match discover(&paths).and_then(|f| load_collections(&f)) {
+        Ok(c) => c,
+        Err(d) => {
+            print_diagnostics(&d);
+            return Exit::Invalid;
+        }
+    };
+    let report = ListReport {
+        version: 1,
+        collections: collections
+            .iter()
+            .map(|c| ListCollection {
+                name: c.name.value.clone(),
+                file: c.file.display().to_owned(),
+                tags: c.tags.iter().map(|t| t.value.clone()).collect(),
+                requests: c
+                    .requests
+                    .iter()
+                    .map(|r| ListRequest {
+                        name: r.name.value.clone(),
+                        method: r.method.value.clone(),
+                        tags: r.tags.iter().map(|t| t.value.clone()).collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => {
+                let _ = writeln!(out, "{json}");
+            }
+            Err(e) => {
+                eprintln!("error: cannot write JSON: {e}");
+                return Exit::Invalid;
+            }
+        }
+        return Exit::Success;
+    }
+    for c in &report.collections {
+        let tags = tags_text(&c.tags);
+        let _ = writeln!(out, "{} ({}){tags}", c.name, c.file);
+        let width = c.requests.iter().map(|r| r.method.len()).max().unwrap_or(0);
+        for r in &c.requests {
+            let _ = writeln!(out, "  {:width$} {}{}", r.method, r.name, tags_text(&r.tags));
+        }
+    }
+    Exit::Success
+}
+
+fn tags_text(tags: &[String]) -> String {
+    if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) }
+}
