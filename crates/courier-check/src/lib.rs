@@ -2,3 +2,4 @@
 //! snapshots and `compare` share. Pure and synchronous.
 
 pub mod diff;
+pub mod matcher;
