@@ -60,8 +60,7 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Target<'a>> {
             let (route, key) = match (method, key) {
                 (&Method::GET, None) => (Route::List, Cow::Borrowed("")),
                 (&Method::POST, None) => (Route::Create, Cow::Borrowed("")),
-                (_, None) => return None,
-                (_, Some("")) => return None,
+                (_, None | Some("")) => return None,
                 (&Method::GET, Some(key)) => (Route::Get, decode(key)?),
                 (&Method::PATCH, Some(key)) => (Route::Update, decode(key)?),
                 (&Method::DELETE, Some(key)) => (Route::Delete, decode(key)?),
@@ -235,6 +234,10 @@ fn parse_json(bytes: &[u8], operation: &str) -> Result<Value, ApiError> {
     serde_json::from_slice(bytes).map_err(|error| ApiError::malformed_json(&error.to_string()))
 }
 
+/// The single-record envelope around a record's ready-made JSON.
+const GET_HEAD: &[u8] = b"{\"ia::result\":";
+const GET_TAIL: &[u8] = b",\"ia::meta\":{\"totalCount\":1,\"totalSuccess\":1,\"totalError\":0}}";
+
 fn get(
     shared: &Shared,
     spec: &'static ObjectSpec,
@@ -247,13 +250,10 @@ fn get(
             .get(spec.name, keys, entity)
             .ok_or_else(|| ApiError::record_not_found(spec.name, keys))?;
         // The hot path: copy the record's ready-made JSON into the envelope.
-        const HEAD: &[u8] = b"{\"ia::result\":";
-        const TAIL: &[u8] =
-            b",\"ia::meta\":{\"totalCount\":1,\"totalSuccess\":1,\"totalError\":0}}";
-        let mut body = Vec::with_capacity(HEAD.len() + stored.json.len() + TAIL.len());
-        body.extend_from_slice(HEAD);
+        let mut body = Vec::with_capacity(GET_HEAD.len() + stored.json.len() + GET_TAIL.len());
+        body.extend_from_slice(GET_HEAD);
         body.extend_from_slice(&stored.json);
-        body.extend_from_slice(TAIL);
+        body.extend_from_slice(GET_TAIL);
         return Ok(json_response(StatusCode::OK, body));
     }
     let mut records = Vec::new();

@@ -9,6 +9,7 @@
 //! were chosen in the same style and kept stable.
 
 use std::fmt::Write as _;
+use std::num::NonZeroU32;
 
 use axum::http::StatusCode;
 use base64::Engine as _;
@@ -88,11 +89,12 @@ pub(crate) struct ApiError {
     pub(crate) code: &'static str,
     pub(crate) error_id: &'static str,
     pub(crate) message_id: &'static str,
-    pub(crate) message: String,
+    // Boxed and narrow fields keep `Result<_, ApiError>` small on every handler's return path.
+    pub(crate) message: Box<str>,
     pub(crate) placeholders: Vec<(&'static str, String)>,
     pub(crate) details: Vec<Detail>,
     /// Seconds for a `Retry-After` header (429 only).
-    pub(crate) retry_after: Option<u64>,
+    pub(crate) retry_after: Option<NonZeroU32>,
 }
 
 impl ApiError {
@@ -103,12 +105,13 @@ impl ApiError {
         message_id: &'static str,
         message: impl Into<String>,
     ) -> ApiError {
+        let message: String = message.into();
         ApiError {
             status,
             code,
             error_id,
             message_id,
-            message: message.into(),
+            message: message.into_boxed_str(),
             placeholders: Vec::new(),
             details: Vec::new(),
             retry_after: None,
@@ -164,7 +167,7 @@ impl ApiError {
 
     // --- knobs ---
 
-    pub(crate) fn rate_limited(retry_after: u64) -> ApiError {
+    pub(crate) fn rate_limited(retry_after: NonZeroU32) -> ApiError {
         let mut error = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "tooManyRequests",

@@ -10,7 +10,7 @@ use std::time::Duration;
 pub const DEFAULT_SEED: u64 = 0;
 
 /// Intacct's observed access-token lifetime, `expires_in: 43200` (intacct-api.md §1.5).
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(43_200);
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_hours(12);
 
 /// The redirect URIs every emulator registers (SPEC §9), before any `--redirect-uri`.
 pub const DEFAULT_REDIRECT_URIS: [&str; 2] = [
@@ -36,6 +36,7 @@ impl Scope {
     }
 
     /// The other scope: the one whose client an emulator knows but refuses.
+    #[must_use]
     pub fn other(self) -> Scope {
         match self {
             Scope::NonProduction => Scope::Production,
@@ -228,8 +229,8 @@ mod tests {
     fn durations_take_the_units_of_spec_knobs() {
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("20ms"), Ok(Duration::from_millis(20)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_mins(5)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_hours(1)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         for bad in [
             "",

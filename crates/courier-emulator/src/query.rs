@@ -357,7 +357,7 @@ fn case_sensitivity(parameters: Option<&Value>) -> Result<bool, ApiError> {
                 problems.push(Detail::wrong_type(&target, "true or false"));
             }
             "asOfDate" if !value.is_string() => {
-                problems.push(Detail::wrong_type(&target, "a date"))
+                problems.push(Detail::wrong_type(&target, "a date"));
             }
             "caseSensitiveComparison"
             | "includePrivate"

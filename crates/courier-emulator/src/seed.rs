@@ -274,8 +274,8 @@ pub(crate) fn assemble(
     object: &'static str,
     key: &str,
     mut fields: Map<String, Value>,
-    entity: Value,
-    audit: Value,
+    entity: &Value,
+    audit: &Value,
 ) -> Value {
     let spec = crate::schema::lookup_exact(object);
     let mut out = Map::new();
@@ -322,8 +322,8 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
                     ("status", json!("active")),
                     ("currency", json!(currency)),
                 ]),
-                Value::Null,
-                audit(&mut rng),
+                &Value::Null,
+                &audit(&mut rng),
             )
         })
         .collect();
@@ -339,8 +339,8 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
                 ("status", json!("active")),
                 ("userType", json!("business")),
             ]),
-            Value::Null,
-            Value::Null,
+            &Value::Null,
+            &Value::Null,
         ),
         assemble(
             USER,
@@ -351,8 +351,8 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
                 ("status", json!("active")),
                 ("userType", json!("webServices")),
             ]),
-            Value::Null,
-            Value::Null,
+            &Value::Null,
+            &Value::Null,
         ),
     ];
     data.insert(USER, users);
@@ -363,9 +363,7 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
         let key = (3 + index).to_string();
         // The first department is the root; two others report to it.
         let parent = if index == 1 || index == 2 {
-            departments
-                .first()
-                .map_or(Value::Null, |root| reference(root))
+            departments.first().map_or(Value::Null, reference)
         } else {
             Value::Null
         };
@@ -379,8 +377,8 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
                 ("parent", parent),
                 ("reportTitle", json!(name)),
             ]),
-            entity_ref(None),
-            audit(&mut rng),
+            &entity_ref(None),
+            &audit(&mut rng),
         ));
     }
 
@@ -401,8 +399,8 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
                     ("startDate", json!(date(rng.below(1500)))),
                     ("currency", json!(currency)),
                 ]),
-                entity_ref(entity_by_id(entity)),
-                audit(&mut rng),
+                &entity_ref(entity_by_id(entity)),
+                &audit(&mut rng),
             )
         })
         .collect();
@@ -438,8 +436,8 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
                 ("location", reference(location)),
                 ("manager", manager),
             ]),
-            entity_ref(entity_by_id(LOCATIONS[location_index].2)),
-            audit(&mut rng),
+            &entity_ref(entity_by_id(LOCATIONS[location_index].2)),
+            &audit(&mut rng),
         ));
     }
 
@@ -476,8 +474,8 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
                     ("currency", json!(currency)),
                     ("emailAddress", json!(format!("ap@{slug}.example.com"))),
                 ]),
-                entity_ref(entity.and_then(entity_by_id)),
-                audit(&mut rng),
+                &entity_ref(entity.and_then(entity_by_id)),
+                &audit(&mut rng),
             )
         })
         .collect();
@@ -548,8 +546,8 @@ fn vendor(rng: &mut SplitMix, index: usize, name: &str) -> Value {
                 json!(format!("ACCT-{}", 10_000 + rng.below(90_000))),
             ),
         ]),
-        entity_ref(entity_for(index).and_then(entity_by_id)),
-        audit(rng),
+        &entity_ref(entity_for(index).and_then(entity_by_id)),
+        &audit(rng),
     )
 }
 
@@ -590,8 +588,8 @@ fn account(
             ),
             ("isTaxable", json!(number.starts_with('4'))),
         ]),
-        entity_ref(None),
-        audit(rng),
+        &entity_ref(None),
+        &audit(rng),
     )
 }
 

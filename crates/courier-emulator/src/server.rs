@@ -99,7 +99,7 @@ impl Shared {
         if let Some(seconds) = error.retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.get()));
         }
         if error.status == StatusCode::UNAUTHORIZED {
             response

@@ -281,7 +281,7 @@ impl Faults {
     }
 
     /// `Err(seconds to wait)` when the rate limit refuses a request now.
-    pub(crate) fn admit(&self) -> Result<(), u64> {
+    pub(crate) fn admit(&self) -> Result<(), std::num::NonZeroU32> {
         let rate = self.rate_limit.load(Ordering::Relaxed);
         if rate == 0 {
             return Ok(());
@@ -297,7 +297,7 @@ impl Faults {
             Ok(())
         } else {
             let wait = ((1.0 - bucket.tokens) / rate).ceil().max(1.0);
-            Err(wait as u64)
+            Err(std::num::NonZeroU32::new(wait as u32).unwrap_or(std::num::NonZeroU32::MIN))
         }
     }
 
@@ -308,7 +308,7 @@ impl Faults {
             return true;
         }
         let every = self.fail_every.load(Ordering::Relaxed);
-        if every > 0 && n % every == 0 {
+        if every > 0 && n.is_multiple_of(every) {
             return true;
         }
         let rate = f64::from_bits(self.fail_rate_bits.load(Ordering::Relaxed));
@@ -382,7 +382,7 @@ mod tests {
             },
         );
         assert!((0..3).all(|_| faults.admit().is_ok()));
-        assert_eq!(faults.admit(), Err(1));
+        assert_eq!(faults.admit().map_err(std::num::NonZeroU32::get), Err(1));
     }
 
     #[test]

@@ -285,7 +285,7 @@ impl Store {
             "createdByUser": user_ref(&data),
             "modifiedByUser": user_ref(&data),
         });
-        let record = crate::seed::assemble(spec.name, &key, fields, entity, audit);
+        let record = crate::seed::assemble(spec.name, &key, fields, &entity, &audit);
         let body = reference_body(&record);
         let table = data.tables.entry(spec.name).or_default();
         table.records.insert(key_number, Stored::new(record));
@@ -548,7 +548,7 @@ fn normalize(kind: Kind, value: &Value, target: &str) -> Result<Value, Vec<Detai
                 match member.as_str() {
                     "key" | "id" | "href" if inner.is_string() => {}
                     "key" | "id" | "href" => {
-                        problems.push(Detail::wrong_type(&inner_target, "a string"))
+                        problems.push(Detail::wrong_type(&inner_target, "a string"));
                     }
                     _ => problems.push(Detail::unknown_field(&inner_target)),
                 }
@@ -588,23 +588,20 @@ fn resolve_references(
                     && (wanted_key.is_some() || wanted_id.is_some())
             })
         });
-        match found {
-            Some(stored) => {
-                let reference = json!({"key": stored.value["key"], "id": stored.value["id"], "href": stored.value["href"]});
-                fields.insert(field.name.to_owned(), reference);
-            }
-            None => {
-                let what = match (wanted_key, wanted_id) {
-                    (Some(key), _) => format!("key {key:?}"),
-                    (None, Some(id)) => format!("id {id:?}"),
-                    (None, None) => "no key or id".to_owned(),
-                };
-                problems.push(Detail::reference_not_found(
-                    &format!("/{}", field.name),
-                    target_object,
-                    &what,
-                ));
-            }
+        if let Some(stored) = found {
+            let reference = json!({"key": stored.value["key"], "id": stored.value["id"], "href": stored.value["href"]});
+            fields.insert(field.name.to_owned(), reference);
+        } else {
+            let what = match (wanted_key, wanted_id) {
+                (Some(key), _) => format!("key {key:?}"),
+                (None, Some(id)) => format!("id {id:?}"),
+                (None, None) => "no key or id".to_owned(),
+            };
+            problems.push(Detail::reference_not_found(
+                &format!("/{}", field.name),
+                target_object,
+                &what,
+            ));
         }
     }
 }

@@ -7,6 +7,7 @@
 //! company, as Intacct's does (intacct-api.md §1.6).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -74,12 +75,12 @@ pub(crate) struct Issued {
 }
 
 /// Codes live ten minutes, as RFC 6749 §4.1.2 recommends at most.
-const CODE_TTL: Duration = Duration::from_secs(600);
+const CODE_TTL: Duration = Duration::from_mins(10);
 
 /// Above this many access tokens, issuing one first forgets those expired for an hour, so a
 /// long-running emulator under a token-churning client does not grow without bound.
 const PRUNE_ABOVE: usize = 100_000;
-const PRUNE_AFTER: Duration = Duration::from_secs(3_600);
+const PRUNE_AFTER: Duration = Duration::from_hours(1);
 
 #[derive(Debug)]
 pub(crate) struct Tokens {
@@ -92,7 +93,12 @@ pub(crate) struct Tokens {
 fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buffer);
-    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
+    buffer
+        .iter()
+        .fold(String::with_capacity(bytes * 2), |mut out, byte| {
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
 }
 
 fn unix_now() -> u64 {
@@ -289,7 +295,7 @@ mod tests {
     #[test]
     fn issued_tokens_check_until_they_expire() {
         let tokens = Tokens::new();
-        let issued = tokens.issue(subject("u", "C"), Duration::from_secs(60), true);
+        let issued = tokens.issue(subject("u", "C"), Duration::from_mins(1), true);
         assert!(matches!(
             tokens.check(&issued.access_token),
             Check::Valid(_)
@@ -303,9 +309,9 @@ mod tests {
     #[test]
     fn revoking_one_token_revokes_the_pool_of_its_user_and_company() {
         let tokens = Tokens::new();
-        let first = tokens.issue(subject("u", "C"), Duration::from_secs(60), true);
-        let second = tokens.issue(subject("u", "c"), Duration::from_secs(60), false);
-        let other = tokens.issue(subject("v", "C"), Duration::from_secs(60), false);
+        let first = tokens.issue(subject("u", "C"), Duration::from_mins(1), true);
+        let second = tokens.issue(subject("u", "c"), Duration::from_mins(1), false);
+        let other = tokens.issue(subject("v", "C"), Duration::from_mins(1), false);
         assert_eq!(
             tokens.revoke_pool_of(&first.access_token, "wrong client"),
             0

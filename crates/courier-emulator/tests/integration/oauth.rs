@@ -163,12 +163,15 @@ async fn token_endpoint_takes_json_bodies_and_http_basic() {
     snapshot!("invalid_client_secret", &body);
 }
 
+/// A named token request and the status it must get.
+type TokenCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode);
+
 #[tokio::test]
 async fn token_endpoint_errors_are_rfc_6749_bodies() {
     let harness = Harness::default().await;
     let id = "courier-np.app.sage.com";
     let secret = "courier-np-secret";
-    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode)> = vec![
+    let cases: Vec<TokenCase<'_>> = vec![
         (
             "missing_grant_type",
             vec![("client_id", id), ("client_secret", secret)],
@@ -236,7 +239,7 @@ async fn token_endpoint_errors_are_rfc_6749_bodies() {
         let (status, body) = harness.token_form(fields).await;
         assert_eq!(status, *expected, "{name}: {body}");
         assert_eq!(
-            body.as_object().map(|map| map.len()),
+            body.as_object().map(serde_json::Map::len),
             Some(2),
             "{name}: only error and description"
         );

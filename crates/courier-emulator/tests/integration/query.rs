@@ -37,6 +37,9 @@ fn ids(body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A predicate on a record, for the expected side of a filter.
+type Check = Box<dyn Fn(&Value) -> bool>;
+
 fn money(value: &Value) -> f64 {
     value
         .as_str()
@@ -95,7 +98,6 @@ async fn all_sixteen_operators_select_what_they_say() {
         .collect();
     let middle: String = name.chars().skip(1).take(3).collect();
     let in_ids = [records[0]["id"].clone(), records[4]["id"].clone()];
-    type Check = Box<dyn Fn(&Value) -> bool>;
     let n = name.clone();
     let (p, s, m) = (prefix.clone(), suffix.clone(), middle.clone());
     let (p2, s2, m2) = (prefix.clone(), suffix.clone(), middle.clone());
@@ -324,7 +326,7 @@ async fn paging_follows_the_recorded_next_and_previous() {
         .await;
     assert_eq!(body["ia::meta"]["pageSize"], 100, "default size");
     assert_eq!(
-        body["ia::result"][0].as_object().map(|m| m.len()),
+        body["ia::result"][0].as_object().map(serde_json::Map::len),
         Some(3),
         "key, id, href by default"
     );

@@ -148,8 +148,8 @@ macro_rules! snapshot {
     ($name:expr, $value:expr) => {
         insta::assert_json_snapshot!($name, $value, {
             ".**.supportId" => "[supportId]",
-            ".**.access_token" => "[token]",
-            ".**.refresh_token" => "[token]",
+            ".access_token" => "[token]",
+            ".refresh_token" => "[token]",
         })
     };
 }
