@@ -76,7 +76,19 @@ pub enum OptionError {
     RateLimit(String),
     #[error("invalid failure rate `{0}`: expected a number from 0 to 1, such as `0.1`")]
     FailRate(String),
+    #[error("invalid value for `{knob}`: expected {expected}")]
+    Value {
+        knob: String,
+        expected: &'static str,
+    },
+    #[error("unknown emulator knob `{0}`: expected one of {KNOBS}")]
+    UnknownKnob(String),
 }
+
+/// The knobs an environment's `emulator: { kind: intacct, ... }` may set (SPEC §3: those of
+/// SPEC §9 in snake_case, except `port` and `scope`, which come from the run).
+pub const KNOBS: &str = "seed, token_ttl, rotate_refresh_tokens, latency, fail_first, fail_every, \
+     fail_rate, rate_limit, deny_authorize, redirect_uris, client_id, client_secret, username";
 
 /// Parse a duration written as a whole number and a unit: `ms`, `s`, `m` or `h` (`0` alone is
 /// accepted too).
@@ -178,7 +190,80 @@ impl Default for EmulatorOptions {
     }
 }
 
+/// The text of a scalar knob value: strings as they are, numbers and booleans as written.
+fn knob_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        serde_json::Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
 impl EmulatorOptions {
+    /// Set one knob from an environment file's value, with the parsing and messages of the
+    /// command line (`token_ttl: 2s`, `rate_limit: 50/s`, `latency: 20`, meaning milliseconds
+    /// when a bare number, `redirect_uris` a list). `rate_limit: null` removes the limit.
+    pub fn set_knob(&mut self, knob: &str, value: &serde_json::Value) -> Result<(), OptionError> {
+        let invalid = |expected: &'static str| OptionError::Value {
+            knob: knob.to_owned(),
+            expected,
+        };
+        let text = knob_text(value);
+        let duration = |text: Option<String>| match (value, text) {
+            (serde_json::Value::Number(number), _) => number
+                .as_u64()
+                .map(Duration::from_millis)
+                .ok_or_else(|| invalid("a duration such as `20ms`, or whole milliseconds")),
+            (_, Some(text)) => parse_duration(&text),
+            (_, None) => Err(invalid("a duration such as `20ms`")),
+        };
+        let count = || value.as_u64().ok_or_else(|| invalid("a whole number"));
+        let flag = || value.as_bool().ok_or_else(|| invalid("true or false"));
+        let string = || {
+            value
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| invalid("a string"))
+        };
+        match knob {
+            "seed" => self.seed = count()?,
+            "token_ttl" => self.token_ttl = duration(text)?,
+            "latency" => self.latency = duration(text)?,
+            "rotate_refresh_tokens" => self.rotate_refresh_tokens = flag()?,
+            "deny_authorize" => self.deny_authorize = flag()?,
+            "fail_first" => self.fail_first = count()?,
+            "fail_every" => self.fail_every = count()?,
+            "fail_rate" => {
+                self.fail_rate =
+                    parse_fail_rate(&text.ok_or_else(|| invalid("a number from 0 to 1"))?)?;
+            }
+            "rate_limit" => {
+                self.rate_limit = match text {
+                    _ if value.is_null() => None,
+                    Some(text) => Some(parse_rate_limit(&text)?),
+                    None => return Err(invalid("requests per second, such as `50/s`")),
+                };
+            }
+            "redirect_uris" => {
+                self.redirect_uris = value
+                    .as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|item| item.as_str().map(str::to_owned))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .ok_or_else(|| invalid("a list of https:// URIs"))?;
+            }
+            "client_id" => self.client_id = Some(string()?),
+            "client_secret" => self.client_secret = Some(string()?),
+            "username" => self.username = Some(string()?),
+            other => return Err(OptionError::UnknownKnob(other.to_owned())),
+        }
+        Ok(())
+    }
+
     /// The credentials this emulator accepts for its own scope: the defaults of SPEC §9 with
     /// `client_id`, `client_secret` and `username` replaced where given.
     pub fn credentials(&self) -> Credentials {
@@ -268,6 +353,43 @@ mod tests {
             assert_eq!(scope.to_string().parse::<Scope>(), Ok(scope));
         }
         assert!("prod".parse::<Scope>().is_err());
+    }
+
+    #[test]
+    fn knobs_from_environment_files_parse_like_flags() {
+        let mut options = EmulatorOptions::default();
+        let set = |options: &mut EmulatorOptions, knob: &str, value: serde_json::Value| {
+            options.set_knob(knob, &value)
+        };
+        set(&mut options, "token_ttl", serde_json::json!("2s")).expect("valid");
+        set(&mut options, "latency", serde_json::json!(20)).expect("valid");
+        set(&mut options, "rate_limit", serde_json::json!("50/s")).expect("valid");
+        set(&mut options, "fail_rate", serde_json::json!(0.25)).expect("valid");
+        set(
+            &mut options,
+            "rotate_refresh_tokens",
+            serde_json::json!(true),
+        )
+        .expect("valid");
+        set(
+            &mut options,
+            "redirect_uris",
+            serde_json::json!(["https://a.example/cb"]),
+        )
+        .expect("valid");
+        assert_eq!(options.token_ttl, Duration::from_secs(2));
+        assert_eq!(options.latency, Duration::from_millis(20));
+        assert_eq!(options.rate_limit, Some(50));
+        assert!((options.fail_rate - 0.25).abs() < f64::EPSILON);
+        assert!(options.rotate_refresh_tokens);
+        set(&mut options, "rate_limit", serde_json::Value::Null).expect("valid");
+        assert_eq!(options.rate_limit, None);
+        assert!(matches!(
+            set(&mut options, "port", serde_json::json!(80)),
+            Err(OptionError::UnknownKnob(_))
+        ));
+        assert!(set(&mut options, "fail_first", serde_json::json!("two")).is_err());
+        assert!(set(&mut options, "token_ttl", serde_json::json!("2 days")).is_err());
     }
 
     #[test]

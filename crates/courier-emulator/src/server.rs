@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use crate::envelope::{ApiError, support_id};
 use crate::options::{
     Credentials, DEFAULT_REDIRECT_URIS, EmulatorOptions, Scope, default_credentials,
-    parse_duration, parse_fail_rate, parse_rate_limit,
 };
 use crate::stats::{FaultSettings, Faults, Stats};
 use crate::store::Store;
@@ -77,16 +76,7 @@ impl Shared {
             token_ttl: options.token_ttl,
             tokens: Tokens::new(),
             stats: Stats::new(),
-            faults: Faults::new(
-                options.seed,
-                FaultSettings {
-                    latency: options.latency,
-                    fail_first: options.fail_first,
-                    fail_every: options.fail_every,
-                    fail_rate: options.fail_rate,
-                    rate_limit: options.rate_limit,
-                },
-            ),
+            faults: Faults::new(options.seed, FaultSettings::of(options)),
             errors: AtomicU64::new(0),
         }
     }
@@ -253,63 +243,38 @@ async fn set_faults(State(shared): State<Arc<Shared>>, body: Body) -> Response {
     }
 }
 
-fn apply_faults(mut settings: FaultSettings, body: &Value) -> Result<FaultSettings, String> {
+/// The knobs `POST /__emulator/faults` may change.
+const FAULT_KNOBS: [&str; 5] = [
+    "latency",
+    "fail_first",
+    "fail_every",
+    "fail_rate",
+    "rate_limit",
+];
+
+/// Apply a faults body to the current settings, with the knob parsing of environment files.
+fn apply_faults(settings: FaultSettings, body: &Value) -> Result<FaultSettings, String> {
     let map = body.as_object().ok_or("the body must be a JSON object")?;
-    let count = |name: &str, value: &Value| {
-        value
-            .as_u64()
-            .ok_or_else(|| format!("`{name}` must be a whole number"))
+    let mut options = EmulatorOptions {
+        latency: settings.latency,
+        fail_first: settings.fail_first,
+        fail_every: settings.fail_every,
+        fail_rate: settings.fail_rate,
+        rate_limit: settings.rate_limit,
+        ..EmulatorOptions::default()
     };
     for (name, value) in map {
-        match name.as_str() {
-            "latency" => {
-                settings.latency = match value {
-                    Value::Number(_) => Duration::from_millis(count(name, value)?),
-                    Value::String(text) => {
-                        parse_duration(text).map_err(|error| error.to_string())?
-                    }
-                    _ => {
-                        return Err(
-                            "`latency` must be a duration such as \"20ms\" or milliseconds".into(),
-                        );
-                    }
-                };
-            }
-            "fail_first" => settings.fail_first = count(name, value)?,
-            "fail_every" => settings.fail_every = count(name, value)?,
-            "fail_rate" => {
-                settings.fail_rate = match value {
-                    Value::Number(number) => parse_fail_rate(&number.to_string()),
-                    Value::String(text) => parse_fail_rate(text),
-                    _ => return Err("`fail_rate` must be a number from 0 to 1".into()),
-                }
-                .map_err(|error| error.to_string())?;
-            }
-            "rate_limit" => {
-                settings.rate_limit = match value {
-                    Value::Null => None,
-                    Value::Number(number) => Some(
-                        parse_rate_limit(&number.to_string()).map_err(|error| error.to_string())?,
-                    ),
-                    Value::String(text) => {
-                        Some(parse_rate_limit(text).map_err(|error| error.to_string())?)
-                    }
-                    _ => {
-                        return Err(
-                            "`rate_limit` must be requests per second, such as \"50/s\", or null"
-                                .into(),
-                        );
-                    }
-                };
-            }
-            other => {
-                return Err(format!(
-                    "unknown knob `{other}`: expected latency, fail_first, fail_every, fail_rate or rate_limit"
-                ));
-            }
+        if !FAULT_KNOBS.contains(&name.as_str()) {
+            return Err(format!(
+                "unknown knob `{name}`: expected one of {}",
+                FAULT_KNOBS.join(", ")
+            ));
         }
+        options
+            .set_knob(name, value)
+            .map_err(|error| error.to_string())?;
     }
-    Ok(settings)
+    Ok(FaultSettings::of(&options))
 }
 
 #[cfg(test)]

@@ -223,6 +223,18 @@ pub(crate) struct FaultSettings {
     pub(crate) rate_limit: Option<u32>,
 }
 
+impl FaultSettings {
+    pub(crate) fn of(options: &crate::options::EmulatorOptions) -> FaultSettings {
+        FaultSettings {
+            latency: options.latency,
+            fail_first: options.fail_first,
+            fail_every: options.fail_every,
+            fail_rate: options.fail_rate,
+            rate_limit: options.rate_limit,
+        }
+    }
+}
+
 impl Faults {
     pub(crate) fn new(seed: u64, settings: FaultSettings) -> Faults {
         let faults = Faults {
