@@ -1,1 +1,28 @@
-//! courier-exec
+//! The execute stage: the only async part of Courier besides the emulator. It prepares the
+//! environment (starting an embedded emulator when asked), holds the run's HTTP client and
+//! auth sessions, sends every planned request, checks the responses with the check stage and
+//! reports each result as an [`events::Event`] to the reporters.
+
+pub mod auth;
+pub mod client;
+pub mod context;
+pub mod events;
+pub mod limits;
+pub mod runner;
+pub mod snapshots;
+
+use std::time::Duration;
+
+/// `250ms`, `1.5s`, `2m` — how durations are written back to users.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms % 60_000 == 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}

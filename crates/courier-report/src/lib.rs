@@ -1,4 +1,5 @@
 //! The report stage: the console, JUnit and JSON reporters, peers that consume the executor's
 //! events, and the stable contract (exit codes, report types) they share with users' scripts.
 
+pub mod console;
 pub mod contract;

@@ -15,10 +15,15 @@ pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not `name=value`"))?;
     let k = k.trim();
-    let valid = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let valid = k
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        return Err(format!("`{k}` is not a valid variable name (letters, digits and `_`)"));
+        return Err(format!(
+            "`{k}` is not a valid variable name (letters, digits and `_`)"
+        ));
     }
     Ok((k.to_owned(), v.to_owned()))
 }
@@ -46,7 +51,11 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic
 /// Loads every collection; all-or-nothing for commands that need every one.
 pub(crate) fn load_collections(files: &[PathBuf]) -> Result<Vec<Arc<Collection>>, Vec<Diagnostic>> {
     let (collections, diags) = load::load_all(files);
-    if diags.is_empty() { Ok(collections) } else { Err(diags) }
+    if diags.is_empty() {
+        Ok(collections)
+    } else {
+        Err(diags)
+    }
 }
 
 /// Prints diagnostics on standard error, each in the rustc style.
@@ -58,3 +67,32 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic]) {
     }
 }
 
+/// `--color auto|always|never` (SPEC §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Colour is on with `always`, or `auto` when the output is a terminal and neither
+    /// `NO_COLOR` nor `CI` is set (SPEC §5's rule for `CI`).
+    pub(crate) fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto => {
+                is_terminal
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && !ci_is_set()
+            }
+        }
+    }
+}
+
+/// `CI` counts as set unless it is empty, `0` or `false` (SPEC §5).
+pub(crate) fn ci_is_set() -> bool {
+    std::env::var("CI")
+        .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
+}

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod common;
 mod emulator;
 mod list;
+mod run;
 mod snapshots;
 mod validate;
 
@@ -18,7 +19,14 @@ mod validate;
 /// Exit codes: 0 everything passed; 1 a check failed; 2 invalid input or usage (nothing was
 /// sent); 3 a request could not be checked (connection, TLS, timeout, no token).
 #[derive(Debug, Parser)]
-#[command(name = "courier", version, about, long_about, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "courier",
+    version,
+    about,
+    long_about,
+    propagate_version = true,
+    max_term_width = 100
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,6 +34,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Run(run::RunArgs),
     Validate(validate::ValidateArgs),
     List(list::ListArgs),
     Snapshots(snapshots::SnapshotsArgs),
@@ -35,6 +44,7 @@ enum Command {
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => run::run(&args).into(),
         Command::Validate(args) => validate::run(&args).into(),
         Command::List(args) => list::run(&args).into(),
         Command::Snapshots(args) => snapshots::run(&args).into(),

@@ -1,0 +1,305 @@
+//! The HTTP side of a run: one connection-pooled reqwest client (rustls with the ring
+//! provider, gzip, proxies from the environment with loopback always direct, an extra CA), and
+//! sending one prepared request with its timeout, redirects and the collection's cookie jar.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::cookie::CookieStore as _;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Client, Method, StatusCode};
+use url::Url;
+
+use crate::events::ErrorKind;
+
+/// Hosts that never go through a proxy.
+const LOOPBACK: &str = "localhost,127.0.0.1,::1";
+
+/// Most redirects followed for one request.
+const MAX_REDIRECTS: usize = 10;
+
+/// Why the client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot read the CA certificate `{path}`: {message}")]
+    CaCert { path: String, message: String },
+    #[error("bad proxy setting `{var}`: {message}")]
+    Proxy { var: String, message: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+/// Installs ring as the process's rustls provider (once; later calls do nothing).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The run's client. Redirects are never followed by reqwest itself: [`send`] follows them
+/// when the request asks, so that `follow_redirects: false` returns the 3xx.
+pub fn build_client(
+    ca_cert: Option<&Path>,
+    insecure: bool,
+    max_idle: usize,
+) -> Result<Client, ClientError> {
+    install_crypto_provider();
+    let mut builder = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .gzip(true)
+        .user_agent(concat!("courier/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(max_idle.max(1))
+        .tcp_nodelay(true)
+        .no_proxy();
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path).map_err(|e| ClientError::CaCert {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientError::CaCert {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if insecure {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    for proxy in proxies_from_env()? {
+        builder = builder.proxy(proxy);
+    }
+    builder
+        .build()
+        .map_err(|e| ClientError::Build(e.to_string()))
+}
+
+fn env_var(names: &[&str]) -> Option<(String, String)> {
+    names.iter().find_map(|n| {
+        std::env::var(n)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| ((*n).to_owned(), v))
+    })
+}
+
+/// `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case), with `NO_PROXY` plus loopback.
+fn proxies_from_env() -> Result<Vec<reqwest::Proxy>, ClientError> {
+    let no_proxy = env_var(&["NO_PROXY", "no_proxy"])
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let bypass = if no_proxy.is_empty() {
+        LOOPBACK.to_owned()
+    } else {
+        format!("{no_proxy},{LOOPBACK}")
+    };
+    let mut out = Vec::new();
+    let make = |(var, url): (String, String), kind: &str| -> Result<reqwest::Proxy, ClientError> {
+        let p = match kind {
+            "https" => reqwest::Proxy::https(&url),
+            "http" => reqwest::Proxy::http(&url),
+            _ => reqwest::Proxy::all(&url),
+        }
+        .map_err(|e| ClientError::Proxy {
+            var,
+            message: e.to_string(),
+        })?;
+        Ok(p.no_proxy(reqwest::NoProxy::from_string(&bypass)))
+    };
+    if let Some(v) = env_var(&["HTTPS_PROXY", "https_proxy"]) {
+        out.push(make(v, "https")?);
+    }
+    if let Some(v) = env_var(&["HTTP_PROXY", "http_proxy"]) {
+        out.push(make(v, "http")?);
+    }
+    if let Some(v) = env_var(&["ALL_PROXY", "all_proxy"]) {
+        out.push(make(v, "all")?);
+    }
+    Ok(out)
+}
+
+/// A request ready to send: everything rendered.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+    pub timeout: Duration,
+    pub follow_redirects: bool,
+}
+
+/// A response, read whole.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// From sending the request to the last byte of the body.
+    pub elapsed: Duration,
+    /// The URL that answered (after redirects).
+    pub url: Url,
+}
+
+/// Why there is no response.
+#[derive(Debug, Clone)]
+pub struct SendError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Classifies a reqwest error: timeout, TLS, or another network failure.
+pub fn classify(err: &reqwest::Error, timeout: Duration) -> SendError {
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = source {
+        if !chain.is_empty() {
+            chain.push_str(": ");
+        }
+        chain.push_str(&e.to_string());
+        source = e.source();
+    }
+    let lower = chain.to_lowercase();
+    if err.is_timeout() {
+        return SendError {
+            kind: ErrorKind::Timeout,
+            message: format!("timed out after {}", crate::format_duration(timeout)),
+        };
+    }
+    let kind =
+        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            ErrorKind::Tls
+        } else {
+            ErrorKind::Network
+        };
+    let message = if err.is_connect() {
+        let why = if lower.contains("connection refused") {
+            "connection refused".to_owned()
+        } else {
+            innermost(err)
+        };
+        format!(
+            "cannot connect to {}: {why}",
+            err.url().map_or_else(String::new, |u| host_port(u))
+        )
+    } else {
+        innermost(err)
+    };
+    SendError { kind, message }
+}
+
+fn innermost(err: &dyn std::error::Error) -> String {
+    let mut last = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        last = e.to_string();
+        source = e.source();
+    }
+    last
+}
+
+fn host_port(u: &Url) -> String {
+    match (u.host_str(), u.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        _ => u.to_string(),
+    }
+}
+
+/// Sends one prepared request (following redirects when asked), using and filling the cookie
+/// jar. `auth` is added to every hop to the same origin only.
+pub async fn send(
+    client: &Client,
+    prepared: &Prepared,
+    auth: Option<&HeaderValue>,
+    jar: Option<&Arc<reqwest::cookie::Jar>>,
+) -> Result<Received, SendError> {
+    let started = Instant::now();
+    let mut method = prepared.method.clone();
+    let mut url = prepared.url.clone();
+    let mut body = prepared.body.clone();
+    let origin = url.origin();
+    for _ in 0..=MAX_REDIRECTS {
+        let mut headers = prepared.headers.clone();
+        if let Some(a) = auth
+            && url.origin() == origin
+        {
+            headers.insert(reqwest::header::AUTHORIZATION, a.clone());
+        }
+        if let Some(jar) = jar
+            && !headers.contains_key(reqwest::header::COOKIE)
+            && let Some(cookies) = jar.cookies(&url)
+        {
+            headers.insert(reqwest::header::COOKIE, cookies);
+        }
+        if body.is_none() {
+            headers.remove(reqwest::header::CONTENT_TYPE);
+        }
+        let mut rb = client
+            .request(method.clone(), url.clone())
+            .headers(headers)
+            .timeout(prepared.timeout);
+        if let Some(b) = &body {
+            rb = rb.body(b.clone());
+        }
+        let response = rb
+            .send()
+            .await
+            .map_err(|e| classify(&e, prepared.timeout))?;
+        let status = response.status();
+        let response_headers = response.headers().clone();
+        if let Some(jar) = jar {
+            let mut set = response_headers.get_all(reqwest::header::SET_COOKIE).iter();
+            jar.set_cookies(&mut set, &url);
+        }
+        let location = response_headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| url.join(l).ok());
+        if prepared.follow_redirects
+            && status.is_redirection()
+            && let Some(next) = location
+        {
+            // 301/302/303 turn into GET without a body, as browsers and curl do; 307/308 keep both.
+            if matches!(status.as_u16(), 301..=303) && method != Method::HEAD {
+                method = Method::GET;
+                body = None;
+            }
+            let _ = response.bytes().await;
+            url = next;
+            continue;
+        }
+        let body_bytes = response
+            .bytes()
+            .await
+            .map_err(|e| classify(&e, prepared.timeout))?;
+        return Ok(Received {
+            status,
+            headers: response_headers,
+            body: body_bytes,
+            elapsed: started.elapsed(),
+            url,
+        });
+    }
+    Err(SendError {
+        kind: ErrorKind::Network,
+        message: format!("more than {MAX_REDIRECTS} redirects"),
+    })
+}
+
+/// A header name/value pair from rendered text, with a message for bad ones.
+pub fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let n = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("`{name}` is not a valid header name"))?;
+    let v = HeaderValue::from_str(value)
+        .map_err(|_| format!("the value of header `{name}` has characters a header cannot hold"))?;
+    Ok((n, v))
+}

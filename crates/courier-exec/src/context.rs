@@ -1,0 +1,267 @@
+//! Preparing an environment for a run: starting its emulator, resolving secrets, rendering its
+//! `vars` and auth profiles, and the layers of variables every template of the run sees.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use courier_core::model::{AuthKind, EmulatorSpec, Environment, STemplate, Scope};
+use courier_core::secret::Secrets;
+use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
+use minijinja::value::Value as MjValue;
+
+use crate::auth::{OAuth2Settings, ResolvedAuth};
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// Invalid input found at start (exit 2).
+    #[error("{0}")]
+    Invalid(String),
+    /// The emulator or the client could not start (exit 3).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A running in-process emulator and the variables it defines.
+pub struct StartedEmulator {
+    pub emulator: courier_emulator::Emulator,
+    pub variables: VarMap,
+}
+
+impl std::fmt::Debug for StartedEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartedEmulator")
+            .field("base_url", &self.emulator.base_url())
+            .finish()
+    }
+}
+
+/// Starts the emulator an environment asks for (SPEC §3): scope from the environment, port 0.
+pub async fn start_emulator(
+    spec: &EmulatorSpec,
+    scope: Scope,
+    secrets: &Secrets,
+) -> Result<StartedEmulator, SetupError> {
+    let mut options = courier_emulator::EmulatorOptions {
+        scope: match scope {
+            Scope::NonProduction => courier_emulator::Scope::NonProduction,
+            Scope::Production => courier_emulator::Scope::Production,
+        },
+        port: 0,
+        ..courier_emulator::EmulatorOptions::default()
+    };
+    if let Some(seed) = spec.seed {
+        options.seed = seed;
+    }
+    if let Some(ttl) = spec.token_ttl {
+        options.token_ttl = ttl;
+    }
+    options.rotate_refresh_tokens = spec.rotate_refresh_tokens;
+    if let Some(l) = spec.latency {
+        options.latency = l;
+    }
+    options.fail_first = spec.fail_first.unwrap_or(0);
+    options.fail_every = spec.fail_every.unwrap_or(0);
+    options.fail_rate = spec.fail_rate.unwrap_or(0.0);
+    options.rate_limit = spec.rate_limit;
+    options.deny_authorize = spec.deny_authorize;
+    options.redirect_uris.clone_from(&spec.redirect_uris);
+    options.client_id.clone_from(&spec.client_id);
+    options.client_secret.clone_from(&spec.client_secret);
+    options.username.clone_from(&spec.username);
+    let emulator = courier_emulator::start(options)
+        .await
+        .map_err(|e| SetupError::Unavailable(format!("cannot start the Intacct emulator: {e}")))?;
+    let creds = emulator.credentials();
+    secrets.add(&creds.client_secret);
+    let mut variables = VarMap::new();
+    variables.insert("base_url".into(), MjValue::from(emulator.base_url()));
+    variables.insert("client_id".into(), MjValue::from(creds.client_id.clone()));
+    variables.insert(
+        "client_secret".into(),
+        MjValue::from(creds.client_secret.clone()),
+    );
+    variables.insert("ws_user".into(), MjValue::from(creds.username.clone()));
+    Ok(StartedEmulator {
+        emulator,
+        variables,
+    })
+}
+
+/// Reads a process environment variable, then the `.env` file.
+pub fn lookup_env(name: &str, dotenv: &HashMap<String, String>) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .or_else(|| dotenv.get(name).cloned())
+}
+
+/// Parses a `.env` file: `NAME=value` lines, `#` comments, optional `export `, quotes.
+pub fn parse_dotenv(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.trim();
+        let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
+            || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
+        {
+            &v[1..v.len() - 1]
+        } else {
+            v
+        };
+        out.insert(k.trim().to_owned(), v.to_owned());
+    }
+    out
+}
+
+/// The environment's variables for a run: the emulator's, then `vars` (rendered in order)
+/// and `secrets`, plus `env_name` and `env_scope`. `--var` values are visible while rendering.
+pub fn environment_layer(
+    env: &Environment,
+    emulator_vars: Option<&VarMap>,
+    cli: &Arc<VarMap>,
+    runtime: &Arc<Runtime>,
+) -> Result<(Arc<VarMap>, Arc<VarMap>), SetupError> {
+    let mut emu = VarMap::new();
+    if let Some(vars) = emulator_vars {
+        emu.clone_from(vars);
+    }
+    let emu = Arc::new(emu);
+    let mut layer = VarMap::new();
+    layer.insert("env_name".into(), MjValue::from(env.identity.clone()));
+    layer.insert("env_scope".into(), MjValue::from(env.scope.as_str()));
+    for (var, env_var) in &env.secrets {
+        if let Some(value) = lookup_env(&env_var.value, &runtime.dotenv) {
+            runtime.secrets.add(&value);
+            layer.insert(var.value.clone(), MjValue::from(value));
+        }
+    }
+    for def in &env.vars {
+        let vars = Vars::new(Some(Arc::clone(runtime)))
+            .with_layer(Arc::clone(&emu))
+            .with_layer(Arc::new(layer.clone()))
+            .with_layer(Arc::clone(cli));
+        let value = def.value.render(&vars).map_err(|(e, span)| {
+            SetupError::Invalid(format!(
+                "{}:{}:{}: the environment variable `{}` failed to render: {}",
+                env.file.display(),
+                span.start.line,
+                span.start.col,
+                def.name.value,
+                e.message
+            ))
+        })?;
+        layer.insert(def.name.value.clone(), json_to_value(&value));
+    }
+    Ok((emu, Arc::new(layer)))
+}
+
+/// Renders the auth profiles that a run uses; their secret fields join the secrets set.
+pub fn resolve_profiles(
+    env: &Environment,
+    used: &BTreeSet<String>,
+    vars: &Vars,
+    secrets: &Secrets,
+) -> Result<HashMap<String, ResolvedAuth>, SetupError> {
+    let render = |t: &STemplate, what: &str, profile: &str| -> Result<String, SetupError> {
+        t.value.render(vars).map_err(|e| {
+            SetupError::Invalid(format!(
+                "{}:{}:{}: `{what}` of auth profile `{profile}` failed to render: {}",
+                env.file.display(),
+                t.span.start.line,
+                t.span.start.col,
+                e.message
+            ))
+        })
+    };
+    let mut out = HashMap::new();
+    for p in &env.auth {
+        let name = &p.name.value;
+        if !used.contains(name) {
+            continue;
+        }
+        let resolved = match &p.kind {
+            AuthKind::None => ResolvedAuth::None,
+            AuthKind::Bearer { token } => {
+                let t = render(token, "token", name)?;
+                secrets.add(&t);
+                ResolvedAuth::Bearer(t)
+            }
+            AuthKind::Basic { username, password } => {
+                let password = render(password, "password", name)?;
+                secrets.add(&password);
+                ResolvedAuth::Basic {
+                    username: render(username, "username", name)?,
+                    password,
+                }
+            }
+            AuthKind::OAuth2(o) => {
+                let client_secret = o
+                    .client_secret
+                    .as_ref()
+                    .map(|t| render(t, "client_secret", name))
+                    .transpose()?;
+                if let Some(s) = &client_secret {
+                    secrets.add(s);
+                }
+                let refresh_token = o
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| render(t, "refresh_token", name))
+                    .transpose()?;
+                if let Some(s) = &refresh_token {
+                    secrets.add(s);
+                }
+                let mut token_params = Vec::new();
+                for (k, t) in &o.token_params {
+                    token_params.push((k.value.clone(), render(t, &k.value, name)?));
+                }
+                ResolvedAuth::OAuth2(OAuth2Settings {
+                    grant: o.grant.value,
+                    token_url: render(&o.token_url, "token_url", name)?,
+                    client_id: render(&o.client_id, "client_id", name)?,
+                    client_secret,
+                    refresh_token: refresh_token.filter(|r| !r.is_empty()),
+                    scope: o
+                        .scope
+                        .as_ref()
+                        .map(|t| render(t, "scope", name))
+                        .transpose()?,
+                    token_params,
+                    client_auth: o.client_auth,
+                })
+            }
+        };
+        out.insert(name.clone(), resolved);
+    }
+    Ok(out)
+}
+
+/// `--var` values as a layer.
+pub fn cli_layer(vars: &[(String, String)]) -> Arc<VarMap> {
+    Arc::new(
+        vars.iter()
+            .map(|(k, v)| (k.clone(), MjValue::from(v.as_str())))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_lines() {
+        let env = parse_dotenv("# c\nA=1\nexport B = \"two words\"\nC='x'\nbad line\n");
+        assert_eq!(env["A"], "1");
+        assert_eq!(env["B"], "two words");
+        assert_eq!(env["C"], "x");
+        assert_eq!(env.len(), 3);
+    }
+}

@@ -1,0 +1,304 @@
+//! The console reporter (SPEC §8): one line per request, the failure details under it, and
+//! the last line `{p} passed, {f} failed, {s} skipped`. Marks are `✓ ✗ -` with colour and
+//! `PASS FAIL SKIP` without. Under `--parallel`, a collection's lines are printed together
+//! when it finishes. The progress bar (colour only), `-v` exchanges and warnings go to
+//! standard error. Every line passes through the secrets set before it is written.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use owo_colors::OwoColorize as _;
+use serde_json::Value;
+
+use courier_check::matcher::AssertOutcome;
+use courier_core::secret::Secrets;
+use courier_exec::events::Reporter;
+use courier_exec::events::{Event, Outcome, RequestResult, SnapshotState, Summary};
+
+/// Longest single-line value shown in a failure detail.
+const MAX_VALUE_CHARS: usize = 300;
+/// Most lines of a pretty-printed value shown.
+const MAX_VALUE_LINES: usize = 30;
+
+pub struct ConsoleReporter {
+    out: Box<dyn Write + Send>,
+    err: Box<dyn Write + Send>,
+    color: bool,
+    progress: Option<indicatif::ProgressBar>,
+    parallel: bool,
+    buffers: HashMap<(usize, Option<usize>), Vec<String>>,
+    secrets: Arc<Secrets>,
+    summary: Summary,
+}
+
+impl ConsoleReporter {
+    /// `out` receives the report (standard output, or standard error under `--json -`);
+    /// `err` the `-v` exchanges and warnings. `progress` shows a bar on standard error.
+    pub fn new(
+        out: Box<dyn Write + Send>,
+        err: Box<dyn Write + Send>,
+        color: bool,
+        progress: bool,
+        secrets: Arc<Secrets>,
+    ) -> Self {
+        let progress = (progress && color).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos}/{len} requests {wide_bar} {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Self {
+            out,
+            err,
+            color,
+            progress,
+            parallel: false,
+            buffers: HashMap::new(),
+            secrets,
+            summary: Summary::default(),
+        }
+    }
+
+    fn write_lines(&mut self, lines: &[String]) {
+        let secrets = Arc::clone(&self.secrets);
+        let print = |out: &mut Box<dyn Write + Send>| {
+            for l in lines {
+                let _ = writeln!(out, "{}", secrets.redact(l));
+            }
+            let _ = out.flush();
+        };
+        match &self.progress {
+            Some(bar) => {
+                let out = &mut self.out;
+                bar.suspend(|| print(out));
+            }
+            None => print(&mut self.out),
+        }
+    }
+
+    fn mark(&self, outcome: Outcome) -> String {
+        match (outcome, self.color) {
+            (Outcome::Passed, true) => "✓".green().to_string(),
+            (Outcome::Failed | Outcome::Error, true) => "✗".red().to_string(),
+            (Outcome::Skipped, true) => "-".yellow().to_string(),
+            (Outcome::Passed, false) => "PASS".to_owned(),
+            (Outcome::Failed | Outcome::Error, false) => "FAIL".to_owned(),
+            (Outcome::Skipped, false) => "SKIP".to_owned(),
+        }
+    }
+
+    /// The lines of one request: its line and, when it failed, the details.
+    pub fn request_lines(&self, r: &RequestResult) -> Vec<String> {
+        let mut lines = Vec::new();
+        let title = format!("{} / {}", r.collection.name.value, r.display_name());
+        let mark = self.mark(r.outcome);
+        let head = match (r.outcome, r.status) {
+            (Outcome::Skipped, _) => format!(
+                "{mark} {title}  skipped: {}",
+                r.skip_reason.as_deref().unwrap_or("")
+            ),
+            (_, Some(status)) => {
+                let ms = r.duration.map_or(0, |d| d.as_millis());
+                format!("{mark} {title}  {status}  {ms} ms")
+            }
+            (_, None) => format!(
+                "{mark} {title}  error: {}",
+                r.error.as_deref().unwrap_or("no response")
+            ),
+        };
+        lines.push(head);
+        if !matches!(r.outcome, Outcome::Failed | Outcome::Error) {
+            return lines;
+        }
+        if r.status.is_some()
+            && let Some(e) = &r.error
+        {
+            lines.push(format!("    {e}"));
+        }
+        let file = r.collection.file.display();
+        for a in r.assertions.iter().filter(|a| !a.passed) {
+            lines.extend(self.assertion_lines(file, a));
+        }
+        match &r.snapshot {
+            SnapshotState::New { pending } => {
+                let where_ = pending.as_deref().map_or_else(
+                    || "not written (check mode)".to_owned(),
+                    |p| format!("written to {p}"),
+                );
+                lines.push(format!(
+                    "    snapshot: no stored snapshot; the new one is {where_}"
+                ));
+                lines.push("    review it with `courier snapshots review`".to_owned());
+            }
+            SnapshotState::Changed {
+                pending,
+                diff,
+                colored,
+            } => {
+                let where_ = pending
+                    .as_deref()
+                    .map_or_else(String::new, |p| format!(" (new: {p})"));
+                lines.push(format!("    snapshot changed{where_}:"));
+                let text = if self.color { colored } else { diff };
+                for l in text.lines() {
+                    lines.push(format!("      {l}"));
+                }
+            }
+            _ => {}
+        }
+        lines
+    }
+
+    fn assertion_lines(&self, file: &str, a: &AssertOutcome) -> Vec<String> {
+        let at = format!("{file}:{}:{}", a.span.start.line, a.span.start.col);
+        let what = match &a.path {
+            Some(p) => format!("{} {p}", a.kind.as_str()),
+            None => a.kind.as_str().to_owned(),
+        };
+        let at = if self.color {
+            at.dimmed().to_string()
+        } else {
+            at
+        };
+        let mut lines = vec![format!("    {at}  {what}  {}", a.matcher)];
+        let expected = show_value(&a.expected);
+        let actual = a
+            .actual
+            .as_ref()
+            .map_or_else(|| "(none)".to_owned(), show_value);
+        let (expected, actual) = if self.color {
+            (expected.green().to_string(), actual.red().to_string())
+        } else {
+            (expected, actual)
+        };
+        push_labelled(&mut lines, "expected: ", &expected);
+        push_labelled(&mut lines, "actual:   ", &actual);
+        if let Some(m) = &a.message {
+            lines.push(format!("      {m}"));
+        }
+        lines
+    }
+
+    fn summary_line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.summary.passed, self.summary.failed, self.summary.skipped
+        )
+    }
+}
+
+fn push_labelled(lines: &mut Vec<String>, label: &str, value: &str) {
+    let mut it = value.lines();
+    let first = it.next().unwrap_or("");
+    lines.push(format!("      {label}{first}"));
+    let pad = " ".repeat(label.len());
+    for l in it {
+        lines.push(format!("      {pad}{l}"));
+    }
+}
+
+/// A value for a failure detail: JSON, pretty-printed when it is a container, cut when long.
+pub fn show_value(v: &Value) -> String {
+    let text = match v {
+        Value::Array(a) if !a.is_empty() => serde_json::to_string_pretty(v).unwrap_or_default(),
+        Value::Object(o) if !o.is_empty() => serde_json::to_string_pretty(v).unwrap_or_default(),
+        _ => v.to_string(),
+    };
+    let mut lines: Vec<String> = text.lines().map(cut).collect();
+    if lines.len() > MAX_VALUE_LINES {
+        let more = lines.len() - MAX_VALUE_LINES;
+        lines.truncate(MAX_VALUE_LINES);
+        lines.push(format!("… ({more} more lines)"));
+    }
+    lines.join("\n")
+}
+
+fn cut(line: &str) -> String {
+    if line.chars().count() <= MAX_VALUE_CHARS {
+        return line.to_owned();
+    }
+    let kept: String = line.chars().take(MAX_VALUE_CHARS).collect();
+    format!(
+        "{kept}… ({} more characters)",
+        line.chars().count() - MAX_VALUE_CHARS
+    )
+}
+
+impl Reporter for ConsoleReporter {
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted {
+                planned, parallel, ..
+            } => {
+                self.parallel = *parallel > 1;
+                if let Some(bar) = &self.progress {
+                    bar.set_length(*planned as u64);
+                }
+            }
+            Event::RequestFinished(r) => {
+                self.summary.add(r.outcome);
+                if let Some(bar) = &self.progress {
+                    bar.inc(1);
+                }
+                if let Some(x) = &r.exchange {
+                    let secrets = Arc::clone(&self.secrets);
+                    let text = format!("{}{}", x.request, x.response);
+                    let err = &mut self.err;
+                    let write = |err: &mut Box<dyn Write + Send>| {
+                        let _ = writeln!(err, "{}", secrets.redact(&text));
+                    };
+                    match &self.progress {
+                        Some(bar) => bar.suspend(|| write(err)),
+                        None => write(err),
+                    }
+                }
+                let lines = self.request_lines(r);
+                if self.parallel {
+                    self.buffers
+                        .entry((r.collection_id, r.row))
+                        .or_default()
+                        .extend(lines);
+                } else {
+                    self.write_lines(&lines);
+                }
+            }
+            Event::CollectionFinished {
+                collection_id, row, ..
+            } => {
+                if let Some(lines) = self.buffers.remove(&(*collection_id, *row)) {
+                    self.write_lines(&lines);
+                }
+            }
+            Event::Notice(text) => {
+                let line = format!("warning: {}", self.secrets.redact(text));
+                let err = &mut self.err;
+                let _ = writeln!(err, "{line}");
+            }
+            Event::RunFinished { .. } => {
+                if let Some(bar) = self.progress.take() {
+                    bar.finish_and_clear();
+                }
+                let leftovers: Vec<Vec<String>> = self.buffers.drain().map(|(_, v)| v).collect();
+                for lines in leftovers {
+                    self.write_lines(&lines);
+                }
+                let last = self.summary_line();
+                self.write_lines(&[last]);
+            }
+            Event::CollectionStarted { .. } | Event::RequestStarted { .. } => {}
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.out.flush()?;
+        self.err.flush()
+    }
+}

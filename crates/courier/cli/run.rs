@@ -1,0 +1,382 @@
+//! `courier run`: plan (load, select, check variables, guard production, resolve secrets),
+//! then execute with the reporters attached, and exit with the code of SPEC §8.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+
+use courier_core::data::{DataSet, read_data};
+use courier_core::diag::Diagnostic;
+use courier_core::load;
+use courier_core::model::{Collection, Environment};
+use courier_core::plan::{self, Selection, Shard};
+use courier_core::secret::Secrets;
+use courier_exec::context::{lookup_env, parse_dotenv};
+use courier_exec::events::{Event, Reporter};
+use courier_exec::runner::{self, PlannedCollection, RunInput, RunOptions};
+use courier_report::console::ConsoleReporter;
+use courier_report::contract::Exit;
+
+use super::common::{ColorChoice, discover, paths_or_default, print_diagnostics};
+
+/// Run collections against an environment and check every response.
+///
+/// Finds the collections under PATHS (`*.yaml`/`*.yml`, recursively), selects requests with
+/// `-k` and `--tag`, and runs them against the environment given by `--env`: requests of one
+/// collection in order, collections one after another or `--parallel N` at once. A collection
+/// goes on after a failure; a request that needs a capture that was never made is skipped.
+///
+/// Nothing is sent when anything is wrong with the input: collections, environment, templates,
+/// missing secrets, or a run that could write to a production environment.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  courier run collections --env local
+  courier run collections/vendors.yaml --env sandbox -k 'read' --tag smoke
+  courier run --env production --read-only --junit report.xml
+  courier run --env sandbox --shard 2/4 --json -
+
+Exit codes: 0 everything passed (also an empty selection); 1 a check failed; 2 invalid input or
+usage, nothing sent; 3 a request could not be checked (connection, TLS, timeout, no token).")]
+pub(crate) struct RunArgs {
+    /// Collection files or folders (default: `collections`).
+    pub(crate) paths: Vec<PathBuf>,
+    /// The environment: a name (`environments/NAME.yaml`, or the built-ins `local` and
+    /// `local-production`) or a path to an environment file.
+    #[arg(long, env = "COURIER_ENV", value_name = "NAME")]
+    pub(crate) env: Option<String>,
+    /// Define a variable (repeatable); wins over the environment and data rows.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = super::common::parse_var)]
+    pub(crate) vars: Vec<(String, String)>,
+    /// Run every selected collection once per row of this CSV (with a header row) or JSON
+    /// (array of objects) file; overrides a collection's `data:`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) data: Option<PathBuf>,
+    /// Only requests whose `collection / request` contains TEXT (case-insensitive; repeats OR).
+    #[arg(short = 'k', long = "filter", value_name = "TEXT")]
+    pub(crate) filters: Vec<String>,
+    /// Only requests with this tag (theirs or their collection's); `!TAG` excludes. Positive
+    /// tags are OR'd, exclusions AND'd.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub(crate) tags: Vec<String>,
+    /// Stop at the first failed or errored request; the rest count as skipped.
+    #[arg(long)]
+    pub(crate) bail: bool,
+    /// Run up to N collections at once (requests of one collection stay in order).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) parallel: u16,
+    /// Run shard K of N: collection files split by a hash of their path, for CI matrices.
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<Shard>,
+    /// Snapshot mode: `auto` (check under CI, else write `.snap.new`), `check`, `update`.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "check", "update"])]
+    pub(crate) snapshots: String,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) junit: Option<PathBuf>,
+    /// Write the JSON report to FILE (`-` for standard output; the console report then goes
+    /// to standard error).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+    /// Skip every request that mutates (any method but GET, HEAD, OPTIONS, unless `mutates:`
+    /// says otherwise); they count as skipped.
+    #[arg(long)]
+    pub(crate) read_only: bool,
+    /// Allow a run against a production environment to send requests that mutate.
+    #[arg(long)]
+    pub(crate) allow_production_writes: bool,
+    /// Colour: `auto` (a terminal, with NO_COLOR and CI unset), `always` or `never`.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub(crate) color: ColorChoice,
+    /// Print each request and response (secrets redacted) on standard error.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+}
+
+/// A run, planned: everything checked, nothing sent yet.
+struct Planned {
+    environment: Arc<Environment>,
+    collections: Vec<PlannedCollection>,
+}
+
+pub(crate) fn run(args: &RunArgs) -> Exit {
+    if args.read_only && args.allow_production_writes {
+        eprintln!(
+            "error: `--read-only` and `--allow-production-writes` contradict each other: give one"
+        );
+        return Exit::Invalid;
+    }
+    let paths = paths_or_default(&args.paths);
+    let Some(env_name) = &args.env else {
+        let first = paths.first().map(PathBuf::as_path);
+        eprintln!(
+            "error: no environment: give `--env NAME` (or set COURIER_ENV)\n  = help: the environments Courier can see: {}",
+            load::visible_environments(first).join(", ")
+        );
+        return Exit::Invalid;
+    };
+    let dotenv = std::fs::read_to_string(".env")
+        .map(|t| parse_dotenv(&t))
+        .unwrap_or_default();
+    let secrets = Secrets::new();
+    let planned = match plan_run(args, &paths, env_name, &dotenv) {
+        Ok(p) => p,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Exit::Invalid;
+        }
+    };
+    let total: usize = planned
+        .collections
+        .iter()
+        .map(PlannedCollection::planned_count)
+        .sum();
+    if total == 0 {
+        eprintln!("warning: no requests selected: nothing to run");
+        println!("0 passed, 0 failed, 0 skipped");
+        return Exit::Success;
+    }
+
+    let color = args.color.enabled(std::io::stdout().is_terminal());
+    let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    let out: Box<dyn std::io::Write + Send> = if json_to_stdout {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let show_progress = color && std::io::stderr().is_terminal();
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
+        out,
+        Box::new(std::io::stderr()),
+        color,
+        show_progress,
+        Arc::clone(&secrets),
+    ))];
+    let _ = (&args.junit, &args.snapshots);
+
+    let input = RunInput {
+        environment: planned.environment,
+        collections: planned.collections,
+        cli_vars: args.vars.clone(),
+        dotenv,
+        secrets: Arc::clone(&secrets),
+        options: RunOptions {
+            parallel: usize::from(args.parallel),
+            bail: args.bail,
+            read_only: args.read_only,
+            verbose: args.verbose,
+        },
+        snapshots: None,
+    };
+
+    let (tx, rx) = mpsc::channel::<Event>();
+    let reporter_thread = std::thread::spawn(move || {
+        for event in rx {
+            for r in &mut reporters {
+                r.on_event(&event);
+            }
+        }
+        let mut result = Ok(());
+        for r in &mut reporters {
+            if let Err(e) = r.finish() {
+                result = Err(e);
+            }
+        }
+        result
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Exit::Unchecked;
+        }
+    };
+    let outcome = runtime.block_on(runner::run(input, tx));
+    let reported = reporter_thread.join();
+    let totals = match outcome {
+        Ok(t) => t,
+        Err(courier_exec::context::SetupError::Invalid(m)) => {
+            eprintln!("error: {}", secrets.redact(&m));
+            return Exit::Invalid;
+        }
+        Err(courier_exec::context::SetupError::Unavailable(m)) => {
+            eprintln!("error: {}", secrets.redact(&m));
+            return Exit::Unchecked;
+        }
+    };
+    match reported {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            eprintln!("error: cannot write a report: {e}");
+            return Exit::Invalid;
+        }
+        Err(_) => {
+            eprintln!("error: a reporter stopped unexpectedly");
+            return Exit::Unchecked;
+        }
+    }
+    if totals.unchecked {
+        Exit::Unchecked
+    } else if totals.failed {
+        Exit::Failed
+    } else {
+        Exit::Success
+    }
+}
+
+/// Everything that is decided before anything is sent.
+fn plan_run(
+    args: &RunArgs,
+    paths: &[PathBuf],
+    env_name: &str,
+    dotenv: &std::collections::HashMap<String, String>,
+) -> Result<Planned, Vec<Diagnostic>> {
+    let mut files = discover(paths)?;
+    if let Some(shard) = args.shard {
+        files = plan::shard_files(&files, shard);
+    }
+    let (collections, load_diags) = load::load_all(&files);
+    let first = paths.first().map(PathBuf::as_path);
+    let env_result = load::resolve_environment(env_name, first)
+        .map_err(|d| vec![d])
+        .and_then(|s| load::load_environment(&s));
+    let mut diags = load_diags;
+    let environment = match env_result {
+        Ok(e) => Some(e),
+        Err(mut d) => {
+            diags.append(&mut d);
+            None
+        }
+    };
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let Some(environment) = environment else {
+        return Err(diags);
+    };
+    let cli_names: BTreeSet<String> = args.vars.iter().map(|(k, _)| k.clone()).collect();
+    diags.extend(plan::check_environment(&environment, &cli_names));
+
+    let data_override: Option<DataSet> = match &args.data {
+        Some(p) => match read_data(p) {
+            Ok(d) => Some(d),
+            Err(e) => return Err(vec![Diagnostic::new(e.to_string())]),
+        },
+        None => None,
+    };
+    let selection = Selection::new(&args.filters, &args.tags);
+    let names: Vec<String> = cli_names.iter().cloned().collect();
+    let mut planned = Vec::new();
+    for c in &collections {
+        let (check, data) =
+            plan::check_collection(c, Some(&environment), &names, data_override.as_ref());
+        diags.extend(check.errors);
+        let selected: Vec<bool> = c.requests.iter().map(|r| selection.selects(c, r)).collect();
+        planned.push(PlannedCollection {
+            collection: Arc::clone(c),
+            selected,
+            needs: check.needs,
+            data,
+        });
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+
+    if plan::is_production(&environment) && !args.allow_production_writes && !args.read_only {
+        let mut guarded = Vec::new();
+        for pc in &planned {
+            for r in plan::guarded_requests(&pc.collection, &pc.selected) {
+                guarded.push(format!(
+                    "  {} / {} ({} at {}:{})",
+                    pc.collection.name.value,
+                    r.name.value,
+                    r.method.value,
+                    pc.collection.file.display(),
+                    r.name.span.start.line
+                ));
+            }
+        }
+        if !guarded.is_empty() {
+            return Err(vec![Diagnostic::new(format!(
+                "refusing to run against the production environment `{}`: these requests could write to it:\n{}",
+                environment.identity,
+                guarded.join("\n")
+            ))
+            .with_help("run with --read-only to skip them, or --allow-production-writes if you mean it")]);
+        }
+    }
+
+    diags.extend(missing_secrets(&environment, &planned, dotenv));
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Planned {
+        environment: Arc::new(environment),
+        collections: planned,
+    })
+}
+
+/// The secrets that the selected requests need, resolved before anything is sent (SPEC §3):
+/// a missing one names the variable to set.
+fn missing_secrets(
+    env: &Environment,
+    planned: &[PlannedCollection],
+    dotenv: &std::collections::HashMap<String, String>,
+) -> Vec<Diagnostic> {
+    let mut templates = Vec::new();
+    let mut profiles: BTreeSet<&str> = BTreeSet::new();
+    for pc in planned {
+        let c: &Collection = &pc.collection;
+        for var in &c.vars {
+            templates.extend(var.value.templates());
+        }
+        for r in c.requests.iter().filter(|r| pc.selected[r.index]) {
+            templates.extend(plan::send_templates(c, r));
+            templates.extend(plan::expect_templates(r));
+            profiles.insert(
+                r.auth
+                    .as_ref()
+                    .or(c.auth.as_ref())
+                    .map_or("none", |a| a.value.as_str()),
+            );
+        }
+    }
+    for p in env
+        .auth
+        .iter()
+        .filter(|p| profiles.contains(p.name.value.as_str()))
+    {
+        templates.extend(plan::profile_templates(p));
+    }
+    let mut env_templates = templates.clone();
+    for v in &env.vars {
+        env_templates.extend(v.value.templates());
+    }
+    let needed = plan::referenced_variables(templates.iter().copied(), env);
+    let mut diags = Vec::new();
+    for (var, env_var) in &env.secrets {
+        if needed.contains(&var.value) && lookup_env(&env_var.value, dotenv).is_none() {
+            diags.push(
+                Diagnostic::at(
+                    format!("missing secret: set the environment variable `{}` (for `{}`)", env_var.value, var.value),
+                    &env.file,
+                    env_var.span,
+                )
+                .with_help("set it in the process environment or in a `.env` file in the working directory"),
+            );
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for t in env_templates {
+        for (name, has_default) in t.value.env_references() {
+            if !has_default && lookup_env(&name, dotenv).is_none() && seen.insert(name.clone()) {
+                diags.push(Diagnostic::new(format!("missing secret: set the environment variable `{name}` (read by `env(\"{name}\")`)")));
+            }
+        }
+    }
+    diags
+}
