@@ -34,7 +34,11 @@ impl Exit {
                 Exit::Invalid => 3,
             }
         }
-        if rank(other) > rank(self) { other } else { self }
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
     }
 }
 

@@ -69,12 +69,22 @@ pub(crate) fn run(args: &ListArgs) -> Exit {
         let _ = writeln!(out, "{} ({}){tags}", c.name, c.file);
         let width = c.requests.iter().map(|r| r.method.len()).max().unwrap_or(0);
         for r in &c.requests {
-            let _ = writeln!(out, "  {:width$} {}{}", r.method, r.name, tags_text(&r.tags));
+            let _ = writeln!(
+                out,
+                "  {:width$} {}{}",
+                r.method,
+                r.name,
+                tags_text(&r.tags)
+            );
         }
     }
     Exit::Success
 }
 
 fn tags_text(tags: &[String]) -> String {
-    if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) }
+    if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", tags.join(", "))
+    }
 }

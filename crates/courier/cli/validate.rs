@@ -23,7 +23,9 @@ use super::common::{discover, paths_or_default, print_diagnostics};
 /// Without `--env`, variables that no collection, capture or `--var` defines are taken to
 /// come from an environment and listed.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  courier validate\n  courier validate collections/vendors.yaml --env sandbox\n\nExit codes: 0 no problems; 2 problems found.")]
+#[command(
+    after_help = "Examples:\n  courier validate\n  courier validate collections/vendors.yaml --env sandbox\n\nExit codes: 0 no problems; 2 problems found."
+)]
 pub(crate) struct ValidateArgs {
     /// Collection files or folders (default: `collections`).
     pub(crate) paths: Vec<PathBuf>,
