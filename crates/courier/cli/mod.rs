@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod auth;
 mod common;
+mod compare;
 mod emulator;
 mod list;
 mod run;
@@ -35,6 +37,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Run(run::RunArgs),
+    Compare(compare::CompareArgs),
+    Auth(auth::AuthArgs),
     Validate(validate::ValidateArgs),
     List(list::ListArgs),
     Snapshots(snapshots::SnapshotsArgs),
@@ -45,6 +49,8 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::run(&args).into(),
+        Command::Compare(args) => compare::run(&args).into(),
+        Command::Auth(args) => auth::run(&args).into(),
         Command::Validate(args) => validate::run(&args).into(),
         Command::List(args) => list::run(&args).into(),
         Command::Snapshots(args) => snapshots::run(&args).into(),
