@@ -1,1 +1,4 @@
-//! End-to-end tests of the built `courier` binary.
+//! End-to-end tests of the built `courier` binary: golden cases under `tests/cases/`, the
+//! broken-input corpus under `tests/broken/`, and behaviour tests per capability.
+
+mod support;
