@@ -440,7 +440,7 @@ pub(crate) fn single_meta() -> Value {
 /// The `ia::meta` of a page: `next` and `previous` are 1-based start rows or null, as recorded
 /// from real traffic (intacct-api.md §3).
 pub(crate) fn page_meta(total: usize, start: usize, size: usize) -> Value {
-    let next = (start + size <= total).then_some(start + size);
+    let next = start.checked_add(size).filter(|next| *next <= total);
     let previous = (start > 1).then(|| start.saturating_sub(size).max(1));
     json!({"totalCount": total, "start": start, "pageSize": size, "next": next, "previous": previous})
 }
@@ -475,6 +475,7 @@ mod tests {
         assert_eq!(page_meta(508, 501, 100)["next"], Value::Null);
         assert_eq!(page_meta(30, 21, 10)["previous"], json!(11));
         assert_eq!(page_meta(0, 1, 100)["next"], Value::Null);
+        assert_eq!(page_meta(5, usize::MAX, 100)["next"], Value::Null);
     }
 
     #[test]

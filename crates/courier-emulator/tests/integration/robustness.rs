@@ -218,11 +218,19 @@ async fn odd_paths_and_headers_never_break_the_server() {
         "/services/core/model?name=%00",
         "/objects/accounts-payable/vendor?start=0",
         "/objects/accounts-payable/vendor?size=abc",
+        "/objects/accounts-payable/vendor?start=99999999999999999999999",
     ] {
         let (status, body) = harness.get(path, &token).await;
         assert!(status.is_client_error(), "{path}: {status}");
         assert!(error_of(&body)["supportId"].is_string(), "{path}: {body}");
     }
+    // The largest start a u64 holds is a valid, empty page, not an overflow.
+    let (status, body) = harness
+        .query(&token, json!({"object": "vendor", "start": u64::MAX}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["ia::meta"]["next"], Value::Null);
+    assert_eq!(body["ia::result"], json!([]));
     let response = harness
         .client
         .get(harness.url("/objects/accounts-payable/vendor"))
