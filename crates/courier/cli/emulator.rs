@@ -62,7 +62,7 @@ pub(crate) struct EmulatorArgs {
     #[arg(long, value_name = "SCOPE", default_value = "non-production", value_parser = parse_scope)]
     scope: Scope,
 
-    /// Seed of the generated company and of the supportId sequence: the same seed gives the
+    /// Seed of the generated company and of the `supportId` sequence: the same seed gives the
     /// same data, byte for byte.
     #[arg(long, value_name = "N", default_value_t = courier_emulator::DEFAULT_SEED)]
     seed: u64,
@@ -83,7 +83,7 @@ pub(crate) struct EmulatorArgs {
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     latency: Duration,
 
-    /// The first N API requests answer 503 with an ia::error body.
+    /// The first N API requests answer 503 with an `ia::error` body.
     #[arg(long, value_name = "N", default_value_t = 0)]
     fail_first: u64,
 
@@ -97,17 +97,17 @@ pub(crate) struct EmulatorArgs {
     fail_rate: f64,
 
     /// At most this many API requests per second, such as `50/s`; beyond it, 429 with
-    /// Retry-After.
+    /// `Retry-After`.
     #[arg(long, value_name = "RATE", value_parser = parse_rate_limit)]
     rate_limit: Option<u32>,
 
-    /// The authorize endpoint refuses every request with error=access_denied.
+    /// The authorize endpoint refuses every request with `error=access_denied`.
     #[arg(long)]
     deny_authorize: bool,
 
-    /// Register another OAuth redirect URI (repeatable; https:// only, as Intacct requires).
-    /// Registered by default: https://127.0.0.1/callback and
-    /// https://oauth.pstmn.io/v1/browser-callback; https://127.0.0.1 URIs match on any port.
+    /// Register another OAuth redirect URI (repeatable; `https://` only, as Intacct requires).
+    /// Registered by default: `https://127.0.0.1/callback` and
+    /// `https://oauth.pstmn.io/v1/browser-callback`; `https://127.0.0.1` URIs match on any port.
     #[arg(long = "redirect-uri", value_name = "URI", value_parser = parse_redirect_uri)]
     redirect_uris: Vec<String>,
 
