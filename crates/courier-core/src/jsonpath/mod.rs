@@ -11,8 +11,10 @@
 //! - Evaluation: [`JsonPath::select`] (a singular query yields its one value or "no match",
 //!   anything else its node list, as SPEC §2 says), [`JsonPath::query`],
 //!   [`JsonPath::query_located`] with [`NormalizedPath`]s, and [`JsonPath::replace_all`] for
-//!   snapshot redactions. Singular queries are walked directly; the others go through the
-//!   engine, with the ordering fix and stack guard of `eval`.
+//!   snapshot redactions. Singular queries are walked directly; queries of only name, index
+//!   and wildcard selectors (child or descendant, such as `$..id`) run on our own small
+//!   evaluator (`structural`); the others go through the engine, with the ordering fix and
+//!   stack guard of `eval`.
 //! - [`JsonPath::extract_from_slice`]: the value a singular query names, read from the body's
 //!   bytes by a targeted pass that skips everything else (issue 9), with exactly the answer of
 //!   a full parse followed by [`JsonPath::select`].
@@ -36,21 +38,29 @@
 //! the engine evaluates a filter applied directly to a filter's current node (`@[?...]`) as a
 //! boolean rather than a node list, which also skews `count(@[?...])`.
 //!
-//! Speed, on a parsed ~100 KB Intacct-shaped document (release build, this 2-core machine):
-//! `$..name` 546 µs with jsonpath-rust vs 69 µs with serde_json_path; a filter over 280 records
-//! 81 vs 21 µs; a wildcard path 153 vs 39 µs; the singular `$['ia::result'].name` 51 ns here (a
-//! direct walk) vs 151 ns. serde_json_path is 4–8× faster on the general path, but it panics on
-//! a selector ending in `\u`, evaluates `>`, `>=` and `<=` wrongly on booleans, arrays and absent
-//! values (wrong answers, which no wrapper can see, unlike panics), and has had no release for
-//! almost two years (issue 2). The hot path of a run is a singular query, which never reaches
-//! the engine (a direct walk on a parsed body, or the targeted byte pass, 5× faster than a full
-//! parse: see `benches/jsonpath.rs`), so the engine's speed matters little and jsonpath-rust,
-//! the engine Courier had chosen, stays.
+//! Speed, on a parsed ~100 KB Intacct-shaped document (release build, this 2-core machine
+//! shared with other builds, so ranges over three runs; via `JsonPath::query`):
+//!
+//! | query | jsonpath-rust alone | this module | serde_json_path 0.7.2 |
+//! |---|---|---|---|
+//! | `$..name` | 546 µs | 35–54 µs (own evaluator) | 57–105 µs |
+//! | `$['ia::result'].lines[*].dimensions.department.id` | 153 µs | 27–53 µs (own evaluator) | 39–85 µs |
+//! | `$['ia::result'].lines[?@.status=='active'].id` | 81 µs | 82–146 µs (engine) | 21–28 µs |
+//! | `$['ia::result'].name` | — | 49–58 ns (direct walk) | 151–168 ns |
+//!
+//! serde_json_path is 4–5× faster than the engine on filters, but it panics on a selector
+//! ending in `\u`, evaluates `>`, `>=` and `<=` wrongly on booleans, arrays and absent values
+//! (wrong answers, which no wrapper can see, unlike panics), and has had no release for almost
+//! two years (issue 2). The queries that run on every response — singular checks and captures,
+//! `$..id`-style redactions and ignores — never reach the engine here (and a singular query on
+//! a body is read by the targeted byte pass, 5× faster than a full parse: `benches/jsonpath.rs`),
+//! so the engine's speed matters little and jsonpath-rust, the engine Courier had chosen, stays.
 
 mod check;
 mod eval;
 mod extract;
 mod normalized;
+mod structural;
 
 use std::fmt;
 use std::panic::catch_unwind;
@@ -93,6 +103,8 @@ struct Inner {
     query: JpQuery,
     /// The steps of a singular query; `None` for any other query.
     singular: Option<Vec<Step>>,
+    /// The steps of a query our own evaluator runs (see `structural`); `None` for the engine.
+    structural: Option<Vec<structural::Step>>,
     /// Whether evaluation can recurse as deep as the document (see `eval`).
     recurses: bool,
 }
@@ -147,12 +159,14 @@ impl JsonPath {
             offset: None,
         })?;
         let singular = singular_steps(&query.segments);
+        let structural = structural::plan(&query.segments);
         let recurses = check::recurses_on_document(&query.segments);
         Ok(JsonPath {
             inner: Arc::new(Inner {
                 text: text.to_owned(),
                 query,
                 singular,
+                structural,
                 recurses,
             }),
         })
@@ -180,9 +194,10 @@ impl JsonPath {
 
     /// The node list, in RFC 9535 order.
     pub fn query<'a>(&self, doc: &'a Value) -> Vec<&'a Value> {
-        match &self.inner.singular {
-            Some(steps) => walk(steps, doc).into_iter().collect(),
-            None => eval::evaluate(&self.inner.query, self.inner.recurses, doc)
+        match (&self.inner.singular, &self.inner.structural) {
+            (Some(steps), _) => walk(steps, doc).into_iter().collect(),
+            (None, Some(steps)) => structural::evaluate(steps, doc).nodes(),
+            (None, None) => eval::evaluate(&self.inner.query, self.inner.recurses, doc)
                 .into_iter()
                 .map(|(_, node)| node)
                 .collect(),
@@ -191,9 +206,10 @@ impl JsonPath {
 
     /// The node list with each node's location.
     pub fn query_located<'a>(&self, doc: &'a Value) -> Vec<(NormalizedPath, &'a Value)> {
-        match &self.inner.singular {
-            Some(steps) => walk_located(steps, doc).into_iter().collect(),
-            None => eval::evaluate(&self.inner.query, self.inner.recurses, doc)
+        match (&self.inner.singular, &self.inner.structural) {
+            (Some(steps), _) => walk_located(steps, doc).into_iter().collect(),
+            (None, Some(steps)) => structural::evaluate(steps, doc).located(),
+            (None, None) => eval::evaluate(&self.inner.query, self.inner.recurses, doc)
                 .into_iter()
                 .filter_map(|(path, node)| Some((locate(&path, node, doc)?, node)))
                 .collect(),

@@ -264,30 +264,48 @@ fn deepest_accepted_nesting_fits_a_small_stack() {
         .unwrap();
 }
 
-#[test]
-fn deep_documents_do_not_overflow() {
-    // Built without recursion; `serde_json` would refuse to parse this deep, but a value
-    // built in code can be. Up to the bound the query runs (on a thread with a big enough
-    // stack); beyond it, it selects nothing rather than exhaust stack or memory.
-    for (depth, expected) in [(eval::MAX_DOCUMENT_DEPTH - 1, 1), (50_000, 0)] {
+/// A value nested `depth` arrays deep, torn down without recursion when dropped (`Value`'s own
+/// drop recurses, so a failing assertion would otherwise overflow while unwinding).
+struct Deep(Value);
+
+impl Deep {
+    fn new(depth: usize) -> Deep {
+        // Built without recursion: `json!` would serialize it recursively.
         let mut doc = json!({"x": 1});
         for _ in 0..depth {
             doc = Value::Array(vec![doc]);
         }
-        assert_eq!(path("$..x").query(&doc).len(), expected, "{depth}");
-        assert_eq!(
-            path("$..[?@.x == 1]").query(&doc).len(),
-            expected,
-            "{depth}"
-        );
-        assert_eq!(path("$[0][0][0]").query(&doc).len(), 1, "{depth}");
-        // Tear down iteratively: `Value`'s own drop recurses.
-        let mut pending = vec![doc];
+        Deep(doc)
+    }
+}
+
+impl Drop for Deep {
+    fn drop(&mut self) {
+        let mut pending = vec![self.0.take()];
         while let Some(mut node) = pending.pop() {
             if let Value::Array(items) = &mut node {
                 pending.append(items);
             }
         }
+    }
+}
+
+#[test]
+fn deep_documents_do_not_overflow() {
+    // `serde_json` refuses to parse documents this deep, but a value built in code can be.
+    // Singular and structural queries never recurse; engine queries run on a thread with a
+    // big enough stack up to the bound, and beyond it select nothing rather than exhaust
+    // stack or memory.
+    for (depth, engine_expected) in [(eval::MAX_DOCUMENT_DEPTH - 1, 1), (50_000, 0)] {
+        let doc = Deep::new(depth);
+        assert_eq!(path("$..x").query(&doc.0).len(), 1, "{depth}");
+        assert_eq!(path("$..*").query(&doc.0).len(), depth + 1, "{depth}");
+        assert_eq!(path("$[0][0][0]").query(&doc.0).len(), 1, "{depth}");
+        assert_eq!(
+            path("$..[?@.x == 1]").query(&doc.0).len(),
+            engine_expected,
+            "{depth}"
+        );
     }
 }
 
@@ -395,8 +413,37 @@ fn with_duplicate_member(doc: &Value) -> String {
     }
 }
 
+fn arb_structural_segment() -> impl Strategy<Value = String> {
+    let selector = prop_oneof![
+        "[a-c]".prop_map(|name| format!("'{name}'")),
+        (-3i64..4).prop_map(|index| index.to_string()),
+        Just("*".to_owned()),
+    ];
+    (any::<bool>(), prop::collection::vec(selector, 1..3)).prop_map(|(descendant, selectors)| {
+        format!(
+            "{}[{}]",
+            if descendant { ".." } else { "" },
+            selectors.join(",")
+        )
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn structural_evaluator_agrees_with_the_engine(doc in arb_json(), segments in prop::collection::vec(arb_structural_segment(), 1..4)) {
+        let query = path(&format!("${}", segments.concat()));
+        prop_assume!(query.inner.singular.is_none());
+        prop_assert!(query.inner.structural.is_some());
+        let ours: Vec<(String, &Value)> = query
+            .query_located(&doc)
+            .into_iter()
+            .map(|(location, node)| (location.to_string(), node))
+            .collect();
+        let engine = eval::evaluate(&query.inner.query, query.inner.recurses, &doc);
+        prop_assert_eq!(ours, engine);
+    }
 
     #[test]
     fn extract_matches_full_parse(doc in arb_json(), steps in prop::collection::vec(arb_step(), 0..4), pretty in any::<bool>()) {
