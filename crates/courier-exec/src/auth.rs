@@ -1,16 +1,30 @@
-//! Authentication: the source of every request's `Authorization` header. One session per auth
-//! profile per run (SPEC §4): every request of every collection using the profile shares its
-//! token, at most one token request per profile is in flight (the others wait on the
-//! profile's lock), tokens are renewed ahead of expiry, and a 401 renews once.
+//! Authentication: the source of every request's `Authorization` header, and the OAuth 2.0
+//! session manager of SPEC §4.
 //!
-//! Token requests are plain RFC 6749 form posts sent with the run's own client, so proxy and
-//! CA settings apply to them as to every other request.
+//! One session per auth profile per run: every request of every collection using the profile
+//! shares its token, also under `--parallel`. At most one token request per profile is in
+//! flight — the profile's lock is held while asking, and the others wait for the answer. A
+//! token is renewed ahead of expiry (when less than 30 s or a tenth of its lifetime remains,
+//! whichever is less); a `client_credentials` profile renews with a new client-credentials
+//! grant, the others with the refresh grant. A 401 renews once ([`Sessions::renew_after_401`];
+//! the runner retries once). A refused refresh (`invalid_grant`) fails every later request of
+//! the profile at once, with a message that says to run `courier auth login`.
+//!
+//! Profiles with `grant: refresh_token` or `authorization_code` of a real (non-emulator)
+//! environment keep their session in the [token cache](crate::token_cache): a cached refresh
+//! token wins over the configured one, and every renewal follows the cache's lock, re-read,
+//! refresh, write, rename protocol, so concurrent runs share rotated refresh tokens.
+//!
+//! Token requests go through [`crate::oauth`] with the run's own client. Every token issued or
+//! read from the cache joins the run's secrets before anything can print it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use percent_encoding::utf8_percent_encode;
 use reqwest::header::HeaderValue;
 use tokio::sync::Mutex;
@@ -19,6 +33,11 @@ use courier_core::model::{ClientAuth, Grant};
 use courier_core::secret::{COMPONENT, Secrets};
 
 use crate::limits::Limiter;
+use crate::oauth::{self, HttpClient, OAuthError, TokenSet};
+use crate::token_cache::{CacheError, CacheKey, CachedSession, TokenCache};
+
+/// A token is renewed when less than this, or a tenth of its lifetime, remains.
+const RENEW_MARGIN: Duration = Duration::from_secs(30);
 
 /// An auth profile with every template rendered.
 #[derive(Debug, Clone)]
@@ -29,10 +48,15 @@ pub enum ResolvedAuth {
     OAuth2(OAuth2Settings),
 }
 
+/// A rendered `type: oauth2` profile.
 #[derive(Debug, Clone)]
 pub struct OAuth2Settings {
     pub grant: Grant,
     pub token_url: String,
+    pub authorize_url: Option<String>,
+    pub revoke_url: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub pkce: bool,
     pub client_id: String,
     pub client_secret: Option<String>,
     pub refresh_token: Option<String>,
@@ -41,7 +65,66 @@ pub struct OAuth2Settings {
     pub client_auth: ClientAuth,
 }
 
-/// Why no token could be obtained (exit 3).
+impl OAuth2Settings {
+    /// Intacct's `username` token parameter, part of the cache key.
+    pub fn username(&self) -> Option<&str> {
+        self.token_params
+            .iter()
+            .find(|(k, _)| k == "username")
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether sessions of this profile belong in the token cache (SPEC §4): those that a
+    /// login or a refresh token started, never client credentials.
+    pub fn is_cacheable(&self) -> bool {
+        matches!(self.grant, Grant::RefreshToken | Grant::AuthorizationCode)
+    }
+
+    pub fn cache_key(&self, environment: &str, profile: &str) -> CacheKey {
+        CacheKey {
+            environment: environment.to_owned(),
+            profile: profile.to_owned(),
+            token_url: self.token_url.clone(),
+            client_id: self.client_id.clone(),
+            username: self.username().map(str::to_owned),
+        }
+    }
+}
+
+/// The cache entry for freshly issued tokens. A server that does not rotate the refresh
+/// token (or sends no scope) leaves the previous one in place.
+pub fn cached_session(
+    key: &CacheKey,
+    set: &TokenSet,
+    previous_refresh: Option<&str>,
+    previous_scope: Option<&str>,
+    obtained_at: DateTime<Utc>,
+) -> CachedSession {
+    CachedSession {
+        environment: key.environment.clone(),
+        profile: key.profile.clone(),
+        token_url: key.token_url.clone(),
+        client_id: key.client_id.clone(),
+        username: key.username.clone(),
+        access_token: Some(set.access_token.clone()),
+        refresh_token: set
+            .refresh_token
+            .clone()
+            .or_else(|| previous_refresh.map(str::to_owned)),
+        token_type: Some(set.token_type.clone()),
+        scope: set
+            .scope
+            .clone()
+            .or_else(|| previous_scope.map(str::to_owned)),
+        expires_at: set
+            .expires_in
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| obtained_at + d),
+        obtained_at,
+    }
+}
+
+/// Why no token could be obtained (exit 3). The message is already redacted.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct AuthError {
@@ -52,8 +135,25 @@ pub struct AuthError {
 struct Token {
     access: String,
     refresh: Option<String>,
-    /// When to renew: before expiry by 30 s or a tenth of the lifetime, whichever is less.
+    scope: Option<String>,
+    /// When to renew; `None` when the server gave no lifetime (a 401 renews then).
     renew_at: Option<Instant>,
+    obtained_at: DateTime<Utc>,
+}
+
+impl Token {
+    fn due(&self) -> bool {
+        self.renew_at.is_some_and(|at| Instant::now() >= at)
+    }
+
+    fn header(&self) -> Result<HeaderValue, AuthError> {
+        header(&format!("Bearer {}", self.access))
+    }
+}
+
+/// How long before expiry a token of this lifetime is renewed.
+fn margin(lifetime: Duration) -> Duration {
+    (lifetime / 10).min(RENEW_MARGIN)
 }
 
 #[derive(Debug, Default)]
@@ -75,11 +175,14 @@ struct Session {
 #[derive(Debug)]
 pub struct Sessions {
     environment: String,
+    /// How `courier auth login --env` names the environment in messages.
+    login_env: String,
     profiles: HashMap<String, Arc<Session>>,
     client: reqwest::Client,
     limiter: Arc<Limiter>,
     secrets: Arc<Secrets>,
-    token_requests: std::sync::atomic::AtomicUsize,
+    cache: Option<TokenCache>,
+    token_requests: AtomicUsize,
 }
 
 impl Sessions {
@@ -92,6 +195,7 @@ impl Sessions {
     ) -> Self {
         Self {
             environment: environment.to_owned(),
+            login_env: environment.to_owned(),
             profiles: profiles
                 .into_iter()
                 .map(|(k, auth)| {
@@ -107,14 +211,30 @@ impl Sessions {
             client,
             limiter,
             secrets,
-            token_requests: std::sync::atomic::AtomicUsize::new(0),
+            cache: None,
+            token_requests: AtomicUsize::new(0),
         }
+    }
+
+    /// Keeps the sessions of refresh-token and authorization-code profiles in this cache.
+    /// Not for `emulator:` environments (SPEC §4): their tokens die with the run.
+    #[must_use]
+    pub fn with_cache(mut self, cache: Option<TokenCache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// The `--env` argument that `courier auth login` needs for this environment (its name,
+    /// or its file path when it is not found by name).
+    #[must_use]
+    pub fn with_login_env(mut self, env: impl Into<String>) -> Self {
+        self.login_env = env.into();
+        self
     }
 
     /// How many token requests this run made.
     pub fn token_requests(&self) -> usize {
-        self.token_requests
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.token_requests.load(Ordering::Relaxed)
     }
 
     /// The `Authorization` header for a profile (`None` for `none`).
@@ -133,12 +253,12 @@ impl Sessions {
             ResolvedAuth::OAuth2(settings) => {
                 let mut state = session.state.lock().await;
                 if let State::Ready(token) = &*state
-                    && token.renew_at.is_none_or(|at| Instant::now() < at)
+                    && !token.due()
                 {
-                    return header(&format!("Bearer {}", token.access)).map(Some);
+                    return token.header().map(Some);
                 }
-                let token = self.obtain(profile, settings, &mut state).await?;
-                header(&format!("Bearer {}", token.access)).map(Some)
+                let token = self.obtain(profile, settings, &mut state, None).await?;
+                token.header().map(Some)
             }
         }
     }
@@ -158,181 +278,292 @@ impl Sessions {
         };
         let mut state = session.state.lock().await;
         if let State::Ready(token) = &*state {
-            let current = format!("Bearer {}", token.access);
+            let current = token.header()?;
             if used.as_bytes() != current.as_bytes() {
-                return header(&current).map(Some);
+                // Another request renewed while this one was out: use its token.
+                return Ok(Some(current));
             }
         }
-        let token = self.obtain(profile, settings, &mut state).await?;
-        header(&format!("Bearer {}", token.access)).map(Some)
+        let rejected = used
+            .to_str()
+            .ok()
+            .and_then(|u| u.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        let token = self
+            .obtain(profile, settings, &mut state, rejected.as_deref())
+            .await?;
+        token.header().map(Some)
     }
 
-    /// Asks the token endpoint, with the profile's lock held (single flight).
+    /// Gets a token, with the profile's lock held (single flight). `rejected` is an access
+    /// token the API just refused, which must not be adopted from the cache again.
     async fn obtain(
         &self,
         profile: &str,
         s: &OAuth2Settings,
         state: &mut State,
+        rejected: Option<&str>,
     ) -> Result<Token, AuthError> {
         if let State::Failed(message) = &*state {
             return Err(AuthError {
                 message: message.clone(),
             });
         }
-        let previous_refresh = match &*state {
-            State::Ready(t) => t.refresh.clone(),
+        if s.is_cacheable()
+            && let Some(cache) = &self.cache
+        {
+            return self.obtain_cached(profile, s, cache, state, rejected).await;
+        }
+        let own = match &*state {
+            State::Ready(t) => Some(t.clone()),
             _ => None,
         };
-        let mut form: Vec<(String, String)> = Vec::new();
-        match s.grant {
+        let http = HttpClient::new(&self.client, Some(&self.limiter));
+        let (result, used_refresh) = match s.grant {
             // A client-credentials profile renews with a new client-credentials grant,
             // ignoring any refresh token it was given (SPEC §4).
             Grant::ClientCredentials => {
-                form.push(("grant_type".into(), "client_credentials".into()))
+                self.count();
+                (oauth::client_credentials(&http, s).await, None)
             }
             Grant::RefreshToken | Grant::AuthorizationCode => {
-                let Some(refresh) = previous_refresh.or_else(|| s.refresh_token.clone()) else {
-                    let message = format!(
-                        "no refresh token for auth profile `{profile}`: run `courier auth login --env {} --profile {profile}`",
-                        self.environment
-                    );
-                    *state = State::Failed(message.clone());
-                    return Err(AuthError { message });
+                let Some(refresh) = own
+                    .as_ref()
+                    .and_then(|t| t.refresh.clone())
+                    .or_else(|| s.refresh_token.clone())
+                else {
+                    return Err(self.fail(state, &self.no_refresh_message(profile), true));
                 };
-                form.push(("grant_type".into(), "refresh_token".into()));
-                form.push(("refresh_token".into(), refresh));
+                self.count();
+                (oauth::refresh(&http, s, &refresh).await, Some(refresh))
             }
+        };
+        match result {
+            Ok(set) => {
+                let token =
+                    self.token(&set, s, used_refresh, own.and_then(|t| t.scope), Utc::now());
+                *state = State::Ready(token.clone());
+                Ok(token)
+            }
+            Err(e) => Err(self.token_failure(profile, s, state, &e)),
         }
-        if let Some(scope) = &s.scope
-            && s.grant == Grant::ClientCredentials
-        {
-            form.push(("scope".into(), scope.clone()));
-        }
-        form.extend(s.token_params.iter().cloned());
-        let mut request = self
-            .client
-            .post(&s.token_url)
-            .header("Accept", "application/json");
-        match s.client_auth {
-            ClientAuth::Body => {
-                form.push(("client_id".into(), s.client_id.clone()));
-                if let Some(secret) = &s.client_secret {
-                    form.push(("client_secret".into(), secret.clone()));
+    }
+
+    /// The cache protocol of SPEC §4: lock, re-read, adopt a newer stored session or refresh
+    /// (with the newest refresh token known), write, rename, unlock.
+    async fn obtain_cached(
+        &self,
+        profile: &str,
+        s: &OAuth2Settings,
+        cache: &TokenCache,
+        state: &mut State,
+        rejected: Option<&str>,
+    ) -> Result<Token, AuthError> {
+        let key = s.cache_key(&self.environment, profile);
+        let lock = cache
+            .lock()
+            .await
+            .map_err(|e| self.cache_failure(state, &e))?;
+        let mut file = lock.read().map_err(|e| self.cache_failure(state, &e))?;
+        let own = match &*state {
+            State::Ready(t) => Some(t.clone()),
+            _ => None,
+        };
+        let stored = file.find(&key).cloned();
+        let mut refresh = own.as_ref().and_then(|t| t.refresh.clone());
+        let mut scope = own.as_ref().and_then(|t| t.scope.clone());
+        if let Some(stored) = &stored {
+            for t in stored.tokens() {
+                self.secrets.add(t);
+            }
+            // At start (no own session) a stored one always wins over the configuration.
+            let newer = own
+                .as_ref()
+                .is_none_or(|o| stored.obtained_at > o.obtained_at);
+            if newer {
+                if let Some(token) = adopt(stored, rejected) {
+                    *state = State::Ready(token.clone());
+                    return Ok(token);
+                }
+                if stored.refresh_token.is_some() {
+                    refresh.clone_from(&stored.refresh_token);
+                }
+                if stored.scope.is_some() {
+                    scope.clone_from(&stored.scope);
                 }
             }
-            ClientAuth::Basic => {
-                let user = utf8_percent_encode(&s.client_id, COMPONENT).to_string();
-                let pass = utf8_percent_encode(s.client_secret.as_deref().unwrap_or(""), COMPONENT)
-                    .to_string();
-                let encoded =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-                request = request.header("Authorization", format!("Basic {encoded}"));
-            }
         }
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        self.token_requests
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let slot = self.limiter.acquire().await;
-        let response = request
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .timeout(Duration::from_secs(30))
-            .body(body)
-            .send()
-            .await;
-        drop(slot);
-        let fail = |state: &mut State, message: String, permanent: bool| {
-            let message = self.secrets.redact(&message).into_owned();
-            if permanent {
-                *state = State::Failed(message.clone());
-            }
-            AuthError { message }
+        let Some(refresh) = refresh.or_else(|| s.refresh_token.clone()) else {
+            return Err(self.fail(state, &self.no_refresh_message(profile), true));
         };
-        let response = match response {
-            Ok(r) => r,
-            Err(e) => {
-                let err = crate::client::classify(&e, Duration::from_secs(30));
-                return Err(fail(
-                    state,
-                    format!("token request for auth profile `{profile}` failed: {err}"),
-                    false,
+        self.count();
+        let http = HttpClient::new(&self.client, Some(&self.limiter));
+        match oauth::refresh(&http, s, &refresh).await {
+            Ok(set) => {
+                let now = Utc::now();
+                let token = self.token(&set, s, Some(refresh.clone()), scope.clone(), now);
+                file.upsert(cached_session(
+                    &key,
+                    &set,
+                    Some(&refresh),
+                    scope.as_deref(),
+                    now,
                 ));
+                if let Err(e) = lock.write(&file) {
+                    // The run goes on with its fresh token; only later runs lose it.
+                    eprintln!(
+                        "warning: {}",
+                        self.secrets.redact(&format!(
+                            "the new tokens of auth profile `{profile}` were not saved: {e}"
+                        ))
+                    );
+                }
+                *state = State::Ready(token.clone());
+                Ok(token)
             }
-        };
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        let json: serde_json::Value =
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        if !status.is_success() {
-            let code = json.get("error").and_then(|e| e.as_str()).unwrap_or("");
-            let description = json
-                .get("error_description")
-                .and_then(|e| e.as_str())
-                .unwrap_or("");
-            let detail = if code.is_empty() {
-                format!("HTTP {status}")
-            } else {
-                format!("{code}: {description}")
-            };
-            let message = if code == "invalid_grant" && s.grant != Grant::ClientCredentials {
-                format!(
-                    "the refresh token of auth profile `{profile}` was refused ({detail}): run `courier auth login --env {} --profile {profile}`",
-                    self.environment
-                )
-            } else {
-                format!("the token request of auth profile `{profile}` was refused ({detail})")
-            };
-            return Err(fail(state, message, true));
+            Err(e) => {
+                if e.is_invalid_grant()
+                    && stored
+                        .as_ref()
+                        .is_some_and(|st| st.refresh_token.as_deref() == Some(refresh.as_str()))
+                {
+                    // A dead cached session would otherwise win over a configured refresh
+                    // token that a user has since replaced.
+                    file.sessions.retain(|x| !x.matches(&key));
+                    let _ = lock.write(&file);
+                }
+                Err(self.token_failure(profile, s, state, &e))
+            }
         }
-        let Some(access) = json
-            .get("access_token")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-        else {
-            return Err(fail(
-                state,
-                format!("the token response of auth profile `{profile}` has no `access_token`"),
-                true,
-            ));
-        };
-        self.secrets.add(&access);
-        let refresh = json
-            .get("refresh_token")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        if let Some(r) = &refresh {
+    }
+
+    fn count(&self) {
+        self.token_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A token from a grant's answer; its tokens join the secrets.
+    fn token(
+        &self,
+        set: &TokenSet,
+        s: &OAuth2Settings,
+        used_refresh: Option<String>,
+        scope: Option<String>,
+        obtained_at: DateTime<Utc>,
+    ) -> Token {
+        self.secrets.add(&set.access_token);
+        if let Some(r) = &set.refresh_token {
             self.secrets.add(r);
         }
-        let expires_in = json.get("expires_in").and_then(|v| {
-            v.as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        });
-        let now = Instant::now();
-        let renew_at = expires_in.map(|secs| {
-            let lifetime = Duration::from_secs(secs);
-            let margin = (lifetime / 10).min(Duration::from_secs(30));
-            now + lifetime.saturating_sub(margin)
-        });
-        let token = Token {
-            access,
-            refresh: refresh.or_else(|| match s.grant {
-                Grant::ClientCredentials => None,
-                _ => s.refresh_token.clone(),
-            }),
-            renew_at,
+        let refresh = match s.grant {
+            Grant::ClientCredentials => None,
+            _ => set.refresh_token.clone().or(used_refresh),
         };
-        *state = State::Ready(token.clone());
-        Ok(token)
+        let now = Instant::now();
+        Token {
+            access: set.access_token.clone(),
+            refresh,
+            scope: set.scope.clone().or(scope),
+            renew_at: set
+                .expires_in
+                .map(|lifetime| now + lifetime.saturating_sub(margin(lifetime))),
+            obtained_at,
+        }
+    }
+
+    fn no_refresh_message(&self, profile: &str) -> String {
+        format!(
+            "auth profile `{profile}` has no refresh token: run `courier auth login --env {} --profile {profile}`",
+            self.login_env
+        )
+    }
+
+    fn fail(&self, state: &mut State, message: &str, permanent: bool) -> AuthError {
+        let message = self.secrets.redact(message).into_owned();
+        if permanent {
+            *state = State::Failed(message.clone());
+        }
+        AuthError { message }
+    }
+
+    fn cache_failure(&self, state: &mut State, e: &CacheError) -> AuthError {
+        // A lock held too long or an I/O hiccup may pass; a file from the future will not.
+        let permanent = matches!(
+            e,
+            CacheError::FutureVersion { .. } | CacheError::Corrupt { .. }
+        );
+        self.fail(state, &e.to_string(), permanent)
+    }
+
+    fn token_failure(
+        &self,
+        profile: &str,
+        s: &OAuth2Settings,
+        state: &mut State,
+        e: &OAuthError,
+    ) -> AuthError {
+        match e {
+            OAuthError::Refused { .. }
+                if e.is_invalid_grant() && s.grant != Grant::ClientCredentials =>
+            {
+                let message = format!(
+                    "the refresh token of auth profile `{profile}` was refused ({e}): run `courier auth login --env {} --profile {profile}`",
+                    self.login_env
+                );
+                self.fail(state, &message, true)
+            }
+            OAuthError::Refused { .. } => self.fail(
+                state,
+                &format!("the token request of auth profile `{profile}` was refused ({e})"),
+                true,
+            ),
+            OAuthError::Transport { .. } => self.fail(
+                state,
+                &format!("the token request of auth profile `{profile}` failed: {e}"),
+                false,
+            ),
+            OAuthError::Invalid(_) => self.fail(
+                state,
+                &format!("the token request of auth profile `{profile}` failed: {e}"),
+                true,
+            ),
+        }
     }
 }
 
-fn header(value: &str) -> Result<HeaderValue, AuthError> {
-    HeaderValue::from_str(value).map_err(|_| AuthError {
-        message: "the credentials hold characters an HTTP header cannot carry".to_owned(),
+/// A stored session's access token, when it is still good to use: not the one just
+/// rejected, and not due for renewal.
+fn adopt(stored: &CachedSession, rejected: Option<&str>) -> Option<Token> {
+    let access = stored.access_token.clone()?;
+    if rejected == Some(access.as_str()) {
+        return None;
+    }
+    let renew_at = match stored.expires_at {
+        None => None,
+        Some(expires_at) => {
+            let lifetime = (expires_at - stored.obtained_at).to_std().ok()?;
+            let remaining = (expires_at - Utc::now()).to_std().ok()?;
+            let margin = margin(lifetime);
+            if remaining <= margin {
+                return None;
+            }
+            Some(Instant::now() + remaining.saturating_sub(margin))
+        }
+    };
+    Some(Token {
+        access,
+        refresh: stored.refresh_token.clone(),
+        scope: stored.scope.clone(),
+        renew_at,
+        obtained_at: stored.obtained_at,
     })
+}
+
+fn header(value: &str) -> Result<HeaderValue, AuthError> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| AuthError {
+        message: "the credentials hold characters an HTTP header cannot carry".to_owned(),
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
 }
 
 /// `application/x-www-form-urlencoded`: RFC 3986 unreserved kept, space as `+`.
@@ -340,4 +571,71 @@ pub fn form_encode(s: &str) -> String {
     utf8_percent_encode(s, COMPONENT)
         .to_string()
         .replace("%20", "+")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_margin_is_30s_or_a_tenth_whichever_is_less() {
+        assert_eq!(margin(Duration::from_hours(12)), Duration::from_secs(30));
+        assert_eq!(margin(Duration::from_secs(100)), Duration::from_secs(10));
+        assert_eq!(margin(Duration::from_secs(2)), Duration::from_millis(200));
+    }
+
+    fn stored(obtained_ago: i64, lifetime: i64) -> CachedSession {
+        let obtained_at = Utc::now() - chrono::Duration::seconds(obtained_ago);
+        CachedSession {
+            environment: "e".into(),
+            profile: "p".into(),
+            token_url: "https://x/token".into(),
+            client_id: "c".into(),
+            username: None,
+            access_token: Some("acc".into()),
+            refresh_token: Some("ref".into()),
+            token_type: Some("bearer".into()),
+            scope: None,
+            expires_at: Some(obtained_at + chrono::Duration::seconds(lifetime)),
+            obtained_at,
+        }
+    }
+
+    #[test]
+    fn a_stored_token_is_adopted_only_while_fresh_and_not_rejected() {
+        assert!(adopt(&stored(10, 3600), None).is_some());
+        // 3600 s lifetime: renewed when less than 30 s remain.
+        assert!(adopt(&stored(3575, 3600), None).is_none());
+        assert!(adopt(&stored(4000, 3600), None).is_none());
+        assert!(adopt(&stored(10, 3600), Some("acc")).is_none());
+        let mut no_expiry = stored(10, 3600);
+        no_expiry.expires_at = None;
+        assert!(adopt(&no_expiry, None).is_some_and(|t| t.renew_at.is_none()));
+    }
+
+    #[test]
+    fn the_cache_key_takes_intacct_username_from_token_params() {
+        let s = OAuth2Settings {
+            grant: Grant::RefreshToken,
+            token_url: "https://x/token".into(),
+            authorize_url: None,
+            revoke_url: None,
+            redirect_uri: None,
+            pkce: true,
+            client_id: "cid".into(),
+            client_secret: None,
+            refresh_token: None,
+            scope: None,
+            token_params: vec![("username".into(), "ci@CO".into())],
+            client_auth: ClientAuth::Body,
+        };
+        let key = s.cache_key("sandbox", "intacct");
+        assert_eq!(key.username.as_deref(), Some("ci@CO"));
+        assert!(s.is_cacheable());
+        let cc = OAuth2Settings {
+            grant: Grant::ClientCredentials,
+            ..s
+        };
+        assert!(!cc.is_cacheable());
+    }
 }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use courier_core::model::{AuthKind, EmulatorSpec, Environment, STemplate, Scope};
+use courier_core::model::{AuthKind, AuthProfile, EmulatorSpec, Environment, STemplate, Scope};
 use courier_core::secret::Secrets;
 use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
 use minijinja::value::Value as MjValue;
@@ -169,78 +169,106 @@ pub fn resolve_profiles(
     vars: &Vars,
     secrets: &Secrets,
 ) -> Result<HashMap<String, ResolvedAuth>, SetupError> {
-    let render = |t: &STemplate, what: &str, profile: &str| -> Result<String, SetupError> {
+    let mut out = HashMap::new();
+    for p in &env.auth {
+        if used.contains(&p.name.value) {
+            out.insert(
+                p.name.value.clone(),
+                resolve_profile(env, p, vars, secrets, false)?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Renders one auth profile. `for_login` leaves out the configured `refresh_token`, which a
+/// login replaces and whose secret need not be set for it.
+pub fn resolve_profile(
+    env: &Environment,
+    p: &AuthProfile,
+    vars: &Vars,
+    secrets: &Secrets,
+    for_login: bool,
+) -> Result<ResolvedAuth, SetupError> {
+    let name = &p.name.value;
+    let render = |t: &STemplate, what: &str| -> Result<String, SetupError> {
         t.value.render(vars).map_err(|e| {
             SetupError::Invalid(format!(
-                "{}:{}:{}: `{what}` of auth profile `{profile}` failed to render: {}",
+                "{}:{}:{}: `{what}` of auth profile `{name}` failed to render: {}",
                 env.file.display(),
                 t.span.start.line,
                 t.span.start.col,
-                e.message
+                secrets.redact(&e.message)
             ))
         })
     };
-    let mut out = HashMap::new();
-    for p in &env.auth {
-        let name = &p.name.value;
-        if !used.contains(name) {
-            continue;
+    let optional = |t: Option<&STemplate>, what: &str| -> Result<Option<String>, SetupError> {
+        t.map(|t| render(t, what)).transpose()
+    };
+    Ok(match &p.kind {
+        AuthKind::None => ResolvedAuth::None,
+        AuthKind::Bearer { token } => {
+            let t = render(token, "token")?;
+            secrets.add(&t);
+            ResolvedAuth::Bearer(t)
         }
-        let resolved = match &p.kind {
-            AuthKind::None => ResolvedAuth::None,
-            AuthKind::Bearer { token } => {
-                let t = render(token, "token", name)?;
-                secrets.add(&t);
-                ResolvedAuth::Bearer(t)
+        AuthKind::Basic { username, password } => {
+            let password = render(password, "password")?;
+            secrets.add(&password);
+            ResolvedAuth::Basic {
+                username: render(username, "username")?,
+                password,
             }
-            AuthKind::Basic { username, password } => {
-                let password = render(password, "password", name)?;
-                secrets.add(&password);
-                ResolvedAuth::Basic {
-                    username: render(username, "username", name)?,
-                    password,
-                }
+        }
+        AuthKind::OAuth2(o) => {
+            let client_secret = optional(o.client_secret.as_ref(), "client_secret")?;
+            if let Some(s) = &client_secret {
+                secrets.add(s);
             }
-            AuthKind::OAuth2(o) => {
-                let client_secret = o
-                    .client_secret
-                    .as_ref()
-                    .map(|t| render(t, "client_secret", name))
-                    .transpose()?;
-                if let Some(s) = &client_secret {
-                    secrets.add(s);
-                }
-                let refresh_token = o
-                    .refresh_token
-                    .as_ref()
-                    .map(|t| render(t, "refresh_token", name))
-                    .transpose()?;
-                if let Some(s) = &refresh_token {
-                    secrets.add(s);
-                }
-                let mut token_params = Vec::new();
-                for (k, t) in &o.token_params {
-                    token_params.push((k.value.clone(), render(t, &k.value, name)?));
-                }
-                ResolvedAuth::OAuth2(OAuth2Settings {
-                    grant: o.grant.value,
-                    token_url: render(&o.token_url, "token_url", name)?,
-                    client_id: render(&o.client_id, "client_id", name)?,
-                    client_secret,
-                    refresh_token: refresh_token.filter(|r| !r.is_empty()),
-                    scope: o
-                        .scope
-                        .as_ref()
-                        .map(|t| render(t, "scope", name))
-                        .transpose()?,
-                    token_params,
-                    client_auth: o.client_auth,
-                })
+            let refresh_token = if for_login {
+                None
+            } else {
+                optional(o.refresh_token.as_ref(), "refresh_token")?
+            };
+            if let Some(s) = &refresh_token {
+                secrets.add(s);
             }
-        };
-        out.insert(name.clone(), resolved);
+            let mut token_params = Vec::new();
+            for (k, t) in &o.token_params {
+                token_params.push((k.value.clone(), render(t, &k.value)?));
+            }
+            ResolvedAuth::OAuth2(OAuth2Settings {
+                grant: o.grant.value,
+                token_url: render(&o.token_url, "token_url")?,
+                authorize_url: optional(o.authorize_url.as_ref(), "authorize_url")?,
+                revoke_url: optional(o.revoke_url.as_ref(), "revoke_url")?,
+                redirect_uri: optional(o.redirect_uri.as_ref(), "redirect_uri")?,
+                pkce: o.pkce,
+                client_id: render(&o.client_id, "client_id")?,
+                client_secret,
+                refresh_token: refresh_token.filter(|r| !r.is_empty()),
+                scope: optional(o.scope.as_ref(), "scope")?.filter(|s| !s.trim().is_empty()),
+                token_params,
+                client_auth: o.client_auth,
+            })
+        }
+    })
+}
+
+/// The `--env` argument that finds this environment again, for messages such as "run
+/// `courier auth login --env …`": its name when it lives in an `environments/` folder or is
+/// built in, else its file path.
+pub fn env_argument(env: &Environment) -> String {
+    let path = env.file.path();
+    let by_name = path.to_str().is_some_and(|p| p.starts_with("<built-in"))
+        || (path.parent().and_then(|d| d.file_name())
+            == Some(std::ffi::OsStr::new("environments"))
+            && path.file_stem().and_then(|s| s.to_str()) == Some(env.identity.as_str()));
+    if by_name {
+        env.identity.clone()
+    } else {
+        path.display().to_string()
     }
-    Ok(out)
 }
 
 /// `--var` values as a layer.

@@ -8,8 +8,11 @@ pub mod client;
 pub mod context;
 pub mod events;
 pub mod limits;
+pub mod loopback;
+pub mod oauth;
 pub mod runner;
 pub mod snapshots;
+pub mod token_cache;
 
 use std::time::Duration;
 

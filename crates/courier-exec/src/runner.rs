@@ -179,13 +179,22 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         env.limits.max_concurrency,
         env.limits.requests_per_second,
     ));
+    // Sessions of an `emulator:` environment die with the run: never cached (SPEC §4). A
+    // missing cache location only means nothing is cached.
+    let token_cache = if env.emulator.is_none() {
+        crate::token_cache::TokenCache::from_env().ok()
+    } else {
+        None
+    };
     let sessions = Sessions::new(
         &env.identity,
         profiles,
         client.clone(),
         Arc::clone(&limiter),
         Arc::clone(&input.secrets),
-    );
+    )
+    .with_cache(token_cache)
+    .with_login_env(context::env_argument(&env));
     let env_info = EnvInfo {
         name: env.identity.clone(),
         scope: env.scope,

@@ -1,0 +1,476 @@
+//! OAuth 2.0 requests — token grants, the authorize URL with PKCE, revocation — made with the
+//! `oauth2` crate over the run's own reqwest client (its [`oauth2::AsyncHttpClient`] hook), so
+//! proxy, CA and TLS settings apply to token requests as to every other request, and the
+//! environment's `limits` count them too.
+//!
+//! Intacct's way is the default: client credentials in the form body (`client_auth: body`)
+//! and extra token-request fields such as `username=user@company` (`token_params`).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicRevocationErrorResponse};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    RevocationUrl, Scope, StandardRevocableToken, TokenResponse as _, TokenUrl,
+};
+
+use courier_core::model::ClientAuth;
+
+use crate::auth::OAuth2Settings;
+use crate::events::ErrorKind;
+use crate::limits::Limiter;
+
+/// How long a token request may take.
+pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a token endpoint issued.
+#[derive(Clone)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub token_type: String,
+    pub expires_in: Option<Duration>,
+    pub scope: Option<String>,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an OAuth request failed. Messages never hold a token, but may hold what the server
+/// said: callers redact them with the run's secrets.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum OAuthError {
+    /// The server answered with an RFC 6749 error (`invalid_grant`, `invalid_client`, ...).
+    #[error("{code}{}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default(), status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Refused {
+        code: String,
+        description: Option<String>,
+        status: Option<u16>,
+    },
+    /// No answer: connection, TLS or timeout.
+    #[error("{message}")]
+    Transport { kind: ErrorKind, message: String },
+    /// An answer that is not OAuth 2.0, or a setting that is not a URL.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl OAuthError {
+    /// A refused grant: a dead refresh token or authorization code.
+    pub fn is_invalid_grant(&self) -> bool {
+        matches!(self, Self::Refused { code, .. } if code == "invalid_grant")
+    }
+}
+
+/// The transport error the `oauth2` crate sees.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    kind: ErrorKind,
+    message: String,
+}
+
+/// The run's reqwest client as the `oauth2` crate's HTTP client. It remembers the status of
+/// the last answer, which the crate does not report for error bodies it cannot parse.
+pub struct HttpClient<'a> {
+    client: &'a reqwest::Client,
+    limiter: Option<&'a Limiter>,
+    timeout: Duration,
+    last_status: Mutex<Option<u16>>,
+}
+
+impl std::fmt::Debug for HttpClient<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> HttpClient<'a> {
+    pub fn new(client: &'a reqwest::Client, limiter: Option<&'a Limiter>) -> Self {
+        Self {
+            client,
+            limiter,
+            timeout: TOKEN_TIMEOUT,
+            last_status: Mutex::new(None),
+        }
+    }
+
+    fn status(&self) -> Option<u16> {
+        self.last_status.lock().ok().and_then(|s| *s)
+    }
+
+    async fn execute(
+        &self,
+        request: oauth2::HttpRequest,
+    ) -> Result<oauth2::HttpResponse, TransportError> {
+        let mut request = reqwest::Request::try_from(request).map_err(|e| TransportError {
+            kind: ErrorKind::Network,
+            message: format!("cannot build the request: {e}"),
+        })?;
+        *request.timeout_mut() = Some(self.timeout);
+        let slot = match self.limiter {
+            Some(l) => Some(l.acquire().await),
+            None => None,
+        };
+        let classify = |e: &reqwest::Error| {
+            let e = crate::client::classify(e, self.timeout);
+            TransportError {
+                kind: e.kind,
+                message: e.message,
+            }
+        };
+        let response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| classify(&e))?;
+        drop(slot);
+        if let Ok(mut last) = self.last_status.lock() {
+            *last = Some(status.as_u16());
+        }
+        let mut out = oauth2::http::Response::new(body.to_vec());
+        *out.status_mut() = status;
+        *out.headers_mut() = headers;
+        Ok(out)
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient<'_> {
+    type Error = TransportError;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, TransportError>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(self.execute(request))
+    }
+}
+
+type TokenClient =
+    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+fn invalid_url(what: &str, url: &str, e: url::ParseError) -> OAuthError {
+    OAuthError::Invalid(format!("`{what}` `{url}` is not a valid URL: {e}"))
+}
+
+fn token_client(s: &OAuth2Settings) -> Result<TokenClient, OAuthError> {
+    let token_url = TokenUrl::new(s.token_url.clone())
+        .map_err(|e| invalid_url("token_url", &s.token_url, e))?;
+    let mut client = BasicClient::new(ClientId::new(s.client_id.clone()))
+        .set_auth_type(match s.client_auth {
+            ClientAuth::Body => AuthType::RequestBody,
+            ClientAuth::Basic => AuthType::BasicAuth,
+        })
+        .set_token_uri(token_url);
+    if let Some(secret) = &s.client_secret {
+        client = client.set_client_secret(ClientSecret::new(secret.clone()));
+    }
+    Ok(client)
+}
+
+fn scopes(scope: Option<&str>) -> Vec<Scope> {
+    scope
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|s| Scope::new(s.to_owned()))
+        .collect()
+}
+
+fn token_error(
+    e: RequestTokenError<TransportError, BasicErrorResponse>,
+    status: Option<u16>,
+) -> OAuthError {
+    let at = status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+    match e {
+        RequestTokenError::ServerResponse(r) => OAuthError::Refused {
+            code: r.error().as_ref().to_owned(),
+            description: r.error_description().cloned(),
+            status,
+        },
+        RequestTokenError::Request(t) => OAuthError::Transport {
+            kind: t.kind,
+            message: t.message,
+        },
+        // Only the path of the bad field: serde's message may quote a token.
+        RequestTokenError::Parse(e, _) => OAuthError::Invalid(format!(
+            "the token endpoint's answer{at} is not an OAuth 2.0 token response (at `{}`)",
+            e.path()
+        )),
+        RequestTokenError::Other(m) => OAuthError::Invalid(format!("the token endpoint{at}: {m}")),
+    }
+}
+
+fn token_set(r: &oauth2::basic::BasicTokenResponse) -> TokenSet {
+    TokenSet {
+        access_token: r.access_token().secret().clone(),
+        refresh_token: r.refresh_token().map(|t| t.secret().clone()),
+        token_type: r.token_type().as_ref().to_owned(),
+        expires_in: r.expires_in(),
+        scope: r
+            .scopes()
+            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+    }
+}
+
+/// A client-credentials grant, with the profile's `scope` and `token_params`.
+pub async fn client_credentials(
+    http: &HttpClient<'_>,
+    s: &OAuth2Settings,
+) -> Result<TokenSet, OAuthError> {
+    let client = token_client(s)?;
+    let mut request = client
+        .exchange_client_credentials()
+        .add_scopes(scopes(s.scope.as_deref()));
+    for (k, v) in &s.token_params {
+        request = request.add_extra_param(k.clone(), v.clone());
+    }
+    request
+        .request_async(http)
+        .await
+        .map(|r| token_set(&r))
+        .map_err(|e| token_error(e, http.status()))
+}
+
+/// A refresh grant with `token_params`. The scope is not sent: a refresh keeps the granted
+/// scope (RFC 6749 §6).
+pub async fn refresh(
+    http: &HttpClient<'_>,
+    s: &OAuth2Settings,
+    refresh_token: &str,
+) -> Result<TokenSet, OAuthError> {
+    let client = token_client(s)?;
+    let token = RefreshToken::new(refresh_token.to_owned());
+    let mut request = client.exchange_refresh_token(&token);
+    for (k, v) in &s.token_params {
+        request = request.add_extra_param(k.clone(), v.clone());
+    }
+    request
+        .request_async(http)
+        .await
+        .map(|r| token_set(&r))
+        .map_err(|e| token_error(e, http.status()))
+}
+
+/// Trades an authorization code for tokens, with the same `redirect_uri` as the authorize
+/// request and the PKCE verifier when one was made.
+pub async fn exchange_code(
+    http: &HttpClient<'_>,
+    s: &OAuth2Settings,
+    code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> Result<TokenSet, OAuthError> {
+    let redirect = RedirectUrl::new(redirect_uri.to_owned())
+        .map_err(|e| invalid_url("redirect_uri", redirect_uri, e))?;
+    let client = token_client(s)?.set_redirect_uri(redirect);
+    let mut request = client.exchange_code(AuthorizationCode::new(code.to_owned()));
+    if let Some(v) = verifier {
+        request = request.set_pkce_verifier(PkceCodeVerifier::new(v.to_owned()));
+    }
+    for (k, v) in &s.token_params {
+        request = request.add_extra_param(k.clone(), v.clone());
+    }
+    request
+        .request_async(http)
+        .await
+        .map(|r| token_set(&r))
+        .map_err(|e| token_error(e, http.status()))
+}
+
+/// An authorize request about to be opened in a browser.
+pub struct Authorize {
+    pub url: url::Url,
+    pub state: String,
+    /// The PKCE verifier, to send with the code.
+    pub verifier: Option<String>,
+}
+
+impl std::fmt::Debug for Authorize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorize")
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The authorize URL: `response_type=code`, the client, the redirect URI, a fresh `state`,
+/// the scope and, when `pkce`, an S256 challenge.
+pub fn authorize(
+    s: &OAuth2Settings,
+    authorize_url: &str,
+    redirect_uri: &str,
+    scope: Option<&str>,
+    pkce: bool,
+) -> Result<Authorize, OAuthError> {
+    let auth_url = AuthUrl::new(authorize_url.to_owned())
+        .map_err(|e| invalid_url("authorize_url", authorize_url, e))?;
+    let redirect = RedirectUrl::new(redirect_uri.to_owned())
+        .map_err(|e| invalid_url("redirect_uri", redirect_uri, e))?;
+    let client = BasicClient::new(ClientId::new(s.client_id.clone()))
+        .set_auth_uri(auth_url)
+        .set_redirect_uri(redirect);
+    let mut request = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(scopes(scope));
+    let mut verifier = None;
+    if pkce {
+        let (challenge, v) = PkceCodeChallenge::new_random_sha256();
+        request = request.set_pkce_challenge(challenge);
+        verifier = Some(v.secret().clone());
+    }
+    let (url, state) = request.url();
+    Ok(Authorize {
+        url,
+        state: state.secret().clone(),
+        verifier,
+    })
+}
+
+/// `revoke_url` when set, else the token URL with its `token` replaced by `revoke` (SPEC §3).
+pub fn revoke_url(s: &OAuth2Settings) -> String {
+    if let Some(u) = &s.revoke_url {
+        return u.clone();
+    }
+    match s.token_url.rfind("token") {
+        Some(i) => format!(
+            "{}revoke{}",
+            &s.token_url[..i],
+            &s.token_url[i + "token".len()..]
+        ),
+        None => s.token_url.clone(),
+    }
+}
+
+/// Revokes a token (RFC 7009) at the profile's revoke URL.
+pub async fn revoke(
+    http: &HttpClient<'_>,
+    s: &OAuth2Settings,
+    token: &str,
+    is_refresh: bool,
+) -> Result<(), OAuthError> {
+    let url = revoke_url(s);
+    let revocation =
+        RevocationUrl::new(url.clone()).map_err(|e| invalid_url("revoke_url", &url, e))?;
+    let client = token_client(s)?.set_revocation_url(revocation);
+    let token = if is_refresh {
+        StandardRevocableToken::RefreshToken(RefreshToken::new(token.to_owned()))
+    } else {
+        StandardRevocableToken::AccessToken(oauth2::AccessToken::new(token.to_owned()))
+    };
+    let request = client
+        .revoke_token(token)
+        .map_err(|e| OAuthError::Invalid(e.to_string()))?;
+    request.request_async(http).await.map_err(
+        |e: RequestTokenError<TransportError, BasicRevocationErrorResponse>| {
+            let status = http.status();
+            match e {
+                RequestTokenError::ServerResponse(r) => OAuthError::Refused {
+                    code: r.error().as_ref().to_owned(),
+                    description: r.error_description().cloned(),
+                    status,
+                },
+                RequestTokenError::Request(t) => OAuthError::Transport {
+                    kind: t.kind,
+                    message: t.message,
+                },
+                RequestTokenError::Parse(..) | RequestTokenError::Other(_) => {
+                    OAuthError::Invalid(format!(
+                        "the revoke endpoint refused the request{}",
+                        status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+                    ))
+                }
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test stops at the first unexpected error"
+)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use sha2::Digest as _;
+
+    fn settings() -> OAuth2Settings {
+        OAuth2Settings {
+            grant: courier_core::model::Grant::AuthorizationCode,
+            token_url: "https://api.example.com/ia/api/v1/oauth2/token".into(),
+            authorize_url: None,
+            revoke_url: None,
+            redirect_uri: None,
+            pkce: true,
+            client_id: "cid.app.sage.com".into(),
+            client_secret: Some("s3cret".into()),
+            refresh_token: None,
+            scope: None,
+            token_params: vec![],
+            client_auth: ClientAuth::Body,
+        }
+    }
+
+    #[test]
+    fn the_revoke_url_defaults_to_the_token_url_with_revoke() {
+        assert_eq!(
+            revoke_url(&settings()),
+            "https://api.example.com/ia/api/v1/oauth2/revoke"
+        );
+        let mut s = settings();
+        s.revoke_url = Some("https://elsewhere/revoke".into());
+        assert_eq!(revoke_url(&s), "https://elsewhere/revoke");
+    }
+
+    #[test]
+    fn the_authorize_url_carries_state_scope_and_an_s256_challenge() {
+        let a = authorize(
+            &settings(),
+            "https://api.example.com/ia/api/v1/oauth2/authorize",
+            "https://127.0.0.1:8443/callback",
+            Some("offline_access"),
+            true,
+        )
+        .unwrap();
+        let q: std::collections::HashMap<String, String> =
+            a.url.query_pairs().into_owned().collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], "cid.app.sage.com");
+        assert_eq!(q["redirect_uri"], "https://127.0.0.1:8443/callback");
+        assert_eq!(q["scope"], "offline_access");
+        assert_eq!(q["state"], a.state);
+        assert_eq!(q["code_challenge_method"], "S256");
+        let verifier = a.verifier.unwrap();
+        assert_eq!(
+            q["code_challenge"],
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(verifier.as_bytes()))
+        );
+        let again = authorize(
+            &settings(),
+            "https://a/authorize",
+            "https://b/cb",
+            None,
+            false,
+        )
+        .unwrap();
+        assert_ne!(again.state, a.state, "state must be fresh per login");
+        assert!(again.verifier.is_none());
+        assert!(!again.url.as_str().contains("code_challenge"));
+    }
+}
