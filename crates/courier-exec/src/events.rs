@@ -113,6 +113,9 @@ pub struct RequestResult {
     pub error: Option<String>,
     pub error_kind: Option<ErrorKind>,
     pub exchange: Option<Exchange>,
+    /// The response body as received, only when the run was asked to keep bodies
+    /// ([`crate::runner::RunOptions::keep_bodies`], for `courier compare`).
+    pub body: Option<bytes::Bytes>,
 }
 
 impl RequestResult {

@@ -11,6 +11,7 @@ mod common;
 mod compare;
 mod emulator;
 mod list;
+mod plan;
 mod run;
 mod snapshots;
 mod validate;

@@ -1,24 +1,21 @@
 //! `courier run`: plan (load, select, check variables, guard production, resolve secrets),
 //! then execute with the reporters attached, and exit with the code of SPEC §8.
 
-use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
-use courier_core::data::{DataSet, read_data};
-use courier_core::diag::Diagnostic;
 use courier_core::load;
-use courier_core::model::{Collection, Environment};
-use courier_core::plan::{self, Selection, Shard};
+use courier_core::plan::Shard;
 use courier_core::secret::Secrets;
-use courier_exec::context::{lookup_env, parse_dotenv};
+use courier_exec::context::parse_dotenv;
 use courier_exec::events::{Event, Reporter};
 use courier_exec::runner::{self, PlannedCollection, RunInput, RunOptions};
 use courier_report::console::ConsoleReporter;
 use courier_report::contract::Exit;
 
-use super::common::{ColorChoice, discover, paths_or_default, print_diagnostics};
+use super::common::{ColorChoice, paths_or_default, print_diagnostics};
+use super::plan::{PlanOptions, plan_run};
 
 /// Run collections against an environment and check every response.
 ///
@@ -93,12 +90,6 @@ pub(crate) struct RunArgs {
     pub(crate) verbose: bool,
 }
 
-/// A run, planned: everything checked, nothing sent yet.
-struct Planned {
-    environment: Arc<Environment>,
-    collections: Vec<PlannedCollection>,
-}
-
 pub(crate) fn run(args: &RunArgs) -> Exit {
     if args.read_only && args.allow_production_writes {
         eprintln!(
@@ -119,7 +110,16 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         .map(|t| parse_dotenv(&t))
         .unwrap_or_default();
     let secrets = Secrets::new();
-    let planned = match plan_run(args, &paths, env_name, &dotenv) {
+    let plan_options = PlanOptions {
+        vars: &args.vars,
+        data: args.data.as_deref(),
+        filters: &args.filters,
+        tags: &args.tags,
+        shard: args.shard,
+        read_only: args.read_only,
+        allow_production_writes: args.allow_production_writes,
+    };
+    let planned = match plan_run(&plan_options, &paths, env_name, &dotenv) {
         Ok(p) => p,
         Err(diags) => {
             print_diagnostics(&diags);
@@ -133,7 +133,21 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         .sum();
     if total == 0 {
         eprintln!("warning: no requests selected: nothing to run");
-        println!("0 passed, 0 failed, 0 skipped");
+        // Under `--json -` standard output carries the report alone.
+        if args.json.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+            eprintln!("0 passed, 0 failed, 0 skipped");
+        } else {
+            println!("0 passed, 0 failed, 0 skipped");
+        }
+        let environment = courier_exec::events::EnvInfo {
+            name: planned.environment.identity.clone(),
+            scope: planned.environment.scope,
+        };
+        let mut reports = file_reporters(args, &secrets);
+        if let Err(e) = courier_report::record::finish_empty_run(&mut reports, environment) {
+            eprintln!("error: cannot write a report: {e}");
+            return Exit::Invalid;
+        }
         return Exit::Success;
     }
 
@@ -152,7 +166,8 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         show_progress,
         Arc::clone(&secrets),
     ))];
-    let _ = (&args.junit, &args.snapshots);
+    reporters.extend(file_reporters(args, &secrets));
+    let _ = &args.snapshots;
 
     let input = RunInput {
         environment: planned.environment,
@@ -165,6 +180,7 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             bail: args.bail,
             read_only: args.read_only,
             verbose: args.verbose,
+            ..RunOptions::default()
         },
         snapshots: None,
     };
@@ -227,156 +243,20 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
     }
 }
 
-/// Everything that is decided before anything is sent.
-fn plan_run(
-    args: &RunArgs,
-    paths: &[PathBuf],
-    env_name: &str,
-    dotenv: &std::collections::HashMap<String, String>,
-) -> Result<Planned, Vec<Diagnostic>> {
-    let mut files = discover(paths)?;
-    if let Some(shard) = args.shard {
-        files = plan::shard_files(&files, shard);
+/// The `--junit` and `--json` reporters (SPEC §8), peers of the console.
+fn file_reporters(args: &RunArgs, secrets: &Arc<Secrets>) -> Vec<Box<dyn Reporter>> {
+    let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
+    if let Some(path) = &args.junit {
+        reporters.push(Box::new(courier_report::junit::JunitReporter::new(
+            path.clone(),
+            Arc::clone(secrets),
+        )));
     }
-    let (collections, load_diags) = load::load_all(&files);
-    let first = paths.first().map(PathBuf::as_path);
-    let env_result = load::resolve_environment(env_name, first)
-        .map_err(|d| vec![d])
-        .and_then(|s| load::load_environment(&s));
-    let mut diags = load_diags;
-    let environment = match env_result {
-        Ok(e) => Some(e),
-        Err(mut d) => {
-            diags.append(&mut d);
-            None
-        }
-    };
-    if !diags.is_empty() {
-        return Err(diags);
+    if let Some(path) = &args.json {
+        reporters.push(Box::new(courier_report::json::JsonReporter::new(
+            courier_report::output::ReportTarget::from_arg(path),
+            Arc::clone(secrets),
+        )));
     }
-    let Some(environment) = environment else {
-        return Err(diags);
-    };
-    let cli_names: BTreeSet<String> = args.vars.iter().map(|(k, _)| k.clone()).collect();
-    diags.extend(plan::check_environment(&environment, &cli_names));
-
-    let data_override: Option<DataSet> = match &args.data {
-        Some(p) => match read_data(p) {
-            Ok(d) => Some(d),
-            Err(e) => return Err(vec![Diagnostic::new(e.to_string())]),
-        },
-        None => None,
-    };
-    let selection = Selection::new(&args.filters, &args.tags);
-    let names: Vec<String> = cli_names.iter().cloned().collect();
-    let mut planned = Vec::new();
-    for c in &collections {
-        let (check, data) =
-            plan::check_collection(c, Some(&environment), &names, data_override.as_ref());
-        diags.extend(check.errors);
-        let selected: Vec<bool> = c.requests.iter().map(|r| selection.selects(c, r)).collect();
-        planned.push(PlannedCollection {
-            collection: Arc::clone(c),
-            selected,
-            needs: check.needs,
-            data,
-        });
-    }
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-
-    if plan::is_production(&environment) && !args.allow_production_writes && !args.read_only {
-        let mut guarded = Vec::new();
-        for pc in &planned {
-            for r in plan::guarded_requests(&pc.collection, &pc.selected) {
-                guarded.push(format!(
-                    "  {} / {} ({} at {}:{})",
-                    pc.collection.name.value,
-                    r.name.value,
-                    r.method.value,
-                    pc.collection.file.display(),
-                    r.name.span.start.line
-                ));
-            }
-        }
-        if !guarded.is_empty() {
-            return Err(vec![Diagnostic::new(format!(
-                "refusing to run against the production environment `{}`: these requests could write to it:\n{}",
-                environment.identity,
-                guarded.join("\n")
-            ))
-            .with_help("run with --read-only to skip them, or --allow-production-writes if you mean it")]);
-        }
-    }
-
-    diags.extend(missing_secrets(&environment, &planned, dotenv));
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    Ok(Planned {
-        environment: Arc::new(environment),
-        collections: planned,
-    })
-}
-
-/// The secrets that the selected requests need, resolved before anything is sent (SPEC §3):
-/// a missing one names the variable to set.
-fn missing_secrets(
-    env: &Environment,
-    planned: &[PlannedCollection],
-    dotenv: &std::collections::HashMap<String, String>,
-) -> Vec<Diagnostic> {
-    let mut templates = Vec::new();
-    let mut profiles: BTreeSet<&str> = BTreeSet::new();
-    for pc in planned {
-        let c: &Collection = &pc.collection;
-        for var in &c.vars {
-            templates.extend(var.value.templates());
-        }
-        for r in c.requests.iter().filter(|r| pc.selected[r.index]) {
-            templates.extend(plan::send_templates(c, r));
-            templates.extend(plan::expect_templates(r));
-            profiles.insert(
-                r.auth
-                    .as_ref()
-                    .or(c.auth.as_ref())
-                    .map_or("none", |a| a.value.as_str()),
-            );
-        }
-    }
-    for p in env
-        .auth
-        .iter()
-        .filter(|p| profiles.contains(p.name.value.as_str()))
-    {
-        templates.extend(plan::profile_templates(p));
-    }
-    let mut env_templates = templates.clone();
-    for v in &env.vars {
-        env_templates.extend(v.value.templates());
-    }
-    let needed = plan::referenced_variables(templates.iter().copied(), env);
-    let mut diags = Vec::new();
-    for (var, env_var) in &env.secrets {
-        if needed.contains(&var.value) && lookup_env(&env_var.value, dotenv).is_none() {
-            diags.push(
-                Diagnostic::at(
-                    format!("missing secret: set the environment variable `{}` (for `{}`)", env_var.value, var.value),
-                    &env.file,
-                    env_var.span,
-                )
-                .with_help("set it in the process environment or in a `.env` file in the working directory"),
-            );
-        }
-    }
-    let mut seen = BTreeSet::new();
-    for t in env_templates {
-        for (name, has_default) in t.value.env_references() {
-            if !has_default && lookup_env(&name, dotenv).is_none() && seen.insert(name.clone()) {
-                diags.push(Diagnostic::new(format!("missing secret: set the environment variable `{name}` (read by `env(\"{name}\")`)")));
-            }
-        }
-    }
-    diags
+    reporters
 }
