@@ -70,6 +70,164 @@ pub struct ListRequest {
     pub tags: Vec<String>,
 }
 
+/// The name in every report's `tool` object.
+pub const TOOL_NAME: &str = "courier";
+
+/// The version in every report's `tool` object: the workspace version, which the binary
+/// shares.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The format version of the JSON run report; bump it on any change a script could notice.
+pub const RUN_REPORT_VERSION: u32 = 1;
+
+/// `courier run --json` (SPEC §8). Every field is always present: values that do not apply
+/// are `null` (or an empty list), never left out, so scripts can index without checks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunReport {
+    pub version: u32,
+    pub tool: Tool,
+    /// When the run started, RFC 3339 in UTC.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub environment: ReportEnvironment,
+    pub summary: ReportSummary,
+    /// In run order: the order of the collection files after selection and sharding (sorted
+    /// paths), also under `--parallel`. A data-driven collection appears once, its requests
+    /// row after row, each named `name [row N]`.
+    pub collections: Vec<ReportCollection>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    /// This build of Courier.
+    pub fn current() -> Self {
+        Self {
+            name: TOOL_NAME.to_owned(),
+            version: TOOL_VERSION.to_owned(),
+        }
+    }
+}
+
+/// An environment in a report: its identity (the file stem) and scope. Also the shape of
+/// `left` and `right` in the compare report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportEnvironment {
+    pub name: String,
+    pub scope: ReportScope,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ReportScope {
+    #[serde(rename = "non-production")]
+    NonProduction,
+    #[serde(rename = "production")]
+    Production,
+}
+
+impl From<courier_core::model::Scope> for ReportScope {
+    fn from(s: courier_core::model::Scope) -> Self {
+        match s {
+            courier_core::model::Scope::NonProduction => Self::NonProduction,
+            courier_core::model::Scope::Production => Self::Production,
+        }
+    }
+}
+
+/// Counts per reported request: errors count as failed (SPEC §8).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSummary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportCollection {
+    pub name: String,
+    /// Relative to the working directory, `/` separators.
+    pub file: String,
+    pub requests: Vec<ReportRequest>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    /// The request name; `name [row N]` in data-driven runs, as on the console.
+    pub name: String,
+    pub outcome: ReportOutcome,
+    /// Why it was skipped; `null` unless `outcome` is `skipped`.
+    pub skip_reason: Option<String>,
+    /// The response status; `null` when there was no response.
+    pub status: Option<u16>,
+    /// Time to the response, in milliseconds; `null` when there was no response.
+    pub duration_ms: Option<u64>,
+    pub assertions: Vec<ReportAssertion>,
+    /// The names of the variables this request captured.
+    pub captures: Vec<String>,
+    pub snapshot: ReportSnapshot,
+    /// Why there was no response to check, or why the request failed outside its
+    /// assertions (a template that failed to render); `null` otherwise.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportOutcome {
+    Passed,
+    Failed,
+    Skipped,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportSnapshot {
+    None,
+    Matched,
+    New,
+    Changed,
+    Updated,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportAssertion {
+    pub kind: AssertionKind,
+    /// The JSONPath, header name or capture source; `null` for status, body and duration.
+    pub path: Option<String>,
+    /// The operator (`eq`, `gt`, `exists`, …), `status` or `capture`.
+    pub matcher: String,
+    pub expected: serde_json::Value,
+    /// `null` also when there was nothing to compare (no match, no such header).
+    pub actual: serde_json::Value,
+    pub passed: bool,
+    /// Where the check is written in the collection file, counted from 1.
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AssertionKind {
+    Status,
+    Header,
+    #[serde(rename = "jsonpath")]
+    JsonPath,
+    Body,
+    Duration,
+    Capture,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

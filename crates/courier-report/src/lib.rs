@@ -3,3 +3,7 @@
 
 pub mod console;
 pub mod contract;
+pub mod json;
+pub mod junit;
+pub mod output;
+pub mod record;

@@ -1,0 +1,781 @@
+//! JUnit XML (SPEC §8), valid against the Jenkins xUnit plugin's `junit-10.xsd`.
+//!
+//! [`JunitDocument`] is a small builder — suites of cases, each passed, failed, errored or
+//! skipped — written with quick-xml. `courier run` fills it through [`JunitReporter`]
+//! (a `testsuite` per collection, a `testcase` per request); `courier compare` builds one
+//! itself, a case per pair:
+//!
+//! ```
+//! use courier_report::junit::{CaseResult, JunitDocument, Problem, TestCase, TestSuite};
+//!
+//! let mut suite = TestSuite::new("Vendors");
+//! suite.cases.push(TestCase {
+//!     result: CaseResult::Failure(Problem::new(
+//!         "difference",
+//!         "1 difference",
+//!         "$['ia::result']['name'] changed: \"Acme\" → \"Acme Ltd\"",
+//!     )),
+//!     ..TestCase::new("read vendor", "Vendors")
+//! });
+//! let doc = JunitDocument { suites: vec![suite], ..JunitDocument::new("courier compare") };
+//! let xml = doc.to_xml(&courier_core::secret::Secrets::default()).unwrap();
+//! assert!(xml.contains(r#"<failure type="difference" message="1 difference">"#));
+//! ```
+//!
+//! Why not quick-junit (what cargo-nextest uses): it writes a `skipped` attribute on
+//! `<testsuites>`, which `junit-10.xsd` forbids, and CI servers that validate (Jenkins xUnit)
+//! then reject the whole file. The format is small enough to write directly.
+//!
+//! Every attribute and text passes through the secrets set, and characters that XML 1.0
+//! cannot carry at all (control characters from a response body) are written as `\u{..}`.
+
+use std::fmt::Write as _;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use quick_xml::Writer;
+use quick_xml::escape::partial_escape;
+use quick_xml::events::{BytesDecl, BytesText, Event as XmlEvent};
+
+use courier_check::matcher::AssertOutcome;
+use courier_core::secret::Secrets;
+use courier_exec::events::{Event, Outcome, Reporter, RequestResult, SnapshotState};
+
+use crate::console::show_value;
+use crate::output::write_atomic;
+use crate::record::RunRecord;
+
+/// A whole JUnit file: `<testsuites>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JunitDocument {
+    pub name: String,
+    pub time: Option<Duration>,
+    pub suites: Vec<TestSuite>,
+}
+
+/// A `<testsuite>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestSuite {
+    pub name: String,
+    /// The collection file, relative to the working directory.
+    pub file: Option<String>,
+    /// When the run started (RFC 3339).
+    pub timestamp: Option<String>,
+    pub time: Option<Duration>,
+    pub cases: Vec<TestCase>,
+}
+
+/// A `<testcase>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestCase {
+    pub name: String,
+    pub classname: String,
+    pub time: Option<Duration>,
+    pub result: CaseResult,
+}
+
+/// How a case ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaseResult {
+    Passed,
+    /// A check failed: `<failure type=…>` (`assertion`, `snapshot`, `difference`).
+    Failure(Problem),
+    /// Nothing could be checked: `<error type=…>` (`network`, `tls`, `timeout`, `auth`).
+    Error(Problem),
+    /// `<skipped message=…>`.
+    Skipped {
+        reason: String,
+    },
+}
+
+/// The body of a `<failure>` or `<error>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// The `type` attribute.
+    pub kind: String,
+    /// The `message` attribute: one line, what a CI summary shows.
+    pub message: String,
+    /// The element's text: every detail, several lines.
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(
+        kind: impl Into<String>,
+        message: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: kind.into(),
+            message: message.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl JunitDocument {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            time: None,
+            suites: Vec::new(),
+        }
+    }
+
+    /// Totals over every suite: (tests, failures, errors, skipped).
+    pub fn counts(&self) -> Counts {
+        self.suites
+            .iter()
+            .fold(Counts::default(), |acc, s| acc + s.counts())
+    }
+
+    /// The XML text, secrets redacted.
+    pub fn to_xml(&self, secrets: &Secrets) -> Result<String, JunitError> {
+        let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
+        w.write_event(XmlEvent::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        let text = |s: &str| clean(s, secrets);
+        let counts = self.counts();
+        let mut root = vec![
+            ("name", text(&self.name)),
+            ("tests", counts.tests.to_string()),
+            ("failures", counts.failures.to_string()),
+            ("errors", counts.errors.to_string()),
+        ];
+        // No `skipped` here: junit-10.xsd allows it on <testsuite> only.
+        if let Some(t) = self.time {
+            root.push(("time", seconds(t)));
+        }
+        let root_el = w.create_element("testsuites").with_attributes(attrs(&root));
+        if self.suites.is_empty() {
+            root_el.write_empty()?;
+        } else {
+            root_el.write_inner_content(|w| {
+                for s in &self.suites {
+                    write_suite(w, s, secrets)?;
+                }
+                Ok(())
+            })?;
+        }
+        let mut bytes = w.into_inner().into_inner();
+        bytes.push(b'\n');
+        String::from_utf8(bytes).map_err(|_| JunitError::Encoding)
+    }
+}
+
+fn attrs<'a>(pairs: &'a [(&'a str, String)]) -> impl Iterator<Item = (&'a str, &'a str)> {
+    pairs.iter().map(|(k, v)| (*k, v.as_str()))
+}
+
+fn write_suite(
+    w: &mut Writer<Cursor<Vec<u8>>>,
+    s: &TestSuite,
+    secrets: &Secrets,
+) -> std::io::Result<()> {
+    let text = |v: &str| clean(v, secrets);
+    let c = s.counts();
+    let mut a = vec![
+        ("name", text(&s.name)),
+        ("tests", c.tests.to_string()),
+        ("failures", c.failures.to_string()),
+        ("errors", c.errors.to_string()),
+        ("skipped", c.skipped.to_string()),
+    ];
+    if let Some(t) = s.time {
+        a.push(("time", seconds(t)));
+    }
+    if let Some(ts) = &s.timestamp {
+        a.push(("timestamp", text(ts)));
+    }
+    if let Some(f) = &s.file {
+        a.push(("file", text(f)));
+    }
+    let el = w.create_element("testsuite").with_attributes(attrs(&a));
+    if s.cases.is_empty() {
+        el.write_empty()?;
+        return Ok(());
+    }
+    el.write_inner_content(|w| {
+        for case in &s.cases {
+            write_case(w, case, secrets)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn write_case(
+    w: &mut Writer<Cursor<Vec<u8>>>,
+    c: &TestCase,
+    secrets: &Secrets,
+) -> std::io::Result<()> {
+    let text = |v: &str| clean(v, secrets);
+    let mut a = vec![("name", text(&c.name)), ("classname", text(&c.classname))];
+    if let Some(t) = c.time {
+        a.push(("time", seconds(t)));
+    }
+    let el = w.create_element("testcase").with_attributes(attrs(&a));
+    let (tag, problem) = match &c.result {
+        CaseResult::Passed => {
+            el.write_empty()?;
+            return Ok(());
+        }
+        CaseResult::Skipped { reason } => {
+            let reason = text(reason);
+            el.write_inner_content(|w| {
+                w.create_element("skipped")
+                    .with_attribute(("message", reason.as_str()))
+                    .write_empty()?;
+                Ok(())
+            })?;
+            return Ok(());
+        }
+        CaseResult::Failure(p) => ("failure", p),
+        CaseResult::Error(p) => ("error", p),
+    };
+    let kind = text(&problem.kind);
+    let message = text(&problem.message);
+    let detail = text(&problem.detail);
+    el.write_inner_content(|w| {
+        let inner = w
+            .create_element(tag)
+            .with_attribute(("type", kind.as_str()))
+            .with_attribute(("message", message.as_str()));
+        if detail.is_empty() {
+            inner.write_empty()?;
+        } else {
+            // Only `<`, `>` and `&` need escaping in text; quotes stay readable.
+            inner.write_text_content(BytesText::from_escaped(partial_escape(detail.as_str())))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+impl TestSuite {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            file: None,
+            timestamp: None,
+            time: None,
+            cases: Vec::new(),
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts {
+            tests: self.cases.len(),
+            ..Counts::default()
+        };
+        for case in &self.cases {
+            match case.result {
+                CaseResult::Passed => {}
+                CaseResult::Failure(_) => c.failures += 1,
+                CaseResult::Error(_) => c.errors += 1,
+                CaseResult::Skipped { .. } => c.skipped += 1,
+            }
+        }
+        c
+    }
+}
+
+impl TestCase {
+    /// A passed case; set `result` for anything else.
+    pub fn new(name: impl Into<String>, classname: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            classname: classname.into(),
+            time: None,
+            result: CaseResult::Passed,
+        }
+    }
+}
+
+/// Case counts of a suite or a document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub tests: usize,
+    pub failures: usize,
+    pub errors: usize,
+    pub skipped: usize,
+}
+
+impl std::ops::Add for Counts {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        Self {
+            tests: self.tests + o.tests,
+            failures: self.failures + o.failures,
+            errors: self.errors + o.errors,
+            skipped: self.skipped + o.skipped,
+        }
+    }
+}
+
+/// Why a JUnit file could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum JunitError {
+    #[error("write the JUnit XML: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("write the JUnit XML: the text is not UTF-8")]
+    Encoding,
+}
+
+/// Seconds with milliseconds: the `SUREFIRE_TIME` pattern of the schema allows at most
+/// three decimals.
+fn seconds(d: Duration) -> String {
+    format!("{}.{:03}", d.as_secs(), d.subsec_millis())
+}
+
+/// `s` redacted, with the characters XML 1.0 cannot carry (even escaped) spelled out.
+fn clean(s: &str, secrets: &Secrets) -> String {
+    let redacted = secrets.redact(s);
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+    };
+    if redacted.chars().all(allowed) {
+        return redacted.into_owned();
+    }
+    let mut out = String::with_capacity(redacted.len());
+    for c in redacted.chars() {
+        if allowed(c) {
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+    out
+}
+
+/// `courier run --junit FILE`: a suite per collection (rows of a data-driven collection are
+/// cases named `name [row N]` in the same suite), a case per reported request.
+pub struct JunitReporter {
+    path: PathBuf,
+    secrets: Arc<Secrets>,
+    record: RunRecord,
+}
+
+impl JunitReporter {
+    pub fn new(path: PathBuf, secrets: Arc<Secrets>) -> Self {
+        Self {
+            path,
+            secrets,
+            record: RunRecord::default(),
+        }
+    }
+
+    /// The document of the run so far; `None` before `RunStarted`.
+    pub fn document(&self) -> Option<JunitDocument> {
+        build_document(&self.record)
+    }
+}
+
+fn build_document(record: &RunRecord) -> Option<JunitDocument> {
+    record.environment.as_ref()?;
+    let timestamp = record
+        .started_at
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let mut doc = JunitDocument::new("courier");
+    doc.time = Some(record.duration);
+    for c in record.collections() {
+        let collection = &c.collection.name.value;
+        let time = c.results.iter().filter_map(|r| r.duration).sum();
+        doc.suites.push(TestSuite {
+            name: collection.clone(),
+            file: Some(c.collection.file.display().to_owned()),
+            timestamp: timestamp.clone(),
+            time: Some(time),
+            cases: c
+                .results
+                .iter()
+                .map(|r| TestCase {
+                    name: r.display_name(),
+                    classname: collection.clone(),
+                    time: Some(r.duration.unwrap_or_default()),
+                    result: case_result(r),
+                })
+                .collect(),
+        });
+    }
+    Some(doc)
+}
+
+/// A request's result as a JUnit case result.
+///
+/// A failed request has one `<failure>`: of type `assertion` when a check (an assertion, a
+/// capture, a template rendered at run time) failed, else `snapshot`; its text lists every
+/// failed check and the snapshot's state, so nothing is hidden behind the first.
+pub fn case_result(r: &RequestResult) -> CaseResult {
+    match r.outcome {
+        Outcome::Passed => CaseResult::Passed,
+        Outcome::Skipped => CaseResult::Skipped {
+            reason: r.skip_reason.clone().unwrap_or_default(),
+        },
+        Outcome::Error => {
+            let message = r.error.clone().unwrap_or_else(|| "no response".to_owned());
+            // An error outcome always has a kind; `network` is the honest default for "no
+            // response" should one ever come without.
+            let kind = r.error_kind.map_or("network", |k| k.as_str());
+            CaseResult::Error(Problem::new(kind, first_line(&message), message))
+        }
+        Outcome::Failed => CaseResult::Failure(failure(r)),
+    }
+}
+
+fn failure(r: &RequestResult) -> Problem {
+    let file = r.collection.file.display();
+    let failed: Vec<&AssertOutcome> = r.assertions.iter().filter(|a| !a.passed).collect();
+    let mut detail = String::new();
+    let mut messages = Vec::new();
+    if let Some(e) = &r.error {
+        messages.push(first_line(e));
+        detail.push_str(e);
+        detail.push('\n');
+    }
+    for a in &failed {
+        messages.push(assertion_summary(a));
+        detail.push_str(&assertion_detail(file, a));
+    }
+    let snapshot = snapshot_detail(&r.snapshot);
+    if let Some((summary, text)) = &snapshot {
+        messages.push(summary.clone());
+        detail.push_str(text);
+    }
+    let kind = if r.error.is_some() || !failed.is_empty() || snapshot.is_none() {
+        "assertion"
+    } else {
+        "snapshot"
+    };
+    let message = match messages.len() {
+        0 => "failed".to_owned(),
+        1 => messages.swap_remove(0),
+        n => format!("{} (and {} more)", messages[0], n - 1),
+    };
+    Problem::new(kind, message, detail.trim_end().to_owned())
+}
+
+/// `jsonpath $.id eq: expected "V-1", actual "V-2"` (or `status: expected …` where the
+/// matcher is the kind): what a CI summary line shows.
+fn assertion_summary(a: &AssertOutcome) -> String {
+    let mut what = a.kind.as_str().to_owned();
+    if let Some(p) = &a.path {
+        what = format!("{what} {p}");
+    }
+    if a.matcher != a.kind.as_str() {
+        what = format!("{what} {}", a.matcher);
+    }
+    let actual = a
+        .actual
+        .as_ref()
+        .map_or_else(|| "(none)".to_owned(), |v| one_line(&v.to_string()));
+    format!(
+        "{what}: expected {}, actual {actual}",
+        one_line(&a.expected.to_string())
+    )
+}
+
+/// The console's failure detail, without colour: location, check, matcher, expected, actual.
+fn assertion_detail(file: &str, a: &AssertOutcome) -> String {
+    let what = match &a.path {
+        Some(p) => format!("{} {p}", a.kind.as_str()),
+        None => a.kind.as_str().to_owned(),
+    };
+    let mut out = format!(
+        "{file}:{}:{}  {what}  {}\n",
+        a.span.start.line, a.span.start.col, a.matcher
+    );
+    push_labelled(&mut out, "expected: ", &show_value(&a.expected));
+    let actual = a
+        .actual
+        .as_ref()
+        .map_or_else(|| "(none)".to_owned(), show_value);
+    push_labelled(&mut out, "actual:   ", &actual);
+    if let Some(m) = &a.message {
+        let _ = writeln!(out, "  {m}");
+    }
+    out
+}
+
+fn push_labelled(out: &mut String, label: &str, value: &str) {
+    let pad = " ".repeat(label.len());
+    for (i, l) in value.lines().enumerate() {
+        let head = if i == 0 { label } else { pad.as_str() };
+        let _ = writeln!(out, "  {head}{l}");
+    }
+    if value.is_empty() {
+        let _ = writeln!(out, "  {label}");
+    }
+}
+
+fn snapshot_detail(s: &SnapshotState) -> Option<(String, String)> {
+    match s {
+        SnapshotState::New { pending } => {
+            let where_ = pending.as_deref().map_or_else(
+                || "not written (check mode)".to_owned(),
+                |p| format!("written to {p}"),
+            );
+            Some((
+                "snapshot: no stored snapshot".to_owned(),
+                format!("snapshot: no stored snapshot; the new one is {where_}\n"),
+            ))
+        }
+        SnapshotState::Changed { pending, diff, .. } => {
+            let where_ = pending
+                .as_deref()
+                .map_or_else(String::new, |p| format!(" (new: {p})"));
+            Some((
+                "snapshot changed".to_owned(),
+                format!("snapshot changed{where_}:\n{diff}\n"),
+            ))
+        }
+        SnapshotState::None | SnapshotState::Matched | SnapshotState::Updated => None,
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").to_owned()
+}
+
+/// A compact JSON value (already one line), cut: CI summaries show attribute values whole.
+fn one_line(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let kept: String = s.chars().take(MAX).collect();
+        format!("{kept}…")
+    }
+}
+
+impl Reporter for JunitReporter {
+    fn on_event(&mut self, event: &Event) {
+        self.record.on_event(event);
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        let Some(doc) = self.document() else {
+            return Ok(());
+        };
+        let xml = doc
+            .to_xml(&self.secrets)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        write_atomic(&self.path, xml.as_bytes()).map_err(Into::into)
+    }
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+mod tests {
+    use super::*;
+    use crate::record::fixtures::{collection, errored, failed, result, run, skipped};
+    use quick_xml::events::Event as X;
+
+    fn document(results: Vec<RequestResult>) -> JunitDocument {
+        let mut r = JunitReporter::new(PathBuf::from("unused.xml"), Secrets::new());
+        for e in run(results) {
+            r.on_event(&e);
+        }
+        r.document().unwrap()
+    }
+
+    /// (element name, attributes) of every start or empty element, read back with quick-xml:
+    /// also proves the text is well-formed.
+    fn elements(xml: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut out = Vec::new();
+        loop {
+            match reader.read_event().unwrap() {
+                X::Start(e) | X::Empty(e) => {
+                    let attrs = e
+                        .attributes()
+                        .map(|a| {
+                            let a = a.unwrap();
+                            (
+                                a.key.as_ref().to_owned(),
+                                a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                                    .unwrap()
+                                    .into_owned(),
+                            )
+                        })
+                        .collect();
+                    out.push((e.name().as_ref().to_owned(), attrs));
+                }
+                X::Eof => break,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn attr<'a>(el: &'a (String, Vec<(String, String)>), name: &str) -> Option<&'a str> {
+        el.1.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn a_suite_per_collection_a_case_per_request() {
+        let a = collection(
+            "collections/a.yaml",
+            "Vendors",
+            &["list", "read", "down", "later"],
+        );
+        let b = collection("collections/b.yaml", "Customers", &["list"]);
+        let doc = document(vec![
+            result(&a, 0, 0),
+            failed(&a, 0, 1),
+            errored(&a, 0, 2),
+            skipped(&a, 0, 3),
+            result(&b, 1, 0),
+        ]);
+        let xml = doc.to_xml(&Secrets::default()).unwrap();
+        let els = elements(&xml);
+        let root = &els[0];
+        assert_eq!(root.0, "testsuites");
+        assert_eq!(attr(root, "tests"), Some("5"));
+        assert_eq!(attr(root, "failures"), Some("1"));
+        assert_eq!(attr(root, "errors"), Some("1"));
+        assert_eq!(
+            attr(root, "skipped"),
+            None,
+            "junit-10.xsd forbids it on <testsuites>"
+        );
+        assert_eq!(attr(root, "time"), Some("1.234"));
+        let suites: Vec<_> = els.iter().filter(|e| e.0 == "testsuite").collect();
+        assert_eq!(suites.len(), 2);
+        assert_eq!(attr(suites[0], "name"), Some("Vendors"));
+        assert_eq!(attr(suites[0], "skipped"), Some("1"));
+        assert_eq!(attr(suites[0], "file"), Some("collections/a.yaml"));
+        assert_eq!(attr(suites[0], "timestamp"), Some("2025-03-04T05:06:07Z"));
+        let cases: Vec<_> = els.iter().filter(|e| e.0 == "testcase").collect();
+        assert_eq!(cases.len(), 5);
+        assert_eq!(attr(cases[1], "classname"), Some("Vendors"));
+        assert_eq!(attr(cases[1], "time"), Some("0.012"));
+        let failure = els.iter().find(|e| e.0 == "failure").unwrap();
+        assert_eq!(attr(failure, "type"), Some("assertion"));
+        assert_eq!(
+            attr(failure, "message"),
+            Some(r#"jsonpath $['ia::result'].id eq: expected "V-0001", actual "V-0002""#)
+        );
+        let error = els.iter().find(|e| e.0 == "error").unwrap();
+        assert_eq!(attr(error, "type"), Some("network"));
+        let skip = els.iter().find(|e| e.0 == "skipped").unwrap();
+        assert_eq!(attr(skip, "message"), Some("skip: true"));
+        // The failure text carries the YAML location, matcher, expected and actual.
+        assert!(
+            xml.contains("collections/a.yaml:7:9  jsonpath $['ia::result'].id  eq\n  expected: \"V-0001\"\n  actual:   \"V-0002\"</failure>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn a_snapshot_only_failure_has_type_snapshot() {
+        let c = collection("c.yaml", "C", &["a"]);
+        let r = RequestResult {
+            outcome: Outcome::Failed,
+            snapshot: SnapshotState::Changed {
+                pending: Some("__snapshots__/c__a.snap.new".to_owned()),
+                diff: "-old\n+new".to_owned(),
+                colored: "\u{1b}[31m-old\u{1b}[0m".to_owned(),
+            },
+            ..result(&c, 0, 0)
+        };
+        let CaseResult::Failure(p) = case_result(&r) else {
+            panic!("a failure")
+        };
+        assert_eq!(p.kind, "snapshot");
+        assert_eq!(p.message, "snapshot changed");
+        assert!(
+            p.detail.contains("-old\n+new") && !p.detail.contains('\u{1b}'),
+            "{}",
+            p.detail
+        );
+        // With an assertion failing too, the type says `assertion` and the text has both.
+        let both = RequestResult {
+            assertions: vec![crate::record::fixtures::assertion(false)],
+            ..r
+        };
+        let CaseResult::Failure(p) = case_result(&both) else {
+            panic!("a failure")
+        };
+        assert_eq!(p.kind, "assertion");
+        assert!(p.message.ends_with("(and 1 more)"), "{}", p.message);
+        assert!(p.detail.contains("snapshot changed"));
+    }
+
+    #[test]
+    fn secrets_and_control_characters_never_reach_the_file() {
+        let secrets = Secrets::new();
+        secrets.add("s3cret-value");
+        let mut doc = JunitDocument::new("courier");
+        let mut suite = TestSuite::new("Suite s3cret-value");
+        suite.cases.push(TestCase {
+            result: CaseResult::Error(Problem::new(
+                "auth",
+                "token s3cret-value refused",
+                "body: \u{1b}[1m s3cret-value \u{0}",
+            )),
+            ..TestCase::new("case", "Suite")
+        });
+        doc.suites.push(suite);
+        let xml = doc.to_xml(&secrets).unwrap();
+        assert!(!xml.contains("s3cret"), "{xml}");
+        assert!(!xml.contains('\u{1b}') && !xml.contains('\u{0}'), "{xml}");
+        assert!(xml.contains(r"body: \u{1b}[1m [REDACTED] \u{0}"), "{xml}");
+        elements(&xml);
+    }
+
+    #[test]
+    fn an_empty_run_is_an_empty_testsuites() {
+        let xml = document(Vec::new()).to_xml(&Secrets::default()).unwrap();
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"courier\" tests=\"0\" failures=\"0\" errors=\"0\" time=\"1.234\"/>\n"
+        );
+    }
+
+    #[test]
+    fn times_have_at_most_three_decimals() {
+        assert_eq!(seconds(Duration::from_micros(1_234_567)), "1.234");
+        assert_eq!(seconds(Duration::ZERO), "0.000");
+    }
+
+    #[test]
+    fn multi_line_messages_keep_their_line_breaks_escaped() {
+        let mut doc = JunitDocument::new("n");
+        let mut s = TestSuite::new("s");
+        s.cases.push(TestCase {
+            result: CaseResult::Skipped {
+                reason: "a\nb".to_owned(),
+            },
+            ..TestCase::new("c", "s")
+        });
+        doc.suites.push(s);
+        let xml = doc.to_xml(&Secrets::default()).unwrap();
+        let els = elements(&xml);
+        let skip = els.iter().find(|e| e.0 == "skipped").unwrap();
+        assert_eq!(attr(skip, "message"), Some("a\nb"));
+    }
+
+    #[test]
+    fn the_reporter_writes_its_file_at_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junit.xml");
+        let c = collection("c.yaml", "C", &["a"]);
+        let mut r = JunitReporter::new(path.clone(), Secrets::new());
+        for e in run(vec![result(&c, 0, 0)]) {
+            r.on_event(&e);
+        }
+        r.finish().unwrap();
+        let xml = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            xml.contains("<testcase name=\"a\" classname=\"C\" time=\"0.012\"/>"),
+            "{xml}"
+        );
+    }
+}
