@@ -2,3 +2,6 @@
 //! broken-input corpus under `tests/broken/`, and behaviour tests per capability.
 
 mod support;
+mod reports;
+#[cfg(feature = "external")]
+mod external;

@@ -620,4 +620,35 @@ mod tests {
             assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1);
         }
     }
+
+    /// SPEC §8's stability promise for CI matrices: a new collection file reshuffles little.
+    #[test]
+    fn adding_a_collection_moves_at_most_n_minus_one_others() {
+        let files: Vec<PathBuf> = (0..50)
+            .map(|i| PathBuf::from(format!("collections/c{i:02}.yaml")))
+            .collect();
+        let shard_of = |files: &[PathBuf], n: usize| -> std::collections::HashMap<PathBuf, usize> {
+            (1..=n)
+                .flat_map(|k| {
+                    shard_files(files, Shard { index: k, total: n })
+                        .into_iter()
+                        .map(move |f| (f, k))
+                })
+                .collect()
+        };
+        for n in 1..=8 {
+            let before = shard_of(&files, n);
+            // Many different newcomers, so the new file lands at every position of the order.
+            for extra in 0..40 {
+                let mut grown = files.clone();
+                grown.push(PathBuf::from(format!("collections/new/n{extra}.yaml")));
+                let after = shard_of(&grown, n);
+                let moved = files.iter().filter(|f| before[*f] != after[*f]).count();
+                assert!(
+                    moved < n,
+                    "N = {n}, adding n{extra}.yaml moved {moved} collections"
+                );
+            }
+        }
+    }
 }
