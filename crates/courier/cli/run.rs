@@ -133,7 +133,21 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         .sum();
     if total == 0 {
         eprintln!("warning: no requests selected: nothing to run");
-        println!("0 passed, 0 failed, 0 skipped");
+        // Under `--json -` standard output carries the report alone.
+        if args.json.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+            eprintln!("0 passed, 0 failed, 0 skipped");
+        } else {
+            println!("0 passed, 0 failed, 0 skipped");
+        }
+        let environment = courier_exec::events::EnvInfo {
+            name: planned.environment.identity.clone(),
+            scope: planned.environment.scope,
+        };
+        let mut reports = file_reporters(args, &secrets);
+        if let Err(e) = courier_report::record::finish_empty_run(&mut reports, environment) {
+            eprintln!("error: cannot write a report: {e}");
+            return Exit::Invalid;
+        }
         return Exit::Success;
     }
 
@@ -152,7 +166,8 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         show_progress,
         Arc::clone(&secrets),
     ))];
-    let _ = (&args.junit, &args.snapshots);
+    reporters.extend(file_reporters(args, &secrets));
+    let _ = &args.snapshots;
 
     let input = RunInput {
         environment: planned.environment,
@@ -226,4 +241,22 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// The `--junit` and `--json` reporters (SPEC §8), peers of the console.
+fn file_reporters(args: &RunArgs, secrets: &Arc<Secrets>) -> Vec<Box<dyn Reporter>> {
+    let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
+    if let Some(path) = &args.junit {
+        reporters.push(Box::new(courier_report::junit::JunitReporter::new(
+            path.clone(),
+            Arc::clone(secrets),
+        )));
+    }
+    if let Some(path) = &args.json {
+        reporters.push(Box::new(courier_report::json::JsonReporter::new(
+            courier_report::output::ReportTarget::from_arg(path),
+            Arc::clone(secrets),
+        )));
+    }
+    reporters
 }
