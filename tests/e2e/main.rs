@@ -3,5 +3,6 @@
 
 mod support;
 mod reports;
+mod compare;
 #[cfg(feature = "external")]
 mod external;

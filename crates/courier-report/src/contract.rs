@@ -228,6 +228,74 @@ pub enum AssertionKind {
     Capture,
 }
 
+/// The format version of the JSON compare report; bump it on any change a script could notice.
+pub const COMPARE_REPORT_VERSION: u32 = 1;
+
+/// `courier compare --json` (SPEC §8). Every field is always present: values that do not apply
+/// are `null` (or an empty list).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CompareReport {
+    pub version: u32,
+    pub left: ReportEnvironment,
+    pub right: ReportEnvironment,
+    pub summary: CompareSummary,
+    /// In run order: collection files in sorted path order, their requests in order (row
+    /// after row in data-driven collections).
+    pub pairs: Vec<ComparePair>,
+}
+
+/// Pairs per verdict; a pair where a side had no response counts as different.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CompareSummary {
+    pub identical: usize,
+    pub different: usize,
+    pub skipped: usize,
+}
+
+/// One request of one collection (and data row), as both sides answered it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ComparePair {
+    pub collection: String,
+    /// The request name; `name [row N]` in data-driven collections, as on the console.
+    pub request: String,
+    /// `null` when that side has no response (skipped, or an error).
+    pub left_status: Option<u16>,
+    pub right_status: Option<u16>,
+    /// Empty for identical and skipped pairs.
+    pub differences: Vec<CompareDifference>,
+    /// With `--noise`: the paths that differed between the left side's own two runs, left out
+    /// of `differences`; otherwise empty.
+    pub noise: Vec<String>,
+}
+
+/// One difference between the two responses of a pair.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CompareDifference {
+    /// RFC 9535 bracket notation; an element paired by `match_by` is addressed by a filter
+    /// (`$['ia::result'][?@['id']=='V-1']['name']`); `$` for a status difference or a whole
+    /// text body.
+    pub path: String,
+    pub kind: CompareDifferenceKind,
+    /// The left value; `null` when `kind` is `added`.
+    pub left: Option<serde_json::Value>,
+    /// The right value; `null` when `kind` is `removed`.
+    pub right: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareDifferenceKind {
+    Changed,
+    Added,
+    Removed,
+    TypeChanged,
+    Status,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,302 @@
+//! What `courier compare` writes: the console report (a summary table, then the differences
+//! per request, and the last line `N identical, N different, N skipped`), the JSON report of
+//! SPEC §8 (types from the stable contract) and the JUnit file (a test case per pair, through
+//! the report crate's JUnit builder). Everything printed or written passes through both sides'
+//! secrets.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use courier_check::diff::{DiffKind, Difference};
+use courier_core::model::Environment;
+use courier_core::secret::Secrets;
+use courier_report::contract::{
+    COMPARE_REPORT_VERSION, CompareDifference, CompareDifferenceKind, ComparePair, CompareReport,
+    CompareSummary, ReportEnvironment,
+};
+use courier_report::junit::{CaseResult, JunitDocument, Problem, TestCase, TestSuite};
+use serde_json::Value;
+
+use super::pairs::{Counts, Pair, Verdict};
+
+/// Longest value shown on a difference line of the console.
+const MAX_VALUE_CHARS: usize = 120;
+/// Widest the first column of the table grows; longer titles push their row out.
+const MAX_TITLE_WIDTH: usize = 70;
+
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// The secrets of both sides: a value secret on either side is hidden everywhere.
+pub(super) struct Redactor(pub(super) Vec<Arc<Secrets>>);
+
+impl Redactor {
+    pub(super) fn text(&self, text: &str) -> String {
+        self.0
+            .iter()
+            .fold(text.to_owned(), |acc, s| s.redact(&acc).into_owned())
+    }
+
+    pub(super) fn value(&self, value: &Value) -> Value {
+        let mut v = value.clone();
+        for s in &self.0 {
+            s.redact_json(&mut v);
+        }
+        v
+    }
+}
+
+/// The console report, colour codes included when `color`.
+pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut out = String::new();
+    let titles: Vec<String> = pairs.iter().map(Pair::title).collect();
+    let width = titles
+        .iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp("collection / request".len(), MAX_TITLE_WIDTH);
+    let mark_width = if color { 1 } else { 4 };
+    let _ = writeln!(
+        out,
+        "{:mark_width$} {:width$}  {:>5}  {:>5}  differences",
+        "", "collection / request", "left", "right"
+    );
+    for (pair, title) in pairs.iter().zip(&titles) {
+        let (mark, code) = mark(&pair.verdict, color);
+        let status = |s: Option<u16>| s.map_or_else(|| "-".to_owned(), |s| s.to_string());
+        let what = match &pair.verdict {
+            Verdict::Identical => "identical".to_owned(),
+            Verdict::Different => match pair.differences.len() {
+                1 => "1 difference".to_owned(),
+                n => format!("{n} differences"),
+            },
+            Verdict::Skipped(reason) => format!("skipped: {reason}"),
+            Verdict::Failed { message, .. } => format!("error: {message}"),
+        };
+        let pad = width.saturating_sub(title.chars().count());
+        let _ = writeln!(
+            out,
+            "{} {title}{:pad$}  {:>5}  {:>5}  {what}",
+            paint(code, &format!("{mark:mark_width$}")),
+            "",
+            status(pair.left_status),
+            status(pair.right_status),
+        );
+    }
+
+    for pair in pairs
+        .iter()
+        .filter(|p| !p.differences.is_empty() || !p.noise.is_empty())
+    {
+        let (mark, code) = mark(&pair.verdict, color);
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            paint(code, mark),
+            paint(BOLD, &pair.title())
+        );
+        for d in &pair.differences {
+            let _ = writeln!(out, "    {}", difference_line(d, color));
+        }
+        for path in &pair.noise {
+            let _ = writeln!(out, "    {}", paint(DIM, &format!("noise: {path}")));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} identical, {} different, {} skipped",
+        counts.identical, counts.different, counts.skipped
+    );
+    out
+}
+
+fn mark(verdict: &Verdict, color: bool) -> (&'static str, &'static str) {
+    match (verdict, color) {
+        (Verdict::Identical, true) => ("✓", GREEN),
+        (Verdict::Identical, false) => ("SAME", GREEN),
+        (Verdict::Different | Verdict::Failed { .. }, true) => ("✗", RED),
+        (Verdict::Different, false) => ("DIFF", RED),
+        (Verdict::Failed { .. }, false) => ("FAIL", RED),
+        (Verdict::Skipped(_), true) => ("-", YELLOW),
+        (Verdict::Skipped(_), false) => ("SKIP", YELLOW),
+    }
+}
+
+/// `path  kind  left → right`, values as compact JSON (cut when long), `(none)` for the side
+/// that lacks the value.
+fn difference_line(d: &Difference, color: bool) -> String {
+    let paint = |code: &str, text: String| {
+        if color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text
+        }
+    };
+    let kind_code = match d.kind {
+        DiffKind::Added => GREEN,
+        DiffKind::Removed => RED,
+        DiffKind::Changed | DiffKind::TypeChanged | DiffKind::Status => YELLOW,
+    };
+    let value = |v: Option<&Value>| v.map_or_else(|| "(none)".to_owned(), short);
+    format!(
+        "{}  {}  {} → {}",
+        d.path,
+        paint(kind_code, d.kind.as_str().to_owned()),
+        paint(RED, value(d.left.as_ref())),
+        paint(GREEN, value(d.right.as_ref())),
+    )
+}
+
+/// A value on one line, cut after [`MAX_VALUE_CHARS`] characters.
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    let n = text.chars().count();
+    if n <= MAX_VALUE_CHARS {
+        text
+    } else {
+        let kept: String = text.chars().take(MAX_VALUE_CHARS).collect();
+        format!("{kept}… ({} more characters)", n - MAX_VALUE_CHARS)
+    }
+}
+
+fn environment(env: &Environment) -> ReportEnvironment {
+    ReportEnvironment {
+        name: env.identity.clone(),
+        scope: env.scope.into(),
+    }
+}
+
+/// The JSON report of SPEC §8, secrets redacted.
+pub(super) fn report(
+    left: &Environment,
+    right: &Environment,
+    pairs: &[Pair],
+    counts: Counts,
+    redactor: &Redactor,
+) -> CompareReport {
+    CompareReport {
+        version: COMPARE_REPORT_VERSION,
+        left: environment(left),
+        right: environment(right),
+        summary: CompareSummary {
+            identical: counts.identical,
+            different: counts.different,
+            skipped: counts.skipped,
+        },
+        pairs: pairs
+            .iter()
+            .map(|p| ComparePair {
+                collection: p.collection.name.value.clone(),
+                request: p.display_request(),
+                left_status: p.left_status,
+                right_status: p.right_status,
+                differences: p
+                    .differences
+                    .iter()
+                    .map(|d| CompareDifference {
+                        path: redactor.text(&d.path),
+                        kind: kind(d.kind),
+                        left: d.left.as_ref().map(|v| redactor.value(v)),
+                        right: d.right.as_ref().map(|v| redactor.value(v)),
+                    })
+                    .collect(),
+                noise: p.noise.iter().map(|n| redactor.text(n)).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn kind(k: DiffKind) -> CompareDifferenceKind {
+    match k {
+        DiffKind::Changed => CompareDifferenceKind::Changed,
+        DiffKind::Added => CompareDifferenceKind::Added,
+        DiffKind::Removed => CompareDifferenceKind::Removed,
+        DiffKind::TypeChanged => CompareDifferenceKind::TypeChanged,
+        DiffKind::Status => CompareDifferenceKind::Status,
+    }
+}
+
+/// The JUnit document: a suite per collection, a case per pair; a pair that differs is a
+/// `failure` of type `difference` listing every difference, a side that could not be checked
+/// an `error`, a skipped pair `skipped`.
+pub(super) fn junit(
+    left: &Environment,
+    right: &Environment,
+    pairs: &[Pair],
+    redactor: &Redactor,
+) -> JunitDocument {
+    let mut doc = JunitDocument::new(format!(
+        "courier compare {} {}",
+        left.identity, right.identity
+    ));
+    for pair in pairs {
+        let name = &pair.collection.name.value;
+        let file = pair.collection.file.display().to_owned();
+        let at = doc
+            .suites
+            .iter()
+            .position(|s| s.name == *name && s.file.as_deref() == Some(file.as_str()));
+        let at = at.unwrap_or_else(|| {
+            let mut suite = TestSuite::new(name.clone());
+            suite.file = Some(file);
+            doc.suites.push(suite);
+            doc.suites.len() - 1
+        });
+        let suite = &mut doc.suites[at];
+        let mut case = TestCase::new(pair.display_request(), name.clone());
+        case.result = match &pair.verdict {
+            Verdict::Identical => CaseResult::Passed,
+            Verdict::Skipped(reason) => CaseResult::Skipped {
+                reason: redactor.text(reason),
+            },
+            Verdict::Different => {
+                let n = pair.differences.len();
+                let mut detail = String::new();
+                for d in &pair.differences {
+                    let _ = writeln!(detail, "{}", difference_line(d, false));
+                }
+                for path in &pair.noise {
+                    let _ = writeln!(detail, "noise: {path}");
+                }
+                CaseResult::Failure(Problem::new(
+                    "difference",
+                    format!(
+                        "{n} difference{} between {} and {}",
+                        if n == 1 { "" } else { "s" },
+                        left.identity,
+                        right.identity
+                    ),
+                    redactor.text(&detail),
+                ))
+            }
+            Verdict::Failed {
+                message,
+                error_kind: Some(kind),
+            } => {
+                let message = redactor.text(message);
+                CaseResult::Error(Problem::new(kind.as_str(), message.clone(), message))
+            }
+            Verdict::Failed {
+                message,
+                error_kind: None,
+            } => {
+                let message = redactor.text(message);
+                CaseResult::Failure(Problem::new("difference", message.clone(), message))
+            }
+        };
+        suite.cases.push(case);
+    }
+    doc
+}
