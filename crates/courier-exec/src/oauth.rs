@@ -1,21 +1,23 @@
-//! OAuth 2.0 requests — token grants, the authorize URL with PKCE, revocation — made with the
+//! OAuth 2.0 requests — token grants and the authorize URL with PKCE — made with the
 //! `oauth2` crate over the run's own reqwest client (its [`oauth2::AsyncHttpClient`] hook), so
 //! proxy, CA and TLS settings apply to token requests as to every other request, and the
 //! environment's `limits` count them too.
 //!
 //! Intacct's way is the default: client credentials in the form body (`client_auth: body`)
 //! and extra token-request fields such as `username=user@company` (`token_params`).
+//! Revocation (RFC 7009) is a plain form post with the same client authentication.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use oauth2::basic::{BasicClient, BasicErrorResponse, BasicRevocationErrorResponse};
+use base64::Engine as _;
+use oauth2::basic::{BasicClient, BasicErrorResponse};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
     EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    RevocationUrl, Scope, StandardRevocableToken, TokenResponse as _, TokenUrl,
+    Scope, TokenResponse as _, TokenUrl,
 };
 
 use courier_core::model::ClientAuth;
@@ -356,7 +358,9 @@ pub fn revoke_url(s: &OAuth2Settings) -> String {
     }
 }
 
-/// Revokes a token (RFC 7009) at the profile's revoke URL.
+/// Revokes a token (RFC 7009) at the profile's revoke URL. A plain form post rather than the
+/// `oauth2` crate's revocation request, which refuses `http://` endpoints (an emulator's) —
+/// client authentication and the encoding are the same.
 pub async fn revoke(
     http: &HttpClient<'_>,
     s: &OAuth2Settings,
@@ -364,39 +368,74 @@ pub async fn revoke(
     is_refresh: bool,
 ) -> Result<(), OAuthError> {
     let url = revoke_url(s);
-    let revocation =
-        RevocationUrl::new(url.clone()).map_err(|e| invalid_url("revoke_url", &url, e))?;
-    let client = token_client(s)?.set_revocation_url(revocation);
-    let token = if is_refresh {
-        StandardRevocableToken::RefreshToken(RefreshToken::new(token.to_owned()))
-    } else {
-        StandardRevocableToken::AccessToken(oauth2::AccessToken::new(token.to_owned()))
-    };
-    let request = client
-        .revoke_token(token)
-        .map_err(|e| OAuthError::Invalid(e.to_string()))?;
-    request.request_async(http).await.map_err(
-        |e: RequestTokenError<TransportError, BasicRevocationErrorResponse>| {
-            let status = http.status();
-            match e {
-                RequestTokenError::ServerResponse(r) => OAuthError::Refused {
-                    code: r.error().as_ref().to_owned(),
-                    description: r.error_description().cloned(),
-                    status,
-                },
-                RequestTokenError::Request(t) => OAuthError::Transport {
-                    kind: t.kind,
-                    message: t.message,
-                },
-                RequestTokenError::Parse(..) | RequestTokenError::Other(_) => {
-                    OAuthError::Invalid(format!(
-                        "the revoke endpoint refused the request{}",
-                        status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
-                    ))
-                }
-            }
+    url::Url::parse(&url).map_err(|e| invalid_url("revoke_url", &url, e))?;
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("token", token);
+    form.append_pair(
+        "token_type_hint",
+        if is_refresh {
+            "refresh_token"
+        } else {
+            "access_token"
         },
-    )
+    );
+    let mut request = oauth2::http::Request::builder()
+        .method(oauth2::http::Method::POST)
+        .uri(url.as_str())
+        .header(oauth2::http::header::ACCEPT, "application/json")
+        .header(
+            oauth2::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        );
+    match (s.client_auth, &s.client_secret) {
+        (ClientAuth::Basic, Some(secret)) => {
+            // RFC 6749 §2.3.1: each part form-encoded before Base64, as the token requests do.
+            let id: String = url::form_urlencoded::byte_serialize(s.client_id.as_bytes()).collect();
+            let secret: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            request = request.header(
+                oauth2::http::header::AUTHORIZATION,
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+                ),
+            );
+        }
+        _ => {
+            form.append_pair("client_id", &s.client_id);
+            if let Some(secret) = &s.client_secret {
+                form.append_pair("client_secret", secret);
+            }
+        }
+    }
+    let request = request
+        .body(form.finish().into_bytes())
+        .map_err(|e| OAuthError::Invalid(format!("cannot build the revoke request: {e}")))?;
+    let response = http
+        .execute(request)
+        .await
+        .map_err(|t| OAuthError::Transport {
+            kind: t.kind,
+            message: t.message,
+        })?;
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let body: serde_json::Value =
+        serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null);
+    match body.get("error").and_then(serde_json::Value::as_str) {
+        Some(code) => Err(OAuthError::Refused {
+            code: code.to_owned(),
+            description: body
+                .get("error_description")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+            status: Some(status),
+        }),
+        None => Err(OAuthError::Invalid(format!(
+            "the revoke endpoint answered HTTP {status}"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -406,7 +445,6 @@ pub async fn revoke(
 )]
 mod tests {
     use super::*;
-    use base64::Engine as _;
     use sha2::Digest as _;
 
     fn settings() -> OAuth2Settings {
