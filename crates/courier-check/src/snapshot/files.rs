@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use courier_core::model::Collection;
+use courier_core::model::{Collection, Request};
 
 /// The folder beside a collection that holds its snapshots.
 pub const SNAPSHOTS_DIR: &str = "__snapshots__";
@@ -218,6 +218,26 @@ impl Owners {
                     .is_some_and(|rest| suffix_ok(rest, *per_env))
         })
     }
+}
+
+/// The request of `collection` that writes this snapshot file (`.snap` or `.snap.new`), by
+/// its name alone; the caller knows the file sits beside the collection.
+pub fn request_of<'c>(collection: &'c Collection, file: &Path) -> Option<&'c Request> {
+    let base = base_name(file)?;
+    let stem = collection.stem();
+    collection.requests.iter().find(|r| {
+        r.snapshot.as_ref().is_some_and(|spec| {
+            base.strip_prefix(&format!("{stem}__{}", r.slug()))
+                .is_some_and(|rest| suffix_ok(rest, spec.per_env))
+        })
+    })
+}
+
+/// The file name without `.snap.new` or `.snap`.
+fn base_name(file: &Path) -> Option<&str> {
+    let name = file.file_name()?.to_str()?;
+    name.strip_suffix(".snap.new")
+        .or_else(|| name.strip_suffix(".snap"))
 }
 
 /// A folder in a form that compares equal however it was spelled.

@@ -334,6 +334,54 @@ pub fn check(
     }
 }
 
+/// Everything a run does for one request's snapshot, in one call: the file name
+/// ([`snapshot_path_for`]), the stored form ([`render`] with [`redactions_for`], after every
+/// known secret in the body is replaced by `[REDACTED]` — SPEC §3: secrets never reach a
+/// snapshot), the header ([`SnapshotMeta::for_request`]) and [`check`] under `mode`.
+///
+/// `json` is the body parsed as JSON when it is JSON, `raw` the body bytes (stored as text,
+/// lossily decoded, when `json` is `None`); `row` the 1-based data row; `env_name` the
+/// environment's identity. Returns the snapshot's path with the outcome, or `None` when the
+/// request has no `snapshot:`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "mirrors the executor's hook: each argument is a distinct fact of the response"
+)]
+pub fn check_request(
+    collection: &Collection,
+    request: &Request,
+    json: Option<&serde_json::Value>,
+    raw: &[u8],
+    row: Option<usize>,
+    env_name: &str,
+    secrets: &courier_core::secret::Secrets,
+    mode: SnapshotMode,
+) -> io::Result<Option<(PathBuf, SnapshotOutcome)>> {
+    let Some(snap_path) = snapshot_path_for(collection, request, row, env_name) else {
+        return Ok(None);
+    };
+    let path = request
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.path.as_ref())
+        .map(|p| &p.value);
+    let redactions = redactions_for(collection, request);
+    let content = match json {
+        Some(value) => {
+            let mut value = value.clone();
+            secrets.redact_json(&mut value);
+            render(SnapshotBody::Json(&value), path, &redactions)
+        }
+        None => {
+            let text = String::from_utf8_lossy(raw);
+            render(SnapshotBody::Text(&secrets.redact(&text)), None, &[])
+        }
+    };
+    let meta = SnapshotMeta::for_request(collection, request);
+    let outcome = check(&snap_path, &meta, &content, mode)?;
+    Ok(Some((snap_path, outcome)))
+}
+
 /// insta's comparison of text snapshots: trailing whitespace ignored, CRLF as LF.
 pub fn bodies_match(old: &str, new: &str) -> bool {
     normalize(old) == normalize(new)

@@ -322,6 +322,93 @@ fn reject_deletes_only_the_pending_file() {
     assert_eq!(read_snap(&snap).expect("snap").1, body("Acme"));
 }
 
+fn load(dir: &Path, yaml: &str) -> courier_core::model::Collection {
+    let file = dir.join("vendors.yaml");
+    std::fs::write(&file, yaml).expect("write collection");
+    courier_core::load::load_collection(&file).expect("collection loads")
+}
+
+#[test]
+fn check_request_names_renders_redacts_and_checks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = load(
+        dir.path(),
+        "name: Vendors\nsnapshot:\n  redact: { \"$..id\": \"[id]\" }\nrequests:\n  - name: Read Vendor\n    url: http://x/\n    snapshot: { path: \"$.result\", per_env: true, redact: { \"$..when\": \"[when]\" } }\n  - name: plain\n    url: http://x/\n    snapshot: true\n  - name: none\n    url: http://x/\n",
+    );
+    let secrets = courier_core::secret::Secrets::new();
+    secrets.add("hunter2-token");
+    let body = json!({"result": {"id": "V-1", "when": "now", "note": "key hunter2-token", "b": 1}, "meta": 1});
+    let (path, outcome) = check_request(
+        &c,
+        &c.requests[0],
+        Some(&body),
+        b"",
+        Some(2),
+        "sandbox",
+        &secrets,
+        SnapshotMode::Auto,
+    )
+    .expect("io")
+    .expect("has a snapshot");
+    assert_eq!(
+        path,
+        dir.path()
+            .join("__snapshots__/vendors__read-vendor@row-2@sandbox.snap")
+    );
+    assert_eq!(
+        outcome,
+        SnapshotOutcome::New {
+            pending: Some(pending_path(&path))
+        }
+    );
+    let (meta, stored) = read_snap(&pending_path(&path)).expect("pending");
+    assert_eq!(
+        meta,
+        SnapshotMeta {
+            source: "vendors.yaml".to_owned(),
+            expression: "Read Vendor $.result".to_owned()
+        }
+    );
+    assert_eq!(
+        stored,
+        "{\n  \"b\": 1,\n  \"id\": \"[id]\",\n  \"note\": \"key [REDACTED]\",\n  \"when\": \"[when]\"\n}\n"
+    );
+
+    // Not per_env: no `@env`; a body that is not JSON is stored as text, secrets removed.
+    let (path, _) = check_request(
+        &c,
+        &c.requests[1],
+        None,
+        b"token hunter2-token",
+        None,
+        "sandbox",
+        &secrets,
+        SnapshotMode::Auto,
+    )
+    .expect("io")
+    .expect("has a snapshot");
+    assert_eq!(path, dir.path().join("__snapshots__/vendors__plain.snap"));
+    assert_eq!(
+        read_snap(&pending_path(&path)).expect("pending").1,
+        "token [REDACTED]\n"
+    );
+
+    assert!(
+        check_request(
+            &c,
+            &c.requests[2],
+            None,
+            b"",
+            None,
+            "sandbox",
+            &secrets,
+            SnapshotMode::Auto
+        )
+        .expect("io")
+        .is_none()
+    );
+}
+
 /// Acceptance 6: insta's own reader takes our file, and insta's own writer, given what it
 /// read, writes the same bytes back — for a plain expression and one that YAML must quote.
 #[test]
