@@ -2,6 +2,7 @@
 //! broken-input corpus under `tests/broken/`, and behaviour tests per capability.
 
 mod support;
+mod snapshots_cli;
 mod reports;
 mod compare;
 #[cfg(feature = "external")]
