@@ -21,6 +21,8 @@ use super::pairs::{Counts, Pair, Verdict};
 
 /// Longest value shown on a difference line of the console.
 const MAX_VALUE_CHARS: usize = 120;
+/// Longest value shown in a JUnit failure, where CI shows the whole text on demand.
+const MAX_JUNIT_VALUE_CHARS: usize = 2_000;
 /// Widest the first column of the table grows; longer titles push their row out.
 const MAX_TITLE_WIDTH: usize = 70;
 
@@ -108,7 +110,7 @@ pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
             paint(BOLD, &pair.title())
         );
         for d in &pair.differences {
-            let _ = writeln!(out, "    {}", difference_line(d, color));
+            let _ = writeln!(out, "    {}", difference_line(d, color, MAX_VALUE_CHARS));
         }
         for path in &pair.noise {
             let _ = writeln!(out, "    {}", paint(DIM, &format!("noise: {path}")));
@@ -134,9 +136,9 @@ fn mark(verdict: &Verdict, color: bool) -> (&'static str, &'static str) {
     }
 }
 
-/// `path  kind  left → right`, values as compact JSON (cut when long), `(none)` for the side
-/// that lacks the value.
-fn difference_line(d: &Difference, color: bool) -> String {
+/// `path  kind  left → right`, values as compact JSON (cut after `max` characters), `(none)`
+/// for the side that lacks the value.
+fn difference_line(d: &Difference, color: bool, max: usize) -> String {
     let paint = |code: &str, text: String| {
         if color {
             format!("{code}{text}{RESET}")
@@ -149,7 +151,7 @@ fn difference_line(d: &Difference, color: bool) -> String {
         DiffKind::Removed => RED,
         DiffKind::Changed | DiffKind::TypeChanged | DiffKind::Status => YELLOW,
     };
-    let value = |v: Option<&Value>| v.map_or_else(|| "(none)".to_owned(), short);
+    let value = |v: Option<&Value>| v.map_or_else(|| "(none)".to_owned(), |v| short(v, max));
     format!(
         "{}  {}  {} → {}",
         d.path,
@@ -159,15 +161,15 @@ fn difference_line(d: &Difference, color: bool) -> String {
     )
 }
 
-/// A value on one line, cut after [`MAX_VALUE_CHARS`] characters.
-fn short(v: &Value) -> String {
+/// A value on one line, cut after `max` characters.
+fn short(v: &Value, max: usize) -> String {
     let text = v.to_string();
     let n = text.chars().count();
-    if n <= MAX_VALUE_CHARS {
+    if n <= max {
         text
     } else {
-        let kept: String = text.chars().take(MAX_VALUE_CHARS).collect();
-        format!("{kept}… ({} more characters)", n - MAX_VALUE_CHARS)
+        let kept: String = text.chars().take(max).collect();
+        format!("{kept}… ({} more characters)", n - max)
     }
 }
 
@@ -265,7 +267,11 @@ pub(super) fn junit(
                 let n = pair.differences.len();
                 let mut detail = String::new();
                 for d in &pair.differences {
-                    let _ = writeln!(detail, "{}", difference_line(d, false));
+                    let _ = writeln!(
+                        detail,
+                        "{}",
+                        difference_line(d, false, MAX_JUNIT_VALUE_CHARS)
+                    );
                 }
                 for path in &pair.noise {
                     let _ = writeln!(detail, "noise: {path}");
