@@ -3,7 +3,9 @@
 
 mod support;
 mod snapshots_cli;
+mod cases;
 mod reports;
 mod compare;
 #[cfg(feature = "external")]
 mod external;
+mod broken;

@@ -5,7 +5,9 @@
 use serde_json::Value;
 
 use courier_core::diag::Span;
-use courier_core::model::{JsonType, Matcher, MatcherKind, OpKind, StatusKind, StatusMatcher, TemplateValue};
+use courier_core::model::{
+    JsonType, Matcher, MatcherKind, OpKind, StatusKind, StatusMatcher, StatusPattern, TemplateValue,
+};
 use courier_core::template::Vars;
 
 /// What an assertion looked at (SPEC §8 `kind`).
@@ -64,15 +66,18 @@ pub fn check_status(m: &StatusMatcher, status: u16, vars: &Vars) -> Vec<AssertOu
     match &m.kind {
         StatusKind::AnyOf(patterns) => {
             let passed = patterns.iter().any(|p| p.matches(status));
-            let expected = if patterns.len() == 1 {
-                Value::String(patterns[0].to_string())
-            } else {
-                Value::Array(patterns.iter().map(|p| Value::String(p.to_string())).collect())
+            let shown = |p: &StatusPattern| match p {
+                StatusPattern::Code(c) => Value::from(*c),
+                StatusPattern::Class(_) => Value::String(p.to_string()),
+            };
+            let (matcher, expected) = match patterns.as_slice() {
+                [one] => ("eq", shown(one)),
+                many => ("in", Value::Array(many.iter().map(shown).collect())),
             };
             vec![AssertOutcome {
                 kind: AssertKind::Status,
                 path: None,
-                matcher: "status".to_owned(),
+                matcher: matcher.to_owned(),
                 expected,
                 actual: Some(Value::from(status)),
                 passed,
@@ -80,12 +85,24 @@ pub fn check_status(m: &StatusMatcher, status: u16, vars: &Vars) -> Vec<AssertOu
                 span: m.span,
             }]
         }
-        StatusKind::Ops(matcher) => check(AssertKind::Status, None, matcher, Actual::Value(&Value::from(status)), vars),
+        StatusKind::Ops(matcher) => check(
+            AssertKind::Status,
+            None,
+            matcher,
+            Actual::Value(&Value::from(status)),
+            vars,
+        ),
     }
 }
 
 /// Checks a matcher against a value; one outcome per operator.
-pub fn check(kind: AssertKind, path: Option<&str>, m: &Matcher, actual: Actual<'_>, vars: &Vars) -> Vec<AssertOutcome> {
+pub fn check(
+    kind: AssertKind,
+    path: Option<&str>,
+    m: &Matcher,
+    actual: Actual<'_>,
+    vars: &Vars,
+) -> Vec<AssertOutcome> {
     let outcome = |matcher: &str, expected: Value, result: Result<bool, String>, span: Span| {
         let (passed, message) = match result {
             Ok(p) => (p, None),
@@ -131,11 +148,15 @@ fn render(v: &TemplateValue, vars: &Vars) -> Result<Value, String> {
     if let Some(literal) = v.as_literal() {
         return Ok(literal);
     }
-    v.render(vars).map_err(|(e, _)| format!("the expected value failed to render: {}", e.message))
+    v.render(vars)
+        .map_err(|(e, _)| format!("the expected value failed to render: {}", e.message))
 }
 
 /// Runs `f` on the actual value; "no match" fails with a message.
-fn with_value(actual: Actual<'_>, f: impl FnOnce(&Value) -> Result<bool, String>) -> Result<bool, String> {
+fn with_value(
+    actual: Actual<'_>,
+    f: impl FnOnce(&Value) -> Result<bool, String>,
+) -> Result<bool, String> {
     match actual {
         Actual::Value(v) => f(v),
         Actual::NoMatch => Err("no match".to_owned()),
@@ -163,7 +184,9 @@ fn apply(op: &OpKind, actual: Actual<'_>, vars: &Vars) -> (Value, Result<bool, S
         OpKind::Lt(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e).map(|o| o.is_lt())),
         OpKind::Lte(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e).map(|o| o.is_le())),
         OpKind::Contains(v) => with_expected!(v, |a: &Value, e: &Value| contains(a, e)),
-        OpKind::NotContains(v) => with_expected!(v, |a: &Value, e: &Value| contains(a, e).map(|c| !c)),
+        OpKind::NotContains(v) => {
+            with_expected!(v, |a: &Value, e: &Value| contains(a, e).map(|c| !c))
+        }
         OpKind::In(v) => with_expected!(v, |a: &Value, e: &Value| member(a, e)),
         OpKind::NotIn(v) => with_expected!(v, |a: &Value, e: &Value| member(a, e).map(|m| !m)),
         OpKind::Matches(re) => {
@@ -172,7 +195,10 @@ fn apply(op: &OpKind, actual: Actual<'_>, vars: &Vars) -> (Value, Result<bool, S
                 Value::String(s) => Ok(re.is_match(s)),
                 Value::Number(n) => Ok(re.is_match(&n.to_string())),
                 Value::Bool(b) => Ok(re.is_match(&b.to_string())),
-                other => Err(format!("`matches` needs a string, found {}", type_name(other))),
+                other => Err(format!(
+                    "`matches` needs a string, found {}",
+                    type_name(other)
+                )),
             });
             (expected, r)
         }
@@ -198,19 +224,78 @@ fn apply(op: &OpKind, actual: Actual<'_>, vars: &Vars) -> (Value, Result<bool, S
             match (len, actual) {
                 (Some(n), _) => {
                     let n = Value::from(n);
-                    let inner_outcomes = check(AssertKind::JsonPath, None, inner, Actual::Value(&n), vars);
+                    let inner_outcomes =
+                        check(AssertKind::JsonPath, None, inner, Actual::Value(&n), vars);
                     let passed = inner_outcomes.iter().all(|o| o.passed);
                     let expected = describe(inner, vars);
                     let message = inner_outcomes.into_iter().find_map(|o| o.message);
-                    (expected, if let Some(m) = message { Err(format!("length {n}: {m}")) } else { Ok(passed) })
+                    let result = match message {
+                        Some(m) => Err(format!("its length is {n}: {m}")),
+                        None if passed => Ok(true),
+                        None => Err(format!("its length is {n}")),
+                    };
+                    (expected, result)
                 }
                 (None, Actual::NoMatch) => (describe(inner, vars), Err("no match".to_owned())),
                 (None, Actual::Value(v)) => (
                     describe(inner, vars),
-                    Err(format!("`length` needs a string, an array or an object, found {}", type_name(v))),
+                    Err(format!(
+                        "`length` needs a string, an array or an object, found {}",
+                        type_name(v)
+                    )),
                 ),
             }
         }
+    }
+}
+
+/// Every operator of a matcher failing for the same reason (the body is not JSON, say): one
+/// outcome per operator, as [`check`] gives.
+pub fn fail_all(
+    kind: AssertKind,
+    path: Option<&str>,
+    m: &Matcher,
+    vars: &Vars,
+    reason: &str,
+) -> Vec<AssertOutcome> {
+    let outcome = |matcher: &str, expected: Value, span: Span| AssertOutcome {
+        kind,
+        path: path.map(str::to_owned),
+        matcher: matcher.to_owned(),
+        expected,
+        actual: None,
+        passed: false,
+        message: Some(reason.to_owned()),
+        span,
+    };
+    match &m.kind {
+        MatcherKind::Equals(_) => vec![outcome("eq", describe(m, vars), m.span)],
+        MatcherKind::Ops(ops) => ops
+            .iter()
+            .map(|op| {
+                let expected = describe_op(&op.kind, vars);
+                outcome(op.kind.name(), expected, op.span)
+            })
+            .collect(),
+    }
+}
+
+fn describe_op(op: &OpKind, vars: &Vars) -> Value {
+    match op {
+        OpKind::Eq(v)
+        | OpKind::Ne(v)
+        | OpKind::Gt(v)
+        | OpKind::Gte(v)
+        | OpKind::Lt(v)
+        | OpKind::Lte(v)
+        | OpKind::Contains(v)
+        | OpKind::NotContains(v)
+        | OpKind::In(v)
+        | OpKind::NotIn(v) => render(v, vars).unwrap_or(Value::Null),
+        OpKind::Matches(r) => Value::String(r.as_str().to_owned()),
+        OpKind::Exists(b) => Value::Bool(*b),
+        OpKind::Type(t) => Value::String(t.name().to_owned()),
+        OpKind::Length(inner) => describe(inner, vars),
     }
 }
 
@@ -219,26 +304,10 @@ pub fn describe(m: &Matcher, vars: &Vars) -> Value {
     match &m.kind {
         MatcherKind::Equals(v) => render(v, vars).unwrap_or(Value::Null),
         MatcherKind::Ops(ops) => {
-            let mut map = serde_json::Map::new();
-            for op in ops {
-                let v = match &op.kind {
-                    OpKind::Eq(v)
-                    | OpKind::Ne(v)
-                    | OpKind::Gt(v)
-                    | OpKind::Gte(v)
-                    | OpKind::Lt(v)
-                    | OpKind::Lte(v)
-                    | OpKind::Contains(v)
-                    | OpKind::NotContains(v)
-                    | OpKind::In(v)
-                    | OpKind::NotIn(v) => render(v, vars).unwrap_or(Value::Null),
-                    OpKind::Matches(r) => Value::String(r.as_str().to_owned()),
-                    OpKind::Exists(b) => Value::Bool(*b),
-                    OpKind::Type(t) => Value::String(t.name().to_owned()),
-                    OpKind::Length(inner) => describe(inner, vars),
-                };
-                map.insert(op.kind.name().to_owned(), v);
-            }
+            let map = ops
+                .iter()
+                .map(|op| (op.kind.name().to_owned(), describe_op(&op.kind, vars)))
+                .collect();
             Value::Object(map)
         }
     }
@@ -271,7 +340,11 @@ fn has_type(v: &Value, t: JsonType) -> bool {
 /// A string holding a decimal number, as Intacct sends keys and amounts.
 fn numeric_string(s: &str) -> Option<f64> {
     let t = s.trim();
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')) {
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+    {
         return None;
     }
     t.parse::<f64>().ok().filter(|f| f.is_finite())
@@ -292,9 +365,13 @@ pub fn loose_eq(actual: &Value, expected: &Value) -> bool {
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => number_eq(x, y),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -321,8 +398,13 @@ fn order(actual: &Value, expected: &Value) -> Result<std::cmp::Ordering, String>
         Value::String(s) if other_is_num => numeric_string(s),
         _ => None,
     };
-    if let (Some(a), Some(e)) = (num(actual, expected.is_number()), num(expected, actual.is_number())) {
-        return a.partial_cmp(&e).ok_or_else(|| "cannot order NaN".to_owned());
+    if let (Some(a), Some(e)) = (
+        num(actual, expected.is_number()),
+        num(expected, actual.is_number()),
+    ) {
+        return a
+            .partial_cmp(&e)
+            .ok_or_else(|| "cannot order NaN".to_owned());
     }
     match (actual, expected) {
         (Value::String(a), Value::String(e)) => Ok(a.as_str().cmp(e.as_str())),
@@ -339,21 +421,35 @@ fn contains(actual: &Value, expected: &Value) -> Result<bool, String> {
         Value::String(s) => match expected {
             Value::String(e) => Ok(s.contains(e.as_str())),
             Value::Number(n) => Ok(s.contains(&n.to_string())),
-            other => Err(format!("a string can contain a string, not {}", type_name(other))),
+            other => Err(format!(
+                "a string can contain a string, not {}",
+                type_name(other)
+            )),
         },
         Value::Array(items) => Ok(items.iter().any(|i| json_eq(i, expected))),
         Value::Object(map) => match expected {
-            Value::Object(sub) => Ok(sub.iter().all(|(k, v)| map.get(k).is_some_and(|w| json_eq(w, v)))),
-            other => Err(format!("an object can contain an object (a subset of its keys), not {}", type_name(other))),
+            Value::Object(sub) => Ok(sub
+                .iter()
+                .all(|(k, v)| map.get(k).is_some_and(|w| json_eq(w, v)))),
+            other => Err(format!(
+                "an object can contain an object (a subset of its keys), not {}",
+                type_name(other)
+            )),
         },
-        other => Err(format!("`contains` needs a string, an array or an object, found {}", type_name(other))),
+        other => Err(format!(
+            "`contains` needs a string, an array or an object, found {}",
+            type_name(other)
+        )),
     }
 }
 
 fn member(actual: &Value, list: &Value) -> Result<bool, String> {
     match list {
         Value::Array(items) => Ok(items.iter().any(|e| loose_eq(actual, e))),
-        other => Err(format!("`in` needs a list, the expected value is {}", type_name(other))),
+        other => Err(format!(
+            "`in` needs a list, the expected value is {}",
+            type_name(other)
+        )),
     }
 }
 
@@ -366,7 +462,9 @@ mod tests {
 
     /// The matcher of `expect.jsonpath["$.x"]` in a one-request collection.
     fn run(matcher_yaml: &str, actual: Option<Value>) -> Vec<AssertOutcome> {
-        let text = format!("name: c\nrequests:\n  - name: r\n    url: u\n    expect:\n      jsonpath:\n        $.x: {matcher_yaml}\n");
+        let text = format!(
+            "name: c\nrequests:\n  - name: r\n    url: u\n    expect:\n      jsonpath:\n        $.x: {matcher_yaml}\n"
+        );
         let c = parse_collection(&SourceFile::new("c.yaml", text)).unwrap();
         let (_, m) = &c.requests[0].expect.jsonpath[0];
         let a = actual.as_ref().map_or(Actual::NoMatch, Actual::Value);
@@ -396,7 +494,13 @@ mod tests {
         assert!(passes("{ lt: b }", json!("a")));
         let out = run("{ gt: 1 }", Some(json!(true)));
         assert!(!out[0].passed);
-        assert!(out[0].message.as_deref().unwrap().contains("boolean against number"));
+        assert!(
+            out[0]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("boolean against number")
+        );
     }
 
     #[test]

@@ -593,16 +593,13 @@ async fn execute(
                     vars,
                 ));
             }
-            Err(why) => assertions.push(AssertOutcome {
-                kind: AssertKind::JsonPath,
-                path: Some(path.value.as_str().to_owned()),
-                matcher: first_op(m),
-                expected: matcher::describe(m, vars),
-                actual: None,
-                passed: false,
-                message: Some(why),
-                span: m.span,
-            }),
+            Err(why) => assertions.extend(matcher::fail_all(
+                AssertKind::JsonPath,
+                Some(path.value.as_str()),
+                m,
+                vars,
+                &why,
+            )),
         }
     }
     if let Some(m) = &e.body {
@@ -683,15 +680,6 @@ async fn execute(
     } else {
         Outcome::Passed
     };
-}
-
-fn first_op(m: &courier_core::model::Matcher) -> String {
-    match &m.kind {
-        courier_core::model::MatcherKind::Equals(_) => "eq".to_owned(),
-        courier_core::model::MatcherKind::Ops(ops) => {
-            ops.first().map_or("eq", |o| o.kind.name()).to_owned()
-        }
-    }
 }
 
 fn capture_failure(

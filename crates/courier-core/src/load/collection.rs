@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile, Spanned, did_you_mean};
 use crate::model::{
-    Body, Capture, CaptureSource, Collection, CompareSpec, Defaults, Expect, Header, JsonType, Matcher,
-    MatcherKind, Op, OpKind, Redaction, Request, Retries, RetryOn, Skip, SnapshotSpec, StatusKind,
-    StatusMatcher, StatusPattern, TemplateValue, VarDef,
+    Body, Capture, CaptureSource, Collection, CompareSpec, Defaults, Expect, Header, JsonType,
+    Matcher, MatcherKind, Op, OpKind, Redaction, Request, Retries, RetryOn, Skip, SnapshotSpec,
+    StatusKind, StatusMatcher, StatusPattern, TemplateValue, VarDef,
 };
 use crate::yaml::{self, Node, Value};
 
 use super::reader::{
-    Cx, MapReader, boolean, compile_template, duration, entries, integer, jsonpath, jsonpath_node, list,
-    nonempty_text, template, template_value, text,
+    Cx, MapReader, boolean, compile_template, duration, entries, integer, jsonpath, jsonpath_node,
+    list, nonempty_text, template, template_value, text,
 };
 
 /// HTTP methods a request may use; others are typos.
@@ -22,7 +22,8 @@ const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 
 /// Loads a collection from its text.
 pub fn parse_collection(file: &Arc<SourceFile>) -> Result<Collection, Vec<Diagnostic>> {
-    let root = yaml::parse(file.text()).map_err(|e| vec![Diagnostic::at(e.message, file, e.span)])?;
+    let root =
+        yaml::parse(file.text()).map_err(|e| vec![Diagnostic::at(e.message, file, e.span)])?;
     let mut cx = Cx::new(file);
     let collection = read_collection(&root, &mut cx);
     match collection {
@@ -33,27 +34,52 @@ pub fn parse_collection(file: &Arc<SourceFile>) -> Result<Collection, Vec<Diagno
 
 fn read_collection(root: &Node, cx: &mut Cx<'_>) -> Option<Collection> {
     if let Value::Null = root.value {
-        cx.error_help(root.span, "the collection file is empty", "a collection needs at least `name:` and `requests:`");
+        cx.error_help(
+            root.span,
+            "the collection file is empty",
+            "a collection needs at least `name:` and `requests:`",
+        );
         return None;
     }
     let mut m = MapReader::new(root, "a collection", cx)?;
-    let name = m.required("name", cx).and_then(|n| nonempty_text(n, "the collection's `name`", cx));
-    let description = m.get("description").and_then(|n| text(n, "`description`", cx)).map(|s| s.value);
+    let name = m
+        .required("name", cx)
+        .and_then(|n| nonempty_text(n, "the collection's `name`", cx));
+    let description = m
+        .get("description")
+        .and_then(|n| text(n, "`description`", cx))
+        .map(|s| s.value);
     let tags = m.get("tags").map(|n| tags(n, cx)).unwrap_or_default();
     let auth = m.get("auth").and_then(|n| nonempty_text(n, "`auth`", cx));
-    let vars = m.get("vars").map(|n| var_defs(n, "`vars`", cx)).unwrap_or_default();
-    let defaults = m.get("defaults").map(|n| read_defaults(n, cx)).unwrap_or_default();
+    let vars = m
+        .get("vars")
+        .map(|n| var_defs(n, "`vars`", cx))
+        .unwrap_or_default();
+    let defaults = m
+        .get("defaults")
+        .map(|n| read_defaults(n, cx))
+        .unwrap_or_default();
     let data = m.get("data").and_then(|n| nonempty_text(n, "`data`", cx));
-    let snapshot_redact = m.get("snapshot").map(|n| collection_snapshot(n, cx)).unwrap_or_default();
-    let compare = m.get("compare").map(|n| read_compare(n, cx)).unwrap_or_default();
+    let snapshot_redact = m
+        .get("snapshot")
+        .map(|n| collection_snapshot(n, cx))
+        .unwrap_or_default();
+    let compare = m
+        .get("compare")
+        .map(|n| read_compare(n, cx))
+        .unwrap_or_default();
     let requests_node = m.required("requests", cx);
     m.finish(cx);
 
     let mut requests = Vec::new();
     if let Some(node) = requests_node {
         let items = list(node, "`requests`", cx);
-        if items.is_empty() {
-            cx.error_help(node.span, "`requests` is empty", "add at least one request with `name:` and `url:`");
+        if items.is_empty() && matches!(node.value, Value::Seq(_) | Value::Null) {
+            cx.error_help(
+                node.span,
+                "`requests` is empty",
+                "add at least one request with `name:` and `url:`",
+            );
         }
         for (index, item) in items.iter().enumerate() {
             if let Some(r) = read_request(item, index, cx) {
@@ -97,12 +123,18 @@ fn check_slugs(requests: &[Request], cx: &mut Cx<'_>) {
         if slug.is_empty() {
             cx.error_help(
                 r.name.span,
-                format!("the request name `{}` gives an empty snapshot file name", r.name.value),
+                format!(
+                    "the request name `{}` gives an empty snapshot file name",
+                    r.name.value
+                ),
                 "a snapshot's file name is made of the letters and digits of the request name",
             );
             continue;
         }
-        if let Some(other) = with_snapshots[..i].iter().find(|o| o.slug() == slug && o.name.value != r.name.value) {
+        if let Some(other) = with_snapshots[..i]
+            .iter()
+            .find(|o| o.slug() == slug && o.name.value != r.name.value)
+        {
             cx.error_help(
                 r.name.span,
                 format!(
@@ -137,7 +169,10 @@ pub(crate) fn var_defs(node: &Node, what: &str, cx: &mut Cx<'_>) -> Vec<VarDef> 
             continue;
         }
         if let Some(value) = template_value(v, cx) {
-            out.push(VarDef { name: k.clone(), value });
+            out.push(VarDef {
+                name: k.clone(),
+                value,
+            });
         }
     }
     out
@@ -145,7 +180,9 @@ pub(crate) fn var_defs(node: &Node, what: &str, cx: &mut Cx<'_>) -> Vec<VarDef> 
 
 pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -156,7 +193,9 @@ fn read_defaults(node: &Node, cx: &mut Cx<'_>) -> Defaults {
     let headers = m.get("headers").map(|n| headers(n, cx)).unwrap_or_default();
     let timeout = m.get("timeout").and_then(|n| duration(n, "`timeout`", cx));
     let retries = m.get("retries").and_then(|n| read_retries(n, cx));
-    let follow_redirects = m.get("follow_redirects").and_then(|n| boolean(n, "`follow_redirects`", cx));
+    let follow_redirects = m
+        .get("follow_redirects")
+        .and_then(|n| boolean(n, "`follow_redirects`", cx));
     m.finish(cx);
     Defaults {
         headers,
@@ -173,34 +212,49 @@ fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
             cx.error(k.span, format!("`{}` is not a valid header name", k.value));
             continue;
         }
-        if let Some(first) = out.iter().find(|h| h.name.value.eq_ignore_ascii_case(&k.value)) {
+        if let Some(first) = out
+            .iter()
+            .find(|h| h.name.value.eq_ignore_ascii_case(&k.value))
+        {
             cx.error(
                 k.span,
-                format!("header `{}` is set twice (also at line {}); header names ignore case", k.value, first.name.span.start.line),
+                format!(
+                    "header `{}` is set twice (also at line {}); header names ignore case",
+                    k.value, first.name.span.start.line
+                ),
             );
             continue;
         }
         if let Some(value) = template(v, "a header value", cx) {
-            out.push(Header { name: k.clone(), value });
+            out.push(Header {
+                name: k.clone(),
+                value,
+            });
         }
     }
     out
 }
 
 fn is_header_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn read_retries(node: &Node, cx: &mut Cx<'_>) -> Option<Retries> {
     let mut m = MapReader::new(node, "`retries`", cx)?;
-    let count = m.get("count").and_then(|n| integer(n, "`retries.count`", 10, cx));
+    let count = m
+        .get("count")
+        .and_then(|n| integer(n, "`retries.count`", 10, cx));
     let on = m.get("on").map(|n| {
         list(n, "`retries.on`", cx)
             .iter()
             .filter_map(|item| retry_on(item, cx))
             .collect::<Vec<_>>()
     });
-    let backoff = m.get("backoff").and_then(|n| duration(n, "`retries.backoff`", cx));
+    let backoff = m
+        .get("backoff")
+        .and_then(|n| duration(n, "`retries.backoff`", cx));
     m.finish(cx);
     Some(Retries {
         count: count.unwrap_or(0) as u32,
@@ -228,7 +282,10 @@ fn retry_on(node: &Node, cx: &mut Cx<'_>) -> Option<RetryOn> {
         _ => {
             cx.error_help(
                 node.span,
-                format!("expected a status code, a class or `network` in `retries.on`, found {}", node.type_name()),
+                format!(
+                    "expected a status code, a class or `network` in `retries.on`, found {}",
+                    node.type_name()
+                ),
                 "for example `on: [429, 503, network]`",
             );
             None
@@ -238,7 +295,11 @@ fn retry_on(node: &Node, cx: &mut Cx<'_>) -> Option<RetryOn> {
 
 fn status_class(s: &str) -> Option<u16> {
     let b = s.as_bytes();
-    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1].eq_ignore_ascii_case(&b'x') && b[2].eq_ignore_ascii_case(&b'x') {
+    if b.len() == 3
+        && (b'1'..=b'5').contains(&b[0])
+        && b[1].eq_ignore_ascii_case(&b'x')
+        && b[2].eq_ignore_ascii_case(&b'x')
+    {
         Some(u16::from(b[0] - b'0'))
     } else {
         None
@@ -249,7 +310,10 @@ fn collection_snapshot(node: &Node, cx: &mut Cx<'_>) -> Vec<Redaction> {
     let Some(mut m) = MapReader::new(node, "the collection's `snapshot`", cx) else {
         return Vec::new();
     };
-    let redact = m.get("redact").map(|n| redactions(n, cx)).unwrap_or_default();
+    let redact = m
+        .get("redact")
+        .map(|n| redactions(n, cx))
+        .unwrap_or_default();
     m.finish(cx);
     redact
 }
@@ -298,7 +362,9 @@ fn read_compare(node: &Node, cx: &mut Cx<'_>) -> CompareSpec {
 
 fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
     let mut m = MapReader::new(node, "a request", cx)?;
-    let name = m.required("name", cx).and_then(|n| nonempty_text(n, "the request's `name`", cx));
+    let name = m
+        .required("name", cx)
+        .and_then(|n| nonempty_text(n, "the request's `name`", cx));
     let method = m.get("method").and_then(|n| method(n, cx));
     let url = m.required("url", cx).and_then(|n| template(n, "`url`", cx));
     let query = m.get("query").map(|n| query(n, cx)).unwrap_or_default();
@@ -307,14 +373,22 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
     let body = read_body(&mut m, cx);
     let timeout = m.get("timeout").and_then(|n| duration(n, "`timeout`", cx));
     let retries = m.get("retries").and_then(|n| read_retries(n, cx));
-    let follow_redirects = m.get("follow_redirects").and_then(|n| boolean(n, "`follow_redirects`", cx));
+    let follow_redirects = m
+        .get("follow_redirects")
+        .and_then(|n| boolean(n, "`follow_redirects`", cx));
     let tags = m.get("tags").map(|n| tags(n, cx)).unwrap_or_default();
     let skip = m.get("skip").and_then(|n| read_skip(n, cx));
     let mutates = m
         .get("mutates")
         .and_then(|n| boolean(n, "`mutates`", cx).map(|b| Spanned::new(b, n.span)));
-    let expect = m.get("expect").map(|n| read_expect(n, cx)).unwrap_or_default();
-    let captures = m.get("capture").map(|n| read_captures(n, cx)).unwrap_or_default();
+    let expect = m
+        .get("expect")
+        .map(|n| read_expect(n, cx))
+        .unwrap_or_default();
+    let captures = m
+        .get("capture")
+        .map(|n| read_captures(n, cx))
+        .unwrap_or_default();
     let snapshot = m.get("snapshot").and_then(|n| read_snapshot(n, cx));
     m.finish(cx);
     Some(Request {
@@ -346,8 +420,15 @@ fn method(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
         return Some(Spanned::new(upper, t.span));
     }
     let message = format!("unknown HTTP method `{}`", t.value);
-    match did_you_mean(&upper.to_lowercase(), ["get", "head", "post", "put", "patch", "delete", "options"]) {
-        Some(s) => cx.error_help(t.span, format!("{message}, did you mean `{}`?", s.to_uppercase()), format!("methods: {}", METHODS.join(", "))),
+    match did_you_mean(
+        &upper.to_lowercase(),
+        ["get", "head", "post", "put", "patch", "delete", "options"],
+    ) {
+        Some(s) => cx.error_help(
+            t.span,
+            format!("{message}, did you mean `{}`?", s.to_uppercase()),
+            format!("methods: {}", METHODS.join(", ")),
+        ),
         None => cx.error_help(t.span, message, format!("methods: {}", METHODS.join(", "))),
     }
     None
@@ -377,7 +458,11 @@ fn query(node: &Node, cx: &mut Cx<'_>) -> Vec<(Spanned<String>, crate::model::ST
 
 fn read_body(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<Body> {
     let kinds = ["json", "form", "body"];
-    let present: Vec<&str> = kinds.iter().copied().filter(|k| m.key_span(k).is_some()).collect();
+    let present: Vec<&str> = kinds
+        .iter()
+        .copied()
+        .filter(|k| m.key_span(k).is_some())
+        .collect();
     let json = m.get("json");
     let form = m.get("form");
     let text_body = m.get("body");
@@ -385,7 +470,10 @@ fn read_body(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<Body> {
         let second = present[1];
         cx.error_help(
             m.key_span(second).unwrap_or(m.span),
-            format!("a request takes one body, found both `{}` and `{second}`", present[0]),
+            format!(
+                "a request takes one body, found both `{}` and `{second}`",
+                present[0]
+            ),
             "use `json:` for a JSON body, `form:` for a form, or `body:` for raw text",
         );
         return None;
@@ -415,7 +503,10 @@ fn read_skip(node: &Node, cx: &mut Cx<'_>) -> Option<Skip> {
         _ => {
             cx.error_help(
                 node.span,
-                format!("expected `skip` to be a boolean or a template, found {}", node.type_name()),
+                format!(
+                    "expected `skip` to be a boolean or a template, found {}",
+                    node.type_name()
+                ),
                 "for example `skip: true` or `skip: \"{{ env_name == 'production' }}\"`",
             );
             None
@@ -476,14 +567,21 @@ fn status(node: &Node, cx: &mut Cx<'_>) -> Option<StatusMatcher> {
         }
         _ => StatusKind::AnyOf(vec![status_pattern(node, cx)?]),
     };
-    Some(StatusMatcher { span: node.span, kind })
+    Some(StatusMatcher {
+        span: node.span,
+        kind,
+    })
 }
 
 fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
     match &node.value {
         Value::Int(i) if (100..=599).contains(i) => Some(StatusPattern::Code(*i as u16)),
         Value::Int(i) => {
-            cx.error_help(node.span, format!("bad status `{i}`: a status code is between 100 and 599"), STATUS_HELP);
+            cx.error_help(
+                node.span,
+                format!("bad status `{i}`: a status code is between 100 and 599"),
+                STATUS_HELP,
+            );
             None
         }
         Value::String(s) => {
@@ -499,7 +597,11 @@ fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
             None
         }
         _ => {
-            cx.error_help(node.span, format!("bad status: found {}", node.type_name()), STATUS_HELP);
+            cx.error_help(
+                node.span,
+                format!("bad status: found {}", node.type_name()),
+                STATUS_HELP,
+            );
             None
         }
     }
@@ -517,7 +619,10 @@ pub(crate) fn matcher(node: &Node, cx: &mut Cx<'_>) -> Option<Matcher> {
         cx.error_help(
             node.span,
             "an empty operator map",
-            format!("a map here is an operator map: use one or more of {}", OpKind::NAMES.join(", ")),
+            format!(
+                "a map here is an operator map: use one or more of {}",
+                OpKind::NAMES.join(", ")
+            ),
         );
         return None;
     }
@@ -551,10 +656,19 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
                 Ok(r) => OpKind::Matches(r),
                 Err(e) => {
                     let detail = e.to_string();
-                    let last = detail.lines().last().unwrap_or("invalid regex").trim().to_owned();
+                    let last = detail
+                        .lines()
+                        .last()
+                        .unwrap_or("invalid regex")
+                        .trim()
+                        .to_owned();
                     cx.error_help(
                         v.span,
-                        format!("bad regex `{}`: {}", pattern.value, last.trim_start_matches("error: ")),
+                        format!(
+                            "bad regex `{}`: {}",
+                            pattern.value,
+                            last.trim_start_matches("error: ")
+                        ),
                         "`matches` takes a Rust regex, unanchored (anchor with `^…$`)",
                     );
                     return None;
@@ -570,7 +684,9 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
                     let message = format!("unknown type `{}`", t.value);
                     let help = format!("types: {}", JsonType::NAMES.join(", "));
                     match did_you_mean(&t.value, JsonType::NAMES) {
-                        Some(s) => cx.error_help(t.span, format!("{message}, did you mean `{s}`?"), help),
+                        Some(s) => {
+                            cx.error_help(t.span, format!("{message}, did you mean `{s}`?"), help)
+                        }
                         None => cx.error_help(t.span, message, help),
                     }
                     return None;
@@ -583,10 +699,13 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
                 kind: MatcherKind::Equals(TemplateValue::Number((*i).into())),
             })),
             Value::Map(_) => OpKind::Length(Box::new(matcher(v, cx)?)),
+            Value::String(s) if s.trim_start().starts_with("{{") => {
+                OpKind::Length(Box::new(matcher(v, cx)?))
+            }
             _ => {
                 cx.error_help(
                     v.span,
-                    format!("expected `length` to be a whole number or an operator map, found {}", v.type_name()),
+                    format!("expected `length` to be a whole number, a template or an operator map, found {}", v.type_name()),
                     "for example `length: 3` or `length: { gte: 1 }`",
                 );
                 return None;
@@ -599,13 +718,21 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
                 _ => {
                     cx.error_help(
                         v.span,
-                        format!("expected `{}` to be a list, found {}", key.value, v.type_name()),
+                        format!(
+                            "expected `{}` to be a list, found {}",
+                            key.value,
+                            v.type_name()
+                        ),
                         format!("for example `{}: [active, inactive]`", key.value),
                     );
                     return None;
                 }
             };
-            if key.value == "in" { OpKind::In(value) } else { OpKind::NotIn(value) }
+            if key.value == "in" {
+                OpKind::In(value)
+            } else {
+                OpKind::NotIn(value)
+            }
         }
         other => {
             let message = format!("unknown matcher operator `{other}`");
@@ -620,7 +747,10 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
             return None;
         }
     };
-    Some(Op { span: key.span, kind })
+    Some(Op {
+        span: key.span,
+        kind,
+    })
 }
 
 fn ordering_operand(v: &Node, op: &str, cx: &mut Cx<'_>) -> Option<TemplateValue> {
@@ -629,7 +759,10 @@ fn ordering_operand(v: &Node, op: &str, cx: &mut Cx<'_>) -> Option<TemplateValue
         _ => {
             cx.error_help(
                 v.span,
-                format!("`{op}` compares with a number or a string, found {}", v.type_name()),
+                format!(
+                    "`{op}` compares with a number or a string, found {}",
+                    v.type_name()
+                ),
                 format!("for example `{op}: 100`"),
             );
             None
@@ -650,8 +783,12 @@ fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
         }
         let source = match &v.value {
             Value::Map(_) => {
-                let Some(mut m) = MapReader::new(v, "a capture", cx) else { continue };
-                let header = m.required("header", cx).and_then(|h| nonempty_text(h, "`header`", cx));
+                let Some(mut m) = MapReader::new(v, "a capture", cx) else {
+                    continue;
+                };
+                let header = m
+                    .required("header", cx)
+                    .and_then(|h| nonempty_text(h, "`header`", cx));
                 m.finish(cx);
                 match header {
                     Some(h) => CaptureSource::Header(h),
@@ -663,7 +800,10 @@ fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
                 None => continue,
             },
         };
-        out.push(Capture { name: k.clone(), source });
+        out.push(Capture {
+            name: k.clone(),
+            source,
+        });
     }
     out
 }
@@ -679,9 +819,17 @@ fn read_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<SnapshotSpec> {
         Value::Bool(false) => None,
         Value::Map(_) => {
             let mut m = MapReader::new(node, "`snapshot`", cx)?;
-            let path = m.get("path").and_then(|n| jsonpath_node(n, "`snapshot.path`", cx));
-            let redact = m.get("redact").map(|n| redactions(n, cx)).unwrap_or_default();
-            let per_env = m.get("per_env").and_then(|n| boolean(n, "`per_env`", cx)).unwrap_or(false);
+            let path = m
+                .get("path")
+                .and_then(|n| jsonpath_node(n, "`snapshot.path`", cx));
+            let redact = m
+                .get("redact")
+                .map(|n| redactions(n, cx))
+                .unwrap_or_default();
+            let per_env = m
+                .get("per_env")
+                .and_then(|n| boolean(n, "`per_env`", cx))
+                .unwrap_or(false);
             m.finish(cx);
             Some(SnapshotSpec {
                 span: node.span,
@@ -710,7 +858,12 @@ mod tests {
     }
 
     fn errors(text: &str) -> Vec<String> {
-        load(text).err().unwrap_or_default().iter().map(ToString::to_string).collect()
+        load(text)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -757,25 +910,40 @@ requests:
     #[test]
     fn unknown_keys_get_suggestions_with_positions() {
         let errs = errors("name: x\nrequests:\n  - name: a\n    url: http://x\n    expcet: {}\n");
-        assert_eq!(errs, ["c.yaml:5:5: unknown key `expcet` in a request, did you mean `expect`?"]);
+        assert_eq!(
+            errs,
+            ["c.yaml:5:5: unknown key `expcet` in a request, did you mean `expect`?"]
+        );
     }
 
     #[test]
     fn unknown_operator_gets_a_suggestion() {
-        let errs = errors("name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        $.a: { equals: 1 }\n");
+        let errs = errors(
+            "name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        $.a: { equals: 1 }\n",
+        );
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("c.yaml:7:16: unknown matcher operator `equals`"), "{}", errs[0]);
+        assert!(
+            errs[0].starts_with("c.yaml:7:16: unknown matcher operator `equals`"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]
     fn two_bodies_are_an_error() {
-        let errs = errors("name: x\nrequests:\n  - name: a\n    url: u\n    json: {}\n    body: text\n");
-        assert_eq!(errs, ["c.yaml:6:5: a request takes one body, found both `json` and `body`"]);
+        let errs =
+            errors("name: x\nrequests:\n  - name: a\n    url: u\n    json: {}\n    body: text\n");
+        assert_eq!(
+            errs,
+            ["c.yaml:6:5: a request takes one body, found both `json` and `body`"]
+        );
     }
 
     #[test]
     fn bad_jsonpath_points_into_the_key() {
-        let errs = errors("name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        \"$.a[\": 1\n");
+        let errs = errors(
+            "name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        \"$.a[\": 1\n",
+        );
         assert_eq!(errs.len(), 1);
         assert!(errs[0].starts_with("c.yaml:7:"), "{}", errs[0]);
         assert!(errs[0].contains("bad JSONPath"), "{}", errs[0]);
@@ -783,18 +951,27 @@ requests:
 
     #[test]
     fn all_errors_of_a_file_are_reported() {
-        let errs = errors("name: x\nrequests:\n  - name: a\n    url: u\n    timeout: 30\n  - name: a\n    url: u\n    expect: { status: 700 }\n");
+        let errs = errors(
+            "name: x\nrequests:\n  - name: a\n    url: u\n    timeout: 30\n  - name: a\n    url: u\n    expect: { status: 700 }\n",
+        );
         assert_eq!(errs.len(), 3, "{errs:?}");
     }
 
     #[test]
     fn status_forms() {
-        let c = load("name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: 2XX }\n").unwrap();
+        let c = load("name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: 2XX }\n")
+            .unwrap();
         assert!(matches!(
             c.requests[0].expect.status.as_ref().unwrap().kind,
             StatusKind::AnyOf(ref p) if p == &[StatusPattern::Class(2)]
         ));
-        let c = load("name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: { gte: 200 } }\n").unwrap();
-        assert!(matches!(c.requests[0].expect.status.as_ref().unwrap().kind, StatusKind::Ops(_)));
+        let c = load(
+            "name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: { gte: 200 } }\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            c.requests[0].expect.status.as_ref().unwrap().kind,
+            StatusKind::Ops(_)
+        ));
     }
 }
