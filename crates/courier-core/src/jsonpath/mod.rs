@@ -216,6 +216,26 @@ impl JsonPath {
         }
     }
 
+    /// Whether the query selects by location alone — child and descendant segments of names,
+    /// non-negative indices and wildcards (`$..supportId`, `$['ia::result'][*].audit`) — so
+    /// that [`JsonPath::covers_location`] can answer without the document.
+    pub fn is_location_pattern(&self) -> bool {
+        self.inner
+            .structural
+            .as_deref()
+            .is_some_and(structural::location_only)
+    }
+
+    /// For a [location pattern](JsonPath::is_location_pattern): whether, in any document that
+    /// has a node at `location`, the query selects that node or one of its ancestors — the
+    /// same answer as checking the prefixes of `location` against [`JsonPath::query_located`],
+    /// at the cost of the path's length instead of the document's size. `None` for other
+    /// queries, which need the document.
+    pub fn covers_location(&self, location: &[PathElement]) -> Option<bool> {
+        let steps = self.inner.structural.as_deref()?;
+        structural::location_only(steps).then(|| structural::covers(steps, location))
+    }
+
     /// Replaces every node the query selects with `with` and returns how many were replaced.
     ///
     /// A node selected twice counts once, and a node under another selected node is not

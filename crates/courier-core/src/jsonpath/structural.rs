@@ -212,3 +212,65 @@ pub(super) fn evaluate<'a>(steps: &[Step], doc: &'a Value) -> Evaluation<'a> {
     evaluation.selected = current;
     evaluation
 }
+
+impl Pick {
+    /// Whether this selector picks the child reached by `element`; `None` when that depends on
+    /// the array's length (a negative index).
+    fn matches(&self, element: &PathElement) -> Option<bool> {
+        Some(match (self, element) {
+            (Pick::Wildcard, _) => true,
+            (Pick::Name(name), PathElement::Name(member)) => name == member,
+            (Pick::Index(index), PathElement::Index(at)) => usize::try_from(*index).ok()? == *at,
+            (Pick::Index(index), PathElement::Name(_)) => {
+                usize::try_from(*index).ok()?;
+                false
+            }
+            (Pick::Name(_), PathElement::Index(_)) => false,
+        })
+    }
+}
+
+/// Whether the steps select by location alone: a node at a given location is selected in every
+/// document that has one there, or in none. True unless a negative index is involved.
+pub(super) fn location_only(steps: &[Step]) -> bool {
+    steps
+        .iter()
+        .flat_map(|step| &step.picks)
+        .all(|pick| !matches!(pick, Pick::Index(index) if *index < 0))
+}
+
+/// Whether the steps select the node at `location` or one of its ancestors (for
+/// [`location_only`] steps). A run of the query along one path: `states[j]` holds when the
+/// first `j` steps can have selected the node reached so far.
+pub(super) fn covers(steps: &[Step], location: &[PathElement]) -> bool {
+    let done = steps.len();
+    let mut states = vec![false; done + 1];
+    states[0] = true;
+    if states[done] {
+        return true;
+    }
+    for element in location {
+        let mut next = vec![false; done + 1];
+        for (j, step) in steps.iter().enumerate() {
+            if !states[j] {
+                continue;
+            }
+            // A descendant segment may pass through this element on its way down.
+            if step.descendant {
+                next[j] = true;
+            }
+            if step
+                .picks
+                .iter()
+                .any(|pick| pick.matches(element).unwrap_or(false))
+            {
+                next[j + 1] = true;
+            }
+        }
+        if next[done] {
+            return true;
+        }
+        states = next;
+    }
+    false
+}

@@ -319,6 +319,39 @@ fn json_path_is_send_sync_and_cheap_to_clone() {
 }
 
 #[test]
+fn location_patterns_answer_without_the_document() {
+    let elements = |text: &str| NormalizedPath::parse(text).unwrap().into_elements();
+    let supports = path("$..supportId");
+    assert!(supports.is_location_pattern());
+    assert_eq!(
+        supports.covers_location(&elements("$['ia::error']['supportId']")),
+        Some(true)
+    );
+    assert_eq!(
+        supports.covers_location(&elements("$['supportId'][0]['x']")),
+        Some(true)
+    );
+    assert_eq!(
+        supports.covers_location(&elements("$['ia::error']")),
+        Some(false)
+    );
+    let audit = path("$['ia::result'][*].audit");
+    assert_eq!(
+        audit.covers_location(&elements("$['ia::result'][3]['audit']['by']")),
+        Some(true)
+    );
+    assert_eq!(
+        audit.covers_location(&elements("$['ia::result']['audit']")),
+        Some(false)
+    );
+    assert_eq!(path("$").covers_location(&[]), Some(true));
+    for text in ["$[-1]", "$[?@.a]", "$[0:2]"] {
+        assert!(!path(text).is_location_pattern(), "{text}");
+        assert_eq!(path(text).covers_location(&[]), None, "{text}");
+    }
+}
+
+#[test]
 fn extract_refuses_non_singular_queries() {
     assert!(matches!(
         path("$..a").extract_from_slice(b"{}"),
@@ -430,6 +463,21 @@ fn arb_structural_segment() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn covers_location_agrees_with_query_located(doc in arb_json(), segments in prop::collection::vec(arb_structural_segment(), 0..4)) {
+        let query = path(&format!("${}", segments.concat()));
+        prop_assume!(query.is_location_pattern());
+        let selected: std::collections::HashSet<NormalizedPath> =
+            query.query_located(&doc).into_iter().map(|(location, _)| location).collect();
+        // Every location in the document, the root included.
+        for (location, _) in path("$..*").query_located(&doc).into_iter().chain([(NormalizedPath::root(), &doc)]) {
+            let expected = (0..=location.len()).any(|len| {
+                selected.contains(&NormalizedPath::from(location.elements()[..len].to_vec()))
+            });
+            prop_assert_eq!(query.covers_location(location.elements()), Some(expected), "{} at {}", query, location);
+        }
+    }
 
     #[test]
     fn structural_evaluator_agrees_with_the_engine(doc in arb_json(), segments in prop::collection::vec(arb_structural_segment(), 1..4)) {
