@@ -312,7 +312,7 @@ fn junit_of_a_run_with_failures_errors_and_skips_says_what_and_where() {
     assert_eq!(failure.attr("type"), Some("assertion"));
     assert_eq!(
         failure.attr("message"),
-        Some(r#"status: expected "404", actual 200"#)
+        Some("status eq: expected 404, actual 200")
     );
     let at = format!("collections/mixed.yaml:{}:", line_of(MIXED, "status: 404"));
     assert!(
@@ -321,7 +321,7 @@ fn junit_of_a_run_with_failures_errors_and_skips_says_what_and_where() {
         failure.text
     );
     assert!(
-        failure.text.contains("expected: \"404\"\n"),
+        failure.text.contains("expected: 404\n"),
         "{:?}",
         failure.text
     );
@@ -868,5 +868,39 @@ fn under_ci_without_a_terminal_the_output_is_plain_bytes() {
     assert!(
         coloured.stdout.contains(&0x1b),
         "--color always colours the marks"
+    );
+}
+
+/// The whole output (standard output and error share the terminal) of `courier run --env
+/// local` in a pseudo-terminal, with `CI=true` or without it.
+fn output_in_a_terminal(dir: &Path, ci: bool) -> Vec<u8> {
+    use expectrl::{Eof, Expect as _, Session};
+    let mut cmd = courier(dir);
+    cmd.args(["run", "--env", "local"]);
+    if ci {
+        cmd.env("CI", "true");
+    }
+    let mut session = Session::spawn(cmd).expect("spawn in a pty");
+    session.set_expect_timeout(Some(std::time::Duration::from_mins(1)));
+    let all = session.expect(Eof).expect("the run ends");
+    all.as_bytes().to_vec()
+}
+
+/// `CI` alone turns colour and the progress bar off, even when the output is a terminal
+/// (some CI runners allocate one).
+#[test]
+fn under_ci_even_a_terminal_gets_plain_output() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let plain = output_in_a_terminal(dir.path(), true);
+    let text = String::from_utf8_lossy(&plain);
+    assert!(!plain.contains(&0x1b), "escape codes under CI: {text:?}");
+    assert!(text.contains("PASS Vendors / read vendor"), "{text:?}");
+    assert!(text.contains("2 passed, 0 failed, 0 skipped"), "{text:?}");
+    // Without CI the same terminal gets colour: the check above can fail.
+    let coloured = output_in_a_terminal(dir.path(), false);
+    assert!(
+        coloured.contains(&0x1b),
+        "{:?}",
+        String::from_utf8_lossy(&coloured)
     );
 }
