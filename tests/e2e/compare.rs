@@ -764,3 +764,33 @@ fn invalid_flags_exit_2() {
         assert!(stderr.contains(message), "{stderr}");
     }
 }
+
+/// An empty selection compares nothing: exit 0 with a warning, and the report is still
+/// written (CI steps read it either way).
+#[test]
+fn an_empty_selection_is_0_with_a_warning() {
+    let dir = workspace(&[("collections/skips.yaml", SKIPS)]);
+    let (code, stdout, stderr) = parts(&run(
+        dir.path(),
+        &[
+            "compare",
+            "--left",
+            "local",
+            "--right",
+            "local-production",
+            "-k",
+            "no such request",
+            "--json",
+            "report.json",
+        ],
+    ));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(stdout, "0 identical, 0 different, 0 skipped\n");
+    assert!(stderr.contains("warning: no requests selected"), "{stderr}");
+    let report = read_json(&dir.path().join("report.json"));
+    assert_eq!(report["pairs"], json!([]));
+    assert_eq!(
+        report["summary"],
+        json!({"identical": 0, "different": 0, "skipped": 0})
+    );
+}

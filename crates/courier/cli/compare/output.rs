@@ -62,6 +62,10 @@ pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
         }
     };
     let mut out = String::new();
+    if pairs.is_empty() {
+        let _ = writeln!(out, "0 identical, 0 different, 0 skipped");
+        return out;
+    }
     let titles: Vec<String> = pairs.iter().map(Pair::title).collect();
     let width = titles
         .iter()
