@@ -9,3 +9,4 @@ mod compare;
 #[cfg(feature = "external")]
 mod external;
 mod broken;
+mod auth;
