@@ -8,6 +8,7 @@ pub mod jsonpath;
 pub mod load;
 pub mod model;
 pub mod plan;
+pub mod schema;
 pub mod secret;
 pub mod template;
 pub mod yaml;
