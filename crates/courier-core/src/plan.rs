@@ -10,8 +10,8 @@ use std::sync::Arc;
 use crate::data::{DataSet, read_data};
 use crate::diag::{Diagnostic, Location, Span, display_path};
 use crate::model::{
-    AuthKind, BUILTIN_VARIABLES, Body, CaptureSource, Collection, EmulatorSpec, Environment, Matcher, MatcherKind,
-    OpKind, Request, STemplate, Scope, Skip, StatusKind, TemplateValue,
+    AuthKind, BUILTIN_VARIABLES, Body, CaptureSource, Collection, EmulatorSpec, Environment,
+    Matcher, MatcherKind, OpKind, Request, STemplate, Scope, Skip, StatusKind, TemplateValue,
 };
 
 /// A capture a request relies on: the variable and the request (by index) that makes it.
@@ -42,7 +42,11 @@ pub struct OuterVars {
 }
 
 impl OuterVars {
-    pub fn new(env: Option<&Environment>, cli: impl IntoIterator<Item = String>, data: &[String]) -> Self {
+    pub fn new(
+        env: Option<&Environment>,
+        cli: impl IntoIterator<Item = String>,
+        data: &[String],
+    ) -> Self {
         Self {
             environment: env.map(environment_variables),
             cli: cli.into_iter().collect(),
@@ -158,7 +162,13 @@ fn content_span(span: Span, text: &str) -> Span {
         return span;
     }
     match text.chars().nth(span.start.offset) {
-        Some('"' | '\'') => span.sub(1, span.end.offset - span.start.offset - 1),
+        Some('"' | '\'') => span.sub(
+            1,
+            span.end
+                .offset
+                .saturating_sub(span.start.offset)
+                .saturating_sub(1),
+        ),
         _ => span,
     }
 }
@@ -173,7 +183,10 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
     let report = |check: &mut VariableCheck, name: &str, t: &STemplate, user: &str| {
         if outer.environment.is_none() {
             if !check.expected_from_env.iter().any(|(n, _)| n == name) {
-                check.expected_from_env.push((name.to_owned(), Location::new(file, variable_span(t, name, text))));
+                check.expected_from_env.push((
+                    name.to_owned(),
+                    Location::new(file, variable_span(t, name, text)),
+                ));
             }
             return;
         }
@@ -194,14 +207,22 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
                     if later {
                         check.errors.push(
                             Diagnostic::at(
-                                format!("variable `{name}` is used by `{}` before it is defined", var.name.value),
+                                format!(
+                                    "variable `{name}` is used by `{}` before it is defined",
+                                    var.name.value
+                                ),
                                 file,
                                 variable_span(t, name, text),
                             )
                             .with_help("collection `vars` are rendered in order: move it above"),
                         );
                     } else {
-                        report(&mut check, name, t, &format!("the variable `{}`", var.name.value));
+                        report(
+                            &mut check,
+                            name,
+                            t,
+                            &format!("the variable `{}`", var.name.value),
+                        );
                     }
                 }
             }
@@ -213,7 +234,11 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
     let producers: Vec<(usize, &str)> = c
         .requests
         .iter()
-        .flat_map(|r| r.captures.iter().map(move |cap| (r.index, cap.name.value.as_str())))
+        .flat_map(|r| {
+            r.captures
+                .iter()
+                .map(move |cap| (r.index, cap.name.value.as_str()))
+        })
         .collect();
 
     for r in &c.requests {
@@ -225,7 +250,10 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
                     if outer.defines(name) || defined.contains(name.as_str()) {
                         continue;
                     }
-                    let earlier = producers.iter().rev().find(|(i, n)| *i < r.index && *n == name);
+                    let earlier = producers
+                        .iter()
+                        .rev()
+                        .find(|(i, n)| *i < r.index && *n == name);
                     if let Some((producer, _)) = earlier {
                         if !needs.iter().any(|n| &n.var == name) {
                             needs.push(Need {
@@ -238,10 +266,15 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
                     if is_expect && r.captures.iter().any(|cap| &cap.name.value == name) {
                         continue;
                     }
-                    if let Some((later, _)) = producers.iter().find(|(i, n)| *i >= r.index && *n == name) {
+                    if let Some((later, _)) =
+                        producers.iter().find(|(i, n)| *i >= r.index && *n == name)
+                    {
                         let producer = &c.requests[*later];
                         let message = if *later == r.index {
-                            format!("variable `{name}` is used by `{}` before it is captured: the request captures it from its own response", r.name.value)
+                            format!(
+                                "variable `{name}` is used by `{}` before it is captured: the request captures it from its own response",
+                                r.name.value
+                            )
                         } else {
                             format!(
                                 "variable `{name}` is used before it is captured: `{}` uses it, but `{}` (line {}) captures it later",
@@ -271,9 +304,16 @@ pub fn check_auth(c: &Collection, env: &Environment) -> Vec<Diagnostic> {
         if name.value != "none" && env.profile(&name.value).is_none() {
             let known: Vec<&str> = env.auth.iter().map(|p| p.name.value.as_str()).collect();
             let help = if known.is_empty() {
-                format!("the environment `{}` defines no auth profiles", env.identity)
+                format!(
+                    "the environment `{}` defines no auth profiles",
+                    env.identity
+                )
             } else {
-                format!("the environment `{}` defines: {}", env.identity, known.join(", "))
+                format!(
+                    "the environment `{}` defines: {}",
+                    env.identity,
+                    known.join(", ")
+                )
             };
             let message = match crate::diag::did_you_mean(&name.value, known.iter().copied()) {
                 Some(s) => format!("unknown auth profile `{}`, did you mean `{s}`?", name.value),
@@ -291,8 +331,16 @@ pub fn check_auth(c: &Collection, env: &Environment) -> Vec<Diagnostic> {
         }
     }
     for r in &c.requests {
-        let profile = r.auth.as_ref().or(c.auth.as_ref()).map(|a| a.value.as_str()).unwrap_or("none");
-        let uses_auth = profile != "none" && env.profile(profile).is_some_and(|p| !matches!(p.kind, AuthKind::None));
+        let profile = r
+            .auth
+            .as_ref()
+            .or(c.auth.as_ref())
+            .map(|a| a.value.as_str())
+            .unwrap_or("none");
+        let uses_auth = profile != "none"
+            && env
+                .profile(profile)
+                .is_some_and(|p| !matches!(p.kind, AuthKind::None));
         if !uses_auth {
             continue;
         }
@@ -329,8 +377,12 @@ pub fn check_environment(env: &Environment, cli: &BTreeSet<String>) -> Vec<Diagn
         for name in t.value.variables() {
             if !known.contains(name) {
                 errors.push(
-                    Diagnostic::at(format!("undefined variable `{name}` in the environment"), &env.file, variable_span(t, name, text))
-                        .with_help(format!("define `{name}` above in `vars` or in `secrets`")),
+                    Diagnostic::at(
+                        format!("undefined variable `{name}` in the environment"),
+                        &env.file,
+                        variable_span(t, name, text),
+                    )
+                    .with_help(format!("define `{name}` above in `vars` or in `secrets`")),
                 );
             }
         }
@@ -358,9 +410,16 @@ pub fn profile_templates(p: &crate::model::AuthProfile) -> Vec<&STemplate> {
         AuthKind::OAuth2(o) => {
             let mut v: Vec<&STemplate> = vec![&o.token_url, &o.client_id];
             v.extend(
-                [&o.authorize_url, &o.revoke_url, &o.client_secret, &o.redirect_uri, &o.scope, &o.refresh_token]
-                    .into_iter()
-                    .flatten(),
+                [
+                    &o.authorize_url,
+                    &o.revoke_url,
+                    &o.client_secret,
+                    &o.redirect_uri,
+                    &o.scope,
+                    &o.refresh_token,
+                ]
+                .into_iter()
+                .flatten(),
             );
             v.extend(o.token_params.iter().map(|(_, t)| t));
             v
@@ -432,9 +491,17 @@ pub struct Shard {
 impl std::str::FromStr for Shard {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (k, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not a shard: write K/N, like 1/4"))?;
-        let index: usize = k.trim().parse().map_err(|_| format!("`{k}` is not a shard number"))?;
-        let total: usize = n.trim().parse().map_err(|_| format!("`{n}` is not a shard count"))?;
+        let (k, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not a shard: write K/N, like 1/4"))?;
+        let index: usize = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{k}` is not a shard number"))?;
+        let total: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{n}` is not a shard count"))?;
         if total == 0 || index == 0 || index > total {
             return Err(format!("shard `{s}`: K must be between 1 and N"));
         }
@@ -457,7 +524,10 @@ pub fn shard_files(files: &[PathBuf], shard: Shard) -> Vec<PathBuf> {
     let m = keyed.len();
     let start = (shard.index - 1) * m / shard.total;
     let end = shard.index * m / shard.total;
-    keyed[start..end].iter().map(|(_, _, p)| (*p).clone()).collect()
+    keyed[start..end]
+        .iter()
+        .map(|(_, _, p)| (*p).clone())
+        .collect()
 }
 
 /// Reads the data file a collection names (relative to the collection file).
@@ -487,10 +557,20 @@ pub fn is_production(env: &Environment) -> bool {
 
 /// The variable names that the given templates read, with the environment variables they
 /// read in turn (an environment var may use secrets), transitively.
-pub fn referenced_variables<'a>(templates: impl IntoIterator<Item = &'a STemplate>, env: &Environment) -> BTreeSet<String> {
+pub fn referenced_variables<'a>(
+    templates: impl IntoIterator<Item = &'a STemplate>,
+    env: &Environment,
+) -> BTreeSet<String> {
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut stack: Vec<String> = templates.into_iter().flat_map(|t| t.value.variables().iter().cloned()).collect();
-    let env_vars: HashMap<&str, &TemplateValue> = env.vars.iter().map(|v| (v.name.value.as_str(), &v.value)).collect();
+    let mut stack: Vec<String> = templates
+        .into_iter()
+        .flat_map(|t| t.value.variables().iter().cloned())
+        .collect();
+    let env_vars: HashMap<&str, &TemplateValue> = env
+        .vars
+        .iter()
+        .map(|v| (v.name.value.as_str(), &v.value))
+        .collect();
     while let Some(name) = stack.pop() {
         if !seen.insert(name.clone()) {
             continue;
@@ -506,7 +586,12 @@ pub fn referenced_variables<'a>(templates: impl IntoIterator<Item = &'a STemplat
 
 /// Loads and checks a whole workspace of collections for one environment, as `validate`
 /// and `run` both need. Collections that failed to load are reported by the caller.
-pub fn check_collection(c: &Arc<Collection>, env: Option<&Environment>, cli: &[String], data_override: Option<&DataSet>) -> (VariableCheck, Option<DataSet>) {
+pub fn check_collection(
+    c: &Arc<Collection>,
+    env: Option<&Environment>,
+    cli: &[String],
+    data_override: Option<&DataSet>,
+) -> (VariableCheck, Option<DataSet>) {
     let mut errors = Vec::new();
     let data = match data_override {
         Some(d) => Some(d.clone()),
@@ -549,14 +634,24 @@ mod tests {
     }
 
     fn env() -> Environment {
-        parse_environment(&SourceFile::new("e.yaml", "scope: non-production\nvars: { base_url: http://x }\n"), "e").unwrap()
+        parse_environment(
+            &SourceFile::new(
+                "e.yaml",
+                "scope: non-production\nvars: { base_url: http://x }\n",
+            ),
+            "e",
+        )
+        .unwrap()
     }
 
     #[test]
     fn fnv_vectors() {
         assert_eq!(format!("{:016x}", fnv1a64(b"")), "cbf29ce484222325");
         assert_eq!(format!("{:016x}", fnv1a64(b"a")), "af63dc4c8601ec8c");
-        assert_eq!(format!("{:016x}", fnv1a64(b"collections/vendors.yaml")), "e344432660e7022f");
+        assert_eq!(
+            format!("{:016x}", fnv1a64(b"collections/vendors.yaml")),
+            "e344432660e7022f"
+        );
     }
 
     #[test]
@@ -573,13 +668,21 @@ mod tests {
 
     #[test]
     fn undefined_variable_points_at_the_name() {
-        let c = collection("name: c\nrequests:\n  - name: a\n    url: \"{{ base_url }}/{{ nope }}\"\n");
+        let c =
+            collection("name: c\nrequests:\n  - name: a\n    url: \"{{ base_url }}/{{ nope }}\"\n");
         let e = env();
         let check = check_variables(&c, &OuterVars::new(Some(&e), [], &[]));
-        assert_eq!(check.errors[0].to_string(), "c.yaml:4:29: undefined variable `nope` in request `a`");
+        assert_eq!(
+            check.errors[0].to_string(),
+            "c.yaml:4:29: undefined variable `nope` in request `a`"
+        );
         let without_env = check_variables(&c, &OuterVars::new(None, [], &[]));
         assert!(without_env.errors.is_empty());
-        let names: Vec<&str> = without_env.expected_from_env.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = without_env
+            .expected_from_env
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
         assert_eq!(names, ["base_url", "nope"]);
     }
 
@@ -590,12 +693,20 @@ mod tests {
         );
         let check = check_variables(&c, &OuterVars::new(Some(&env()), [], &[]));
         assert!(check.errors.is_empty(), "{:?}", check.errors);
-        assert_eq!(check.needs[1], vec![Need { var: "key".into(), producer: 0 }]);
+        assert_eq!(
+            check.needs[1],
+            vec![Need {
+                var: "key".into(),
+                producer: 0
+            }]
+        );
     }
 
     #[test]
     fn selection_rules() {
-        let c = collection("name: Vendors\ntags: [ap]\nrequests:\n  - name: list\n    url: u\n    tags: [smoke]\n  - name: create\n    url: u\n    tags: [slow]\n");
+        let c = collection(
+            "name: Vendors\ntags: [ap]\nrequests:\n  - name: list\n    url: u\n    tags: [smoke]\n  - name: create\n    url: u\n    tags: [slow]\n",
+        );
         let s = Selection::new(&["VENDORS / LIST".into()], &[]);
         assert!(s.selects(&c, &c.requests[0]) && !s.selects(&c, &c.requests[1]));
         let s = Selection::new(&[], &["ap".into(), "!slow".into()]);
@@ -604,7 +715,9 @@ mod tests {
 
     #[test]
     fn shards_partition() {
-        let files: Vec<PathBuf> = (0..50).map(|i| PathBuf::from(format!("c/{i}.yaml"))).collect();
+        let files: Vec<PathBuf> = (0..50)
+            .map(|i| PathBuf::from(format!("c/{i}.yaml")))
+            .collect();
         for n in 1..=8 {
             let mut all: Vec<PathBuf> = Vec::new();
             let mut sizes = Vec::new();

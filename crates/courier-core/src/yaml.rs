@@ -76,7 +76,9 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
             Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Value::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            }
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
@@ -127,7 +129,30 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
         nodes: 0,
         peeked: None,
     };
-    builder.document()
+    builder.document().map_err(|mut e| {
+        e.span = Span::point(clamp(e.span.start, text));
+        e
+    })
+}
+
+/// The parser sometimes reports an error past the end of the input (a line or two below the
+/// last one): point at the end of the file instead, where the caret can be shown.
+fn clamp(pos: Pos, text: &str) -> Pos {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.len().max(1);
+    if pos.line >= 1 && pos.line <= last {
+        let len = lines.get(pos.line - 1).map_or(0, |l| l.chars().count());
+        return Pos {
+            col: pos.col.clamp(1, len + 1),
+            ..pos
+        };
+    }
+    let len = lines.last().map_or(0, |l| l.chars().count());
+    Pos {
+        line: last,
+        col: len + 1,
+        offset: text.chars().count(),
+    }
 }
 
 struct Builder<'a> {
@@ -174,7 +199,11 @@ impl<'a> Builder<'a> {
                         return Err(YamlError {
                             message: "a file holds one YAML document, found a second one"
                                 .to_owned(),
-                            span: if first.span.end.line > 0 { span(sp) } else { first.span },
+                            span: if first.span.end.line > 0 {
+                                span(sp)
+                            } else {
+                                first.span
+                            },
                         });
                     }
                     let node = self.node(0)?;
@@ -225,9 +254,8 @@ impl<'a> Builder<'a> {
         self.count(sp)?;
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = resolve_scalar(&text, style, tag.as_deref()).map_err(|message| {
-                    YamlError { message, span: sp }
-                })?;
+                let value = resolve_scalar(&text, style, tag.as_deref())
+                    .map_err(|message| YamlError { message, span: sp })?;
                 let node = Node { value, span: sp };
                 self.remember(anchor, &node);
                 Ok(node)
@@ -274,7 +302,8 @@ impl<'a> Builder<'a> {
                     if matches!(ev, Event::MappingEnd) {
                         break span(esp);
                     }
-                    let is_merge = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+                    let is_merge =
+                        matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
                     self.peeked = Some((ev, esp));
                     let key = self.node(depth + 1)?;
                     let value = self.node(depth + 1)?;
@@ -284,7 +313,10 @@ impl<'a> Builder<'a> {
                     }
                     let Some(text) = key.scalar_text() else {
                         return Err(YamlError {
-                            message: format!("a map key must be a plain value, found {}", key.type_name()),
+                            message: format!(
+                                "a map key must be a plain value, found {}",
+                                key.type_name()
+                            ),
                             span: key.span,
                         });
                     };
@@ -330,7 +362,12 @@ impl<'a> Builder<'a> {
 fn count_nodes(node: &Node) -> usize {
     match &node.value {
         Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| 1 + count_nodes(v)).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(_, v)| 1 + count_nodes(v))
+                .sum::<usize>()
+        }
         _ => 1,
     }
 }
@@ -371,7 +408,11 @@ fn apply_merge(entries: &mut Vec<(Spanned<String>, Node)>, merge: Node) -> Resul
     Ok(())
 }
 
-fn check_collection_tag(tag: Option<&saphyr_parser::Tag>, kind: &str, sp: Span) -> Result<(), YamlError> {
+fn check_collection_tag(
+    tag: Option<&saphyr_parser::Tag>,
+    kind: &str,
+    sp: Span,
+) -> Result<(), YamlError> {
     match tag {
         None => Ok(()),
         Some(t) if t.handle == "tag:yaml.org,2002:" && t.suffix == kind => Ok(()),
@@ -391,13 +432,20 @@ fn resolve_scalar(
 ) -> Result<Value, String> {
     if let Some(tag) = tag {
         if tag.handle != "tag:yaml.org,2002:" {
-            return Err(format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix));
+            return Err(format!(
+                "unsupported YAML tag `{}{}`",
+                tag.handle, tag.suffix
+            ));
         }
         return match tag.suffix.as_str() {
             "str" => Ok(Value::String(text.to_owned())),
             "null" => Ok(Value::Null),
-            "bool" => parse_bool(text).map(Value::Bool).ok_or_else(|| format!("`{text}` is not a boolean")),
-            "int" => parse_int(text).map(Value::Int).ok_or_else(|| format!("`{text}` is not an integer")),
+            "bool" => parse_bool(text)
+                .map(Value::Bool)
+                .ok_or_else(|| format!("`{text}` is not a boolean")),
+            "int" => parse_int(text)
+                .map(Value::Int)
+                .ok_or_else(|| format!("`{text}` is not an integer")),
             "float" => parse_float(text)
                 .or_else(|| parse_int(text).map(|i| i as f64))
                 .map(Value::Float)
@@ -435,20 +483,38 @@ fn parse_bool(text: &str) -> Option<bool> {
 fn parse_int(text: &str) -> Option<i64> {
     let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
     if let Some(oct) = text.strip_prefix("0o") {
-        return if digits(oct, 8) { i64::from_str_radix(oct, 8).ok() } else { None };
+        return if digits(oct, 8) {
+            i64::from_str_radix(oct, 8).ok()
+        } else {
+            None
+        };
     }
     if let Some(hex) = text.strip_prefix("0x") {
-        return if digits(hex, 16) { i64::from_str_radix(hex, 16).ok() } else { None };
+        return if digits(hex, 16) {
+            i64::from_str_radix(hex, 16).ok()
+        } else {
+            None
+        };
     }
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if digits(body, 10) { text.parse().ok() } else { None }
+    if digits(body, 10) {
+        text.parse().ok()
+    } else {
+        None
+    }
 }
 
 fn parse_float(text: &str) -> Option<f64> {
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
     let negative = text.starts_with('-');
     match body {
-        ".inf" | ".Inf" | ".INF" => return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY }),
+        ".inf" | ".Inf" | ".INF" => {
+            return Some(if negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            });
+        }
         ".nan" | ".NaN" | ".NAN" if body.len() == text.len() => return Some(f64::NAN),
         _ => {}
     }
@@ -470,7 +536,11 @@ fn parse_float(text: &str) -> Option<f64> {
         let e = e.strip_prefix(['-', '+']).unwrap_or(e);
         !e.is_empty() && all_digits(e)
     });
-    if mantissa_ok && exponent_ok { text.parse().ok() } else { None }
+    if mantissa_ok && exponent_ok {
+        text.parse().ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -478,7 +548,9 @@ mod tests {
     use super::*;
 
     fn map_keys(node: &Node) -> Vec<(String, usize, usize)> {
-        let Value::Map(entries) = &node.value else { panic!("not a map") };
+        let Value::Map(entries) = &node.value else {
+            panic!("not a map")
+        };
         entries
             .iter()
             .map(|(k, _)| (k.value.clone(), k.span.start.line, k.span.start.col))
@@ -492,9 +564,15 @@ mod tests {
             map_keys(&node),
             vec![("name".into(), 1, 1), ("requests".into(), 2, 1)]
         );
-        let Value::Map(entries) = &node.value else { unreachable!() };
-        let Value::Seq(items) = &entries[1].1.value else { panic!() };
-        let Value::Map(req) = &items[0].value else { panic!() };
+        let Value::Map(entries) = &node.value else {
+            unreachable!()
+        };
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!()
+        };
+        let Value::Map(req) = &items[0].value else {
+            panic!()
+        };
         assert_eq!(req[0].1.span.start.line, 3);
         assert_eq!(req[0].1.span.start.col, 10);
         assert_eq!(req[0].1.value, Value::String("{{ a }}".into()));
@@ -502,8 +580,11 @@ mod tests {
 
     #[test]
     fn core_schema_scalars() {
-        let node = parse("[1, -2, 0x1f, 1.5, .inf, true, yes, null, ~, '3', \"4\", 1e3, 0o17, 2.]").unwrap();
-        let Value::Seq(items) = node.value else { panic!() };
+        let node = parse("[1, -2, 0x1f, 1.5, .inf, true, yes, null, ~, '3', \"4\", 1e3, 0o17, 2.]")
+            .unwrap();
+        let Value::Seq(items) = node.value else {
+            panic!()
+        };
         let values: Vec<Value> = items.into_iter().map(|n| n.value).collect();
         assert_eq!(values[0], Value::Int(1));
         assert_eq!(values[1], Value::Int(-2));

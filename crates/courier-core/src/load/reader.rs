@@ -30,8 +30,14 @@ impl<'a> Cx<'a> {
         self.diags.push(Diagnostic::at(message, self.file, span));
     }
 
-    pub(crate) fn error_help(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
-        self.diags.push(Diagnostic::at(message, self.file, span).with_help(help));
+    pub(crate) fn error_help(
+        &mut self,
+        span: Span,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.diags
+            .push(Diagnostic::at(message, self.file, span).with_help(help));
     }
 
     /// The span of a scalar's content: inside the quotes of a quoted scalar, so that an
@@ -43,7 +49,13 @@ impl<'a> Cx<'a> {
         let text = self.file.text();
         let first = text.char_indices().nth(span.start.offset).map(|(_, c)| c);
         match first {
-            Some('"' | '\'') => span.sub(1, span.end.offset - span.start.offset - 1),
+            Some('"' | '\'') => span.sub(
+                1,
+                span.end
+                    .offset
+                    .saturating_sub(span.start.offset)
+                    .saturating_sub(1),
+            ),
             _ => span,
         }
     }
@@ -82,19 +94,28 @@ impl<'n> MapReader<'n> {
         if !self.known.contains(&key) {
             self.known.push(key);
         }
-        self.entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
     }
 
     /// The span of `key` itself, if present.
     pub(crate) fn key_span(&self, key: &str) -> Option<Span> {
-        self.entries.iter().find(|(k, _)| k.value == key).map(|(k, _)| k.span)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(k, _)| k.span)
     }
 
     /// Like [`MapReader::get`], with an error when the key is missing.
     pub(crate) fn required(&mut self, key: &'static str, cx: &mut Cx<'_>) -> Option<&'n Node> {
         let node = self.get(key);
         if node.is_none() {
-            cx.error(self.span, format!("{} is missing the required key `{key}`", self.what));
+            cx.error(
+                self.span,
+                format!("{} is missing the required key `{key}`", self.what),
+            );
         }
         node
     }
@@ -107,20 +128,35 @@ impl<'n> MapReader<'n> {
             }
             let message = format!("unknown key `{}` in {}", key.value, self.what);
             match did_you_mean(&key.value, self.known.iter().copied()) {
-                Some(s) => cx.error_help(key.span, format!("{message}, did you mean `{s}`?"), format!("the keys of {} are: {}", self.what, self.known.join(", "))),
-                None => cx.error_help(key.span, message, format!("the keys of {} are: {}", self.what, self.known.join(", "))),
+                Some(s) => cx.error_help(
+                    key.span,
+                    format!("{message}, did you mean `{s}`?"),
+                    format!("the keys of {} are: {}", self.what, self.known.join(", ")),
+                ),
+                None => cx.error_help(
+                    key.span,
+                    message,
+                    format!("the keys of {} are: {}", self.what, self.known.join(", ")),
+                ),
             }
         }
     }
 }
 
 /// A map of user-chosen keys (headers, variables, JSONPaths) with their value nodes.
-pub(crate) fn entries<'n>(node: &'n Node, what: &str, cx: &mut Cx<'_>) -> &'n [(Spanned<String>, Node)] {
+pub(crate) fn entries<'n>(
+    node: &'n Node,
+    what: &str,
+    cx: &mut Cx<'_>,
+) -> &'n [(Spanned<String>, Node)] {
     match &node.value {
         Value::Map(entries) => entries,
         Value::Null => &[],
         _ => {
-            cx.error(node.span, format!("expected {what} to be a map, found {}", node.type_name()));
+            cx.error(
+                node.span,
+                format!("expected {what} to be a map, found {}", node.type_name()),
+            );
             &[]
         }
     }
@@ -132,7 +168,10 @@ pub(crate) fn list<'n>(node: &'n Node, what: &str, cx: &mut Cx<'_>) -> &'n [Node
         Value::Seq(items) => items,
         Value::Null => &[],
         _ => {
-            cx.error(node.span, format!("expected {what} to be a list, found {}", node.type_name()));
+            cx.error(
+                node.span,
+                format!("expected {what} to be a list, found {}", node.type_name()),
+            );
             &[]
         }
     }
@@ -142,7 +181,10 @@ pub(crate) fn list<'n>(node: &'n Node, what: &str, cx: &mut Cx<'_>) -> &'n [Node
 pub(crate) fn text(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
     match &node.value {
         Value::Null | Value::Seq(_) | Value::Map(_) => {
-            cx.error(node.span, format!("expected {what} to be a string, found {}", node.type_name()));
+            cx.error(
+                node.span,
+                format!("expected {what} to be a string, found {}", node.type_name()),
+            );
             None
         }
         _ => node.scalar_text().map(|t| Spanned::new(t, node.span)),
@@ -165,7 +207,10 @@ pub(crate) fn boolean(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<bool> 
         _ => {
             cx.error_help(
                 node.span,
-                format!("expected {what} to be a boolean, found {}", node.type_name()),
+                format!(
+                    "expected {what} to be a boolean, found {}",
+                    node.type_name()
+                ),
                 "write `true` or `false` (without quotes)",
             );
             None
@@ -178,11 +223,20 @@ pub(crate) fn integer(node: &Node, what: &str, max: u64, cx: &mut Cx<'_>) -> Opt
     match node.value {
         Value::Int(i) if i >= 0 && i.unsigned_abs() <= max => Some(i.unsigned_abs()),
         Value::Int(i) => {
-            cx.error(node.span, format!("{what} must be between 0 and {max}, found {i}"));
+            cx.error(
+                node.span,
+                format!("{what} must be between 0 and {max}, found {i}"),
+            );
             None
         }
         _ => {
-            cx.error(node.span, format!("expected {what} to be a whole number, found {}", node.type_name()));
+            cx.error(
+                node.span,
+                format!(
+                    "expected {what} to be a whole number, found {}",
+                    node.type_name()
+                ),
+            );
             None
         }
     }
@@ -194,7 +248,10 @@ pub(crate) fn number(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<f64> {
         Value::Int(i) => Some(i as f64),
         Value::Float(f) if f.is_finite() => Some(f),
         _ => {
-            cx.error(node.span, format!("expected {what} to be a number, found {}", node.type_name()));
+            cx.error(
+                node.span,
+                format!("expected {what} to be a number, found {}", node.type_name()),
+            );
             None
         }
     }
@@ -203,18 +260,30 @@ pub(crate) fn number(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<f64> {
 /// `250ms`, `30s`, `1.5s`, `2m`, `1h`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: expected a number and a unit, like `250ms`, `30s` or `2m`"))?;
+    let value: f64 = num.parse().map_err(|_| {
+        format!(
+            "`{text}` is not a duration: expected a number and a unit, like `250ms`, `30s` or `2m`"
+        )
+    })?;
     let millis = match unit.trim() {
         "ms" => value,
         "s" => value * 1000.0,
         "m" => value * 60_000.0,
         "h" => value * 3_600_000.0,
-        "" => return Err(format!("`{text}` has no unit: write `{text}ms` or `{text}s`")),
-        other => return Err(format!("`{other}` is not a duration unit: use `ms`, `s`, `m` or `h`")),
+        "" => {
+            return Err(format!(
+                "`{text}` has no unit: write `{text}ms` or `{text}s`"
+            ));
+        }
+        other => {
+            return Err(format!(
+                "`{other}` is not a duration unit: use `ms`, `s`, `m` or `h`"
+            ));
+        }
     };
     if !millis.is_finite() || millis > 86_400_000.0 * 365.0 {
         return Err(format!("`{text}` is too long a duration"));
@@ -228,7 +297,14 @@ pub(crate) fn duration(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spann
             Value::Int(i) => format!("write `{i}ms` or `{i}s`"),
             _ => "write a number and a unit, like `250ms`, `30s` or `2m`".to_owned(),
         };
-        cx.error_help(node.span, format!("expected {what} to be a duration, found {}", node.type_name()), hint);
+        cx.error_help(
+            node.span,
+            format!(
+                "expected {what} to be a duration, found {}",
+                node.type_name()
+            ),
+            hint,
+        );
         return None;
     };
     match parse_duration(text) {
@@ -251,7 +327,9 @@ pub(crate) fn compile_template(source: &str, node: &Node, cx: &mut Cx<'_>) -> Op
         Ok(t) => Some(Spanned::new(t, node.span)),
         Err(e) => {
             let content = cx.content_span(node.span);
-            let span = e.range.map_or(content, |(a, b)| content.sub(a, b.max(a + 1)));
+            let span = e
+                .range
+                .map_or(content, |(a, b)| content.sub(a, b.max(a + 1)));
             cx.error(span, format!("bad template: {}", e.message));
             None
         }
@@ -336,7 +414,11 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
-        assert!(parse_duration("3 fortnights").unwrap_err().contains("not a duration unit"));
+        assert!(
+            parse_duration("3 fortnights")
+                .unwrap_err()
+                .contains("not a duration unit")
+        );
         assert!(parse_duration("fast").is_err());
     }
 }
