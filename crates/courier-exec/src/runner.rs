@@ -239,9 +239,11 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
             continue;
         }
         let shared = Arc::clone(&shared);
-        let semaphore = Arc::clone(&semaphore);
+        // Taking the slot before spawning starts collections in file order: one at a time
+        // they run strictly in order, and under --parallel the first N start first.
+        let permit = Arc::clone(&semaphore).acquire_owned().await.ok();
         tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await.ok();
+            let _permit = permit;
             let mut results = Vec::new();
             match &pc.data {
                 Some(data) => {
