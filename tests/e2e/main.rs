@@ -10,3 +10,5 @@ mod compare;
 mod external;
 mod broken;
 mod auth;
+#[cfg(feature = "external")]
+mod auth_external;
