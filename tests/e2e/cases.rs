@@ -55,6 +55,16 @@ fn run_case(case: &Path) -> Result<(), String> {
         }
     }
     let out = command.output().map_err(|e| e.to_string())?;
+    // Values a case passes in its `env` file are secrets for the cases that read them with
+    // `secrets:`: none may show in any output.
+    if let Ok(extra) = std::fs::read_to_string(case.join("env")) {
+        for value in extra.lines().filter_map(|l| l.split_once('=')).map(|(_, v)| v.trim()) {
+            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            if value.len() >= 8 && all.contains(value) {
+                return Err(format!("{}: the secret `{value}` shows in the output:\n{all}", case.display()));
+            }
+        }
+    }
     let (code, stdout, stderr) = support::parts(&out);
     let stdout = support::normalize(&stdout, tmp.path());
     let stderr = support::normalize(&stderr, tmp.path());

@@ -12,3 +12,5 @@ mod broken;
 mod auth;
 #[cfg(feature = "external")]
 mod auth_external;
+mod run_limits;
+mod list;

@@ -1,0 +1,37 @@
+//! `courier list` and `courier list --json` over the example collections, pinned with insta,
+//! and `courier --version`.
+
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on what it did not expect")]
+
+use crate::support::{courier, parts, root};
+
+#[test]
+fn list_of_the_examples() {
+    let (code, stdout, stderr) = parts(&courier(&root()).args(["list", "collections"]).output().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn list_json_of_the_examples() {
+    let (code, stdout, stderr) = parts(&courier(&root()).args(["list", "collections", "--json"]).output().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    insta::assert_json_snapshot!(json);
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let (code, stdout, _) = parts(&courier(&root()).arg("--version").output().unwrap());
+    assert_eq!(code, 0);
+    assert_eq!(stdout, format!("courier {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn list_refuses_a_broken_collection() {
+    let dir = crate::support::workspace(&[("collections/a.yaml", "name: a\nrequests: []\n")]);
+    let (code, _, stderr) = parts(&courier(dir.path()).arg("list").output().unwrap());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("`requests` is empty"), "{stderr}");
+}
