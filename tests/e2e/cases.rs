@@ -43,7 +43,8 @@ fn split_args(line: &str) -> Vec<String> {
 fn run_case(case: &Path) -> Result<(), String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     support::copy_dir(case, tmp.path());
-    let cmd = std::fs::read_to_string(case.join("cmd")).map_err(|e| format!("{}: no cmd file: {e}", case.display()))?;
+    let cmd = std::fs::read_to_string(case.join("cmd"))
+        .map_err(|e| format!("{}: no cmd file: {e}", case.display()))?;
     let args = split_args(cmd.trim());
     let mut command = support::courier(tmp.path());
     command.args(&args);
@@ -58,10 +59,21 @@ fn run_case(case: &Path) -> Result<(), String> {
     // Values a case passes in its `env` file are secrets for the cases that read them with
     // `secrets:`: none may show in any output.
     if let Ok(extra) = std::fs::read_to_string(case.join("env")) {
-        for value in extra.lines().filter_map(|l| l.split_once('=')).map(|(_, v)| v.trim()) {
-            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        for value in extra
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(_, v)| v.trim())
+        {
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
             if value.len() >= 8 && all.contains(value) {
-                return Err(format!("{}: the secret `{value}` shows in the output:\n{all}", case.display()));
+                return Err(format!(
+                    "{}: the secret `{value}` shows in the output:\n{all}",
+                    case.display()
+                ));
             }
         }
     }
@@ -70,7 +82,11 @@ fn run_case(case: &Path) -> Result<(), String> {
     let stderr = support::normalize(&stderr, tmp.path());
     let bless = std::env::var("COURIER_BLESS").is_ok_and(|v| v == "1");
     let mut problems = Vec::new();
-    for (file, actual) in [("stdout", &stdout), ("stderr", &stderr), ("exit", &format!("{code}\n"))] {
+    for (file, actual) in [
+        ("stdout", &stdout),
+        ("stderr", &stderr),
+        ("exit", &format!("{code}\n")),
+    ] {
         let path = case.join(file);
         let expected = std::fs::read_to_string(&path).unwrap_or_default();
         if &expected != actual {
@@ -84,7 +100,11 @@ fn run_case(case: &Path) -> Result<(), String> {
             }
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 /// Every golden case passes.
@@ -98,12 +118,25 @@ fn golden_cases() {
         .filter(|p| p.is_dir())
         .collect();
     cases.sort();
-    assert!(cases.len() >= 10, "expected the golden cases under {}", dir.display());
+    assert!(
+        cases.len() >= 10,
+        "expected the golden cases under {}",
+        dir.display()
+    );
     let failures: Vec<String> = cases.iter().filter_map(|c| run_case(c).err()).collect();
-    assert!(failures.is_empty(), "{} of {} golden cases failed:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
 fn cmd_lines_split_like_a_shell() {
-    assert_eq!(split_args("run a.yaml -k 'two words' --var \"x=1 2\""), ["run", "a.yaml", "-k", "two words", "--var", "x=1 2"]);
+    assert_eq!(
+        split_args("run a.yaml -k 'two words' --var \"x=1 2\""),
+        ["run", "a.yaml", "-k", "two words", "--var", "x=1 2"]
+    );
 }

@@ -1,20 +1,33 @@
 //! `courier list` and `courier list --json` over the example collections, pinned with insta,
 //! and `courier --version`.
 
-#![expect(clippy::unwrap_used, reason = "a test fails loudly on what it did not expect")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 
 use crate::support::{courier, parts, root};
 
 #[test]
 fn list_of_the_examples() {
-    let (code, stdout, stderr) = parts(&courier(&root()).args(["list", "collections"]).output().unwrap());
+    let (code, stdout, stderr) = parts(
+        &courier(&root())
+            .args(["list", "collections"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!(stdout);
 }
 
 #[test]
 fn list_json_of_the_examples() {
-    let (code, stdout, stderr) = parts(&courier(&root()).args(["list", "collections", "--json"]).output().unwrap());
+    let (code, stdout, stderr) = parts(
+        &courier(&root())
+            .args(["list", "collections", "--json"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(code, 0, "{stderr}");
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["version"], 1);

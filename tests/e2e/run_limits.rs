@@ -3,7 +3,10 @@
 //! flight, and the production guard refuses before sending anything at all, token requests
 //! included, while `--read-only` sends only the requests that read.
 
-#![expect(clippy::unwrap_used, reason = "a test fails loudly on what it did not expect")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 
 use std::fmt::Write as _;
 
@@ -11,23 +14,40 @@ use crate::auth::{CLIENT_SECRET, Emu, env_yaml, reads};
 use crate::support::{courier, parts, workspace};
 
 fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = courier(dir).args(args).env("EMU_CLIENT_SECRET", CLIENT_SECRET).output().unwrap();
+    let out = courier(dir)
+        .args(args)
+        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
+        .output()
+        .unwrap();
     parts(&out)
 }
 
 #[test]
 fn max_concurrency_caps_requests_in_flight_across_parallel_collections() {
     let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(15));
-    let env = env_yaml(&emu.base_url(), "client_credentials", "limits: { max_concurrency: 2 }\n");
+    let env = env_yaml(
+        &emu.base_url(),
+        "client_credentials",
+        "limits: { max_concurrency: 2 }\n",
+    );
     let mut files: Vec<(String, String)> = vec![("environments/emu.yaml".into(), env)];
     for c in 0..8 {
         files.push((format!("collections/c{c}.yaml"), reads(&format!("C{c}"), 5)));
     }
-    let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let dir = workspace(&files);
-    let (code, stdout, stderr) = run(dir.path(), &["run", "collections", "--env", "emu", "--parallel", "8"]);
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &["run", "collections", "--env", "emu", "--parallel", "8"],
+    );
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.ends_with("40 passed, 0 failed, 0 skipped\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("40 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
     let stats = emu.stats();
     assert_eq!(stats["api_requests"], 40, "{stats}");
     let peak = stats["in_flight_peak"].as_u64().unwrap();
@@ -36,10 +56,21 @@ fn max_concurrency_caps_requests_in_flight_across_parallel_collections() {
     // The control: without the limit the same run overlaps more than two requests, so the
     // assertion above can fail.
     let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(15));
-    std::fs::write(dir.path().join("environments/emu.yaml"), env_yaml(&emu.base_url(), "client_credentials", "")).unwrap();
-    let (code, stdout, stderr) = run(dir.path(), &["run", "collections", "--env", "emu", "--parallel", "8"]);
+    std::fs::write(
+        dir.path().join("environments/emu.yaml"),
+        env_yaml(&emu.base_url(), "client_credentials", ""),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &["run", "collections", "--env", "emu", "--parallel", "8"],
+    );
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(emu.stats()["in_flight_peak"].as_u64().unwrap() > 2, "{}", emu.stats());
+    assert!(
+        emu.stats()["in_flight_peak"].as_u64().unwrap() > 2,
+        "{}",
+        emu.stats()
+    );
 }
 
 fn mixed_collection() -> String {
@@ -62,32 +93,75 @@ fn the_production_guard_sends_nothing_and_read_only_sends_only_reads() {
         .replace("courier-np.app.sage.com", "courier-prod.app.sage.com")
         .replace("ci-bot@COURIER-SANDBOX", "ci-bot@COURIER-PROD");
     let collection = mixed_collection();
-    let dir = workspace(&[("environments/prod.yaml", &env), ("collections/mixed.yaml", &collection)]);
+    let dir = workspace(&[
+        ("environments/prod.yaml", &env),
+        ("collections/mixed.yaml", &collection),
+    ]);
     let run_prod = |args: &[&str]| {
-        let out = courier(dir.path()).args(args).env("EMU_CLIENT_SECRET", "courier-prod-secret").output().unwrap();
+        let out = courier(dir.path())
+            .args(args)
+            .env("EMU_CLIENT_SECRET", "courier-prod-secret")
+            .output()
+            .unwrap();
         parts(&out)
     };
 
     let (code, stdout, stderr) = run_prod(&["run", "collections", "--env", "prod"]);
     assert_eq!(code, 2, "{stdout}{stderr}");
-    assert!(stderr.contains("refusing to run against the production environment `prod`"), "{stderr}");
-    assert!(stderr.contains("Mixed / create (POST at collections/mixed.yaml:7)"), "{stderr}");
-    assert!(!stderr.contains("Mixed / query"), "a read-only POST is not listed: {stderr}");
+    assert!(
+        stderr.contains("refusing to run against the production environment `prod`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Mixed / create (POST at collections/mixed.yaml:7)"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Mixed / query"),
+        "a read-only POST is not listed: {stderr}"
+    );
     let stats = emu.stats();
     assert_eq!(stats["api_requests"], 0, "{stats}");
-    let tokens: u64 = stats["token_requests"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let tokens: u64 = stats["token_requests"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(tokens, 0, "no token request either: {stats}");
 
     let (code, stdout, stderr) = run_prod(&["run", "collections", "--env", "prod", "--read-only"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("SKIP Mixed / create  skipped: --read-only: POST mutates"), "{stdout}");
-    assert!(stdout.ends_with("3 passed, 0 failed, 1 skipped\n"), "{stdout}");
+    assert!(
+        stdout.contains("SKIP Mixed / create  skipped: --read-only: POST mutates"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("3 passed, 0 failed, 1 skipped\n"),
+        "{stdout}"
+    );
     let stats = emu.stats();
     assert_eq!(stats["api_requests"], 3, "{stats}");
     let routes = stats["routes"].as_object().unwrap();
-    assert!(routes.keys().all(|r| r.starts_with("GET ") || r == "POST /services/core/query"), "{stats}");
+    assert!(
+        routes
+            .keys()
+            .all(|r| r.starts_with("GET ") || r == "POST /services/core/query"),
+        "{stats}"
+    );
 
-    let (code, stdout, stderr) = run_prod(&["run", "collections", "--env", "prod", "--allow-production-writes"]);
+    let (code, stdout, stderr) = run_prod(&[
+        "run",
+        "collections",
+        "--env",
+        "prod",
+        "--allow-production-writes",
+    ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert_eq!(emu.stats()["routes"]["POST /objects/{application}/{object}"], 1, "{}", emu.stats());
+    assert_eq!(
+        emu.stats()["routes"]["POST /objects/{application}/{object}"],
+        1,
+        "{}",
+        emu.stats()
+    );
 }

@@ -2,7 +2,10 @@
 //! environment (no `CI`, `NO_COLOR`, `COURIER_*` or proxy variables), and normalising what
 //! varies between runs (durations, ports, temporary paths) before comparing output.
 
-#![allow(dead_code, reason = "each test module uses a different part of the support")]
+#![allow(
+    dead_code,
+    reason = "each test module uses a different part of the support"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -26,7 +29,10 @@ pub fn courier(dir: &Path) -> Command {
 
 /// Runs the binary in `dir` with `args`.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
-    courier(dir).args(args).output().expect("the courier binary runs")
+    courier(dir)
+        .args(args)
+        .output()
+        .expect("the courier binary runs")
 }
 
 /// The exit code, stdout and stderr of an output, as text.
