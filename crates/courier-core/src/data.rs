@@ -31,7 +31,9 @@ pub enum DataError {
 /// Reads a CSV or JSON data file, chosen by its extension.
 pub fn read_data(path: &Path) -> Result<DataSet, DataError> {
     let shown = crate::diag::display_path(path);
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
     let text = std::fs::read_to_string(path).map_err(|e| DataError::Read {
         path: shown.clone(),
         message: e.to_string(),
@@ -49,7 +51,10 @@ pub fn read_data(path: &Path) -> Result<DataSet, DataError> {
 
 /// CSV with a header row; every value is a string.
 pub fn parse_csv(text: &str, shown: &str) -> Result<DataSet, DataError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::Headers).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::Headers)
+        .from_reader(text.as_bytes());
     let fields: Vec<String> = reader
         .headers()
         .map_err(|e| DataError::Format {
@@ -85,7 +90,11 @@ pub fn parse_csv(text: &str, shown: &str) -> Result<DataSet, DataError> {
 pub fn parse_json(text: &str, shown: &str) -> Result<DataSet, DataError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| DataError::Format {
         path: shown.to_owned(),
-        message: format!("invalid JSON at line {} column {}: {e}", e.line(), e.column()),
+        message: format!(
+            "invalid JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ),
     })?;
     let serde_json::Value::Array(items) = value else {
         return Err(DataError::Format {
@@ -126,7 +135,11 @@ mod tests {
 
     #[test]
     fn json_rows_keep_types() {
-        let d = parse_json(r#"[{"id": 1, "ok": true}, {"id": 2, "extra": null}]"#, "d.json").unwrap();
+        let d = parse_json(
+            r#"[{"id": 1, "ok": true}, {"id": 2, "extra": null}]"#,
+            "d.json",
+        )
+        .unwrap();
         assert_eq!(d.fields, ["id", "ok", "extra"]);
         assert_eq!(d.rows[0]["id"], 1);
         assert!(parse_json("{}", "d.json").is_err());

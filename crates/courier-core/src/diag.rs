@@ -84,7 +84,11 @@ pub fn normalize_lexically(path: &Path) -> String {
         }
     }
     let joined = parts.join("/");
-    if absolute { format!("/{joined}") } else { joined }
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 /// A position in a file: 1-based line and column (in characters), and the character offset.
@@ -263,7 +267,10 @@ pub fn render_snippet(out: &mut String, loc: &Location) {
 
 /// The closest of `candidates` to `word` by edit distance, when close enough to be a typo
 /// (Hurl's rule of thumb: at most a third of the word's length).
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1) + 1;
     candidates
         .into_iter()
@@ -281,8 +288,16 @@ mod tests {
     fn renders_caret_under_span() {
         let file = SourceFile::new("c.yaml", "name: x\nrequests:\n  - nme: y\n");
         let span = Span::new(
-            Pos { line: 3, col: 5, offset: 22 },
-            Pos { line: 3, col: 8, offset: 25 },
+            Pos {
+                line: 3,
+                col: 5,
+                offset: 22,
+            },
+            Pos {
+                line: 3,
+                col: 8,
+                offset: 25,
+            },
         );
         let d = Diagnostic::at("unknown key `nme`", &file, span).with_help("did you mean `name`?");
         assert_eq!(
@@ -300,7 +315,10 @@ mod tests {
 
     #[test]
     fn lexical_normalisation() {
-        assert_eq!(normalize_lexically(Path::new("./a/./b/../c.yaml")), "a/c.yaml");
+        assert_eq!(
+            normalize_lexically(Path::new("./a/./b/../c.yaml")),
+            "a/c.yaml"
+        );
         assert_eq!(normalize_lexically(Path::new("../x")), "../x");
     }
 }

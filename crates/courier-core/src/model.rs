@@ -186,7 +186,10 @@ impl TemplateValue {
             Self::Number(n) => serde_json::Value::Number(n.clone()),
             Self::String(t) => t.value.render_json(vars).map_err(|e| (e, t.span))?,
             Self::Array(items) => serde_json::Value::Array(
-                items.iter().map(|i| i.render(vars)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|i| i.render(vars))
+                    .collect::<Result<_, _>>()?,
             ),
             Self::Object(entries) => serde_json::Value::Object(
                 entries
@@ -223,7 +226,11 @@ impl TemplateValue {
                 Some(serde_json::Value::String(t.value.source().to_owned()))
             }
             Self::String(_) => None,
-            Self::Array(items) => items.iter().map(Self::as_literal).collect::<Option<Vec<_>>>().map(serde_json::Value::Array),
+            Self::Array(items) => items
+                .iter()
+                .map(Self::as_literal)
+                .collect::<Option<Vec<_>>>()
+                .map(serde_json::Value::Array),
             Self::Object(entries) => entries
                 .iter()
                 .map(|(k, v)| Some((k.clone(), v.as_literal()?)))
@@ -334,8 +341,20 @@ pub enum OpKind {
 impl OpKind {
     /// Every operator name, for suggestions and the JSON Schema.
     pub const NAMES: [&'static str; 14] = [
-        "eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_contains", "matches", "exists", "type",
-        "length", "in", "not_in",
+        "eq",
+        "ne",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "contains",
+        "not_contains",
+        "matches",
+        "exists",
+        "type",
+        "length",
+        "in",
+        "not_in",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -371,7 +390,9 @@ pub enum JsonType {
 }
 
 impl JsonType {
-    pub const NAMES: [&'static str; 7] = ["string", "number", "integer", "boolean", "array", "object", "null"];
+    pub const NAMES: [&'static str; 7] = [
+        "string", "number", "integer", "boolean", "array", "object", "null",
+    ];
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -488,8 +509,13 @@ pub struct AuthProfile {
 #[derive(Debug)]
 pub enum AuthKind {
     None,
-    Bearer { token: STemplate },
-    Basic { username: STemplate, password: STemplate },
+    Bearer {
+        token: STemplate,
+    },
+    Basic {
+        username: STemplate,
+        password: STemplate,
+    },
     OAuth2(Box<OAuth2Profile>),
 }
 

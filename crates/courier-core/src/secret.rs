@@ -24,7 +24,11 @@ pub const MIN_SECRET_LEN: usize = 4;
 
 /// Characters percent-encoded by the `urlencode` filter and form bodies: all but RFC 3986's
 /// unreserved set.
-pub const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A secret value: `Debug` and `Display` print `[REDACTED]`.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -83,7 +87,9 @@ impl Secrets {
         if value.chars().count() < MIN_SECRET_LEN {
             return;
         }
-        let Ok(mut inner) = self.inner.write() else { return };
+        let Ok(mut inner) = self.inner.write() else {
+            return;
+        };
         if inner.values.iter().any(|v| v == value) {
             return;
         }
@@ -102,7 +108,9 @@ impl Secrets {
 
     /// Whether `value` is one of the secrets (exactly).
     pub fn contains(&self, value: &str) -> bool {
-        self.inner.read().is_ok_and(|i| i.values.iter().any(|v| v == value))
+        self.inner
+            .read()
+            .is_ok_and(|i| i.values.iter().any(|v| v == value))
     }
 
     /// `text` with every form of every secret replaced by `[REDACTED]`.

@@ -40,8 +40,12 @@ fn engine() -> Environment<'static> {
     env.add_function("timestamp", || chrono::Utc::now().timestamp());
     env.add_function("random_int", random_int);
     env.add_function("env", env_function);
-    env.add_filter("base64", |s: &str| base64::engine::general_purpose::STANDARD.encode(s));
-    env.add_filter("urlencode", |s: &str| utf8_percent_encode(s, COMPONENT).to_string());
+    env.add_filter("base64", |s: &str| {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    });
+    env.add_filter("urlencode", |s: &str| {
+        utf8_percent_encode(s, COMPONENT).to_string()
+    });
     env
 }
 
@@ -68,7 +72,11 @@ fn random_int(lo: i64, hi: i64) -> Result<i64, MjError> {
     Ok(rand::random_range(lo..=hi))
 }
 
-fn env_function(state: &State<'_, '_>, name: &str, default: Option<MjValue>) -> Result<MjValue, MjError> {
+fn env_function(
+    state: &State<'_, '_>,
+    name: &str,
+    default: Option<MjValue>,
+) -> Result<MjValue, MjError> {
     let runtime = state
         .lookup(RUNTIME_KEY)
         .and_then(|v| v.downcast_object::<Runtime>());
@@ -112,7 +120,9 @@ pub struct TemplateError {
 
 impl TemplateError {
     fn from_mj(err: &MjError, source: &str, offset: usize) -> Self {
-        let mut message = err.detail().map_or_else(|| err.kind().to_string(), str::to_owned);
+        let mut message = err
+            .detail()
+            .map_or_else(|| err.kind().to_string(), str::to_owned);
         if err.kind() == ErrorKind::UndefinedError && err.detail().is_none() {
             message = "undefined value".to_owned();
         }
@@ -143,7 +153,10 @@ enum Kind {
 
 enum Part {
     Text(String),
-    Expr { expr: Expression<'static, 'static>, offset: usize },
+    Expr {
+        expr: Expression<'static, 'static>,
+        offset: usize,
+    },
 }
 
 /// The name of the one template inside a [`Kind::Full`] engine.
@@ -275,9 +288,9 @@ impl Template {
                     match part {
                         Part::Text(t) => out.push_str(t),
                         Part::Expr { expr, offset } => {
-                            let value = expr
-                                .eval(ctx.clone())
-                                .map_err(|e| TemplateError::from_mj(&e, &self.source, 0).shift(*offset))?;
+                            let value = expr.eval(ctx.clone()).map_err(|e| {
+                                TemplateError::from_mj(&e, &self.source, 0).shift(*offset)
+                            })?;
                             let value = check_defined(value, expr, vars)?;
                             out.push_str(&text_of(&value));
                         }
@@ -308,13 +321,21 @@ impl Template {
     }
 }
 
-fn compile_expression(text: &str, offset: usize) -> Result<Expression<'static, 'static>, TemplateError> {
+fn compile_expression(
+    text: &str,
+    offset: usize,
+) -> Result<Expression<'static, 'static>, TemplateError> {
     ENGINE
         .compile_expression_owned(text.to_owned())
         .map_err(|e| TemplateError::from_mj(&e, text, 0).shift(offset))
 }
 
-fn eval(expr: &Expression<'static, 'static>, vars: &Vars, source: &str, offset: usize) -> Result<MjValue, TemplateError> {
+fn eval(
+    expr: &Expression<'static, 'static>,
+    vars: &Vars,
+    source: &str,
+    offset: usize,
+) -> Result<MjValue, TemplateError> {
     let value = expr
         .eval(vars.to_value())
         .map_err(|e| TemplateError::from_mj(&e, source, 0).shift(offset))?;
@@ -323,7 +344,11 @@ fn eval(expr: &Expression<'static, 'static>, vars: &Vars, source: &str, offset: 
 
 /// An expression evaluates to `undefined` rather than failing where a template would fail to
 /// print it: strict undefined means the same for both.
-fn check_defined(value: MjValue, expr: &Expression<'static, 'static>, vars: &Vars) -> Result<MjValue, TemplateError> {
+fn check_defined(
+    value: MjValue,
+    expr: &Expression<'static, 'static>,
+    vars: &Vars,
+) -> Result<MjValue, TemplateError> {
     if !value.is_undefined() {
         return Ok(value);
     }
@@ -337,7 +362,10 @@ fn check_defined(value: MjValue, expr: &Expression<'static, 'static>, vars: &Var
     } else {
         format!("undefined variable {}", missing.join(", "))
     };
-    Err(TemplateError { message, range: None })
+    Err(TemplateError {
+        message,
+        range: None,
+    })
 }
 
 enum Piece<'a> {
@@ -355,12 +383,19 @@ fn split(source: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
     while let Some(open) = rest.find("{{") {
         text.push_str(&rest[..open]);
         let after = &rest[open + 2..];
-        let (trim_left, body_start) = if after.starts_with('-') { (true, 1) } else { (false, 0) };
+        let (trim_left, body_start) = if after.starts_with('-') {
+            (true, 1)
+        } else {
+            (false, 0)
+        };
         let body = &after[body_start..];
         let Some(close) = find_close(body) else {
             return Err(TemplateError {
                 message: "unterminated `{{`: add the closing `}}`".to_owned(),
-                range: Some((char_index(source, consumed + open), char_index(source, source.len()))),
+                range: Some((
+                    char_index(source, consumed + open),
+                    char_index(source, source.len()),
+                )),
             });
         };
         let (expr_text, trim_right) = match body[..close].strip_suffix('-') {
@@ -435,13 +470,16 @@ impl TemplateError {
 /// Text of a value as a template prints it: strings bare, `none` as empty text would hide
 /// mistakes, so it stays `none` as minijinja writes it.
 fn text_of(value: &MjValue) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 /// `{{ expr }}` and nothing else (no other tags, no text outside).
 fn lone_expression(source: &str) -> Option<&str> {
     let inner = source.strip_prefix("{{")?.strip_suffix("}}")?;
-    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#") {
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#")
+    {
         return None;
     }
     if inner.starts_with('-') || inner.ends_with('-') {
@@ -567,10 +605,34 @@ mod tests {
     #[test]
     fn lone_expression_keeps_its_type() {
         let v = vars(&[("n", json!(42)), ("list", json!([1, 2]))]);
-        assert_eq!(Template::compile("{{ n }}").unwrap().render_json(&v).unwrap(), json!(42));
-        assert_eq!(Template::compile("{{ list }}").unwrap().render_json(&v).unwrap(), json!([1, 2]));
-        assert_eq!(Template::compile("id-{{ n }}").unwrap().render_json(&v).unwrap(), json!("id-42"));
-        assert_eq!(Template::compile("{{ n + 1 }}").unwrap().render_json(&v).unwrap(), json!(43));
+        assert_eq!(
+            Template::compile("{{ n }}")
+                .unwrap()
+                .render_json(&v)
+                .unwrap(),
+            json!(42)
+        );
+        assert_eq!(
+            Template::compile("{{ list }}")
+                .unwrap()
+                .render_json(&v)
+                .unwrap(),
+            json!([1, 2])
+        );
+        assert_eq!(
+            Template::compile("id-{{ n }}")
+                .unwrap()
+                .render_json(&v)
+                .unwrap(),
+            json!("id-42")
+        );
+        assert_eq!(
+            Template::compile("{{ n + 1 }}")
+                .unwrap()
+                .render_json(&v)
+                .unwrap(),
+            json!(43)
+        );
     }
 
     #[test]
@@ -581,7 +643,10 @@ mod tests {
 
     #[test]
     fn undefined_is_an_error() {
-        let err = Template::compile("{{ nope }}").unwrap().render(&Vars::default()).unwrap_err();
+        let err = Template::compile("{{ nope }}")
+            .unwrap()
+            .render(&Vars::default())
+            .unwrap_err();
         assert!(err.message.contains("undefined"), "{}", err.message);
     }
 
@@ -605,22 +670,41 @@ mod tests {
         assert_eq!(r("{{ now('%Y') }}").len(), 4);
         assert!(r("{{ now() }}").ends_with('Z'));
         assert_eq!(r("{{ env('COURIER_TEST_SURELY_UNSET', 'dflt') }}"), "dflt");
-        assert!(Template::compile("{{ now('%Q%') }}").unwrap().render(&v).is_err());
-        assert!(Template::compile("{{ random_int(5, 1) }}").unwrap().render(&v).is_err());
+        assert!(
+            Template::compile("{{ now('%Q%') }}")
+                .unwrap()
+                .render(&v)
+                .is_err()
+        );
+        assert!(
+            Template::compile("{{ random_int(5, 1) }}")
+                .unwrap()
+                .render(&v)
+                .is_err()
+        );
     }
 
     #[test]
     fn env_values_become_secrets() {
         let runtime = Arc::new(Runtime {
-            dotenv: HashMap::from([("COURIER_TEST_DOTENV_ONLY".to_owned(), "from-dotenv-value".to_owned())]),
+            dotenv: HashMap::from([(
+                "COURIER_TEST_DOTENV_ONLY".to_owned(),
+                "from-dotenv-value".to_owned(),
+            )]),
             secrets: Secrets::new(),
         });
         let v = Vars::new(Some(Arc::clone(&runtime)));
-        let out = Template::compile("{{ env('COURIER_TEST_DOTENV_ONLY') }}").unwrap().render(&v).unwrap();
+        let out = Template::compile("{{ env('COURIER_TEST_DOTENV_ONLY') }}")
+            .unwrap()
+            .render(&v)
+            .unwrap();
         assert_eq!(out, "from-dotenv-value");
         assert!(runtime.secrets.contains("from-dotenv-value"));
         let t = Template::compile("{{ env(\"A_B\") }} {{ env('C', 'd') }}").unwrap();
-        assert_eq!(t.env_references(), vec![("A_B".to_owned(), false), ("C".to_owned(), true)]);
+        assert_eq!(
+            t.env_references(),
+            vec![("A_B".to_owned(), false), ("C".to_owned(), true)]
+        );
     }
 
     #[test]
@@ -629,7 +713,10 @@ mod tests {
         let r = |s: &str| Template::compile(s).unwrap().render(&v).unwrap();
         assert_eq!(r("<{{ a }}|{{ '}}' }}>"), "<x|}}>");
         assert_eq!(r("a  {{- a -}}  b"), "axb");
-        assert_eq!(r("{% if flag %}yes{% else %}no{% endif %}-{{ a }}"), "yes-x");
+        assert_eq!(
+            r("{% if flag %}yes{% else %}no{% endif %}-{{ a }}"),
+            "yes-x"
+        );
         let t = Template::compile("{% if flag %}{{ other }}{% endif %}").unwrap();
         assert_eq!(t.variables(), ["flag", "other"]);
         let err = Template::compile("x {{ a ").unwrap_err();
@@ -649,7 +736,12 @@ mod tests {
         low.insert("x".into(), MjValue::from("low"));
         let mut high = VarMap::new();
         high.insert("x".into(), MjValue::from("high"));
-        let v = Vars::default().with_layer(Arc::new(low)).with_layer(Arc::new(high));
-        assert_eq!(Template::compile("{{ x }}").unwrap().render(&v).unwrap(), "high");
+        let v = Vars::default()
+            .with_layer(Arc::new(low))
+            .with_layer(Arc::new(high));
+        assert_eq!(
+            Template::compile("{{ x }}").unwrap().render(&v).unwrap(),
+            "high"
+        );
     }
 }

@@ -5,22 +5,34 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile, Span, Spanned};
-use crate::model::{AuthKind, AuthProfile, ClientAuth, EmulatorSpec, Environment, Grant, Limits, OAuth2Profile, Scope, Tls};
+use crate::model::{
+    AuthKind, AuthProfile, ClientAuth, EmulatorSpec, Environment, Grant, Limits, OAuth2Profile,
+    Scope, Tls,
+};
 use crate::yaml::{self, Node, Value};
 
 use super::collection::{is_identifier, var_defs};
-use super::reader::{Cx, MapReader, boolean, duration, entries, integer, list, nonempty_text, number, template, text};
+use super::reader::{
+    Cx, MapReader, boolean, duration, entries, integer, list, nonempty_text, number, template, text,
+};
 
 /// The built-in environments: the same files as `environments/`, compiled in so that they
 /// work after `cargo install`.
 pub const BUILTINS: [(&str, &str); 2] = [
     ("local", include_str!("../../../../environments/local.yaml")),
-    ("local-production", include_str!("../../../../environments/local-production.yaml")),
+    (
+        "local-production",
+        include_str!("../../../../environments/local-production.yaml"),
+    ),
 ];
 
 /// Loads an environment file from its text; `identity` is its file stem.
-pub fn parse_environment(file: &Arc<SourceFile>, identity: &str) -> Result<Environment, Vec<Diagnostic>> {
-    let root = yaml::parse(file.text()).map_err(|e| vec![Diagnostic::at(e.message, file, e.span)])?;
+pub fn parse_environment(
+    file: &Arc<SourceFile>,
+    identity: &str,
+) -> Result<Environment, Vec<Diagnostic>> {
+    let root =
+        yaml::parse(file.text()).map_err(|e| vec![Diagnostic::at(e.message, file, e.span)])?;
     let mut cx = Cx::new(file);
     let env = read_environment(&root, identity, &mut cx);
     match env {
@@ -37,7 +49,10 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
     {
         cx.error_help(
             name.span,
-            format!("the environment's `name` is `{}` but its file is `{identity}`", name.value),
+            format!(
+                "the environment's `name` is `{}` but its file is `{identity}`",
+                name.value
+            ),
             "an environment is known by its file name: remove `name:` or make it equal",
         );
     }
@@ -52,18 +67,27 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
             None
         }
     };
-    let vars = m.get("vars").map(|n| var_defs(n, "`vars`", cx)).unwrap_or_default();
+    let vars = m
+        .get("vars")
+        .map(|n| var_defs(n, "`vars`", cx))
+        .unwrap_or_default();
     let mut secrets = Vec::new();
     if let Some(n) = m.get("secrets") {
         for (k, v) in entries(n, "`secrets`", cx) {
             if !is_identifier(&k.value) {
-                cx.error(k.span, format!("`{}` is not a valid variable name", k.value));
+                cx.error(
+                    k.span,
+                    format!("`{}` is not a valid variable name", k.value),
+                );
                 continue;
             }
             if let Some(first) = vars.iter().find(|d| d.name.value == k.value) {
                 cx.error_help(
                     k.span,
-                    format!("`{}` is in both `vars` (line {}) and `secrets`", k.value, first.name.span.start.line),
+                    format!(
+                        "`{}` is in both `vars` (line {}) and `secrets`",
+                        k.value, first.name.span.start.line
+                    ),
                     "a variable comes from one place: keep it in `secrets` if it is secret",
                 );
                 continue;
@@ -77,7 +101,11 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
     if let Some(n) = m.get("auth") {
         for (k, v) in entries(n, "`auth`", cx) {
             if k.value == "none" {
-                cx.error_help(k.span, "`none` is a reserved profile name", "`auth: none` already means no authentication");
+                cx.error_help(
+                    k.span,
+                    "`none` is a reserved profile name",
+                    "`auth: none` already means no authentication",
+                );
                 continue;
             }
             if let Some(p) = auth_profile(k, v, cx) {
@@ -94,7 +122,10 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
             "give the server's CA with `tls.ca_cert` instead",
         );
     }
-    let limits = m.get("limits").map(|n| read_limits(n, cx)).unwrap_or_default();
+    let limits = m
+        .get("limits")
+        .map(|n| read_limits(n, cx))
+        .unwrap_or_default();
     let emulator = m.get("emulator").and_then(|n| read_emulator(n, cx));
     m.finish(cx);
     Some(Environment {
@@ -112,7 +143,10 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
 
 fn tls_insecure_span(tls: Option<&Node>) -> Option<Span> {
     match &tls?.value {
-        Value::Map(entries) => entries.iter().find(|(k, _)| k.value == "insecure").map(|(_, v)| v.span),
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.value == "insecure")
+            .map(|(_, v)| v.span),
         _ => None,
     }
 }
@@ -138,12 +172,18 @@ fn auth_profile(name: &Spanned<String>, node: &Node, cx: &mut Cx<'_>) -> Option<
     let kind = match ty.as_ref().map(|t| t.value.as_str()) {
         Some("none") => AuthKind::None,
         Some("bearer") => {
-            let token = m.required("token", cx).and_then(|n| template(n, "`token`", cx));
+            let token = m
+                .required("token", cx)
+                .and_then(|n| template(n, "`token`", cx));
             AuthKind::Bearer { token: token? }
         }
         Some("basic") => {
-            let username = m.required("username", cx).and_then(|n| template(n, "`username`", cx));
-            let password = m.required("password", cx).and_then(|n| template(n, "`password`", cx));
+            let username = m
+                .required("username", cx)
+                .and_then(|n| template(n, "`username`", cx));
+            let password = m
+                .required("password", cx)
+                .and_then(|n| template(n, "`password`", cx));
             AuthKind::Basic {
                 username: username?,
                 password: password?,
@@ -154,8 +194,16 @@ fn auth_profile(name: &Spanned<String>, node: &Node, cx: &mut Cx<'_>) -> Option<
             let t = ty.as_ref().map_or(m.span, |t| t.span);
             let types = ["oauth2", "bearer", "basic", "none"];
             match crate::diag::did_you_mean(other, types) {
-                Some(s) => cx.error_help(t, format!("unknown auth type `{other}`, did you mean `{s}`?"), "types: oauth2, bearer, basic, none"),
-                None => cx.error_help(t, format!("unknown auth type `{other}`"), "types: oauth2, bearer, basic, none"),
+                Some(s) => cx.error_help(
+                    t,
+                    format!("unknown auth type `{other}`, did you mean `{s}`?"),
+                    "types: oauth2, bearer, basic, none",
+                ),
+                None => cx.error_help(
+                    t,
+                    format!("unknown auth type `{other}`"),
+                    "types: oauth2, bearer, basic, none",
+                ),
             }
             return None;
         }
@@ -187,15 +235,31 @@ fn oauth2(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<OAuth2Profile> {
         };
         Some(Spanned::new(g, t.span))
     });
-    let authorize_url = m.get("authorize_url").and_then(|n| template(n, "`authorize_url`", cx));
-    let token_url = m.required("token_url", cx).and_then(|n| template(n, "`token_url`", cx));
-    let revoke_url = m.get("revoke_url").and_then(|n| template(n, "`revoke_url`", cx));
-    let client_id = m.required("client_id", cx).and_then(|n| template(n, "`client_id`", cx));
-    let client_secret = m.get("client_secret").and_then(|n| template(n, "`client_secret`", cx));
-    let redirect_uri = m.get("redirect_uri").and_then(|n| template(n, "`redirect_uri`", cx));
+    let authorize_url = m
+        .get("authorize_url")
+        .and_then(|n| template(n, "`authorize_url`", cx));
+    let token_url = m
+        .required("token_url", cx)
+        .and_then(|n| template(n, "`token_url`", cx));
+    let revoke_url = m
+        .get("revoke_url")
+        .and_then(|n| template(n, "`revoke_url`", cx));
+    let client_id = m
+        .required("client_id", cx)
+        .and_then(|n| template(n, "`client_id`", cx));
+    let client_secret = m
+        .get("client_secret")
+        .and_then(|n| template(n, "`client_secret`", cx));
+    let redirect_uri = m
+        .get("redirect_uri")
+        .and_then(|n| template(n, "`redirect_uri`", cx));
     if let Some(uri) = &redirect_uri
         && uri.value.is_literal()
-        && uri.value.source().to_ascii_lowercase().starts_with("http://")
+        && uri
+            .value
+            .source()
+            .to_ascii_lowercase()
+            .starts_with("http://")
     {
         cx.error_help(
             uri.span,
@@ -204,8 +268,13 @@ fn oauth2(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<OAuth2Profile> {
         );
     }
     let scope = m.get("scope").and_then(|n| template(n, "`scope`", cx));
-    let pkce = m.get("pkce").and_then(|n| boolean(n, "`pkce`", cx)).unwrap_or(true);
-    let refresh_token = m.get("refresh_token").and_then(|n| template(n, "`refresh_token`", cx));
+    let pkce = m
+        .get("pkce")
+        .and_then(|n| boolean(n, "`pkce`", cx))
+        .unwrap_or(true);
+    let refresh_token = m
+        .get("refresh_token")
+        .and_then(|n| template(n, "`refresh_token`", cx));
     let mut token_params = Vec::new();
     if let Some(n) = m.get("token_params") {
         for (k, v) in entries(n, "`token_params`", cx) {
@@ -220,7 +289,11 @@ fn oauth2(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<OAuth2Profile> {
             Some("body") => ClientAuth::Body,
             Some("basic") => ClientAuth::Basic,
             _ => {
-                cx.error_help(n.span, "bad `client_auth`", "`client_auth` is `body` (Intacct's way, the default) or `basic`");
+                cx.error_help(
+                    n.span,
+                    "bad `client_auth`",
+                    "`client_auth` is `body` (Intacct's way, the default) or `basic`",
+                );
                 ClientAuth::Body
             }
         },
@@ -228,10 +301,16 @@ fn oauth2(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<OAuth2Profile> {
     let grant = grant?;
     if grant.value == Grant::AuthorizationCode {
         if authorize_url.is_none() {
-            cx.error(m.span, "an `authorization_code` profile needs `authorize_url`");
+            cx.error(
+                m.span,
+                "an `authorization_code` profile needs `authorize_url`",
+            );
         }
         if redirect_uri.is_none() {
-            cx.error(m.span, "an `authorization_code` profile needs `redirect_uri`");
+            cx.error(
+                m.span,
+                "an `authorization_code` profile needs `redirect_uri`",
+            );
         }
     }
     Some(OAuth2Profile {
@@ -254,7 +333,10 @@ fn read_tls(node: &Node, cx: &mut Cx<'_>) -> Tls {
     let Some(mut m) = MapReader::new(node, "`tls`", cx) else {
         return Tls::default();
     };
-    let insecure = m.get("insecure").and_then(|n| boolean(n, "`tls.insecure`", cx)).unwrap_or(false);
+    let insecure = m
+        .get("insecure")
+        .and_then(|n| boolean(n, "`tls.insecure`", cx))
+        .unwrap_or(false);
     let ca_cert = m.get("ca_cert").and_then(|n| match n.value {
         Value::Null => None,
         _ => nonempty_text(n, "`tls.ca_cert`", cx),
@@ -267,8 +349,12 @@ fn read_limits(node: &Node, cx: &mut Cx<'_>) -> Limits {
     let Some(mut m) = MapReader::new(node, "`limits`", cx) else {
         return Limits::default();
     };
-    let max_concurrency = m.get("max_concurrency").and_then(|n| integer(n, "`max_concurrency`", 10_000, cx));
-    let requests_per_second = m.get("requests_per_second").and_then(|n| number(n, "`requests_per_second`", cx));
+    let max_concurrency = m
+        .get("max_concurrency")
+        .and_then(|n| integer(n, "`max_concurrency`", 10_000, cx));
+    let requests_per_second = m
+        .get("requests_per_second")
+        .and_then(|n| number(n, "`requests_per_second`", cx));
     m.finish(cx);
     if max_concurrency == Some(0) {
         cx.error(node.span, "`max_concurrency` must be at least 1");
@@ -305,15 +391,27 @@ fn read_emulator(node: &Node, cx: &mut Cx<'_>) -> Option<EmulatorSpec> {
         span: node.span,
         ..EmulatorSpec::default()
     };
-    spec.seed = m.get("seed").and_then(|n| integer(n, "`seed`", u64::MAX, cx));
-    spec.token_ttl = m.get("token_ttl").and_then(|n| duration(n, "`token_ttl`", cx)).map(|d| d.value);
+    spec.seed = m
+        .get("seed")
+        .and_then(|n| integer(n, "`seed`", u64::MAX, cx));
+    spec.token_ttl = m
+        .get("token_ttl")
+        .and_then(|n| duration(n, "`token_ttl`", cx))
+        .map(|d| d.value);
     spec.rotate_refresh_tokens = m
         .get("rotate_refresh_tokens")
         .and_then(|n| boolean(n, "`rotate_refresh_tokens`", cx))
         .unwrap_or(false);
-    spec.latency = m.get("latency").and_then(|n| duration(n, "`latency`", cx)).map(|d| d.value);
-    spec.fail_first = m.get("fail_first").and_then(|n| integer(n, "`fail_first`", u64::MAX, cx));
-    spec.fail_every = m.get("fail_every").and_then(|n| integer(n, "`fail_every`", u64::MAX, cx));
+    spec.latency = m
+        .get("latency")
+        .and_then(|n| duration(n, "`latency`", cx))
+        .map(|d| d.value);
+    spec.fail_first = m
+        .get("fail_first")
+        .and_then(|n| integer(n, "`fail_first`", u64::MAX, cx));
+    spec.fail_every = m
+        .get("fail_every")
+        .and_then(|n| integer(n, "`fail_every`", u64::MAX, cx));
     spec.fail_rate = m.get("fail_rate").and_then(|n| {
         let r = number(n, "`fail_rate`", cx)?;
         if (0.0..=1.0).contains(&r) {
@@ -324,16 +422,34 @@ fn read_emulator(node: &Node, cx: &mut Cx<'_>) -> Option<EmulatorSpec> {
         }
     });
     spec.rate_limit = m.get("rate_limit").and_then(|n| rate_limit(n, cx));
-    spec.deny_authorize = m.get("deny_authorize").and_then(|n| boolean(n, "`deny_authorize`", cx)).unwrap_or(false);
+    spec.deny_authorize = m
+        .get("deny_authorize")
+        .and_then(|n| boolean(n, "`deny_authorize`", cx))
+        .unwrap_or(false);
     if let Some(n) = m.get("redirect_uri") {
         spec.redirect_uris = match &n.value {
-            Value::Seq(_) => list(n, "`redirect_uri`", cx).iter().filter_map(|u| nonempty_text(u, "a redirect URI", cx)).map(|s| s.value).collect(),
-            _ => nonempty_text(n, "`redirect_uri`", cx).map(|s| vec![s.value]).unwrap_or_default(),
+            Value::Seq(_) => list(n, "`redirect_uri`", cx)
+                .iter()
+                .filter_map(|u| nonempty_text(u, "a redirect URI", cx))
+                .map(|s| s.value)
+                .collect(),
+            _ => nonempty_text(n, "`redirect_uri`", cx)
+                .map(|s| vec![s.value])
+                .unwrap_or_default(),
         };
     }
-    spec.client_id = m.get("client_id").and_then(|n| nonempty_text(n, "`client_id`", cx)).map(|s| s.value);
-    spec.client_secret = m.get("client_secret").and_then(|n| nonempty_text(n, "`client_secret`", cx)).map(|s| s.value);
-    spec.username = m.get("username").and_then(|n| nonempty_text(n, "`username`", cx)).map(|s| s.value);
+    spec.client_id = m
+        .get("client_id")
+        .and_then(|n| nonempty_text(n, "`client_id`", cx))
+        .map(|s| s.value);
+    spec.client_secret = m
+        .get("client_secret")
+        .and_then(|n| nonempty_text(n, "`client_secret`", cx))
+        .map(|s| s.value);
+    spec.username = m
+        .get("username")
+        .and_then(|n| nonempty_text(n, "`username`", cx))
+        .map(|s| s.value);
     m.finish(cx);
     kind?;
     Some(spec)
@@ -345,7 +461,9 @@ pub fn parse_rate_limit(text: &str) -> Result<u32, String> {
     let n = t.strip_suffix("/s").unwrap_or(t).trim();
     match n.parse::<u32>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("`{text}` is not a rate: write requests per second, like `50/s`")),
+        _ => Err(format!(
+            "`{text}` is not a rate: write requests per second, like `50/s`"
+        )),
     }
 }
 
@@ -373,7 +491,13 @@ pub fn environment_dirs(first_path: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(p) = first_path {
         let start = if p.is_dir() { Some(p) } else { p.parent() };
-        let start = start.map(|s| if s.as_os_str().is_empty() { Path::new(".") } else { s });
+        let start = start.map(|s| {
+            if s.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                s
+            }
+        });
         if let Some(start) = start {
             let abs = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
             for dir in abs.ancestors() {
@@ -384,7 +508,9 @@ pub fn environment_dirs(first_path: Option<&Path>) -> Vec<PathBuf> {
             }
         }
     }
-    let cwd_envs = std::env::current_dir().map(|c| c.join("environments")).unwrap_or_else(|_| PathBuf::from("environments"));
+    let cwd_envs = std::env::current_dir()
+        .map(|c| c.join("environments"))
+        .unwrap_or_else(|_| PathBuf::from("environments"));
     if cwd_envs.is_dir() && !dirs.iter().any(|d| same_dir(d, &cwd_envs)) {
         dirs.push(cwd_envs);
     }
@@ -406,7 +532,9 @@ pub fn resolve_environment(name: &str, first_path: Option<&Path>) -> Result<EnvS
         if p.is_file() {
             return Ok(EnvSource::File(p));
         }
-        return Err(Diagnostic::new(format!("environment file `{name}` does not exist")));
+        return Err(Diagnostic::new(format!(
+            "environment file `{name}` does not exist"
+        )));
     }
     for dir in environment_dirs(first_path) {
         for ext in ["yaml", "yml"] {
@@ -420,10 +548,12 @@ pub fn resolve_environment(name: &str, first_path: Option<&Path>) -> Result<EnvS
         return Ok(EnvSource::Builtin(builtin));
     }
     let known = visible_environments(first_path);
-    Err(Diagnostic::new(format!("unknown environment `{name}`")).with_help(format!(
-        "the environments Courier can see: {}; or give a path to an environment file",
-        known.join(", ")
-    )))
+    Err(
+        Diagnostic::new(format!("unknown environment `{name}`")).with_help(format!(
+            "the environments Courier can see: {}; or give a path to an environment file",
+            known.join(", ")
+        )),
+    )
 }
 
 fn relative_to_cwd(p: &Path) -> PathBuf {
@@ -473,13 +603,22 @@ pub fn environment_files(dir: &Path) -> Vec<PathBuf> {
 pub fn load_environment(source: &EnvSource) -> Result<Environment, Vec<Diagnostic>> {
     match source {
         EnvSource::File(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| vec![Diagnostic::new(format!("cannot read environment file `{}`: {e}", path.display()))])?;
-            let identity = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                vec![Diagnostic::new(format!(
+                    "cannot read environment file `{}`: {e}",
+                    path.display()
+                ))]
+            })?;
+            let identity = path
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
             parse_environment(&SourceFile::new(relative_to_cwd(path), text), &identity)
         }
         EnvSource::Builtin(name) => {
-            let text = BUILTINS.iter().find(|(n, _)| n == name).map_or("", |(_, t)| t);
+            let text = BUILTINS
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("", |(_, t)| t);
             parse_environment(&SourceFile::new(format!("<built-in {name}>"), text), name)
         }
     }
@@ -509,8 +648,14 @@ mod tests {
 
     #[test]
     fn environment_rules() {
-        assert_eq!(errors("vars: {}\n"), ["e.yaml:1:1: the environment is missing the required key `scope`"]);
-        assert_eq!(errors("name: other\nscope: production\n"), ["e.yaml:1:7: the environment's `name` is `other` but its file is `e`"]);
+        assert_eq!(
+            errors("vars: {}\n"),
+            ["e.yaml:1:1: the environment is missing the required key `scope`"]
+        );
+        assert_eq!(
+            errors("name: other\nscope: production\n"),
+            ["e.yaml:1:7: the environment's `name` is `other` but its file is `e`"]
+        );
         assert_eq!(
             errors("scope: production\ntls: { insecure: true }\n"),
             ["e.yaml:2:18: `tls.insecure: true` is refused in production scope"]
@@ -519,9 +664,15 @@ mod tests {
             errors("scope: production\nvars: { a: 1 }\nsecrets: { a: A }\n"),
             ["e.yaml:3:12: `a` is in both `vars` (line 2) and `secrets`"]
         );
-        let errs = errors("scope: production\nauth:\n  p:\n    type: oauth2\n    grant: refresh_token\n    token_url: https://x/token\n    client_id: id\n    redirect_uri: http://127.0.0.1/cb\n");
+        let errs = errors(
+            "scope: production\nauth:\n  p:\n    type: oauth2\n    grant: refresh_token\n    token_url: https://x/token\n    client_id: id\n    redirect_uri: http://127.0.0.1/cb\n",
+        );
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("e.yaml:8:19: `redirect_uri` `http://127.0.0.1/cb` uses http://"), "{}", errs[0]);
+        assert!(
+            errs[0].starts_with("e.yaml:8:19: `redirect_uri` `http://127.0.0.1/cb` uses http://"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]

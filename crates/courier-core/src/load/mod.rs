@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 pub use collection::parse_collection;
 pub use environment::{
-    BUILTINS, EnvSource, environment_dirs, environment_files, load_environment, parse_environment, parse_rate_limit,
-    resolve_environment, visible_environments,
+    BUILTINS, EnvSource, environment_dirs, environment_files, load_environment, parse_environment,
+    parse_rate_limit, resolve_environment, visible_environments,
 };
 pub use reader::parse_duration;
 
@@ -33,9 +33,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
         } else if path.is_dir() {
             walk(path, &mut files);
         } else {
-            errors.push(Diagnostic::new(format!("`{}` does not exist", path.display())).with_help(
-                "give a collection file or a folder of them (the default is `collections`)",
-            ));
+            errors.push(
+                Diagnostic::new(format!("`{}` does not exist", path.display())).with_help(
+                    "give a collection file or a folder of them (the default is `collections`)",
+                ),
+            );
         }
     }
     if !errors.is_empty() {
@@ -51,11 +53,16 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if path.is_dir() {
             if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) {
                 continue;
@@ -75,8 +82,12 @@ pub fn load_collection(path: &Path) -> Result<Collection, Vec<Diagnostic>> {
 
 /// A file's text, with a diagnostic naming it when it cannot be read or is not UTF-8.
 pub fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| vec![Diagnostic::new(format!("cannot read `{}`: {e}", crate::diag::display_path(path)))])?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Diagnostic::new(format!(
+            "cannot read `{}`: {e}",
+            crate::diag::display_path(path)
+        ))]
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         vec![Diagnostic::new(format!(
             "`{}` is not UTF-8 text (invalid byte at offset {})",
