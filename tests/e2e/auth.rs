@@ -803,3 +803,262 @@ fn a_cache_from_a_future_version_is_refused_and_left_untouched() {
         "the cache must be left byte for byte"
     );
 }
+
+/// The forms a leaked secret could take in output (SPEC §3): plain, percent- and
+/// form-encoded (either hex case), JSON-escaped, and Base64 (standard and URL-safe) at each
+/// of the three byte alignments — for those, the characters that depend on the secret alone.
+fn leak_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let mut out = vec![secret.to_owned()];
+    let mut pct = String::new();
+    for b in secret.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            pct.push(char::from(b));
+        } else {
+            let _ = write!(pct, "%{b:02X}");
+        }
+    }
+    out.push(pct.replace("%20", "+"));
+    out.push(pct.to_lowercase().replace("%20", "+"));
+    out.push(pct.to_lowercase());
+    out.push(
+        pct.replace("%2F", "/")
+            .replace("%3A", ":")
+            .replace("%40", "@"),
+    );
+    out.push(pct);
+    let json = serde_json::to_string(secret).unwrap();
+    out.push(json[1..json.len() - 1].to_owned());
+    for engine in [
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ] {
+        for k in 0..3usize {
+            let mut bytes = vec![b'x'; k];
+            bytes.extend_from_slice(secret.as_bytes());
+            let encoded = engine.encode(&bytes);
+            let start = (8 * k).div_ceil(6);
+            let end = (8 * (k + secret.len())) / 6;
+            out.push(encoded[start..end].to_owned());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn the_leak_forms_find_encoded_secrets() {
+    use base64::Engine as _;
+    let s = "Ev3/Leak+Env\"Val ue";
+    let forms = leak_forms(s);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("user:{s}"));
+    for text in [
+        "q=Ev3%2FLeak%2BEnv%22Val+ue&x".to_owned(),
+        r#"{"v":"Ev3/Leak+Env\"Val ue"}"#.to_owned(),
+        format!("Authorization: Basic {basic}"),
+    ] {
+        assert!(forms.iter().any(|f| text.contains(f.as_str())), "{text}");
+    }
+}
+
+/// Planted secrets, each distinctive and holding characters that encodings change.
+const LEAKS: [(&str, &str); 8] = [
+    ("LEAK_CLIENT_SECRET", "Kx9cs/Leak+Secret two\"Q&z=1"),
+    ("LEAK_REFRESH", "Rt7/Leak+Refresh=Configured"),
+    ("LEAK_API_KEY", "Sv5 Leak/Var+Key&x=9"),
+    ("LEAK_ENV", "Ev3/Leak+Env\"Val ue"),
+    ("LEAK_BEARER", "Bt4.Leak/Bearer+Tok="),
+    ("LEAK_COOKIE", "Ck8Leak/Cookie+Val="),
+    ("cached refresh token", "Rt8/Leak+Refresh=Cached"),
+    ("cached access token", "At2Leak/Access+Tok="),
+];
+
+#[test]
+fn no_secret_leaks_into_any_output_or_written_file() {
+    let secret = |name: &str| LEAKS.iter().find(|(n, _)| *n == name).unwrap().1;
+    let emu = Emu::start(|o| o.client_secret = Some(secret("LEAK_CLIENT_SECRET").to_owned()));
+    let base = emu.base_url();
+    let env = format!(
+        r#"scope: non-production
+vars:
+  base_url: {base}
+  ws_user: {WS_USER}
+secrets:
+  client_secret: LEAK_CLIENT_SECRET
+  refresh_token: LEAK_REFRESH
+  api_key: LEAK_API_KEY
+auth:
+  intacct:
+    type: oauth2
+    grant: client_credentials
+    token_url: "{{{{ base_url }}}}/oauth2/token"
+    client_id: {CLIENT_ID}
+    client_secret: "{{{{ client_secret }}}}"
+    token_params: {{ username: "{{{{ ws_user }}}}" }}
+  person:
+    type: oauth2
+    grant: refresh_token
+    token_url: "{{{{ base_url }}}}/oauth2/token"
+    client_id: {CLIENT_ID}
+    client_secret: "{{{{ client_secret }}}}"
+    refresh_token: "{{{{ refresh_token }}}}"
+  tok:
+    type: bearer
+    token: "{{{{ env('LEAK_BEARER') }}}}"
+"#
+    );
+    let crud = r#"name: Leaky CRUD
+auth: intacct
+vars:
+  vendor_id: "V-LEAK-{{ uuid()[:6] | upper }}"
+requests:
+  - name: create vendor
+    method: POST
+    url: "{{ base_url }}/objects/accounts-payable/vendor"
+    query: { tag: "{{ api_key }}" }
+    headers:
+      X-Api-Key: "{{ api_key }}"
+      X-Env: "{{ env('LEAK_ENV') }}"
+      X-B64: "{{ env('LEAK_ENV') | base64 }}"
+      Cookie: "session={{ env('LEAK_COOKIE') }}"
+    json: { id: "{{ vendor_id }}", name: "{{ api_key }}", creditLimit: "1.00" }
+    expect: { status: 201 }
+    capture:
+      vendor_key: "$['ia::result'].key"
+      vendor_href: "$['ia::result'].href"
+  - name: read vendor
+    url: "{{ base_url }}{{ vendor_href }}"
+    expect:
+      status: 200
+      jsonpath:
+        "$['ia::result'].name": someone else
+      body: { contains: "{{ env('LEAK_ENV') }}" }
+    snapshot: true
+  - name: delete vendor
+    method: DELETE
+    url: "{{ base_url }}/objects/accounts-payable/vendor/{{ vendor_key }}"
+    expect: { status: 204 }
+"#;
+    let others = r#"name: Leaky auth
+requests:
+  - name: with the refresh token
+    auth: person
+    url: "{{ base_url }}/objects/accounts-payable/vendor"
+    expect: { status: 200 }
+  - name: with the bearer token
+    auth: tok
+    url: "{{ base_url }}/objects/accounts-payable/vendor?key={{ api_key | urlencode }}"
+    expect: { status: 200 }
+"#;
+    let cache = format!(
+        r#"{{"version": 1, "sessions": [{{"environment": "leak", "profile": "person", "token_url": "{base}/oauth2/token", "client_id": "{CLIENT_ID}", "username": null, "access_token": "{}", "refresh_token": "{}", "token_type": "bearer", "scope": null, "expires_at": "2020-01-01T00:00:00Z", "obtained_at": "2020-01-01T00:00:00Z"}}]}}"#,
+        secret("cached access token"),
+        secret("cached refresh token"),
+    );
+    let dir = workspace(&[
+        ("environments/leak.yaml", &env),
+        ("collections/crud.yaml", crud),
+        ("collections/others.yaml", others),
+        (".home/tokens.json", &cache),
+    ]);
+    let with_secrets = |args: &[&str]| {
+        let mut c = courier(dir.path());
+        c.args(args);
+        for (name, value) in LEAKS.iter().filter(|(n, _)| n.starts_with("LEAK_")) {
+            c.env(name, value);
+        }
+        c.output().unwrap()
+    };
+    let mut printed: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut record = |what: &str, out: &std::process::Output| {
+        printed.push((format!("{what}: stdout"), out.stdout.clone()));
+        printed.push((format!("{what}: stderr"), out.stderr.clone()));
+    };
+
+    let status = with_secrets(&["auth", "status"]);
+    assert_eq!(parts(&status).0, 0);
+    assert!(parts(&status).1.contains("person"), "{}", parts(&status).1);
+    record("auth status", &status);
+
+    let verbose = with_secrets(&[
+        "run",
+        "collections",
+        "--env",
+        "leak",
+        "-v",
+        "--junit",
+        "out/junit.xml",
+        "--json",
+        "out/report.json",
+    ]);
+    let (code, stdout, stderr) = parts(&verbose);
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    // The secrets were really there to leak: redacted in a failure's actual value, in the
+    // -v request (header, query, body), and the refused refresh token said so.
+    assert!(stdout.contains("[REDACTED]"), "{stdout}");
+    assert!(stderr.contains("x-api-key: [REDACTED]"), "{stderr}");
+    assert!(stdout.contains("courier auth login"), "{stdout}");
+    assert_eq!(emu.token_requests("refresh_token"), 1);
+    record("run -v --junit --json", &verbose);
+
+    let json = with_secrets(&[
+        "run",
+        "collections",
+        "--env",
+        "leak",
+        "--json",
+        "-",
+        "--snapshots",
+        "update",
+    ]);
+    record("run --json - --snapshots update", &json);
+    record("auth status after", &with_secrets(&["auth", "status"]));
+    record("auth logout", &with_secrets(&["auth", "logout"]));
+
+    // What the test wrote, and the token cache: the one file whose job is to keep tokens
+    // (mode 0600; its entries are removed by the logout above anyway).
+    let inputs = [
+        "environments/leak.yaml",
+        "collections/crud.yaml",
+        "collections/others.yaml",
+        ".home/tokens.json",
+        ".home/tokens.json.lock",
+    ];
+    let mut written = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(dir.path())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if path.is_dir() {
+                stack.push(path);
+            } else if !inputs.contains(&rel.as_str()) {
+                written.push(rel.clone());
+                printed.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    assert!(written.iter().any(|f| f == "out/junit.xml"), "{written:?}");
+    assert!(
+        written.iter().any(|f| f == "out/report.json"),
+        "{written:?}"
+    );
+
+    let mut leaks = Vec::new();
+    for (name, value) in LEAKS {
+        for form in leak_forms(value) {
+            for (what, bytes) in &printed {
+                let text = String::from_utf8_lossy(bytes);
+                if text.contains(form.as_str()) {
+                    leaks.push(format!("{name} as `{form}` in {what}"));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
+}
