@@ -673,6 +673,16 @@ impl SnapshotHook for RunSnapshots {
     }
 }
 
+/// The hook `courier run` passes as `RunInput::snapshots`, from its `--snapshots` value.
+/// clap admits only `auto`, `check` and `update`; anything else would mean `auto`.
+#[allow(
+    dead_code,
+    reason = "called by `courier run` once run.rs passes it as `RunInput::snapshots`"
+)]
+pub(crate) fn run_hook(flag: &str) -> Arc<dyn SnapshotHook> {
+    Arc::new(RunSnapshots::new(flag.parse().unwrap_or_default()))
+}
+
 /// `changed: $['a'], $['b']` (at most five, then how many more), or nothing for text.
 #[allow(
     dead_code,
