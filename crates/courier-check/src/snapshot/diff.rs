@@ -123,8 +123,9 @@ impl SnapshotDiff {
     }
 
     /// For JSON snapshots, the normalized paths (`$['ia::result']['name']`) of the values that
-    /// differ, were added or were removed, in document order; empty when either side is not
-    /// JSON (text snapshots) or nothing differs structurally.
+    /// differ, were added or were removed, object keys in sorted order (a stored snapshot's
+    /// order); empty when either side is not JSON (text snapshots) or nothing differs
+    /// structurally.
     pub fn changed_fields(&self) -> Vec<String> {
         let (Ok(old), Ok(new)) = (
             serde_json::from_str::<Value>(&self.old),

@@ -3,9 +3,10 @@
 //! when they differ. The files are insta's `.snap` format, so people who know `cargo insta`
 //! feel at home (STYLE.md, last section).
 //!
-//! The executor calls, per request with a `snapshot:` (after its other checks):
-//! [`snapshot_path_for`] → [`render`] (with [`redactions_for`]) → [`check`] with
-//! [`SnapshotMeta::for_request`] and the [effective](SnapshotMode::effective) mode. The
+//! The executor calls [`check_request`] once per response of a request with `snapshot:`
+//! (after its other checks), with the [effective](SnapshotMode::effective) mode; it names the
+//! file ([`snapshot_path_for`]), renders the stored form ([`render`] with [`redactions_for`],
+//! secrets removed), builds the header ([`SnapshotMeta::for_request`]) and runs [`check`]. The
 //! `courier snapshots` subcommands use [`files`] to find pending and orphaned files and
 //! [`accept`] / [`reject`] to act on them. Everything here is synchronous; every write is
 //! atomic (a temporary file in the same folder, renamed over the target).
@@ -366,16 +367,13 @@ pub fn check_request(
         .and_then(|s| s.path.as_ref())
         .map(|p| &p.value);
     let redactions = redactions_for(collection, request);
-    let content = match json {
-        Some(value) => {
-            let mut value = value.clone();
-            secrets.redact_json(&mut value);
-            render(SnapshotBody::Json(&value), path, &redactions)
-        }
-        None => {
-            let text = String::from_utf8_lossy(raw);
-            render(SnapshotBody::Text(&secrets.redact(&text)), None, &[])
-        }
+    let content = if let Some(value) = json {
+        let mut value = value.clone();
+        secrets.redact_json(&mut value);
+        render(SnapshotBody::Json(&value), path, &redactions)
+    } else {
+        let text = String::from_utf8_lossy(raw);
+        render(SnapshotBody::Text(&secrets.redact(&text)), None, &[])
     };
     let meta = SnapshotMeta::for_request(collection, request);
     let outcome = check(&snap_path, &meta, &content, mode)?;
