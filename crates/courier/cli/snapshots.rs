@@ -214,11 +214,13 @@ fn label_of(path: &Path, cache: &mut HashMap<PathBuf, Option<Collection>>) -> St
     let Ok((meta, _)) = read_snap(path) else {
         return String::new();
     };
+    // Only a file name is taken from the header: a `.snap` never points outside its folder.
     let collection_file = path
         .parent()
         .and_then(Path::parent)
-        .map(|d| d.join(&meta.source));
-    if let Some(file) = collection_file.filter(|_| !meta.source.is_empty()) {
+        .zip(Path::new(&meta.source).file_name())
+        .map(|(dir, name)| dir.join(name));
+    if let Some(file) = collection_file {
         let collection = cache
             .entry(file.clone())
             .or_insert_with(|| load::load_collection(&file).ok());
