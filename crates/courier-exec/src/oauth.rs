@@ -387,24 +387,21 @@ pub async fn revoke(
             oauth2::http::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         );
-    match (s.client_auth, &s.client_secret) {
-        (ClientAuth::Basic, Some(secret)) => {
-            // RFC 6749 §2.3.1: each part form-encoded before Base64, as the token requests do.
-            let id: String = url::form_urlencoded::byte_serialize(s.client_id.as_bytes()).collect();
-            let secret: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-            request = request.header(
-                oauth2::http::header::AUTHORIZATION,
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-                ),
-            );
-        }
-        _ => {
-            form.append_pair("client_id", &s.client_id);
-            if let Some(secret) = &s.client_secret {
-                form.append_pair("client_secret", secret);
-            }
+    if let (ClientAuth::Basic, Some(secret)) = (s.client_auth, &s.client_secret) {
+        // RFC 6749 §2.3.1: each part form-encoded before Base64, as the token requests do.
+        let id: String = url::form_urlencoded::byte_serialize(s.client_id.as_bytes()).collect();
+        let secret: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        request = request.header(
+            oauth2::http::header::AUTHORIZATION,
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+            ),
+        );
+    } else {
+        form.append_pair("client_id", &s.client_id);
+        if let Some(secret) = &s.client_secret {
+            form.append_pair("client_secret", secret);
         }
     }
     let request = request
@@ -439,9 +436,9 @@ pub async fn revoke(
 }
 
 #[cfg(test)]
-#[expect(
+#[allow(
     clippy::unwrap_used,
-    reason = "a test stops at the first unexpected error"
+    reason = "a test stops at the first unexpected error (an allow: clippy.toml may already permit it)"
 )]
 mod tests {
     use super::*;
