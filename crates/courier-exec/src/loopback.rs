@@ -186,6 +186,8 @@ impl Listener {
         let serve = async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
                 let acceptor = acceptor.clone();
