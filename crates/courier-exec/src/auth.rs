@@ -574,6 +574,10 @@ pub fn form_encode(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test stops at the first unexpected error (an allow: clippy.toml may already permit it)"
+)]
 mod tests {
     use super::*;
 
@@ -637,5 +641,176 @@ mod tests {
             ..s
         };
         assert!(!cc.is_cacheable());
+    }
+
+    /// Sessions against an in-process emulator, with one OAuth profile `p`.
+    async fn against(
+        emulator: &courier_emulator::Emulator,
+        grant: Grant,
+        refresh_token: Option<String>,
+        cache: Option<TokenCache>,
+    ) -> (Sessions, Arc<Secrets>) {
+        let creds = emulator.credentials();
+        let settings = OAuth2Settings {
+            grant,
+            token_url: format!("{}/oauth2/token", emulator.base_url()),
+            authorize_url: None,
+            revoke_url: None,
+            redirect_uri: None,
+            pkce: true,
+            client_id: creds.client_id.clone(),
+            client_secret: Some(creds.client_secret.clone()),
+            refresh_token,
+            scope: None,
+            token_params: vec![("username".into(), creds.username.clone())],
+            client_auth: ClientAuth::Body,
+        };
+        let secrets = Secrets::new();
+        let profiles = HashMap::from([("p".to_owned(), ResolvedAuth::OAuth2(settings))]);
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let sessions = Sessions::new(
+            "env",
+            profiles,
+            client,
+            Arc::new(Limiter::unlimited()),
+            Arc::clone(&secrets),
+        )
+        .with_cache(cache);
+        (sessions, secrets)
+    }
+
+    fn grants(emulator: &courier_emulator::Emulator, grant: &str) -> u64 {
+        emulator.stats()["token_requests"][grant].as_u64().unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_share_one_token_request() {
+        crate::client::install_crypto_provider();
+        let emulator = courier_emulator::start(courier_emulator::EmulatorOptions::default())
+            .await
+            .unwrap();
+        let (sessions, secrets) = against(&emulator, Grant::ClientCredentials, None, None).await;
+        let sessions = Arc::new(sessions);
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let s = Arc::clone(&sessions);
+            tasks.push(tokio::spawn(async move { s.authorization("p").await }));
+        }
+        let mut headers = Vec::new();
+        for t in tasks {
+            headers.push(t.await.unwrap().unwrap().unwrap());
+        }
+        assert!(headers.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(grants(&emulator, "client_credentials"), 1);
+        assert_eq!(sessions.token_requests(), 1);
+        // The issued token joined the secrets before anyone could print it.
+        let token = headers[0].to_str().unwrap().trim_start_matches("Bearer ");
+        assert_eq!(secrets.redact(token), "[REDACTED]");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_401_renews_once_for_every_request_that_used_the_old_token() {
+        crate::client::install_crypto_provider();
+        let emulator = courier_emulator::start(courier_emulator::EmulatorOptions::default())
+            .await
+            .unwrap();
+        let (sessions, _) = against(&emulator, Grant::ClientCredentials, None, None).await;
+        let old = sessions.authorization("p").await.unwrap().unwrap();
+        let first = sessions.renew_after_401("p", &old).await.unwrap().unwrap();
+        let second = sessions.renew_after_401("p", &old).await.unwrap().unwrap();
+        assert_ne!(first, old);
+        assert_eq!(first, second, "the second 401 reuses the first renewal");
+        assert_eq!(grants(&emulator, "client_credentials"), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_refresh_is_asked_once_and_says_to_log_in() {
+        crate::client::install_crypto_provider();
+        let emulator = courier_emulator::start(courier_emulator::EmulatorOptions::default())
+            .await
+            .unwrap();
+        let (sessions, _) = against(
+            &emulator,
+            Grant::RefreshToken,
+            Some("not-a-live-refresh-token".into()),
+            None,
+        )
+        .await;
+        for _ in 0..3 {
+            let e = sessions.authorization("p").await.unwrap_err();
+            assert!(
+                e.message
+                    .contains("run `courier auth login --env env --profile p`"),
+                "{}",
+                e.message
+            );
+            assert!(
+                !e.message.contains("not-a-live-refresh-token"),
+                "{}",
+                e.message
+            );
+        }
+        assert_eq!(grants(&emulator, "refresh_token"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_second_run_adopts_the_session_a_first_run_stored() {
+        crate::client::install_crypto_provider();
+        let emulator = courier_emulator::start(courier_emulator::EmulatorOptions {
+            rotate_refresh_tokens: true,
+            ..courier_emulator::EmulatorOptions::default()
+        })
+        .await
+        .unwrap();
+        let creds = emulator.credentials().clone();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let issued: serde_json::Value = serde_json::from_slice(
+            &http
+                .post(format!("{}/oauth2/token", emulator.base_url()))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", creds.client_id.as_str()),
+                    ("client_secret", creds.client_secret.as_str()),
+                    ("username", creds.username.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let configured = issued["refresh_token"].as_str().unwrap().to_owned();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache::at(dir.path().join("tokens.json"));
+        let (first, _) = against(
+            &emulator,
+            Grant::RefreshToken,
+            Some(configured.clone()),
+            Some(cache.clone()),
+        )
+        .await;
+        let (second, _) = against(
+            &emulator,
+            Grant::RefreshToken,
+            Some(configured),
+            Some(cache.clone()),
+        )
+        .await;
+        let a = first.authorization("p").await.unwrap().unwrap();
+        // The configured refresh token was rotated away by the first run; the second must
+        // take the stored session instead of sending it.
+        let b = second.authorization("p").await.unwrap().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(grants(&emulator, "refresh_token"), 1);
+        // Both were refused: each renews once, the second through the first's new session.
+        let a2 = first.renew_after_401("p", &a).await.unwrap().unwrap();
+        let b2 = second.renew_after_401("p", &b).await.unwrap().unwrap();
+        assert_eq!(a2, b2);
+        assert_eq!(grants(&emulator, "refresh_token"), 2);
+        assert_eq!(emulator.stats()["token_errors"], 0);
+        let stored = cache.load().unwrap();
+        assert_eq!(stored.sessions.len(), 1);
     }
 }
