@@ -644,7 +644,7 @@ mod tests {
     }
 
     /// Sessions against an in-process emulator, with one OAuth profile `p`.
-    async fn against(
+    fn against(
         emulator: &courier_emulator::Emulator,
         grant: Grant,
         refresh_token: Option<String>,
@@ -689,7 +689,7 @@ mod tests {
         let emulator = courier_emulator::start(courier_emulator::EmulatorOptions::default())
             .await
             .unwrap();
-        let (sessions, secrets) = against(&emulator, Grant::ClientCredentials, None, None).await;
+        let (sessions, secrets) = against(&emulator, Grant::ClientCredentials, None, None);
         let sessions = Arc::new(sessions);
         let mut tasks = Vec::new();
         for _ in 0..32 {
@@ -714,7 +714,7 @@ mod tests {
         let emulator = courier_emulator::start(courier_emulator::EmulatorOptions::default())
             .await
             .unwrap();
-        let (sessions, _) = against(&emulator, Grant::ClientCredentials, None, None).await;
+        let (sessions, _) = against(&emulator, Grant::ClientCredentials, None, None);
         let old = sessions.authorization("p").await.unwrap().unwrap();
         let first = sessions.renew_after_401("p", &old).await.unwrap().unwrap();
         let second = sessions.renew_after_401("p", &old).await.unwrap().unwrap();
@@ -734,8 +734,7 @@ mod tests {
             Grant::RefreshToken,
             Some("not-a-live-refresh-token".into()),
             None,
-        )
-        .await;
+        );
         for _ in 0..3 {
             let e = sessions.authorization("p").await.unwrap_err();
             assert!(
@@ -789,15 +788,13 @@ mod tests {
             Grant::RefreshToken,
             Some(configured.clone()),
             Some(cache.clone()),
-        )
-        .await;
+        );
         let (second, _) = against(
             &emulator,
             Grant::RefreshToken,
             Some(configured),
             Some(cache.clone()),
-        )
-        .await;
+        );
         let a = first.authorization("p").await.unwrap().unwrap();
         // The configured refresh token was rotated away by the first run; the second must
         // take the stored session instead of sending it.
