@@ -8,7 +8,12 @@
 //! - `extract_from_slice`: our targeted pass, which validates the whole body exactly as the
 //!   full parse does (see the `extract` module);
 //! - `ignored_any_reference`: the same pass skipping with serde's `IgnoredAny`, which only checks
-//!   syntax — shown for what exact validation costs, not used by Courier.
+//!   syntax — shown for what exact validation costs, not used by Courier;
+//! - `jsonpath_query_parsed`: queries on the parsed body, for scale: a singular query (direct
+//!   walk), `$..name` (our evaluator) and a filter (the engine).
+//!
+//! Measured on this 2-core machine (shared, so ±10%): full parse + select 0.96 ms,
+//! `extract_from_slice` 0.16 ms (6× less), the `IgnoredAny` reference 0.12 ms.
 
 #![expect(
     clippy::unwrap_used,
@@ -86,13 +91,18 @@ fn jsonpath(c: &mut Criterion) {
     group.finish();
 
     let doc: Value = serde_json::from_slice(&body).unwrap();
+    // `$..name` runs on our own evaluator, the filter on the engine.
     let descendant = JsonPath::compile("$..name").unwrap();
+    let filter = JsonPath::compile("$['ia::result'].lines[?@.status=='active'].id").unwrap();
     let mut group = c.benchmark_group("jsonpath_query_parsed");
     group.bench_function("singular_select", |b| {
         b.iter(|| path.query(black_box(&doc)).len());
     });
-    group.bench_function("descendant_engine", |b| {
+    group.bench_function("descendant", |b| {
         b.iter(|| descendant.query(black_box(&doc)).len());
+    });
+    group.bench_function("filter_engine", |b| {
+        b.iter(|| filter.query(black_box(&doc)).len());
     });
     group.finish();
 }

@@ -32,8 +32,9 @@
 //! right's unpaired ones. The walk keeps locations as borrowed steps on a stack and builds a
 //! path string only for a difference, so equal subtrees cost a comparison and nothing else.
 //! `cargo bench -p courier-check --bench diff` (two 5 MB Intacct-shaped documents, 1% of the
-//! values changed, this 2-core machine): 16 ms by index, 25 ms with `match_by`, 28 ms with
-//! `match_by` and two descendant ignores — the target of issue 7 is 200 ms.
+//! values changed, this 2-core machine shared with other builds, two runs): 16–18 ms by index,
+//! 25–40 ms with `match_by`, 28–34 ms with `match_by` and two descendant ignores — the target
+//! of issue 7 is 200 ms.
 //!
 //! The walk recurses once per level of nesting; documents parsed by serde_json nest at most
 //! 128 levels.
