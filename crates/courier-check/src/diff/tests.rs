@@ -1,8 +1,3 @@
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
-
 use courier_core::jsonpath::JsonPath;
 use pretty_assertions::assert_eq;
 use proptest::prelude::*;

@@ -196,10 +196,6 @@ pub fn write_quoted_name<W: fmt::Write + ?Sized>(out: &mut W, name: &str) -> fmt
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
 mod tests {
     use super::*;
 
