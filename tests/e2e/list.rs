@@ -1,11 +1,6 @@
 //! `courier list` and `courier list --json` over the example collections, pinned with insta,
 //! and `courier --version`.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
-
 use crate::support::{courier, parts, root};
 
 #[test]

@@ -3,11 +3,6 @@
 //! end to end, and plain bytes under `CI=true` without a terminal. Every run uses the
 //! built-in `local` environment (the embedded emulator) in a temporary directory.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

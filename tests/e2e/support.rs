@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The `courier` binary under test.
-pub fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_courier")
 }
 
 /// A command for the binary in `dir`, with a clean environment: only `PATH`, a `HOME` inside
 /// `dir`, and a token cache inside `dir`.
-pub fn courier(dir: &Path) -> Command {
+pub(crate) fn courier(dir: &Path) -> Command {
     let mut cmd = Command::new(bin());
     cmd.current_dir(dir)
         .env_clear()
@@ -28,7 +28,7 @@ pub fn courier(dir: &Path) -> Command {
 }
 
 /// Runs the binary in `dir` with `args`.
-pub fn run(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
     courier(dir)
         .args(args)
         .output()
@@ -36,7 +36,7 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// The exit code, stdout and stderr of an output, as text.
-pub fn parts(out: &Output) -> (i32, String, String) {
+pub(crate) fn parts(out: &Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -46,7 +46,7 @@ pub fn parts(out: &Output) -> (i32, String, String) {
 
 /// Replaces what varies between runs: `12 ms` → `N ms`, loopback ports → `PORT`, the
 /// temporary directory → `[TMP]`.
-pub fn normalize(text: &str, tmp: &Path) -> String {
+pub(crate) fn normalize(text: &str, tmp: &Path) -> String {
     let mut s = text.replace(&tmp.display().to_string(), "[TMP]");
     if let Ok(canon) = tmp.canonicalize() {
         s = s.replace(&canon.display().to_string(), "[TMP]");
@@ -58,7 +58,7 @@ pub fn normalize(text: &str, tmp: &Path) -> String {
 }
 
 /// Copies a directory tree.
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create the target directory");
     for entry in std::fs::read_dir(from).expect("read the source directory") {
         let entry = entry.expect("a directory entry");
@@ -72,12 +72,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// The repository's root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A temporary working directory holding the given files (path → contents).
-pub fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for (path, contents) in files {
         let p = dir.path().join(path);

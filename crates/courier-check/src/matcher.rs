@@ -179,10 +179,14 @@ fn apply(op: &OpKind, actual: Actual<'_>, vars: &Vars) -> (Value, Result<bool, S
     match op {
         OpKind::Eq(v) => with_expected!(v, |a: &Value, e: &Value| Ok(loose_eq(a, e))),
         OpKind::Ne(v) => with_expected!(v, |a: &Value, e: &Value| Ok(!loose_eq(a, e))),
-        OpKind::Gt(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e).map(|o| o.is_gt())),
-        OpKind::Gte(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e).map(|o| o.is_ge())),
-        OpKind::Lt(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e).map(|o| o.is_lt())),
-        OpKind::Lte(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e).map(|o| o.is_le())),
+        OpKind::Gt(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e)
+            .map(std::cmp::Ordering::is_gt)),
+        OpKind::Gte(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e)
+            .map(std::cmp::Ordering::is_ge)),
+        OpKind::Lt(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e)
+            .map(std::cmp::Ordering::is_lt)),
+        OpKind::Lte(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e)
+            .map(std::cmp::Ordering::is_le)),
         OpKind::Contains(v) => with_expected!(v, |a: &Value, e: &Value| contains(a, e)),
         OpKind::NotContains(v) => {
             with_expected!(v, |a: &Value, e: &Value| contains(a, e).map(|c| !c))
@@ -461,18 +465,22 @@ mod tests {
     use serde_json::json;
 
     /// The matcher of `expect.jsonpath["$.x"]` in a one-request collection.
-    fn run(matcher_yaml: &str, actual: Option<Value>) -> Vec<AssertOutcome> {
+    fn run(matcher_yaml: &str, actual: Option<&Value>) -> Vec<AssertOutcome> {
         let text = format!(
             "name: c\nrequests:\n  - name: r\n    url: u\n    expect:\n      jsonpath:\n        $.x: {matcher_yaml}\n"
         );
         let c = parse_collection(&SourceFile::new("c.yaml", text)).unwrap();
         let (_, m) = &c.requests[0].expect.jsonpath[0];
-        let a = actual.as_ref().map_or(Actual::NoMatch, Actual::Value);
+        let a = actual.map_or(Actual::NoMatch, Actual::Value);
         check(AssertKind::JsonPath, Some("$.x"), m, a, &Vars::default())
     }
 
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "call sites read better with json! values"
+    )]
     fn passes(matcher_yaml: &str, actual: Value) -> bool {
-        run(matcher_yaml, Some(actual)).iter().all(|o| o.passed)
+        run(matcher_yaml, Some(&actual)).iter().all(|o| o.passed)
     }
 
     #[test]
@@ -492,7 +500,7 @@ mod tests {
     fn ordering() {
         assert!(passes("{ gt: 100, lte: 200 }", json!("150.50")));
         assert!(passes("{ lt: b }", json!("a")));
-        let out = run("{ gt: 1 }", Some(json!(true)));
+        let out = run("{ gt: 1 }", Some(&json!(true)));
         assert!(!out[0].passed);
         assert!(
             out[0]
@@ -537,7 +545,7 @@ mod tests {
 
     #[test]
     fn every_operator_reports_its_own_outcome() {
-        let out = run("{ gt: 1, lt: 2 }", Some(json!(5)));
+        let out = run("{ gt: 1, lt: 2 }", Some(&json!(5)));
         assert_eq!(out.len(), 2);
         assert!(out[0].passed && !out[1].passed);
         assert_eq!(out[1].matcher, "lt");

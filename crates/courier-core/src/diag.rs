@@ -120,6 +120,7 @@ impl Span {
 
     /// A sub-span `from..to` characters into this span, when it lies on one line (a template
     /// or JSONPath error inside a scalar); otherwise this span.
+    #[must_use]
     pub fn sub(self, from: usize, to: usize) -> Self {
         if self.start.line != self.end.line || from > to {
             return self;

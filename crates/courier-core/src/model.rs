@@ -159,6 +159,10 @@ pub enum Body {
 }
 
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per load; a box would only add noise"
+)]
 pub enum Skip {
     Always(bool),
     /// A minijinja expression whose truthiness decides.
@@ -268,6 +272,10 @@ pub struct StatusMatcher {
 }
 
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per load; a box would only add noise"
+)]
 pub enum StatusKind {
     /// One code or class, or a list of them: any may match.
     AnyOf(Vec<StatusPattern>),
@@ -507,6 +515,10 @@ pub struct AuthProfile {
 }
 
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per load; a box would only add noise"
+)]
 pub enum AuthKind {
     None,
     Bearer {

@@ -335,8 +335,7 @@ pub fn check_auth(c: &Collection, env: &Environment) -> Vec<Diagnostic> {
             .auth
             .as_ref()
             .or(c.auth.as_ref())
-            .map(|a| a.value.as_str())
-            .unwrap_or("none");
+            .map_or("none", |a| a.value.as_str());
         let uses_auth = profile != "none"
             && env
                 .profile(profile)

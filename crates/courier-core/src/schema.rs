@@ -8,6 +8,10 @@
 //! that use every key must both load clean and validate against the schema, and every property
 //! the schema names must appear in them.
 
+// The value types of the maps below are schema markers, zero-sized on purpose: only their JSON
+// Schema matters.
+#![expect(clippy::zero_sized_map_values, reason = "schema markers")]
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 

@@ -160,6 +160,9 @@ impl Secrets {
     }
 }
 
+/// Some encoders leave `/`, `:` and `@` alone in paths and queries.
+const LOOSE: &AsciiSet = &COMPONENT.remove(b'/').remove(b':').remove(b'@');
+
 /// The encodings of one secret that are searched for.
 fn forms(secret: &str) -> Vec<String> {
     let mut out = vec![secret.to_owned()];
@@ -167,8 +170,6 @@ fn forms(secret: &str) -> Vec<String> {
     out.push(pct.clone());
     out.push(pct.to_lowercase_hex());
     out.push(pct.replace("%20", "+"));
-    // Some encoders leave `/`, `:` and `@` alone in paths and queries.
-    const LOOSE: &AsciiSet = &COMPONENT.remove(b'/').remove(b':').remove(b'@');
     out.push(utf8_percent_encode(secret, LOOSE).to_string());
     if let Ok(json) = serde_json::to_string(secret) {
         out.push(json[1..json.len() - 1].to_owned());

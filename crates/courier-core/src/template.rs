@@ -124,7 +124,7 @@ impl TemplateError {
             .detail()
             .map_or_else(|| err.kind().to_string(), str::to_owned);
         if err.kind() == ErrorKind::UndefinedError && err.detail().is_none() {
-            message = "undefined value".to_owned();
+            "undefined value".clone_into(&mut message);
         }
         let range = err.range().map(|r| {
             let start = char_index(source, r.start.saturating_sub(offset));

@@ -188,7 +188,7 @@ pub fn classify(err: &reqwest::Error, timeout: Duration) -> SendError {
         };
         format!(
             "cannot connect to {}: {why}",
-            err.url().map_or_else(String::new, |u| host_port(u))
+            err.url().map_or_else(String::new, host_port)
         )
     } else {
         innermost(err)

@@ -32,6 +32,7 @@ impl std::fmt::Debug for StartedEmulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StartedEmulator")
             .field("base_url", &self.emulator.base_url())
+            .field("variables", &self.variables.keys().collect::<Vec<_>>())
             .finish()
     }
 }

@@ -7,6 +7,7 @@
 //! failure; `--read-only` skips mutating requests.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
@@ -40,7 +41,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Backoff between retries doubles up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// `Retry-After` is honoured up to this.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
 /// How much of a body `-v` prints.
 const VERBOSE_BODY_LIMIT: usize = 16 * 1024;
 
@@ -635,7 +636,7 @@ async fn execute(
                     assertions.push(capture_failure(
                         &cap.name.value,
                         p.value.as_str(),
-                        why,
+                        &why,
                         cap.name.span,
                     ));
                     continue;
@@ -643,21 +644,18 @@ async fn execute(
             },
             CaptureSource::Header(h) => header_text(&received.headers, &h.value).map(Value::String),
         };
-        match value {
-            Some(v) => {
-                vars.top_mut()
-                    .insert(cap.name.value.clone(), json_to_value(&v));
-                result.captures.push(cap.name.value.clone());
-            }
-            None => {
-                let source = courier_core::plan::capture_source_text(&cap.source);
-                assertions.push(capture_failure(
-                    &cap.name.value,
-                    &source,
-                    "matched nothing".to_owned(),
-                    cap.name.span,
-                ));
-            }
+        if let Some(v) = value {
+            vars.top_mut()
+                .insert(cap.name.value.clone(), json_to_value(&v));
+            result.captures.push(cap.name.value.clone());
+        } else {
+            let source = courier_core::plan::capture_source_text(&cap.source);
+            assertions.push(capture_failure(
+                &cap.name.value,
+                &source,
+                "matched nothing",
+                cap.name.span,
+            ));
         }
     }
 
@@ -687,7 +685,7 @@ async fn execute(
 fn capture_failure(
     name: &str,
     source: &str,
-    why: String,
+    why: &str,
     span: courier_core::diag::Span,
 ) -> AssertOutcome {
     AssertOutcome {
@@ -747,12 +745,13 @@ impl<'a> BodyDoc<'a> {
     /// The value a matcher sees: a singular query's value or no match; a non-singular
     /// query's node list as an array.
     fn select(&self, path: &JsonPath) -> Result<Option<Value>, String> {
-        if path.is_singular() && self.full.get().is_none() {
-            if let Ok(found) = path.extract_from_slice(self.bytes) {
-                return Ok(found);
-            }
-            // Not JSON: the full parse says why.
+        if path.is_singular()
+            && self.full.get().is_none()
+            && let Ok(found) = path.extract_from_slice(self.bytes)
+        {
+            return Ok(found);
         }
+        // Not JSON: the full parse says why.
         let doc = self.full()?;
         Ok(match path.select(doc) {
             courier_core::jsonpath::Selection::Singular(v) => v.cloned(),
@@ -998,14 +997,14 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 fn exchange(p: &Prepared, rec: &Received, secrets: &Secrets) -> Exchange {
     let mut request = format!("> {} {}\n", p.method, p.url);
     for (k, v) in &p.headers {
-        request.push_str(&format!("> {}: {}\n", k, header_shown(k.as_str(), v)));
+        let _ = writeln!(request, "> {}: {}", k, header_shown(k.as_str(), v));
     }
     if let Some(b) = &p.body {
         request.push_str(&body_shown(b));
     }
     let mut response = format!("< {}\n", rec.status);
     for (k, v) in &rec.headers {
-        response.push_str(&format!("< {}: {}\n", k, header_shown(k.as_str(), v)));
+        let _ = writeln!(response, "< {}: {}", k, header_shown(k.as_str(), v));
     }
     response.push_str(&body_shown(&rec.body));
     Exchange {

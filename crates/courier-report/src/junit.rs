@@ -566,10 +566,6 @@ impl Reporter for JunitReporter {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
 mod tests {
     use super::*;
     use crate::record::fixtures::{collection, errored, failed, result, run, skipped};

@@ -268,17 +268,18 @@ fn retry_on(node: &Node, cx: &mut Cx<'_>) -> Option<RetryOn> {
     match &node.value {
         Value::Int(i) if (100..=599).contains(i) => Some(RetryOn::Status(*i as u16)),
         Value::String(s) if s == "network" => Some(RetryOn::Network),
-        Value::String(s) => match status_class(s) {
-            Some(c) => Some(RetryOn::Class(c)),
-            None => {
+        Value::String(s) => {
+            if let Some(c) = status_class(s) {
+                Some(RetryOn::Class(c))
+            } else {
                 cx.error_help(
-                    node.span,
-                    format!("`{s}` is not something to retry on"),
-                    "use a status code (`503`), a class (`5xx`) or `network` (connect errors and timeouts)",
-                );
+                node.span,
+                format!("`{s}` is not something to retry on"),
+                "use a status code (`503`), a class (`5xx`) or `network` (connect errors and timeouts)",
+            );
                 None
             }
-        },
+        }
         _ => {
             cx.error_help(
                 node.span,
@@ -678,19 +679,18 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
         "exists" => OpKind::Exists(boolean(v, "`exists`", cx)?),
         "type" => {
             let t = text(v, "`type`", cx)?;
-            match JsonType::parse(&t.value) {
-                Some(ty) => OpKind::Type(ty),
-                None => {
-                    let message = format!("unknown type `{}`", t.value);
-                    let help = format!("types: {}", JsonType::NAMES.join(", "));
-                    match did_you_mean(&t.value, JsonType::NAMES) {
-                        Some(s) => {
-                            cx.error_help(t.span, format!("{message}, did you mean `{s}`?"), help)
-                        }
-                        None => cx.error_help(t.span, message, help),
+            if let Some(ty) = JsonType::parse(&t.value) {
+                OpKind::Type(ty)
+            } else {
+                let message = format!("unknown type `{}`", t.value);
+                let help = format!("types: {}", JsonType::NAMES.join(", "));
+                match did_you_mean(&t.value, JsonType::NAMES) {
+                    Some(s) => {
+                        cx.error_help(t.span, format!("{message}, did you mean `{s}`?"), help);
                     }
-                    return None;
+                    None => cx.error_help(t.span, message, help),
                 }
+                return None;
             }
         }
         "length" => match &v.value {

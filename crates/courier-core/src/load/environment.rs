@@ -56,16 +56,15 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
             "an environment is known by its file name: remove `name:` or make it equal",
         );
     }
-    let scope = match m.get("scope") {
-        Some(n) => scope(n, cx),
-        None => {
-            cx.error_help(
-                m.span,
-                "the environment is missing the required key `scope`",
-                "add `scope: non-production` or `scope: production`: production scope turns on the write guard",
-            );
-            None
-        }
+    let scope = if let Some(n) = m.get("scope") {
+        scope(n, cx)
+    } else {
+        cx.error_help(
+            m.span,
+            "the environment is missing the required key `scope`",
+            "add `scope: non-production` or `scope: production`: production scope turns on the write guard",
+        );
+        None
     };
     let vars = m
         .get("vars")
@@ -508,9 +507,10 @@ pub fn environment_dirs(first_path: Option<&Path>) -> Vec<PathBuf> {
             }
         }
     }
-    let cwd_envs = std::env::current_dir()
-        .map(|c| c.join("environments"))
-        .unwrap_or_else(|_| PathBuf::from("environments"));
+    let cwd_envs = std::env::current_dir().map_or_else(
+        |_| PathBuf::from("environments"),
+        |c| c.join("environments"),
+    );
     if cwd_envs.is_dir() && !dirs.iter().any(|d| same_dir(d, &cwd_envs)) {
         dirs.push(cwd_envs);
     }
@@ -526,7 +526,10 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 
 /// Resolves `--env X` (SPEC §3).
 pub fn resolve_environment(name: &str, first_path: Option<&Path>) -> Result<EnvSource, Diagnostic> {
-    let is_path = name.contains('/') || name.ends_with(".yaml") || name.ends_with(".yml");
+    let is_path = name.contains('/')
+        || Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
     if is_path {
         let p = PathBuf::from(name);
         if p.is_file() {

@@ -72,20 +72,19 @@ pub(crate) struct MapReader<'n> {
 impl<'n> MapReader<'n> {
     /// `None` (with an error) when the node is not a map.
     pub(crate) fn new(node: &'n Node, what: &'static str, cx: &mut Cx<'_>) -> Option<Self> {
-        match &node.value {
-            Value::Map(entries) => Some(Self {
+        if let Value::Map(entries) = &node.value {
+            Some(Self {
                 entries,
                 span: node.span,
                 what,
                 known: Vec::new(),
-            }),
-            _ => {
-                cx.error(
-                    node.span,
-                    format!("expected {what} to be a map, found {}", node.type_name()),
-                );
-                None
-            }
+            })
+        } else {
+            cx.error(
+                node.span,
+                format!("expected {what} to be a map, found {}", node.type_name()),
+            );
+            None
         }
     }
 
@@ -202,19 +201,18 @@ pub(crate) fn nonempty_text(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<
 }
 
 pub(crate) fn boolean(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<bool> {
-    match node.value {
-        Value::Bool(b) => Some(b),
-        _ => {
-            cx.error_help(
-                node.span,
-                format!(
-                    "expected {what} to be a boolean, found {}",
-                    node.type_name()
-                ),
-                "write `true` or `false` (without quotes)",
-            );
-            None
-        }
+    if let Value::Bool(b) = node.value {
+        Some(b)
+    } else {
+        cx.error_help(
+            node.span,
+            format!(
+                "expected {what} to be a boolean, found {}",
+                node.type_name()
+            ),
+            "write `true` or `false` (without quotes)",
+        );
+        None
     }
 }
 
@@ -342,13 +340,14 @@ pub(crate) fn template_value(node: &Node, cx: &mut Cx<'_>) -> Option<TemplateVal
         Value::Null => TemplateValue::Null,
         Value::Bool(b) => TemplateValue::Bool(*b),
         Value::Int(i) => TemplateValue::Number((*i).into()),
-        Value::Float(f) => match serde_json::Number::from_f64(*f) {
-            Some(n) => TemplateValue::Number(n),
-            None => {
+        Value::Float(f) => {
+            if let Some(n) = serde_json::Number::from_f64(*f) {
+                TemplateValue::Number(n)
+            } else {
                 cx.error(node.span, "JSON has no NaN or infinity");
                 return None;
             }
-        },
+        }
         Value::String(s) => TemplateValue::String(compile_template(s, node, cx)?),
         Value::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
@@ -412,7 +411,7 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_mins(2)));
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
         assert!(
             parse_duration("3 fortnights")

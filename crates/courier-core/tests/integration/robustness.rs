@@ -3,6 +3,11 @@
 //! odd unicode — go through loading and the plan's checks, and each ends in a clean success
 //! or diagnostics with positions inside the file.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
 use std::path::Path;
 
 use courier_core::diag::{Diagnostic, SourceFile};
@@ -66,7 +71,10 @@ fn exercise(text: &str) {
         }
     }
     match parse_environment(&file, "fuzz") {
-        Ok(env) => positions_are_inside(text, &check_environment(&env, &Default::default())),
+        Ok(env) => positions_are_inside(
+            text,
+            &check_environment(&env, &std::collections::BTreeSet::default()),
+        ),
         Err(diags) => positions_are_inside(text, &diags),
     }
 }

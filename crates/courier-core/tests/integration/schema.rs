@@ -3,6 +3,11 @@
 //! validate, and name every property of the schema), and accepting the examples while
 //! refusing unknown keys.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
