@@ -285,21 +285,15 @@ pub fn fail_all(
 }
 
 fn describe_op(op: &OpKind, vars: &Vars) -> Value {
+    if let Some(v) = op.operand() {
+        return render(v, vars).unwrap_or(Value::Null);
+    }
     match op {
-        OpKind::Eq(v)
-        | OpKind::Ne(v)
-        | OpKind::Gt(v)
-        | OpKind::Gte(v)
-        | OpKind::Lt(v)
-        | OpKind::Lte(v)
-        | OpKind::Contains(v)
-        | OpKind::NotContains(v)
-        | OpKind::In(v)
-        | OpKind::NotIn(v) => render(v, vars).unwrap_or(Value::Null),
         OpKind::Matches(r) => Value::String(r.as_str().to_owned()),
         OpKind::Exists(b) => Value::Bool(*b),
         OpKind::Type(t) => Value::String(t.name().to_owned()),
         OpKind::Length(inner) => describe(inner, vars),
+        _ => Value::Null,
     }
 }
 

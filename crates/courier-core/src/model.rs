@@ -365,6 +365,24 @@ impl OpKind {
         "not_in",
     ];
 
+    /// The expected value of an operator that compares with one (all but `matches`,
+    /// `exists`, `type` and `length`).
+    pub fn operand(&self) -> Option<&TemplateValue> {
+        match self {
+            Self::Eq(v)
+            | Self::Ne(v)
+            | Self::Gt(v)
+            | Self::Gte(v)
+            | Self::Lt(v)
+            | Self::Lte(v)
+            | Self::Contains(v)
+            | Self::NotContains(v)
+            | Self::In(v)
+            | Self::NotIn(v) => Some(v),
+            Self::Matches(_) | Self::Exists(_) | Self::Type(_) | Self::Length(_) => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Eq(_) => "eq",

@@ -118,19 +118,10 @@ fn matcher_templates<'a>(m: &'a Matcher, out: &mut Vec<&'a STemplate>) {
         MatcherKind::Equals(v) => out.extend(v.templates()),
         MatcherKind::Ops(ops) => {
             for op in ops {
-                match &op.kind {
-                    OpKind::Eq(v)
-                    | OpKind::Ne(v)
-                    | OpKind::Gt(v)
-                    | OpKind::Gte(v)
-                    | OpKind::Lt(v)
-                    | OpKind::Lte(v)
-                    | OpKind::Contains(v)
-                    | OpKind::NotContains(v)
-                    | OpKind::In(v)
-                    | OpKind::NotIn(v) => out.extend(v.templates()),
-                    OpKind::Length(inner) => matcher_templates(inner, out),
-                    OpKind::Matches(_) | OpKind::Exists(_) | OpKind::Type(_) => {}
+                if let Some(v) = op.kind.operand() {
+                    out.extend(v.templates());
+                } else if let OpKind::Length(inner) = &op.kind {
+                    matcher_templates(inner, out);
                 }
             }
         }
