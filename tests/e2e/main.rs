@@ -13,4 +13,5 @@ mod list;
 mod reports;
 mod run_limits;
 mod snapshots_cli;
+mod snapshots_run;
 mod support;

@@ -165,3 +165,20 @@ fn the_production_guard_sends_nothing_and_read_only_sends_only_reads() {
         emu.stats()
     );
 }
+
+/// `expect.duration` is in milliseconds and fails like any matcher (the golden cases leave it
+/// out: the actual time varies).
+#[test]
+fn a_duration_matcher_fails_with_the_time_taken() {
+    let dir = workspace(&[(
+        "collections/slow.yaml",
+        "name: Slow\nrequests:\n  - name: too slow\n    url: \"{{ base_url }}/objects/accounts-payable/vendor\"\n    expect:\n      duration: { lt: 0 }\n",
+    )]);
+    let (code, stdout, stderr) = run(dir.path(), &["run", "collections", "--env", "local"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let detail = regex::Regex::new(
+        r"collections/slow\.yaml:6:19  duration  lt\n      expected: 0\n      actual:   \d+\n",
+    )
+    .unwrap();
+    assert!(detail.is_match(&stdout), "{stdout}");
+}

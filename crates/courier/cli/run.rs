@@ -167,7 +167,6 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         Arc::clone(&secrets),
     ))];
     reporters.extend(file_reporters(args, &secrets));
-    let _ = &args.snapshots;
 
     let input = RunInput {
         environment: planned.environment,
@@ -182,7 +181,7 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             verbose: args.verbose,
             ..RunOptions::default()
         },
-        snapshots: None,
+        snapshots: Some(super::snapshots::run_hook(&args.snapshots)),
     };
 
     let (tx, rx) = mpsc::channel::<Event>();

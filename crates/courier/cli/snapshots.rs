@@ -608,24 +608,11 @@ fn clean(paths: &[PathBuf]) -> Exit {
 /// the executor's [`SnapshotState`]. The mode is made effective once, from this process's
 /// `CI` variable (SPEC §5).
 #[derive(Debug, Clone, Copy)]
-#[allow(
-    dead_code,
-    reason = "built by `courier run` once run.rs passes it as `RunInput::snapshots`"
-)]
 pub(crate) struct RunSnapshots {
     mode: SnapshotMode,
 }
 
-#[allow(
-    dead_code,
-    reason = "built by `courier run` once run.rs passes it as `RunInput::snapshots`"
-)]
 impl RunSnapshots {
-    /// From the `--snapshots` value (`auto`, `check` or `update`).
-    pub(crate) fn from_flag(flag: &str) -> Result<Self, snapshot::ParseModeError> {
-        Ok(Self::new(flag.parse()?))
-    }
-
     pub(crate) fn new(mode: SnapshotMode) -> Self {
         RunSnapshots {
             mode: mode.effective_from_env(),
@@ -677,19 +664,11 @@ impl SnapshotHook for RunSnapshots {
 
 /// The hook `courier run` passes as `RunInput::snapshots`, from its `--snapshots` value.
 /// clap admits only `auto`, `check` and `update`; anything else would mean `auto`.
-#[allow(
-    dead_code,
-    reason = "called by `courier run` once run.rs passes it as `RunInput::snapshots`"
-)]
 pub(crate) fn run_hook(flag: &str) -> Arc<dyn SnapshotHook> {
     Arc::new(RunSnapshots::new(flag.parse().unwrap_or_default()))
 }
 
 /// `changed: $['a'], $['b']` (at most five, then how many more), or nothing for text.
-#[allow(
-    dead_code,
-    reason = "used by the run hook, which `courier run` builds once run.rs wires it"
-)]
 fn changed_fields_line(diff: &SnapshotDiff) -> String {
     const SHOWN: usize = 5;
     let fields = diff.changed_fields();
