@@ -1048,6 +1048,13 @@ requests:
         written.iter().any(|f| f == "out/report.json"),
         "{written:?}"
     );
+    // The snapshot of a response that holds secrets was written, and is searched below.
+    assert!(
+        written
+            .iter()
+            .any(|f| f == "collections/__snapshots__/crud__read-vendor.snap"),
+        "{written:?}"
+    );
 
     let mut leaks = Vec::new();
     for (name, value) in LEAKS {
