@@ -14,6 +14,21 @@ fn intacct() -> Value {
     })
 }
 
+/// Guards the compile cache: a query text compiled while an earlier compilation is alive is
+/// shared, not compiled again (a 10,000-request collection checks one path 10,000 times).
+#[test]
+fn compiling_the_same_text_twice_shares_one_query() {
+    let first = path("$['ia::result'].shared_by_cache");
+    let second = path("$['ia::result'].shared_by_cache");
+    assert!(Arc::ptr_eq(&first.inner, &second.inner));
+    assert!(!Arc::ptr_eq(
+        &first.inner,
+        &path("$['ia::result'].other").inner
+    ));
+    assert!(JsonPath::compile("$[").is_err());
+    assert!(JsonPath::compile("$[").is_err(), "errors are not cached");
+}
+
 #[test]
 fn singular_queries_yield_one_value_or_no_match() {
     let doc = intacct();
