@@ -159,10 +159,6 @@ pub enum Body {
 }
 
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "built once per load; a box would only add noise"
-)]
 pub enum Skip {
     Always(bool),
     /// A minijinja expression whose truthiness decides.
@@ -272,10 +268,6 @@ pub struct StatusMatcher {
 }
 
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "built once per load; a box would only add noise"
-)]
 pub enum StatusKind {
     /// One code or class, or a list of them: any may match.
     AnyOf(Vec<StatusPattern>),
@@ -533,10 +525,6 @@ pub struct AuthProfile {
 }
 
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "built once per load; a box would only add noise"
-)]
 pub enum AuthKind {
     None,
     Bearer {

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 
 use base64::Engine as _;
 use indexmap::IndexMap;
@@ -143,7 +143,7 @@ fn char_index(s: &str, byte: usize) -> usize {
 enum Kind {
     Literal,
     /// Exactly one `{{ expr }}`: evaluated to a typed value.
-    Lone(Expression<'static, 'static>),
+    Lone(Expr),
     /// Text and `{{ expr }}` parts, concatenated.
     Parts(Vec<Part>),
     /// Anything with `{% … %}` or `{# … #}`: a full minijinja template in an engine of its
@@ -153,10 +153,83 @@ enum Kind {
 
 enum Part {
     Text(String),
-    Expr {
-        expr: Expression<'static, 'static>,
+    Expr { expr: Expr, offset: usize },
+}
+
+/// One compiled `{{ expr }}`.
+///
+/// Two forms, for speed and memory (issue 9): minijinja gives every compiled expression
+/// buffers sized for a long template (about 12 KB, however short the expression), and runs
+/// even a bare name through its VM. So a bare variable name — most expressions in real
+/// collections: `{{ base_url }}`, `{{ vendor_key }}` — is looked up directly, which is all
+/// the engine would do with it; anything else is compiled once per distinct source and
+/// shared, so a file that repeats `{{ uuid() }}` a thousand times holds one copy.
+enum Expr {
+    Var(String),
+    Engine(Arc<Expression<'static, 'static>>),
+}
+
+impl Expr {
+    fn compile(text: &str, offset: usize) -> Result<Self, TemplateError> {
+        match bare_variable(text) {
+            Some(name) => Ok(Self::Var(name.to_owned())),
+            None => compile_expression(text, offset).map(Self::Engine),
+        }
+    }
+
+    /// The variables the expression reads (functions and engine globals included: callers
+    /// filter them).
+    fn undeclared_variables(&self) -> std::collections::HashSet<String> {
+        match self {
+            Self::Var(name) => std::collections::HashSet::from([name.clone()]),
+            Self::Engine(expr) => expr.undeclared_variables(false),
+        }
+    }
+
+    /// Evaluates the expression; `ctx` is the engine's view of `vars`, made on first need.
+    fn eval(
+        &self,
+        vars: &Vars,
+        ctx: &mut Option<MjValue>,
+        source: &str,
         offset: usize,
-    },
+    ) -> Result<MjValue, TemplateError> {
+        match self {
+            // What the engine answers for a bare name under strict undefined, and the message
+            // `check_defined` gives when it is missing.
+            Self::Var(name) => vars.get(name).cloned().ok_or_else(|| TemplateError {
+                message: format!("undefined variable `{name}`"),
+                range: None,
+            }),
+            Self::Engine(expr) => {
+                let ctx = ctx.get_or_insert_with(|| vars.to_value()).clone();
+                let value = expr
+                    .eval(ctx)
+                    .map_err(|e| TemplateError::from_mj(&e, source, 0).shift(offset))?;
+                check_defined(value, expr, vars)
+            }
+        }
+    }
+}
+
+/// `text` as a plain variable name that the engine would only look up in the context: ASCII
+/// identifier characters, not a constant or keyword, not an engine global or function, not
+/// the hidden runtime entry. Anything else goes through the engine.
+fn bare_variable(text: &str) -> Option<&str> {
+    const SPECIAL: &[&str] = &[
+        "true", "True", "false", "False", "none", "None", "loop", "self", "and", "or", "not", "in",
+        "is", "if", "else",
+    ];
+    let name = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    let plain = (first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let special = SPECIAL.contains(&name)
+        || name.starts_with("__")
+        || FUNCTIONS.contains(&name)
+        || is_engine_global(name);
+    (plain && !special).then_some(name)
 }
 
 /// The name of the one template inside a [`Kind::Full`] engine.
@@ -189,8 +262,8 @@ impl Template {
             return Ok(Self::literal(source));
         }
         if let Some(expr) = lone_expression(source) {
-            let compiled = compile_expression(expr, 2)?;
-            let variables = filter_variables(compiled.undeclared_variables(false));
+            let compiled = Expr::compile(expr, 2)?;
+            let variables = filter_variables(compiled.undeclared_variables());
             return Ok(Self {
                 source: source.into(),
                 kind: Kind::Lone(compiled),
@@ -217,8 +290,8 @@ impl Template {
             match piece {
                 Piece::Text(t) => parts.push(Part::Text(t)),
                 Piece::Expr { text, offset } => {
-                    let expr = compile_expression(text, offset)?;
-                    names.extend(expr.undeclared_variables(false));
+                    let expr = Expr::compile(text, offset)?;
+                    names.extend(expr.undeclared_variables());
                     parts.push(Part::Expr { expr, offset });
                 }
             }
@@ -278,21 +351,18 @@ impl Template {
         match &self.kind {
             Kind::Literal => Ok(self.source.to_string()),
             Kind::Lone(expr) => {
-                let value = eval(expr, vars, &self.source, 2)?;
+                let value = expr.eval(vars, &mut None, &self.source, 2)?;
                 Ok(text_of(&value))
             }
             Kind::Parts(parts) => {
-                let ctx = vars.to_value();
+                let mut ctx = None;
                 let mut out = String::with_capacity(self.source.len() + 32);
                 for part in parts {
                     match part {
                         Part::Text(t) => out.push_str(t),
                         Part::Expr { expr, offset } => {
-                            let value = expr.eval(ctx.clone()).map_err(|e| {
-                                TemplateError::from_mj(&e, &self.source, 0).shift(*offset)
-                            })?;
-                            let value = check_defined(value, expr, vars)?;
-                            out.push_str(&text_of(&value));
+                            let value = expr.eval(vars, &mut ctx, &self.source, *offset)?;
+                            push_text(&mut out, &value);
                         }
                     }
                 }
@@ -310,7 +380,7 @@ impl Template {
     pub fn render_json(&self, vars: &Vars) -> Result<serde_json::Value, TemplateError> {
         match &self.kind {
             Kind::Lone(expr) => {
-                let value = eval(expr, vars, &self.source, 2)?;
+                let value = expr.eval(vars, &mut None, &self.source, 2)?;
                 serde_json::to_value(&value).map_err(|e| TemplateError {
                     message: format!("the value cannot be written as JSON: {e}"),
                     range: None,
@@ -321,25 +391,30 @@ impl Template {
     }
 }
 
+/// Compiled expressions by source text, shared while any template holds them (weakly held
+/// here, so a long-lived process does not keep every expression it ever saw).
+static COMPILED: LazyLock<Mutex<HashMap<Box<str>, Weak<Expression<'static, 'static>>>>> =
+    LazyLock::new(Mutex::default);
+
 fn compile_expression(
     text: &str,
     offset: usize,
-) -> Result<Expression<'static, 'static>, TemplateError> {
-    ENGINE
-        .compile_expression_owned(text.to_owned())
-        .map_err(|e| TemplateError::from_mj(&e, text, 0).shift(offset))
-}
-
-fn eval(
-    expr: &Expression<'static, 'static>,
-    vars: &Vars,
-    source: &str,
-    offset: usize,
-) -> Result<MjValue, TemplateError> {
-    let value = expr
-        .eval(vars.to_value())
-        .map_err(|e| TemplateError::from_mj(&e, source, 0).shift(offset))?;
-    check_defined(value, expr, vars)
+) -> Result<Arc<Expression<'static, 'static>>, TemplateError> {
+    // A poisoned lock only means another thread panicked mid-insert: the map is still sound.
+    let mut cache = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(shared) = cache.get(text).and_then(Weak::upgrade) {
+        return Ok(shared);
+    }
+    let compiled = Arc::new(
+        ENGINE
+            .compile_expression_owned(text.to_owned())
+            .map_err(|e| TemplateError::from_mj(&e, text, 0).shift(offset))?,
+    );
+    if cache.len() == cache.capacity() {
+        cache.retain(|_, weak| weak.strong_count() > 0);
+    }
+    cache.insert(text.into(), Arc::downgrade(&compiled));
+    Ok(compiled)
 }
 
 /// An expression evaluates to `undefined` rather than failing where a template would fail to
@@ -473,6 +548,16 @@ fn text_of(value: &MjValue) -> String {
     value
         .as_str()
         .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// [`text_of`] appended to `out`, without an intermediate string for a string value.
+fn push_text(out: &mut String, value: &MjValue) {
+    if let Some(s) = value.as_str() {
+        out.push_str(s);
+    } else {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{value}");
+    }
 }
 
 /// `{{ expr }}` and nothing else (no other tags, no text outside).
@@ -728,6 +813,51 @@ mod tests {
         let err = Template::compile("abc {{ a +* }}").unwrap_err();
         let (start, _) = err.range.expect("a range");
         assert!(start >= 4, "{start}");
+    }
+
+    /// Guards the bare-name path (no engine): it answers exactly what the engine answers.
+    #[test]
+    fn bare_names_answer_as_the_engine_does() {
+        let v = vars(&[
+            ("n", json!(42)),
+            ("s", json!("x")),
+            ("nothing", json!(null)),
+        ]);
+        let t = |s: &str| Template::compile(s).unwrap();
+        assert_eq!(t("{{ n }}").render_json(&v).unwrap(), json!(42));
+        assert_eq!(t("{{n}}-{{ s }}").render(&v).unwrap(), "42-x");
+        // Parenthesised, the same name goes through the engine.
+        for name in ["n", "s", "nothing"] {
+            assert_eq!(
+                t(&format!("{{{{ {name} }}}}")).render_json(&v).unwrap(),
+                t(&format!("{{{{ ({name}) }}}}")).render_json(&v).unwrap()
+            );
+            assert_eq!(
+                t(&format!("<{{{{ {name} }}}}>")).render(&v).unwrap(),
+                t(&format!("<{{{{ ({name}) }}}}>")).render(&v).unwrap()
+            );
+        }
+        let bare = t("{{ missing }}").render(&v).unwrap_err();
+        let engine = t("{{ (missing) }}").render(&v).unwrap_err();
+        assert_eq!(bare.message, engine.message);
+        assert_eq!(bare.message, "undefined variable `missing`");
+        assert_eq!(t("a {{ missing }}").variables(), ["missing"]);
+        // Constants, functions and globals are not variables.
+        assert_eq!(t("{{ true }}").render_json(&v).unwrap(), json!(true));
+        assert_eq!(t("{{ None }}").render_json(&v).unwrap(), json!(null));
+        assert!(t("{{ uuid }}").variables().is_empty());
+        assert!(t("{{ range }}").variables().is_empty());
+    }
+
+    /// Guards the compile cache: one compiled expression for equal sources while in use.
+    #[test]
+    fn equal_expressions_share_one_compilation() {
+        let a = Template::compile("{{ uuid() ~ 'shared' }}").unwrap();
+        let b = Template::compile("{{ uuid() ~ 'shared' }}").unwrap();
+        let (Kind::Lone(Expr::Engine(a)), Kind::Lone(Expr::Engine(b))) = (&a.kind, &b.kind) else {
+            panic!("both go through the engine");
+        };
+        assert!(Arc::ptr_eq(a, b));
     }
 
     #[test]
