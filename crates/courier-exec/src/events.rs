@@ -195,6 +195,10 @@ pub enum Event {
 pub trait Reporter: Send {
     fn on_event(&mut self, event: &Event);
 
+    /// Called when the reporter has seen every event sent so far: the moment to flush output
+    /// it buffers, so that lines appear while the run goes on without a write per request.
+    fn on_idle(&mut self) {}
+
     /// Called once after the last event; writes files.
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())

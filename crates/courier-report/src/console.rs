@@ -73,13 +73,18 @@ impl ConsoleReporter {
             for l in lines {
                 let _ = writeln!(out, "{}", secrets.redact(l));
             }
-            let _ = out.flush();
         };
         match &self.progress {
             Some(bar) => {
+                // The bar redraws after `suspend`: the lines must be out before it does.
                 let out = &mut self.out;
-                bar.suspend(|| print(out));
+                bar.suspend(|| {
+                    print(out);
+                    let _ = out.flush();
+                });
             }
+            // Flushed in `on_idle`: one write for every line the reporter has caught up with
+            // rather than one per request (issue 9).
             None => print(&mut self.out),
         }
     }
@@ -249,6 +254,8 @@ impl Reporter for ConsoleReporter {
                     bar.inc(1);
                 }
                 if let Some(x) = &r.exchange {
+                    // Earlier lines first: standard output is buffered, standard error not.
+                    let _ = self.out.flush();
                     let secrets = Arc::clone(&self.secrets);
                     let text = format!("{}{}", x.request, x.response);
                     let err = &mut self.err;
@@ -278,6 +285,7 @@ impl Reporter for ConsoleReporter {
                 }
             }
             Event::Notice(text) => {
+                let _ = self.out.flush();
                 let line = format!("warning: {}", self.secrets.redact(text));
                 let err = &mut self.err;
                 let _ = writeln!(err, "{line}");
@@ -295,6 +303,10 @@ impl Reporter for ConsoleReporter {
             }
             Event::CollectionStarted { .. } | Event::RequestStarted { .. } => {}
         }
+    }
+
+    fn on_idle(&mut self) {
+        let _ = self.out.flush();
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
