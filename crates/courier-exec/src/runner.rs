@@ -258,7 +258,17 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         });
     }
     while let Some(done) = tasks.join_next().await {
-        let results = done.unwrap_or_default();
+        let results = match done {
+            Ok(results) => results,
+            Err(e) => {
+                // A bug, not a user's mistake: the run must not look as if it passed.
+                totals.unchecked = true;
+                shared.emit(Event::Notice(format!(
+                    "a collection stopped unexpectedly and its requests were not checked: {e}"
+                )));
+                Vec::new()
+            }
+        };
         for r in results {
             totals.summary.add(r.0);
             totals.unchecked |= r.1;
