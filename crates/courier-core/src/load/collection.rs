@@ -75,6 +75,8 @@ fn read_collection(root: &Node, cx: &mut Cx<'_>) -> Option<Collection> {
     let mut requests = Vec::new();
     if let Some(node) = requests_node {
         let items = list(node, "`requests`", cx);
+        // Exact: a growing vector of 10,000 requests would hold up to twice their size.
+        requests.reserve_exact(items.len());
         if items.is_empty() && matches!(node.value, Value::Seq(_) | Value::Null) {
             cx.error_help(
                 node.span,
@@ -547,6 +549,9 @@ fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
     let body = m.get("body").and_then(|n| matcher(n, cx));
     let duration = m.get("duration").and_then(|n| matcher(n, cx));
     m.finish(cx);
+    // A vector's first push makes room for four: most requests check one or two.
+    headers.shrink_to_fit();
+    paths.shrink_to_fit();
     Expect {
         status,
         headers,
