@@ -97,15 +97,105 @@ pub fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {
     })
 }
 
-/// Loads every file, keeping the collections that load and every diagnostic.
+/// Loads every file, keeping the collections that load and every diagnostic, both in the
+/// order of `files`.
+///
+/// Files are loaded on up to one thread per core: parsing and compiling is all CPU, and a
+/// run of a thousand collections waited for each in turn (issue 2's benchmark; issue 9).
 pub fn load_all(files: &[PathBuf]) -> (Vec<Arc<Collection>>, Vec<Diagnostic>) {
-    let mut collections = Vec::new();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(files.len());
+    let loaded: Vec<Result<Collection, Vec<Diagnostic>>> = if threads <= 1 {
+        files.iter().map(|f| load_collection(f)).collect()
+    } else {
+        // Each worker takes the next file by index; results go back to their file's place.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut slots: Vec<Option<Result<Collection, Vec<Diagnostic>>>> =
+            std::iter::repeat_with(|| None).take(files.len()).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(f) = files.get(i) else { break mine };
+                            mine.push((i, load_collection(f)));
+                        }
+                    })
+                })
+                .collect();
+            for worker in workers {
+                // A worker that panicked lost its files: load them again here, where a
+                // panic is the caller's as it was before loading went parallel.
+                for (i, result) in worker.join().unwrap_or_default() {
+                    slots[i] = Some(result);
+                }
+            }
+        });
+        slots
+            .into_iter()
+            .zip(files)
+            .map(|(slot, f)| slot.unwrap_or_else(|| load_collection(f)))
+            .collect()
+    };
+    let mut collections = Vec::with_capacity(loaded.len());
     let mut diags = Vec::new();
-    for f in files {
-        match load_collection(f) {
+    for result in loaded {
+        match result {
             Ok(c) => collections.push(Arc::new(c)),
             Err(mut d) => diags.append(&mut d),
         }
     }
     (collections, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Guards the parallel load: collections and diagnostics come out in file order, exactly
+    /// as loading the files one by one gives them.
+    #[test]
+    fn load_all_keeps_file_order() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = Vec::new();
+        for dir in ["collections", "tests/broken/collections"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            files.extend(
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "yaml")),
+            );
+        }
+        files.sort();
+        // Interleave good and broken files so that both outcomes cross threads.
+        let (good, broken): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|p| !p.to_string_lossy().contains("broken"));
+        let mut mixed = Vec::new();
+        for i in 0..good.len().max(broken.len()) {
+            mixed.extend(good.get(i).cloned());
+            mixed.extend(broken.get(i).cloned());
+        }
+        assert!(mixed.len() > 10, "the corpus is there");
+
+        let (collections, diags) = load_all(&mixed);
+        let mut expected_names = Vec::new();
+        let mut expected_diags = Vec::new();
+        for f in &mixed {
+            match load_collection(f) {
+                Ok(c) => expected_names.push(c.name.value),
+                Err(d) => expected_diags.extend(d.iter().map(|d| format!("{d:?}"))),
+            }
+        }
+        let names: Vec<String> = collections.iter().map(|c| c.name.value.clone()).collect();
+        assert_eq!(names, expected_names);
+        let diags: Vec<String> = diags.iter().map(|d| format!("{d:?}")).collect();
+        assert_eq!(diags, expected_diags);
+    }
 }
