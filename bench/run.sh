@@ -5,6 +5,8 @@
 #   bash bench/run.sh --check      the same, exit 1 when a target of issue 9 is missed
 #   bash bench/run.sh --smoke      Courier alone, small N, against the built-in emulator
 #                                  (`--env local`): needs nothing but the build (.ci/run)
+#   bash bench/run.sh --load       only the load/validate benchmark of issue 2: 1,000
+#                                  generated files of 10 requests, `courier validate`, files/s
 #
 # Options: --rounds N (interleaved rounds per workload, default 3), --startup-rounds N
 # (default 15), --no-install (use only what is already there).
@@ -38,6 +40,7 @@ install=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) mode=smoke ;;
+        --load) mode=load ;;
         --check) check=(--check) ;;
         --rounds) rounds=$2; shift ;;
         --startup-rounds) startup_rounds=$2; shift ;;
@@ -81,6 +84,15 @@ if [ "$mode" = smoke ]; then
     python3 bench/gen.py validate "$smoke/validate" 50
     python3 bench/measure.py --smoke --work "$smoke" --courier "$courier" --rounds 3 \
         --validate "$smoke/validate"
+    exit $?
+fi
+
+if [ "$mode" = load ]; then
+    load=$work/load
+    rm -rf "$load"
+    python3 bench/gen.py validate "$load/validate" 1000
+    python3 bench/measure.py --load-only --work "$load" --courier "$courier" --rounds 5 \
+        --validate "$load/validate" "${check[@]}"
     exit $?
 fi
 
