@@ -108,6 +108,9 @@ if [ -z "$nginx" ]; then
 fi
 [ -n "$nginx" ] || { echo "bench/run.sh: nginx is needed as the server and could not be installed" >&2; exit 2; }
 
+# GNU time reports each runner's peak RSS (bench/measure.py says why it is needed).
+[ -x /usr/bin/time ] || apt_install time || say "GNU time is missing: peak RSS figures below about 16 MB will read as 16 MB"
+
 wrk=$(command -v wrk || true)
 if [ -z "$wrk" ] && apt_install wrk 2>/dev/null; then wrk=$(command -v wrk || true); fi
 
