@@ -242,9 +242,7 @@ fn check_and_ci_write_nothing_update_writes_and_passes() {
 #[test]
 fn data_rows_and_per_env_name_the_files() {
     let (key, ..) = renamed_vendor();
-    let collection = format!(
-        "name: Vendors\nauth: intacct\nrequests:\n  - name: Read Vendor!\n    url: \"{{{{ base_url }}}}/objects/accounts-payable/vendor/{{{{ key }}}}\"\n    snapshot: {{ path: \"$['ia::result'].id\", per_env: true }}\n"
-    );
+    let collection = "name: Vendors\nauth: intacct\nrequests:\n  - name: Read Vendor!\n    url: \"{{ base_url }}/objects/accounts-payable/vendor/{{ key }}\"\n    snapshot: { path: \"$['ia::result'].id\", per_env: true }\n".to_owned();
     let p = Project::new(&collection);
     std::fs::write(p.dir.path().join("rows.csv"), format!("key\n{key}\n1\n")).expect("rows");
     let (code, out, err) = text(&p.run(&["--env", "local", "--data", "rows.csv"], &[]));

@@ -105,16 +105,17 @@ pub struct Request {
     pub query: Vec<(Spanned<String>, STemplate)>,
     pub headers: Vec<Header>,
     pub auth: Option<Spanned<String>>,
-    pub body: Option<Body>,
+    // Rarely set and large: boxed, so a collection of 10,000 requests stays small (issue 9).
+    pub body: Option<Box<Body>>,
     pub timeout: Option<Spanned<Duration>>,
-    pub retries: Option<Retries>,
+    pub retries: Option<Box<Retries>>,
     pub follow_redirects: Option<bool>,
     pub tags: Vec<Spanned<String>>,
-    pub skip: Option<Skip>,
+    pub skip: Option<Box<Skip>>,
     pub mutates: Option<Spanned<bool>>,
     pub expect: Expect,
     pub captures: Vec<Capture>,
-    pub snapshot: Option<SnapshotSpec>,
+    pub snapshot: Option<Box<SnapshotSpec>>,
 }
 
 impl Request {
@@ -243,11 +244,11 @@ impl TemplateValue {
 /// `expect:` of a request.
 #[derive(Debug, Default)]
 pub struct Expect {
-    pub status: Option<StatusMatcher>,
+    pub status: Option<Box<StatusMatcher>>,
     pub headers: Vec<(Spanned<String>, Matcher)>,
     pub jsonpath: Vec<(Spanned<JsonPath>, Matcher)>,
-    pub body: Option<Matcher>,
-    pub duration: Option<Matcher>,
+    pub body: Option<Box<Matcher>>,
+    pub duration: Option<Box<Matcher>>,
 }
 
 impl Expect {
@@ -271,8 +272,8 @@ pub struct StatusMatcher {
 pub enum StatusKind {
     /// One code or class, or a list of them: any may match.
     AnyOf(Vec<StatusPattern>),
-    /// An operator map over the status code.
-    Ops(Matcher),
+    /// An operator map over the status code (boxed: most statuses are one code).
+    Ops(Box<Matcher>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -78,13 +78,13 @@ pub fn send_templates<'a>(c: &'a Collection, r: &'a Request) -> Vec<&'a STemplat
     out.extend(r.query.iter().map(|(_, t)| t));
     out.extend(c.defaults.headers.iter().map(|h| &h.value));
     out.extend(r.headers.iter().map(|h| &h.value));
-    match &r.body {
+    match r.body.as_deref() {
         Some(Body::Json(v)) => out.extend(v.templates()),
         Some(Body::Form(fields)) => out.extend(fields.iter().map(|(_, t)| t)),
         Some(Body::Text(t)) => out.push(t),
         None => {}
     }
-    if let Some(Skip::When(t)) = &r.skip {
+    if let Some(Skip::When(t)) = r.skip.as_deref() {
         out.push(t);
     }
     out
@@ -152,13 +152,13 @@ fn content_span(span: Span, text: &str) -> Span {
     if span.start.line != span.end.line {
         return span;
     }
-    match text.chars().nth(span.start.offset) {
+    match text.chars().nth(span.start.offset as usize) {
         Some('"' | '\'') => span.sub(
             1,
             span.end
                 .offset
                 .saturating_sub(span.start.offset)
-                .saturating_sub(1),
+                .saturating_sub(1) as usize,
         ),
         _ => span,
     }
@@ -536,7 +536,7 @@ pub fn guarded_requests<'a>(c: &'a Collection, selected: &[bool]) -> Vec<&'a Req
     c.requests
         .iter()
         .filter(|r| selected.get(r.index).copied().unwrap_or(false))
-        .filter(|r| r.mutates() && !matches!(r.skip, Some(Skip::Always(true))))
+        .filter(|r| r.mutates() && !matches!(r.skip.as_deref(), Some(Skip::Always(true))))
         .collect()
 }
 

@@ -110,11 +110,7 @@ pub struct YamlError {
 }
 
 fn pos(marker: saphyr_parser::Marker) -> Pos {
-    Pos {
-        line: marker.line(),
-        col: marker.col() + 1,
-        offset: marker.index(),
-    }
+    Pos::new(marker.line(), marker.col() + 1, marker.index())
 }
 
 fn span(s: YSpan) -> Span {
@@ -123,11 +119,31 @@ fn span(s: YSpan) -> Span {
 
 /// Parses one YAML document. An empty file is a null node; a second document is an error.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
+    build(text, None)
+}
+
+/// Like [`parse`], but each item of the top-level list under `key` goes to `on_item` as soon
+/// as it is built instead of into the tree, where that list stays empty (with its span). A
+/// collection of 10,000 requests then never holds its whole tree and its whole model at once:
+/// that was the peak memory of a large run (issue 9).
+pub fn parse_streaming(
+    text: &str,
+    key: &str,
+    on_item: &mut dyn FnMut(Node),
+) -> Result<Node, YamlError> {
+    build(text, Some((key, on_item)))
+}
+
+fn build<'s>(
+    text: &str,
+    stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
+) -> Result<Node, YamlError> {
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
         peeked: None,
+        stream,
     };
     builder.document().map_err(|mut e| {
         e.span = Span::point(clamp(e.span.start, text));
@@ -140,29 +156,28 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
 fn clamp(pos: Pos, text: &str) -> Pos {
     let lines: Vec<&str> = text.split('\n').collect();
     let last = lines.len().max(1);
-    if pos.line >= 1 && pos.line <= last {
-        let len = lines.get(pos.line - 1).map_or(0, |l| l.chars().count());
+    let line = pos.line as usize;
+    if line >= 1 && line <= last {
+        let len = lines.get(line - 1).map_or(0, |l| l.chars().count());
         return Pos {
-            col: pos.col.clamp(1, len + 1),
+            col: pos.col.clamp(1, crate::diag::narrow(len + 1)),
             ..pos
         };
     }
     let len = lines.last().map_or(0, |l| l.chars().count());
-    Pos {
-        line: last,
-        col: len + 1,
-        offset: text.chars().count(),
-    }
+    Pos::new(last, len + 1, text.chars().count())
 }
 
-struct Builder<'a> {
+struct Builder<'a, 's> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
     peeked: Option<(Event<'a>, YSpan)>,
+    /// The top-level key whose list items are handed out as they are built.
+    stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
 }
 
-impl<'a> Builder<'a> {
+impl<'a> Builder<'a, '_> {
     fn next(&mut self) -> Result<(Event<'a>, YSpan), YamlError> {
         if let Some(ev) = self.peeked.take() {
             return Ok(ev);
@@ -309,7 +324,16 @@ impl<'a> Builder<'a> {
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
                     self.peeked = Some((ev, esp));
                     let key = self.node(depth + 1)?;
-                    let value = self.node(depth + 1)?;
+                    let streamed = depth == 0
+                        && self
+                            .stream
+                            .as_ref()
+                            .is_some_and(|(k, _)| key.as_str() == Some(*k));
+                    let value = if streamed {
+                        self.streamed_list(depth + 1)?
+                    } else {
+                        self.node(depth + 1)?
+                    };
                     if is_merge {
                         merges.push(value);
                         continue;
@@ -354,6 +378,33 @@ impl<'a> Builder<'a> {
                 span: sp,
             }),
         }
+    }
+
+    /// The value of the streamed key: when it is a plain list (no anchor, no tag), each item
+    /// goes to the sink and the list in the tree stays empty; anything else is built as usual.
+    fn streamed_list(&mut self, depth: usize) -> Result<Node, YamlError> {
+        let (event, sp) = self.next()?;
+        if !matches!(event, Event::SequenceStart(0, None)) {
+            self.peeked = Some((event, sp));
+            return self.node(depth);
+        }
+        let start = span(sp);
+        self.count(start)?;
+        let end = loop {
+            let (ev, esp) = self.next()?;
+            if matches!(ev, Event::SequenceEnd) {
+                break span(esp);
+            }
+            self.peeked = Some((ev, esp));
+            let item = self.node(depth + 1)?;
+            if let Some((_, sink)) = self.stream.as_mut() {
+                sink(item);
+            }
+        };
+        Ok(Node {
+            value: Value::Seq(Vec::new()),
+            span: Span::new(start.start, end.end.max(start.end)),
+        })
     }
 
     fn remember(&mut self, anchor: usize, node: &Node) {
@@ -552,7 +603,7 @@ mod tests {
     use super::*;
     use std::fmt::Write as _;
 
-    fn map_keys(node: &Node) -> Vec<(String, usize, usize)> {
+    fn map_keys(node: &Node) -> Vec<(String, u32, u32)> {
         let Value::Map(entries) = &node.value else {
             panic!("not a map")
         };
@@ -647,6 +698,28 @@ mod tests {
         let doc = "[".repeat(500) + &"]".repeat(500);
         let err = parse(&doc).unwrap_err();
         assert!(err.message.contains("too deep"), "{}", err.message);
+    }
+
+    #[test]
+    fn streamed_items_leave_the_tree() {
+        let mut items = Vec::new();
+        let node = parse_streaming(
+            "name: x\nrequests:\n  - a: 1\n  - b: 2\nother: [1]\n",
+            "requests",
+            &mut |n| items.push(n),
+        )
+        .unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].span.start.line, 4);
+        assert_eq!(
+            node.to_json(),
+            serde_json::json!({"name": "x", "requests": [], "other": [1]})
+        );
+        // Not a list: built as usual.
+        let mut none = 0;
+        let node = parse_streaming("requests: {a: 1}\n", "requests", &mut |_| none += 1).unwrap();
+        assert_eq!(none, 0);
+        assert_eq!(node.to_json(), serde_json::json!({"requests": {"a": 1}}));
     }
 
     #[test]

@@ -484,7 +484,7 @@ fn skip_reason(
             )));
         }
     }
-    match &r.skip {
+    match r.skip.as_deref() {
         Some(Skip::Always(true)) => return Some(Skipping::Skip("skip: true".to_owned())),
         Some(Skip::When(t)) => match t.value.render_json(vars) {
             Ok(v) if truthy(&v) => {
@@ -552,7 +552,7 @@ async fn execute(
         }
     };
     let profile = profile_of(c, r);
-    let retries = r.retries.as_ref().or(c.defaults.retries.as_ref());
+    let retries = r.retries.as_deref().or(c.defaults.retries.as_ref());
     let received =
         match send_with_retries(shared, &prepared, profile, retries, r.mutates(), jar).await {
             Ok(rec) => rec,
@@ -832,7 +832,7 @@ fn prepare(shared: &Shared, c: &Collection, r: &Request, vars: &Vars) -> Result<
             .map_err(|e| format!("{e} ({})", location(c, h.value.span)))?;
         headers.insert(name, value);
     }
-    let body = match &r.body {
+    let body = match r.body.as_deref() {
         None => None,
         Some(Body::Json(v)) => {
             let json = v.render(vars).map_err(|(e, span)| {

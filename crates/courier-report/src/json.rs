@@ -127,8 +127,8 @@ fn assertion(a: &AssertOutcome) -> ReportAssertion {
         expected: a.expected.clone(),
         actual: a.actual.clone().unwrap_or(serde_json::Value::Null),
         passed: a.passed,
-        line: a.span.start.line,
-        column: a.span.start.col,
+        line: a.span.start.line as usize,
+        column: a.span.start.col as usize,
     }
 }
 

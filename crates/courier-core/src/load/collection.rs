@@ -23,40 +23,40 @@ const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 
 /// Loads a collection from its text.
 pub fn parse_collection(file: &Arc<SourceFile>) -> Result<Collection, Vec<Diagnostic>> {
-    let mut root =
-        yaml::parse(file.text()).map_err(|e| vec![Diagnostic::at(e.message, file, e.span)])?;
-    let requests = detach_requests(&mut root);
     let mut cx = Cx::new(file);
-    let collection = read_collection(&root, requests, &mut cx);
+    // Each request is read as soon as its part of the tree is built, and that part is freed
+    // before the next one is parsed (yaml::parse_streaming).
+    let mut requests: Vec<Request> = Vec::new();
+    let mut items = 0usize;
+    let root = yaml::parse_streaming(file.text(), "requests", &mut |item| {
+        if let Some(r) = read_request(&item, items, &mut cx) {
+            requests.push(r);
+        }
+        items += 1;
+    })
+    .map_err(|e| vec![Diagnostic::at(e.message, file, e.span)])?;
+    requests.shrink_to_fit();
+    let collection = read_collection(&root, Streamed { requests, items }, &mut cx);
+    // Requests were read before the keys around them: report in the file's order.
+    cx.diags.sort_by_key(|d| {
+        d.location
+            .as_ref()
+            .map(|l| (l.span.start.line, l.span.start.col))
+    });
     match collection {
         Some(c) if cx.diags.is_empty() => Ok(c),
         _ => Err(cx.diags),
     }
 }
 
-/// Takes the items of `requests:` out of the tree when it is a list, leaving it empty.
-///
-/// They are read one at a time and each item's part of the tree is freed once its request is
-/// built, so the whole tree and the whole loaded collection never exist together: for a
-/// 10,000-request file that was the peak memory of a run (issue 9).
-fn detach_requests(root: &mut Node) -> Option<Vec<Node>> {
-    let Value::Map(entries) = &mut root.value else {
-        return None;
-    };
-    let (_, node) = entries.iter_mut().find(|(k, _)| k.value == "requests")?;
-    match &mut node.value {
-        Value::Seq(items) => Some(std::mem::take(items)),
-        _ => None,
-    }
+/// The requests read while the tree was built, and how many items the list had.
+struct Streamed {
+    requests: Vec<Request>,
+    items: usize,
 }
 
-/// Reads the collection; `detached` holds the items of `requests:` when [`detach_requests`]
-/// took them out of `root`.
-fn read_collection(
-    root: &Node,
-    detached: Option<Vec<Node>>,
-    cx: &mut Cx<'_>,
-) -> Option<Collection> {
+/// Reads the collection around its already-read requests.
+fn read_collection(root: &Node, streamed: Streamed, cx: &mut Cx<'_>) -> Option<Collection> {
     if let Value::Null = root.value {
         cx.error_help(
             root.span,
@@ -95,27 +95,16 @@ fn read_collection(
     let requests_node = m.required("requests", cx);
     m.finish(cx);
 
-    let mut requests = Vec::new();
+    let requests = streamed.requests;
     if let Some(node) = requests_node {
-        let items = match detached {
-            Some(items) => items,
-            // Not a list (null, or an error that `list` reports): nothing to take apart.
-            None => list(node, "`requests`", cx).to_vec(),
-        };
-        // Exact: a growing vector of 10,000 requests would hold up to twice their size.
-        requests.reserve_exact(items.len());
-        if items.is_empty() && matches!(node.value, Value::Seq(_) | Value::Null) {
+        // A list's items were streamed; anything else (null, a map) is reported here.
+        let listed = list(node, "`requests`", cx).len();
+        if streamed.items + listed == 0 && matches!(node.value, Value::Seq(_) | Value::Null) {
             cx.error_help(
                 node.span,
                 "`requests` is empty",
                 "add at least one request with `name:` and `url:`",
             );
-        }
-        for (index, item) in items.into_iter().enumerate() {
-            if let Some(r) = read_request(&item, index, cx) {
-                requests.push(r);
-            }
-            // `item`'s subtree is freed here, before the next request is built.
         }
     }
     check_unique_names(&requests, cx);
@@ -437,16 +426,16 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         query,
         headers,
         auth,
-        body,
+        body: body.map(Box::new),
         timeout,
-        retries,
+        retries: retries.map(Box::new),
         follow_redirects,
         tags,
-        skip,
+        skip: skip.map(Box::new),
         mutates,
         expect,
         captures,
-        snapshot,
+        snapshot: snapshot.map(Box::new),
     })
 }
 
@@ -581,11 +570,11 @@ fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
     headers.shrink_to_fit();
     paths.shrink_to_fit();
     Expect {
-        status,
+        status: status.map(Box::new),
         headers,
         jsonpath: paths,
-        body,
-        duration,
+        body: body.map(Box::new),
+        duration: duration.map(Box::new),
     }
 }
 
@@ -593,7 +582,7 @@ const STATUS_HELP: &str = "`status` takes a code (`200`), a class (`2xx`), a lis
 
 fn status(node: &Node, cx: &mut Cx<'_>) -> Option<StatusMatcher> {
     let kind = match &node.value {
-        Value::Map(_) => StatusKind::Ops(matcher(node, cx)?),
+        Value::Map(_) => StatusKind::Ops(Box::new(matcher(node, cx)?)),
         Value::Seq(items) => {
             if items.is_empty() {
                 cx.error_help(node.span, "`status` is an empty list", STATUS_HELP);

@@ -47,14 +47,14 @@ impl<'a> Cx<'a> {
             return span;
         }
         let text = self.file.text();
-        let first = text.char_indices().nth(span.start.offset).map(|(_, c)| c);
+        let first = text.chars().nth(span.start.offset as usize);
         match first {
             Some('"' | '\'') => span.sub(
                 1,
                 span.end
                     .offset
                     .saturating_sub(span.start.offset)
-                    .saturating_sub(1),
+                    .saturating_sub(1) as usize,
             ),
             _ => span,
         }

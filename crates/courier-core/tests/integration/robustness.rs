@@ -40,7 +40,7 @@ fn positions_are_inside(text: &str, diags: &[Diagnostic]) {
     for d in diags {
         if let Some(loc) = &d.location {
             assert!(
-                loc.span.start.line >= 1 && loc.span.start.line <= lines + 1,
+                loc.span.start.line >= 1 && loc.span.start.line as usize <= lines + 1,
                 "{d} of a {lines}-line file"
             );
             assert!(loc.span.start.col >= 1, "{d}");
