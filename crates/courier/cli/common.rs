@@ -8,6 +8,7 @@ use std::sync::Arc;
 use courier_core::diag::Diagnostic;
 use courier_core::load;
 use courier_core::model::Collection;
+use courier_report::contract::Exit;
 
 /// `--var k=v`.
 pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -95,4 +96,15 @@ impl ColorChoice {
 pub(crate) fn ci_is_set() -> bool {
     std::env::var("CI")
         .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
+}
+
+/// `--read-only` and `--allow-production-writes` together are a usage error (SPEC §6).
+pub(crate) fn one_guard_flag(read_only: bool, allow_production_writes: bool) -> Result<(), Exit> {
+    if read_only && allow_production_writes {
+        eprintln!(
+            "error: `--read-only` and `--allow-production-writes` contradict each other: give one"
+        );
+        return Err(Exit::Invalid);
+    }
+    Ok(())
 }

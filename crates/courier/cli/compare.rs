@@ -98,11 +98,8 @@ pub(crate) struct CompareArgs {
 }
 
 pub(crate) fn run(args: &CompareArgs) -> Exit {
-    if args.read_only && args.allow_production_writes {
-        eprintln!(
-            "error: `--read-only` and `--allow-production-writes` contradict each other: give one"
-        );
-        return Exit::Invalid;
+    if let Err(exit) = super::common::one_guard_flag(args.read_only, args.allow_production_writes) {
+        return exit;
     }
     let paths = paths_or_default(&args.paths);
     let (Some(left_name), Some(right_name)) = (&args.left, &args.right) else {

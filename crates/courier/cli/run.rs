@@ -91,11 +91,8 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) fn run(args: &RunArgs) -> Exit {
-    if args.read_only && args.allow_production_writes {
-        eprintln!(
-            "error: `--read-only` and `--allow-production-writes` contradict each other: give one"
-        );
-        return Exit::Invalid;
+    if let Err(exit) = super::common::one_guard_flag(args.read_only, args.allow_production_writes) {
+        return exit;
     }
     let paths = paths_or_default(&args.paths);
     let Some(env_name) = &args.env else {

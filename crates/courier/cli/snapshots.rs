@@ -247,37 +247,24 @@ fn none_pending(filters: &[String]) {
 }
 
 fn accept_all(paths: &[PathBuf], filters: &[String]) -> Exit {
-    let found = match pending(paths, filters) {
-        Ok(p) => p,
-        Err(exit) => return exit,
-    };
-    if found.is_empty() {
-        none_pending(filters);
-        return Exit::Success;
-    }
-    let mut exit = Exit::Success;
-    let mut done = 0;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for p in &found {
-        match snapshot::accept(&p.path) {
-            Ok(target) => {
-                done += 1;
-                let _ = writeln!(out, "accepted {}", display_path(&target));
-            }
-            Err(e) => {
-                exit = exit.worst(fail(&format!(
-                    "cannot accept {}: {e}",
-                    display_path(&p.path)
-                )));
-            }
-        }
-    }
-    let _ = writeln!(out, "{done} accepted");
-    exit
+    settle_all(paths, filters, "accept", "accepted", snapshot::accept)
 }
 
 fn reject_all(paths: &[PathBuf], filters: &[String]) -> Exit {
+    settle_all(paths, filters, "reject", "rejected", |p| {
+        snapshot::reject(p).map(|()| p.to_path_buf())
+    })
+}
+
+/// Accepts or rejects every pending snapshot under `paths` that `filters` select, without
+/// questions; `act` returns the file to name in its line.
+fn settle_all(
+    paths: &[PathBuf],
+    filters: &[String],
+    verb: &str,
+    done_word: &str,
+    act: impl Fn(&Path) -> std::io::Result<PathBuf>,
+) -> Exit {
     let found = match pending(paths, filters) {
         Ok(p) => p,
         Err(exit) => return exit,
@@ -291,20 +278,20 @@ fn reject_all(paths: &[PathBuf], filters: &[String]) -> Exit {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for p in &found {
-        match snapshot::reject(&p.path) {
-            Ok(()) => {
+        match act(&p.path) {
+            Ok(shown) => {
                 done += 1;
-                let _ = writeln!(out, "rejected {}", display_path(&p.path));
+                let _ = writeln!(out, "{done_word} {}", display_path(&shown));
             }
             Err(e) => {
                 exit = exit.worst(fail(&format!(
-                    "cannot reject {}: {e}",
+                    "cannot {verb} {}: {e}",
                     display_path(&p.path)
                 )));
             }
         }
     }
-    let _ = writeln!(out, "{done} rejected");
+    let _ = writeln!(out, "{done} {done_word}");
     exit
 }
 
