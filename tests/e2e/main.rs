@@ -7,6 +7,7 @@ mod auth_external;
 mod broken;
 mod cases;
 mod compare;
+mod cookies;
 #[cfg(feature = "external")]
 mod external;
 mod list;

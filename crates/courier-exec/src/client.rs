@@ -17,6 +17,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use url::Url;
 
+use courier_core::secret::Secrets;
+
 use crate::events::ErrorKind;
 
 /// Hosts that never go through a proxy.
@@ -332,6 +334,7 @@ pub async fn send(
     prepared: &Prepared,
     auth: Option<&HeaderValue>,
     jar: Option<&Arc<reqwest::cookie::Jar>>,
+    secrets: &Secrets,
 ) -> Result<Received, SendError> {
     let started = Instant::now();
     let mut method = prepared.method.clone();
@@ -354,6 +357,13 @@ pub async fn send(
         if body.is_none() {
             headers.remove(reqwest::header::CONTENT_TYPE);
         }
+        // The values of Authorization and Cookie are secrets wherever they show up again (a
+        // server that echoes a request, say): SPEC §3.
+        for name in [reqwest::header::AUTHORIZATION, reqwest::header::COOKIE] {
+            for v in headers.get_all(name) {
+                add_header_secrets(secrets, v);
+            }
+        }
         let mut rb = client
             .request(method.clone(), url.clone())
             .headers(headers)
@@ -367,6 +377,9 @@ pub async fn send(
             .map_err(|e| classify(&e, prepared.timeout))?;
         let status = response.status();
         let response_headers = response.headers().clone();
+        for v in response_headers.get_all(reqwest::header::SET_COOKIE) {
+            add_header_secrets(secrets, v);
+        }
         if let Some(jar) = jar {
             let mut set = response_headers.get_all(reqwest::header::SET_COOKIE).iter();
             jar.set_cookies(&mut set, &url);
@@ -404,6 +417,35 @@ pub async fn send(
         kind: ErrorKind::Network,
         message: format!("more than {MAX_REDIRECTS} redirects"),
     })
+}
+
+/// Adds a credential header's value to the secrets: the whole value, and for cookies each
+/// `name=value` pair and its value (a `Set-Cookie`'s attributes after `;` are not secret).
+fn add_header_secrets(secrets: &Secrets, value: &HeaderValue) {
+    let Ok(text) = value.to_str() else { return };
+    secrets.add(text);
+    let pairs = text.split(';').map(str::trim).filter(|p| !p.is_empty());
+    for (i, pair) in pairs.enumerate() {
+        match pair.split_once('=') {
+            Some((name, v)) if !v.is_empty() => {
+                // In a Set-Cookie only the first pair is the cookie; in a Cookie every pair is.
+                let known_attribute = matches!(
+                    name.trim().to_ascii_lowercase().as_str(),
+                    "path" | "domain" | "expires" | "max-age" | "samesite" | "priority"
+                );
+                if i == 0 || !known_attribute {
+                    secrets.add(pair);
+                    secrets.add(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((scheme, credential)) = text.split_once(' ')
+        && (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("basic"))
+    {
+        secrets.add(credential.trim());
+    }
 }
 
 /// A header name/value pair from rendered text, with a message for bad ones.
@@ -495,18 +537,22 @@ mod tests {
         std::fs::write(&ca, ca_pem).unwrap();
 
         let trusting = build_client(Some(&ca), false, 1).unwrap();
-        let ok = send(&trusting, &get(&url), None, None).await.unwrap();
+        let ok = send(&trusting, &get(&url), None, None, &Secrets::default())
+            .await
+            .unwrap();
         assert_eq!(ok.status, 200);
         assert_eq!(&ok.body[..], b"ok");
 
         let platform_only = build_client(None, false, 1).unwrap();
-        let refused = send(&platform_only, &get(&url), None, None)
+        let refused = send(&platform_only, &get(&url), None, None, &Secrets::default())
             .await
             .unwrap_err();
         assert_eq!(refused.kind, ErrorKind::Tls, "{}", refused.message);
 
         let insecure = build_client(None, true, 1).unwrap();
-        let ok = send(&insecure, &get(&url), None, None).await.unwrap();
+        let ok = send(&insecure, &get(&url), None, None, &Secrets::default())
+            .await
+            .unwrap();
         assert_eq!(ok.status, 200);
     }
 

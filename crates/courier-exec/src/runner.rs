@@ -919,7 +919,14 @@ async fn send_with_retries(
     let mut attempt = 0u32;
     loop {
         let slot = shared.limiter.acquire().await;
-        let outcome = client::send(&shared.client, prepared, auth.as_ref(), Some(jar)).await;
+        let outcome = client::send(
+            &shared.client,
+            prepared,
+            auth.as_ref(),
+            Some(jar),
+            &shared.runtime.secrets,
+        )
+        .await;
         drop(slot);
         match outcome {
             Ok(rec) if rec.status.as_u16() == 401 && !renewed && auth.is_some() => {
