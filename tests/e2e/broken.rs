@@ -149,14 +149,15 @@ fn errors_without_a_position_exit_2() {
 
 #[test]
 fn valid_examples_validate_clean() {
-    let out = support::courier(&support::root())
+    let repo = support::examples();
+    let out = support::courier(repo.path())
         .args(["validate", "collections", "--env", "local"])
         .output()
         .expect("runs");
     let (code, stdout, stderr) = support::parts(&out);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("no problems found"), "{stdout}");
-    let out = support::courier(&support::root())
+    let out = support::courier(repo.path())
         .args(["validate"])
         .output()
         .expect("runs");

@@ -1,12 +1,12 @@
 //! `courier list` and `courier list --json` over the example collections, pinned with insta,
 //! and `courier --version`.
 
-use crate::support::{courier, parts, root};
+use crate::support::{courier, examples, parts};
 
 #[test]
 fn list_of_the_examples() {
     let (code, stdout, stderr) = parts(
-        &courier(&root())
+        &courier(examples().path())
             .args(["list", "collections"])
             .output()
             .unwrap(),
@@ -18,7 +18,7 @@ fn list_of_the_examples() {
 #[test]
 fn list_json_of_the_examples() {
     let (code, stdout, stderr) = parts(
-        &courier(&root())
+        &courier(examples().path())
             .args(["list", "collections", "--json"])
             .output()
             .unwrap(),
@@ -31,7 +31,12 @@ fn list_json_of_the_examples() {
 
 #[test]
 fn version_prints_the_package_version() {
-    let (code, stdout, _) = parts(&courier(&root()).arg("--version").output().unwrap());
+    let (code, stdout, _) = parts(
+        &courier(examples().path())
+            .arg("--version")
+            .output()
+            .unwrap(),
+    );
     assert_eq!(code, 0);
     assert_eq!(stdout, format!("courier {}\n", env!("CARGO_PKG_VERSION")));
 }

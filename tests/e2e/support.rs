@@ -88,3 +88,14 @@ pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// A temporary working directory holding a copy of the repository's `collections/` and
+/// `environments/`: tests that read the examples still run where nothing of the checkout can
+/// be written to.
+pub(crate) fn examples() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for folder in ["collections", "environments"] {
+        copy_dir(&root().join(folder), &dir.path().join(folder));
+    }
+    dir
+}
