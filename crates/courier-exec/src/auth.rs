@@ -30,7 +30,7 @@ use reqwest::header::HeaderValue;
 use tokio::sync::Mutex;
 
 use courier_core::model::{ClientAuth, Grant};
-use courier_core::secret::{COMPONENT, Secrets};
+use courier_core::secret::{COMPONENT, Secret, Secrets};
 
 use crate::limits::Limiter;
 use crate::oauth::{self, HttpClient, OAuthError, TokenSet};
@@ -39,8 +39,8 @@ use crate::token_cache::{CacheError, CacheKey, CachedSession, TokenCache};
 /// A token is renewed when less than this, or a tenth of its lifetime, remains.
 const RENEW_MARGIN: Duration = Duration::from_secs(30);
 
-/// An auth profile with every template rendered.
-#[derive(Debug, Clone)]
+/// An auth profile with every template rendered. `Debug` hides the credentials.
+#[derive(Clone)]
 pub enum ResolvedAuth {
     None,
     Bearer(String),
@@ -48,8 +48,8 @@ pub enum ResolvedAuth {
     OAuth2(OAuth2Settings),
 }
 
-/// A rendered `type: oauth2` profile.
-#[derive(Debug, Clone)]
+/// A rendered `type: oauth2` profile. `Debug` hides the client secret and refresh token.
+#[derive(Clone)]
 pub struct OAuth2Settings {
     pub grant: Grant,
     pub token_url: String,
@@ -63,6 +63,58 @@ pub struct OAuth2Settings {
     pub scope: Option<String>,
     pub token_params: Vec<(String, String)>,
     pub client_auth: ClientAuth,
+}
+
+// The credentials are plain strings because they are sent and cached as such; their `Debug`
+// shows `[REDACTED]` (secret.rs's rule for `Secret`) so a stray `{:?}` cannot leak them.
+fn hidden(value: Option<&String>) -> Option<Secret> {
+    value.map(|_| Secret::default())
+}
+
+impl std::fmt::Debug for ResolvedAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Bearer(_) => f.debug_tuple("Bearer").field(&Secret::default()).finish(),
+            Self::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &Secret::default())
+                .finish(),
+            Self::OAuth2(s) => f.debug_tuple("OAuth2").field(s).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OAuth2Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth2Settings")
+            .field("grant", &self.grant)
+            .field("token_url", &self.token_url)
+            .field("authorize_url", &self.authorize_url)
+            .field("revoke_url", &self.revoke_url)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("pkce", &self.pkce)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &hidden(self.client_secret.as_ref()))
+            .field("refresh_token", &hidden(self.refresh_token.as_ref()))
+            .field("scope", &self.scope)
+            .field("token_params", &self.token_params)
+            .field("client_auth", &self.client_auth)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("access", &Secret::default())
+            .field("refresh", &hidden(self.refresh.as_ref()))
+            .field("scope", &self.scope)
+            .field("renew_at", &self.renew_at)
+            .field("obtained_at", &self.obtained_at)
+            .finish()
+    }
 }
 
 impl OAuth2Settings {
@@ -131,7 +183,8 @@ pub struct AuthError {
     pub message: String,
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` hides the tokens.
+#[derive(Clone)]
 struct Token {
     access: String,
     refresh: Option<String>,
@@ -641,6 +694,46 @@ mod tests {
             ..s
         };
         assert!(!cc.is_cacheable());
+    }
+
+    /// A stray `{:?}` of a profile or a token shows no credential.
+    #[test]
+    fn debug_hides_the_credentials() {
+        let s = OAuth2Settings {
+            grant: Grant::RefreshToken,
+            token_url: "https://x/token".into(),
+            authorize_url: None,
+            revoke_url: None,
+            redirect_uri: None,
+            pkce: true,
+            client_id: "cid".into(),
+            client_secret: Some("client-secret-value".into()),
+            refresh_token: Some("refresh-token-value".into()),
+            scope: None,
+            token_params: Vec::new(),
+            client_auth: ClientAuth::Body,
+        };
+        let token = Token {
+            access: "access-token-value".into(),
+            refresh: Some("refresh-token-value".into()),
+            scope: None,
+            renew_at: None,
+            obtained_at: Utc::now(),
+        };
+        let shown = format!(
+            "{:?} {:?} {:?} {token:?}",
+            ResolvedAuth::OAuth2(s),
+            ResolvedAuth::Bearer("bearer-token-value".into()),
+            ResolvedAuth::Basic {
+                username: "me".into(),
+                password: "basic-password-value".into()
+            },
+        );
+        assert!(!shown.contains("-value"), "{shown}");
+        assert!(
+            shown.contains("cid") && shown.contains("[REDACTED]"),
+            "{shown}"
+        );
     }
 
     /// Sessions against an in-process emulator, with one OAuth profile `p`.
