@@ -613,10 +613,6 @@ impl Vars {
         self
     }
 
-    pub fn push_layer(&mut self, layer: Arc<VarMap>) {
-        self.layers.push(layer);
-    }
-
     /// The top layer, for adding captures as they are made (copied on write when shared).
     pub fn top_mut(&mut self) -> &mut VarMap {
         if self.layers.is_empty() {
