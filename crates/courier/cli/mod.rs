@@ -10,6 +10,7 @@ mod auth;
 mod common;
 mod compare;
 mod emulator;
+mod init;
 mod list;
 mod plan;
 mod run;
@@ -44,6 +45,7 @@ enum Command {
     List(list::ListArgs),
     Snapshots(snapshots::SnapshotsArgs),
     Emulator(emulator::EmulatorArgs),
+    Init(init::InitArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -56,5 +58,6 @@ pub(crate) fn main() -> ExitCode {
         Command::List(args) => list::run(&args).into(),
         Command::Snapshots(args) => snapshots::run(&args).into(),
         Command::Emulator(args) => emulator::run(args),
+        Command::Init(args) => init::run(&args).into(),
     }
 }
