@@ -10,6 +10,7 @@ mod compare;
 mod cookies;
 #[cfg(feature = "external")]
 mod external;
+mod init;
 mod list;
 mod reports;
 mod run_limits;

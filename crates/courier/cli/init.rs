@@ -252,8 +252,7 @@ fn shown(dir: &Path) -> String {
 /// Quotes a path for a POSIX shell when it holds anything but plain characters.
 fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c));
     if plain {
         s.to_owned()

@@ -203,11 +203,14 @@ fn read_kubernetes(text: &str) -> Recipe {
             str_items(&container["command"]).join("\n"),
             str_items(&container["args"]).join("\n")
         );
-        r.lines
-            .extend(courier_commands(&script).into_iter().map(|text| CourierLine {
-                text,
-                substitutions: vec![("$((JOB_COMPLETION_INDEX + 1))", Sub::Index)],
-            }));
+        r.lines.extend(
+            courier_commands(&script)
+                .into_iter()
+                .map(|text| CourierLine {
+                    text,
+                    substitutions: vec![("$((JOB_COMPLETION_INDEX + 1))", Sub::Index)],
+                }),
+        );
         if !container["envFrom"].is_null() {
             r.problems
                 .push("`envFrom` hides which variables are set: list them under `env`".into());
@@ -232,10 +235,7 @@ fn read_kubernetes(text: &str) -> Recipe {
 
 /// `reports/junit-*.xml` against `reports/junit-3.xml`: `*` is any run of characters but `/`.
 fn glob_matches(pattern: &str, path: &str) -> bool {
-    let re = format!(
-        "^{}$",
-        regex::escape(pattern).replace(r"\*", "[^/]*")
-    );
+    let re = format!("^{}$", regex::escape(pattern).replace(r"\*", "[^/]*"));
     regex::Regex::new(&re).is_ok_and(|re| re.is_match(path))
 }
 
@@ -277,14 +277,12 @@ fn check(kind: Kind, text: &str, environment: &dyn Fn(&str) -> Environment) -> V
                 problems.push(format!("`{s}`: a variable this CI system does not set"));
                 continue;
             }
-            let args = match Cli::try_parse_from(s.split_whitespace()) {
-                Ok(cli) => match cli.command {
-                    Command::Run(args) => args,
-                    _ => {
-                        problems.push(format!("`{s}` is not `courier run`"));
-                        continue;
-                    }
-                },
+            let args = match Cli::try_parse_from(s.split_whitespace()).map(|cli| cli.command) {
+                Ok(Command::Run(args)) => args,
+                Ok(_) => {
+                    problems.push(format!("`{s}` is not `courier run`"));
+                    continue;
+                }
                 Err(e) => {
                     problems.push(format!("`{s}` does not parse: {}", e.kind()));
                     continue;
@@ -352,11 +350,11 @@ fn check(kind: Kind, text: &str, environment: &dyn Fn(&str) -> Environment) -> V
 /// calls without a default in its templates.
 fn secrets_of(env: &Environment) -> BTreeSet<String> {
     let mut names: BTreeSet<String> = env.secrets.iter().map(|(_, v)| v.value.clone()).collect();
-    let templates = env
-        .vars
-        .iter()
-        .flat_map(|v| v.value.templates())
-        .chain(env.auth.iter().flat_map(courier_core::plan::profile_templates));
+    let templates = env.vars.iter().flat_map(|v| v.value.templates()).chain(
+        env.auth
+            .iter()
+            .flat_map(courier_core::plan::profile_templates),
+    );
     for t in templates {
         for (name, has_default) in t.value.env_references() {
             if !has_default {
@@ -380,8 +378,7 @@ fn root() -> PathBuf {
 /// The repository's environments, as the README's recipes run them from its root.
 fn repository_environment(name: &str) -> Environment {
     let path = root().join("environments").join(format!("{name}.yaml"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     parse_env(name, &text)
 }
 
@@ -406,7 +403,9 @@ fn scaffold_file(ci: Ci, path: &str) -> &'static str {
 /// The fenced `yaml` blocks of the README's "CI recipes" section, each with its text.
 fn readme_recipes() -> Vec<String> {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let start = readme.find("\n## CI recipes\n").expect("a CI recipes section");
+    let start = readme
+        .find("\n## CI recipes\n")
+        .expect("a CI recipes section");
     let rest = &readme[start + 1..];
     let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
     let section = &rest[..end];
@@ -489,9 +488,8 @@ fn inits_ci_files_export_exactly_the_secrets_of_inits_environments() {
 fn without_ws_user(kind: Kind, text: &str) -> String {
     match kind {
         Kind::Github => text
-            .lines()
+            .split_inclusive('\n')
             .filter(|l| !l.contains("INTACCT_WS_USER: ${{"))
-            .map(|l| format!("{l}\n"))
             .collect(),
         Kind::Gitlab => text.replace(r#" "${INTACCT_WS_USER:?}""#, ""),
         Kind::Kubernetes => text.replace(
@@ -560,10 +558,8 @@ fn a_courier_line_that_does_not_parse_or_shards_wrongly_fails_the_check() {
         problems.iter().any(|p| p.contains("should run shard 1/4")),
         "{problems:#?}"
     );
-    let unknown_variable = readme_recipe(GITHUB_HEADER).replace(
-        "${{ strategy.job-total }}",
-        "${{ strategy.job-count }}",
-    );
+    let unknown_variable = readme_recipe(GITHUB_HEADER)
+        .replace("${{ strategy.job-total }}", "${{ strategy.job-count }}");
     let problems = check(Kind::Github, &unknown_variable, &repository_environment);
     assert!(
         problems
@@ -574,7 +570,9 @@ fn a_courier_line_that_does_not_parse_or_shards_wrongly_fails_the_check() {
     let unkept = readme_recipe(GITHUB_HEADER).replace("path: reports/", "path: out/");
     let problems = check(Kind::Github, &unkept, &repository_environment);
     assert!(
-        problems.iter().any(|p| p.contains("is not kept after the job")),
+        problems
+            .iter()
+            .any(|p| p.contains("is not kept after the job")),
         "{problems:#?}"
     );
 }
