@@ -244,8 +244,31 @@ fn under(dir: &str, path: &Path) -> bool {
     path.starts_with(dir)
 }
 
-/// Every problem of a recipe; `environment` loads an environment by the name `--env` gives.
-fn check(kind: Kind, text: &str, environment: &dyn Fn(&str) -> Environment) -> Vec<String> {
+/// Where a recipe runs: the repository (the README's recipes) or a project made by init.
+#[derive(Clone, Copy)]
+struct Project {
+    /// Loads an environment by the name `--env` gives.
+    environment: fn(&str) -> Environment,
+    /// Whether a collection path a `courier` line names is there.
+    has: fn(&Path) -> bool,
+}
+
+const REPOSITORY: Project = Project {
+    environment: repository_environment,
+    has: |path| root().join(path).exists(),
+};
+
+const SCAFFOLD: Project = Project {
+    environment: scaffold_environment,
+    has: |path| {
+        scaffold(Ci::None)
+            .iter()
+            .any(|f| Path::new(f.path).starts_with(path))
+    },
+};
+
+/// Every problem of a recipe run in `project`.
+fn check(kind: Kind, text: &str, project: Project) -> Vec<String> {
     let mut r = match kind {
         Kind::Github => read_github(text),
         Kind::Gitlab => read_gitlab(text),
@@ -295,6 +318,13 @@ fn check(kind: Kind, text: &str, environment: &dyn Fn(&str) -> Environment) -> V
                     r.shards
                 )),
             }
+            let paths = super::super::common::paths_or_default(&args.paths);
+            for missing in paths.iter().filter(|p| !(project.has)(p)) {
+                problems.push(format!(
+                    "`{s}` runs {}, which is not there",
+                    missing.display()
+                ));
+            }
             match &args.env {
                 Some(env) => {
                     envs.insert(env.clone());
@@ -330,7 +360,7 @@ fn check(kind: Kind, text: &str, environment: &dyn Fn(&str) -> Environment) -> V
         }
     }
     for name in &envs {
-        needed.extend(secrets_of(&environment(name)));
+        needed.extend(secrets_of(&(project.environment)(name)));
     }
     for missing in needed.difference(&r.exported) {
         problems.push(format!(
@@ -468,7 +498,7 @@ fn the_readme_recipes_export_exactly_the_secrets_and_their_commands_parse() {
         (Kind::Gitlab, GITLAB_HEADER),
         (Kind::Kubernetes, KUBERNETES_HEADER),
     ] {
-        let problems = check(kind, &readme_recipe(header), &repository_environment);
+        let problems = check(kind, &readme_recipe(header), REPOSITORY);
         assert!(problems.is_empty(), "{kind:?}: {problems:#?}");
     }
 }
@@ -479,7 +509,7 @@ fn inits_ci_files_export_exactly_the_secrets_of_inits_environments() {
         (Kind::Github, Ci::Github, GITHUB_WORKFLOW),
         (Kind::Gitlab, Ci::Gitlab, GITLAB_PIPELINE),
     ] {
-        let problems = check(kind, scaffold_file(ci, path), &scaffold_environment);
+        let problems = check(kind, scaffold_file(ci, path), SCAFFOLD);
         assert!(problems.is_empty(), "{kind:?}: {problems:#?}");
     }
 }
@@ -509,7 +539,7 @@ fn a_recipe_that_drops_a_needed_secret_fails_the_check() {
         let text = readme_recipe(header);
         let dropped = without_ws_user(kind, &text);
         assert_ne!(dropped, text, "{kind:?}: the secret was not taken out");
-        let problems = check(kind, &dropped, &repository_environment);
+        let problems = check(kind, &dropped, REPOSITORY);
         assert_eq!(
             problems,
             [
@@ -527,7 +557,7 @@ fn a_recipe_that_exports_a_secret_nobody_needs_fails_the_check() {
         "          INTACCT_WS_USER: ${{ secrets.INTACCT_WS_USER }}\n",
         "          INTACCT_WS_USER: ${{ secrets.INTACCT_WS_USER }}\n          INTACCT_REFRESH_TOKEN: ${{ secrets.INTACCT_REFRESH_TOKEN }}\n",
     );
-    let problems = check(Kind::Github, &github, &repository_environment);
+    let problems = check(Kind::Github, &github, REPOSITORY);
     assert_eq!(
         problems,
         ["INTACCT_REFRESH_TOKEN is exported but no environment the recipe runs needs it"]
@@ -536,7 +566,7 @@ fn a_recipe_that_exports_a_secret_nobody_needs_fails_the_check() {
         r#""${INTACCT_WS_USER:?}""#,
         r#""${INTACCT_WS_USER:?}" "${INTACCT_REFRESH_TOKEN:?}""#,
     );
-    let problems = check(Kind::Gitlab, &gitlab, &repository_environment);
+    let problems = check(Kind::Gitlab, &gitlab, REPOSITORY);
     assert_eq!(
         problems,
         ["INTACCT_REFRESH_TOKEN is exported but no environment the recipe runs needs it"]
@@ -547,28 +577,36 @@ fn a_recipe_that_exports_a_secret_nobody_needs_fails_the_check() {
 fn a_courier_line_that_does_not_parse_or_shards_wrongly_fails_the_check() {
     let text = readme_recipe(GITLAB_HEADER);
     let misspelt = text.replace("--junit", "--junit-xml");
-    let problems = check(Kind::Gitlab, &misspelt, &repository_environment);
+    let problems = check(Kind::Gitlab, &misspelt, REPOSITORY);
     assert!(
         problems.iter().any(|p| p.contains("does not parse")),
         "{problems:#?}"
     );
     let fixed_total = readme_recipe(KUBERNETES_HEADER).replace("))/4", "))/3");
-    let problems = check(Kind::Kubernetes, &fixed_total, &repository_environment);
+    let problems = check(Kind::Kubernetes, &fixed_total, REPOSITORY);
     assert!(
         problems.iter().any(|p| p.contains("should run shard 1/4")),
         "{problems:#?}"
     );
     let unknown_variable = readme_recipe(GITHUB_HEADER)
         .replace("${{ strategy.job-total }}", "${{ strategy.job-count }}");
-    let problems = check(Kind::Github, &unknown_variable, &repository_environment);
+    let problems = check(Kind::Github, &unknown_variable, REPOSITORY);
     assert!(
         problems
             .iter()
             .any(|p| p.contains("a variable this CI system does not set")),
         "{problems:#?}"
     );
+    let elsewhere = readme_recipe(GITLAB_HEADER).replace("run collections", "run tests/api");
+    let problems = check(Kind::Gitlab, &elsewhere, SCAFFOLD);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("runs tests/api, which is not there")),
+        "{problems:#?}"
+    );
     let unkept = readme_recipe(GITHUB_HEADER).replace("path: reports/", "path: out/");
-    let problems = check(Kind::Github, &unkept, &repository_environment);
+    let problems = check(Kind::Github, &unkept, REPOSITORY);
     assert!(
         problems
             .iter()
