@@ -8,6 +8,7 @@ mod auth_external;
 mod broken;
 mod compare;
 mod cookies;
+mod docs;
 #[cfg(feature = "external")]
 mod external;
 mod list;
