@@ -1,5 +1,5 @@
-//! Reports for CI (issue 8): `--junit` read back with quick-xml (counts and failure texts),
-//! `--json` snapshot-tested and checked field by field against SPEC §8, `--shard K/N` run
+//! Reports for CI: `--junit` read back with quick-xml (counts and failure texts), `--json`
+//! snapshot-tested and checked field by field against docs/reports.md, `--shard K/N` run
 //! end to end, and plain bytes under `CI=true` without a terminal. Every run uses the
 //! built-in `local` environment (the embedded emulator) in a temporary directory.
 
@@ -477,7 +477,7 @@ fn json_report_to_standard_output_moves_the_console_to_standard_error() {
     assert_eq!(stderr.lines().last(), Some("2 passed, 0 failed, 0 skipped"));
 }
 
-/// Checks one object has exactly the keys of SPEC §8 and each has the right type.
+/// Checks one object has exactly the keys of docs/reports.md and each has the right type.
 /// A field name and the check of its value.
 type Field<'a> = (&'a str, &'a dyn Fn(&Value) -> bool);
 
@@ -723,7 +723,7 @@ requests:
 // ---------------------------------------------------------------------------------------
 // Acceptance 3: sharding end to end.
 
-/// Shard K of N of `files` by SPEC §8, written out here from the spec's words.
+/// Shard K of N of `files`, written out here from the words of docs/cli.md, "Sharding".
 fn expected_shard(files: &[String], k: usize, n: usize) -> BTreeSet<String> {
     let mut keyed: Vec<(u64, &String)> = files
         .iter()

@@ -1,5 +1,5 @@
-//! Secrets: the [`Secret`] newtype that never prints its value, and the [`Secrets`] set that
-//! every reporter runs its text through as a last line of defence (SPEC §3).
+//! Secrets: the [`Secret`] newtype that never prints its value, and the [`Secrets`] set that every
+//! reporter runs its text through as a last line of defence (docs/environments.md, "Secrets").
 //!
 //! A secret is hidden in every form it is likely to travel in: plain, percent- and
 //! form-encoded, JSON-escaped, and Base64 (standard and URL-safe) at any byte offset — a
