@@ -37,7 +37,8 @@ use tokio::task::JoinHandle;
 
 pub use options::{
     Credentials, DEFAULT_REDIRECT_URIS, DEFAULT_SEED, DEFAULT_TOKEN_TTL, EmulatorOptions, KNOBS,
-    OptionError, Scope, default_credentials, parse_duration, parse_fail_rate, parse_rate_limit,
+    MAX_LATENCY, MAX_TOKEN_TTL, OptionError, Scope, default_credentials, parse_duration,
+    parse_fail_rate, parse_latency, parse_rate_limit,
 };
 pub use seed::{ScopeChange, ScopeDifference, scope_differences, scope_differences_markdown};
 
@@ -61,6 +62,12 @@ pub enum EmulatorError {
     Username(String),
     #[error("invalid failure rate {0}: expected a number from 0 to 1")]
     FailRate(f64),
+    #[error("invalid {knob} {value}: at most {max} is allowed")]
+    TooLong {
+        knob: &'static str,
+        value: String,
+        max: String,
+    },
 }
 
 fn validate(options: &EmulatorOptions) -> Result<(), EmulatorError> {
@@ -84,6 +91,18 @@ fn validate(options: &EmulatorOptions) -> Result<(), EmulatorError> {
     }
     if !(0.0..=1.0).contains(&options.fail_rate) {
         return Err(EmulatorError::FailRate(options.fail_rate));
+    }
+    for (knob, value, max) in [
+        ("latency", options.latency, MAX_LATENCY),
+        ("token_ttl", options.token_ttl, MAX_TOKEN_TTL),
+    ] {
+        if value > max {
+            return Err(EmulatorError::TooLong {
+                knob,
+                value: courier_units::format_duration(value),
+                max: courier_units::format_duration(max),
+            });
+        }
     }
     Ok(())
 }

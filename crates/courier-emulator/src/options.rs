@@ -68,10 +68,8 @@ impl FromStr for Scope {
 pub enum OptionError {
     #[error("unknown scope `{0}`: expected `non-production` or `production`")]
     Scope(String),
-    #[error(
-        "invalid duration `{0}`: expected a number with a unit, such as `2s`, `20ms`, `5m` or `1h`"
-    )]
-    Duration(String),
+    #[error("invalid duration: {0}")]
+    Duration(courier_units::DurationError),
     #[error("invalid rate limit `{0}`: expected requests per second, such as `50/s` or `50`")]
     RateLimit(String),
     #[error("invalid failure rate `{0}`: expected a number from 0 to 1, such as `0.1`")]
@@ -90,28 +88,22 @@ pub enum OptionError {
 pub const KNOBS: &str = "seed, token_ttl, rotate_refresh_tokens, latency, fail_first, fail_every, \
      fail_rate, rate_limit, deny_authorize, redirect_uris, client_id, client_secret, username";
 
-/// Parse a duration written as a whole number and a unit: `ms`, `s`, `m` or `h` (`0` alone is
-/// accepted too).
+/// The longest `latency` the emulator takes: beyond it a request would outlive any client's
+/// timeout, so a longer value is a typo (`latency: 999999999999h`), not a setting.
+pub const MAX_LATENCY: Duration = Duration::from_hours(1);
+
+/// The longest `token_ttl`: a year, the bound of the shared duration grammar.
+pub const MAX_TOKEN_TTL: Duration = courier_units::MAX_DURATION;
+
+/// Parse a duration in the grammar every Courier file and flag shares (`250ms`, `1.5s`, `2m`,
+/// `1h`, or a bare `0`), at most a year.
 pub fn parse_duration(text: &str) -> Result<Duration, OptionError> {
-    let err = || OptionError::Duration(text.to_owned());
-    let trimmed = text.trim();
-    if trimmed == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let split = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(err)?;
-    let (number, unit) = trimmed.split_at(split);
-    let number: u64 = number.parse().map_err(|_| err())?;
-    let millis = match unit {
-        "ms" => Some(number),
-        "s" => number.checked_mul(1_000),
-        "m" => number.checked_mul(60_000),
-        "h" => number.checked_mul(3_600_000),
-        _ => None,
-    }
-    .ok_or_else(err)?;
-    Ok(Duration::from_millis(millis))
+    courier_units::parse_duration(text).map_err(OptionError::Duration)
+}
+
+/// Parse a `latency`: a duration of at most [`MAX_LATENCY`].
+pub fn parse_latency(text: &str) -> Result<Duration, OptionError> {
+    courier_units::parse_duration_at_most(text, MAX_LATENCY).map_err(OptionError::Duration)
 }
 
 /// Parse a rate limit in requests per second: `50/s` or a bare `50`. Zero is refused: a limit
@@ -210,12 +202,19 @@ impl EmulatorOptions {
             expected,
         };
         let text = knob_text(value);
-        let duration = |text: Option<String>| match (value, text) {
-            (serde_json::Value::Number(number), _) => number
-                .as_u64()
-                .map(Duration::from_millis)
-                .ok_or_else(|| invalid("a duration such as `20ms`, or whole milliseconds")),
-            (_, Some(text)) => parse_duration(&text),
+        let duration = |text: Option<String>, max: Duration| match (value, text) {
+            (serde_json::Value::Number(number), Some(text)) => {
+                let millis = number
+                    .as_u64()
+                    .ok_or_else(|| invalid("a duration such as `20ms`, or whole milliseconds"))?;
+                // A bare number means milliseconds; it meets the same bound as the text form.
+                courier_units::parse_duration_at_most(&format!("{millis}ms"), max).map_err(|_| {
+                    OptionError::Duration(courier_units::DurationError::TooLong { text, max })
+                })
+            }
+            (_, Some(text)) => {
+                courier_units::parse_duration_at_most(&text, max).map_err(OptionError::Duration)
+            }
             (_, None) => Err(invalid("a duration such as `20ms`")),
         };
         let count = || value.as_u64().ok_or_else(|| invalid("a whole number"));
@@ -228,8 +227,8 @@ impl EmulatorOptions {
         };
         match knob {
             "seed" => self.seed = count()?,
-            "token_ttl" => self.token_ttl = duration(text)?,
-            "latency" => self.latency = duration(text)?,
+            "token_ttl" => self.token_ttl = duration(text, MAX_TOKEN_TTL)?,
+            "latency" => self.latency = duration(text, MAX_LATENCY)?,
             "rotate_refresh_tokens" => self.rotate_refresh_tokens = flag()?,
             "deny_authorize" => self.deny_authorize = flag()?,
             "fail_first" => self.fail_first = count()?,
@@ -311,24 +310,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_take_the_units_of_spec_knobs() {
+    fn durations_take_the_shared_grammar() {
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("20ms"), Ok(Duration::from_millis(20)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_mins(5)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_hours(1)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        for bad in [
-            "",
-            "2",
-            "s",
-            "2 s",
-            "-1s",
-            "1.5s",
-            "2d",
-            "99999999999999999999h",
-        ] {
+        for bad in ["", "2", "s", "-1s", "2d", "99999999999999999999h"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn absurd_latencies_are_refused_with_the_bound() {
+        assert_eq!(parse_latency("1h"), Ok(Duration::from_hours(1)));
+        let message = parse_latency("999999999999h")
+            .map_err(|error| error.to_string())
+            .expect_err("over an hour");
+        assert_eq!(
+            message,
+            "invalid duration: `999999999999h` is too long: at most 1h is allowed"
+        );
+        let mut options = EmulatorOptions::default();
+        assert!(
+            options
+                .set_knob("latency", &serde_json::json!("2h"))
+                .is_err()
+        );
+        assert!(
+            options
+                .set_knob("latency", &serde_json::json!(3_600_001))
+                .is_err()
+        );
+        assert!(
+            options
+                .set_knob("token_ttl", &serde_json::json!("999999999999h"))
+                .is_err()
+        );
     }
 
     #[test]

@@ -79,8 +79,8 @@ pub(crate) struct EmulatorArgs {
     #[arg(long)]
     rotate_refresh_tokens: bool,
 
-    /// Delay added to every API request, such as `20ms`.
-    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    /// Delay added to every API request, such as `20ms` (at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_latency)]
     latency: Duration,
 
     /// The first N API requests answer 503 with an `ia::error` body.
@@ -130,7 +130,11 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    courier_emulator::parse_duration(text).map_err(|error| error.to_string())
+    courier_units::parse_duration(text).map_err(|error| error.to_string())
+}
+
+fn parse_latency(text: &str) -> Result<Duration, String> {
+    courier_emulator::parse_latency(text).map_err(|error| error.to_string())
 }
 
 fn parse_fail_rate(text: &str) -> Result<f64, String> {
