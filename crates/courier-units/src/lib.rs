@@ -14,7 +14,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// The longest duration [`parse_duration`] accepts: a year.
-pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+pub const MAX_DURATION: Duration = Duration::from_hours(365 * 24);
 
 /// Why a duration could not be read. The messages are those users see after the file
 /// position or flag name.
