@@ -211,8 +211,8 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_mins(2)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_hours(1)));
         assert_eq!(parse_duration(" 2 s "), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         assert_eq!(parse_duration(".5s"), Ok(Duration::from_millis(500)));
@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn callers_can_cap_durations() {
-        let hour = Duration::from_secs(3600);
+        let hour = Duration::from_hours(1);
         assert_eq!(parse_duration_at_most("1h", hour), Ok(hour));
         assert_eq!(
             parse_duration_at_most("61m", hour).map_err(|e| e.to_string()),
@@ -263,8 +263,8 @@ mod tests {
             (Duration::from_millis(1500), "1.5s"),
             (Duration::from_millis(1234), "1.234s"),
             (Duration::from_secs(90), "90s"),
-            (Duration::from_secs(120), "2m"),
-            (Duration::from_secs(7200), "2h"),
+            (Duration::from_mins(2), "2m"),
+            (Duration::from_hours(2), "2h"),
             (Duration::from_micros(250), "0.25ms"),
         ];
         for (duration, text) in cases {
