@@ -371,8 +371,15 @@ async fn run_inner(
 ) -> Result<Response, ApiError> {
     let subrequests = validate(payload)?;
     let rollback = shared.composite_rollback;
+    // Rolled back: the composite runs alone, so its rollback undoes only its own writes.
+    // Kept: it writes side by side with others, like any write.
     let _exclusive = if rollback && !call.in_transaction {
         Some(shared.gate.write().await)
+    } else {
+        None
+    };
+    let _shared = if !rollback && !call.in_transaction {
+        Some(shared.gate.read().await)
     } else {
         None
     };

@@ -69,9 +69,7 @@ impl Replays {
             return Ok(None);
         };
         if key.len() > MAX_KEY {
-            return Err(ApiError::batch_item(format!(
-                "An Idempotency-Key has at most {MAX_KEY} characters"
-            )));
+            return Err(ApiError::idempotency_key_too_long(MAX_KEY));
         }
         let mut hasher = Sha256::new();
         for part in [

@@ -82,6 +82,18 @@ impl ApiError {
         .placeholder("REFERENCE", reference)
     }
 
+    /// An `Idempotency-Key` longer than Intacct takes.
+    pub(crate) fn idempotency_key_too_long(max: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalidRequest",
+            "REST-1082",
+            "IA.IDEMPOTENCY_KEY_TOO_LONG",
+            format!("An Idempotency-Key has at most {max} characters"),
+        )
+        .placeholder("MAX", max.to_string())
+    }
+
     /// A bulk job request that cannot be read.
     pub(crate) fn invalid_bulk(message: impl Into<String>) -> ApiError {
         ApiError::new(

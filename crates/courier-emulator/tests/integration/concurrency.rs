@@ -115,3 +115,46 @@ async fn requests_within_the_cap_all_pass_and_the_knob_changes_at_run_time() {
     assert_eq!((first.0, second.0), (StatusCode::OK, StatusCode::OK));
     assert_eq!(harness.stats().await["concurrency_rejections"], 1);
 }
+
+#[tokio::test]
+async fn clients_that_keep_within_the_cap_never_meet_it() {
+    // The emulator's half of the runner's acceptance run: two workers (a run's
+    // `max_concurrency: 2`) send 100 requests against `--max-concurrent 2 --latency 20ms`.
+    let harness = Harness::start(EmulatorOptions {
+        max_concurrent: Some(2),
+        latency: Duration::from_millis(20),
+        ..EmulatorOptions::default()
+    })
+    .await;
+    let token = harness.token().await;
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        let client = harness.client.clone();
+        let url = harness.url(VENDOR);
+        let token = token.clone();
+        workers.push(tokio::spawn(async move {
+            let mut ok = 0;
+            for _ in 0..50 {
+                let response = client
+                    .get(&url)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("answers");
+                if response.status() == StatusCode::OK {
+                    ok += 1;
+                }
+                response.bytes().await.expect("a body");
+            }
+            ok
+        }));
+    }
+    let mut ok = 0;
+    for worker in workers {
+        ok += worker.await.expect("a worker");
+    }
+    assert_eq!(ok, 100);
+    let stats = harness.stats().await;
+    assert_eq!(stats["in_flight_peak"], 2);
+    assert_eq!(stats["concurrency_rejections"], 0);
+}

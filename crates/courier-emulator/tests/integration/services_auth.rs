@@ -202,4 +202,18 @@ async fn idempotency_keys_replay_batches_and_refuse_other_bodies() {
     );
     let other = send(json!([{"id": "V-I3", "name": "Three"}])).await;
     assert_eq!(other.0, StatusCode::CONFLICT);
+    let response = harness
+        .client
+        .post(harness.url(VENDORS))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "k".repeat(257))
+        .json(&json!({"id": "V-LONG", "name": "Long key"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        response.status(),
+        StatusCode::BAD_REQUEST,
+        "keys have at most 256 characters"
+    );
 }
