@@ -1,4 +1,4 @@
-//! The `ia::result` / `ia::meta` / `ia::error` envelopes of intacct-api.md §2–§4, and the
+//! The `ia::result` / `ia::meta` / `ia::error` envelopes of docs/emulator.md, and the
 //! catalogue of API errors the emulator answers with.
 //!
 //! Error bodies follow the official `error-response` schema exactly (`code`, `message`,
@@ -98,7 +98,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(
+    pub(crate) fn new(
         status: StatusCode,
         code: &'static str,
         error_id: &'static str,
@@ -118,12 +118,12 @@ impl ApiError {
         }
     }
 
-    fn placeholder(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
+    pub(crate) fn placeholder(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
         self.placeholders.push((name, value.into()));
         self
     }
 
-    // --- the gateway's token checks (SPEC §9) ---
+    // --- the gateway's token checks (docs/emulator.md) ---
 
     pub(crate) fn authorization_header() -> ApiError {
         ApiError::new(
@@ -267,7 +267,7 @@ impl ApiError {
             "REST-1026",
             "IA.PAYLOAD_MUST_BE_AN_OBJECT",
             format!(
-                "A {operation} payload must be one JSON object (the emulator does not take batches)"
+                "A {operation} payload must be a JSON object (or, for a batch, an array of them)"
             ),
         )
         .placeholder("OPERATION", operation)
@@ -352,7 +352,7 @@ impl ApiError {
         )
     }
 
-    /// Intacct's recorded error for a field a query cannot use (intacct-api.md §3).
+    /// Intacct's recorded error for a field a query cannot use (docs/emulator.md).
     pub(crate) fn field_not_queryable(field: &str, object: &str) -> ApiError {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -438,7 +438,7 @@ pub(crate) fn single_meta() -> Value {
 }
 
 /// The `ia::meta` of a page: `next` and `previous` are 1-based start rows or null, as recorded
-/// from real traffic (intacct-api.md §3).
+/// from real traffic (docs/emulator.md).
 pub(crate) fn page_meta(total: usize, start: usize, size: usize) -> Value {
     let next = start.checked_add(size).filter(|next| *next <= total);
     let previous = (start > 1).then(|| start.saturating_sub(size).max(1));

@@ -55,7 +55,7 @@ impl Stored {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Table {
     records: BTreeMap<u64, Arc<Stored>>,
 }
@@ -68,7 +68,7 @@ pub(crate) struct Replay {
     pub(crate) body: Bytes,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Data {
     tables: HashMap<&'static str, Table>,
     replays: HashMap<String, Replay>,
@@ -111,6 +111,10 @@ impl Idempotency {
         }
     }
 }
+
+/// The whole company at one moment (a batch or composite transaction's way back).
+#[derive(Debug)]
+pub(crate) struct Snapshot(Data);
 
 /// What a mutation produced: the status and JSON body to send.
 pub(crate) type Outcome = Result<(u16, Bytes), ApiError>;
@@ -158,6 +162,16 @@ impl Store {
         let mut data = self.data.write().unwrap_or_else(PoisonError::into_inner);
         data.tables = tables;
         data.replays.clear();
+    }
+
+    /// Everything as it is now, for [`Store::restore`] when a transaction fails.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot(self.read().clone())
+    }
+
+    /// Put back what [`Store::snapshot`] took (records share their `Arc`s, so it is cheap).
+    pub(crate) fn restore(&self, snapshot: Snapshot) {
+        *self.write() = snapshot.0;
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Data> {

@@ -98,11 +98,12 @@ async fn comma_separated_keys_get_several_records() {
         body["ia::meta"],
         json!({"totalCount": 3, "totalSuccess": 3, "totalError": 0})
     );
+    // A missing key fails its own item only (docs/emulator-services.md, "Batch").
     let (status, body) = harness
         .get("/objects/accounts-payable/vendor/84,999", &token)
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(error_of(&body)["code"], "notFound");
+    assert_eq!(status, StatusCode::MULTI_STATUS);
+    assert_eq!(body["ia::result"][1]["ia::error"]["code"], "notFound");
 }
 
 #[tokio::test]
@@ -124,17 +125,35 @@ async fn missing_records_objects_and_routes_are_404_not_found() {
         (status, error_of(&body)["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("notFound"))
     );
-    for (method, path) in [
-        (Method::GET, "/nothing/here"),
-        (Method::PUT, "/objects/accounts-payable/vendor/84"),
-        (Method::DELETE, "/objects/accounts-payable/vendor"),
-        (Method::GET, "/services/core/query"),
-        (Method::POST, "/services/core/composite"),
-        (Method::GET, ""),
+    // A known path with another method is a 405 (docs/emulator-services.md, "Errors and auth").
+    for (method, path, expected) in [
+        (Method::GET, "/nothing/here", StatusCode::NOT_FOUND),
+        (
+            Method::PUT,
+            "/objects/accounts-payable/vendor/84",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::DELETE,
+            "/objects/accounts-payable/vendor",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::GET,
+            "/services/core/query",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (Method::GET, "/services/core/nothing", StatusCode::NOT_FOUND),
+        (Method::GET, "", StatusCode::NOT_FOUND),
     ] {
         let (status, body) = harness.call(method.clone(), path, &token, None).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
-        assert_eq!(error_of(&body)["code"], "notFound", "{method} {path}");
+        assert_eq!(status, expected, "{method} {path}");
+        let code = if expected == StatusCode::NOT_FOUND {
+            "notFound"
+        } else {
+            "methodNotAllowed"
+        };
+        assert_eq!(error_of(&body)["code"], code, "{method} {path}");
         if path == "/nothing/here" {
             snapshot!("route_not_found", &body);
         }
