@@ -1,7 +1,7 @@
 //! An in-memory imitation of the Sage Intacct REST API, for `courier emulator`, for
 //! `emulator: intacct` environments and for tests: OAuth 2.0, object CRUD, the query and
 //! model services, Intacct's envelopes and error bodies, and knobs for token lifetime,
-//! latency, failures and rate limits (SPEC §9).
+//! latency, failures and rate limits (docs/emulator.md).
 //!
 //! [`start`] binds 127.0.0.1 and serves in a task of the current tokio runtime; it prints
 //! nothing, so the runner can embed it. The data is generated per (scope, seed) and lives
@@ -27,6 +27,8 @@ mod server;
 mod stats;
 mod store;
 mod tokens;
+mod txn;
+mod validate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,7 +39,8 @@ use tokio::task::JoinHandle;
 
 pub use options::{
     Credentials, DEFAULT_REDIRECT_URIS, DEFAULT_SEED, DEFAULT_TOKEN_TTL, EmulatorOptions, KNOBS,
-    OptionError, Scope, default_credentials, parse_duration, parse_fail_rate, parse_rate_limit,
+    OptionError, SEED_VARIABLE, Scope, default_credentials, parse_duration, parse_fail_rate,
+    parse_rate_limit,
 };
 pub use seed::{ScopeChange, ScopeDifference, scope_differences, scope_differences_markdown};
 
@@ -156,7 +159,7 @@ impl Emulator {
         self.shared.scope
     }
 
-    /// The stats document of SPEC §9, as `GET /__emulator/stats` returns it.
+    /// The stats document (docs/emulator.md, "Knobs"), as `GET /__emulator/stats` returns it.
     pub fn stats(&self) -> serde_json::Value {
         self.shared.stats.document()
     }

@@ -1,4 +1,4 @@
-//! The emulator's knobs (SPEC §9): the scope, the seed, the credentials it accepts and the fault
+//! The emulator's knobs (docs/emulator.md, "Knobs"): the scope, the seed, the credentials it accepts and the fault
 //! settings, with the parsers that `courier emulator` and environment files share for their
 //! textual forms (`2s`, `20ms`, `50/s`).
 
@@ -9,10 +9,10 @@ use std::time::Duration;
 /// The seed used when none is given: the README's table of scope differences is made with it.
 pub const DEFAULT_SEED: u64 = 0;
 
-/// Intacct's observed access-token lifetime, `expires_in: 43200` (intacct-api.md §1.5).
+/// Intacct's observed access-token lifetime, `expires_in: 43200` (docs/emulator.md, "Knobs").
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_hours(12);
 
-/// The redirect URIs every emulator registers (SPEC §9), before any `--redirect-uri`.
+/// The redirect URIs every emulator registers (docs/emulator.md, "Knobs"), before any `--redirect-uri`.
 pub const DEFAULT_REDIRECT_URIS: [&str; 2] = [
     "https://127.0.0.1/callback",
     "https://oauth.pstmn.io/v1/browser-callback",
@@ -83,10 +83,12 @@ pub enum OptionError {
     },
     #[error("unknown emulator knob `{0}`: expected one of {KNOBS}")]
     UnknownKnob(String),
+    #[error("invalid {SEED_VARIABLE} `{0}`: expected a whole number, such as `7`")]
+    SeedVariable(String),
 }
 
-/// The knobs an environment's `emulator: { kind: intacct, ... }` may set (SPEC §3: those of
-/// SPEC §9 in snake_case, except `port` and `scope`, which come from the run).
+/// The knobs an environment's `emulator: { kind: intacct, ... }` may set: the flags of
+/// `courier emulator` in snake_case, except `port` and `scope`, which come from the run).
 pub const KNOBS: &str = "seed, token_ttl, rotate_refresh_tokens, latency, fail_first, fail_every, \
      fail_rate, rate_limit, deny_authorize, redirect_uris, client_id, client_secret, username";
 
@@ -133,7 +135,7 @@ pub fn parse_fail_rate(text: &str) -> Result<f64, OptionError> {
     }
 }
 
-/// Everything an emulator is started with. `Default` gives the defaults of SPEC §9.
+/// Everything an emulator is started with. `Default` gives the defaults docs/emulator.md lists.
 #[derive(Clone, Debug)]
 pub struct EmulatorOptions {
     /// The company's scope: which dataset is served and which default client is accepted.
@@ -200,7 +202,29 @@ fn knob_text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// The environment variable that picks the seed of the built-in emulator environments.
+pub const SEED_VARIABLE: &str = "COURIER_EMULATOR_SEED";
+
 impl EmulatorOptions {
+    /// These options with the seed of `COURIER_EMULATOR_SEED` when it is set (and not
+    /// blank); docs/emulator.md, "Seeds".
+    pub fn with_env_seed(self) -> Result<EmulatorOptions, OptionError> {
+        self.with_seed_variable(std::env::var(SEED_VARIABLE).ok().as_deref())
+    }
+
+    /// [`EmulatorOptions::with_env_seed`] with the variable's value given.
+    pub fn with_seed_variable(
+        mut self,
+        value: Option<&str>,
+    ) -> Result<EmulatorOptions, OptionError> {
+        if let Some(text) = value.map(str::trim).filter(|text| !text.is_empty()) {
+            self.seed = text
+                .parse()
+                .map_err(|_| OptionError::SeedVariable(text.to_owned()))?;
+        }
+        Ok(self)
+    }
+
     /// Set one knob from an environment file's value, with the parsing and messages of the
     /// command line (`token_ttl: 2s`, `rate_limit: 50/s`, `latency: 20`, meaning milliseconds
     /// when a bare number, `redirect_uris` a list). `rate_limit: null` removes the limit.
@@ -264,7 +288,7 @@ impl EmulatorOptions {
         Ok(())
     }
 
-    /// The credentials this emulator accepts for its own scope: the defaults of SPEC §9 with
+    /// The credentials this emulator accepts for its own scope: the documented defaults with
     /// `client_id`, `client_secret` and `username` replaced where given.
     pub fn credentials(&self) -> Credentials {
         let defaults = default_credentials(self.scope);
@@ -285,7 +309,7 @@ pub struct Credentials {
     pub username: String,
 }
 
-/// The public test credentials of SPEC §9 for a scope.
+/// The public test credentials of a scope (README, "The Intacct emulator").
 pub fn default_credentials(scope: Scope) -> Credentials {
     let (client_id, client_secret, username) = match scope {
         Scope::NonProduction => (
@@ -329,6 +353,33 @@ mod tests {
         ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn the_seed_variable_overrides_the_seed_and_refuses_non_numbers() {
+        let options = EmulatorOptions::default();
+        assert_eq!(
+            options
+                .clone()
+                .with_seed_variable(Some(" 7 "))
+                .map(|o| o.seed),
+            Ok(7)
+        );
+        assert_eq!(
+            options.clone().with_seed_variable(Some("")).map(|o| o.seed),
+            Ok(0)
+        );
+        assert_eq!(
+            options.clone().with_seed_variable(None).map(|o| o.seed),
+            Ok(0)
+        );
+        let error = options
+            .with_seed_variable(Some("seven"))
+            .expect_err("not a number");
+        assert!(
+            error.to_string().contains("COURIER_EMULATOR_SEED"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! talks to them with reqwest, as the runner and users do.
 
 mod api_auth;
+mod conformance;
 mod data;
 mod knobs;
 mod model;
@@ -12,3 +13,4 @@ mod readme;
 mod robustness;
 mod stats;
 mod support;
+mod transactions;
