@@ -2,7 +2,7 @@
 //! `emulator: intacct` environments and for tests: OAuth 2.0, object CRUD, the query and
 //! model services, batch, composite and bulk-job services, Intacct's envelopes and error
 //! bodies, and knobs for token lifetime, latency, failures, rate and concurrency limits
-//! (docs/emulator-services.md for the services).
+//! (docs/emulator.md; docs/emulator-services.md for the services).
 //!
 //! [`start`] binds 127.0.0.1 and serves in a task of the current tokio runtime; it prints
 //! nothing, so the runner can embed it. The data is generated per (scope, seed) and lives
@@ -34,6 +34,8 @@ mod service_errors;
 mod stats;
 mod store;
 mod tokens;
+mod txn;
+mod validate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,9 +46,10 @@ use tokio::task::JoinHandle;
 
 pub use options::{
     Credentials, DEFAULT_BULK_DURATION, DEFAULT_REDIRECT_URIS, DEFAULT_SEED, DEFAULT_TOKEN_TTL,
-    EmulatorOptions, KNOBS, MAX_BULK_DURATION, MAX_LATENCY, MAX_TOKEN_TTL, OptionError, Scope,
-    default_credentials, parse_bulk_duration, parse_duration, parse_expired_token_status,
-    parse_fail_rate, parse_latency, parse_max_concurrent, parse_rate_limit,
+    EmulatorOptions, KNOBS, MAX_BULK_DURATION, MAX_LATENCY, MAX_TOKEN_TTL, OptionError,
+    SEED_VARIABLE, Scope, default_credentials, parse_bulk_duration, parse_duration,
+    parse_expired_token_status, parse_fail_rate, parse_latency, parse_max_concurrent,
+    parse_rate_limit,
 };
 pub use seed::{ScopeChange, ScopeDifference, scope_differences, scope_differences_markdown};
 
@@ -195,7 +198,7 @@ impl Emulator {
         self.shared.scope
     }
 
-    /// The stats document of docs/emulator.md, as `GET /__emulator/stats` returns it.
+    /// The stats document (docs/emulator.md, "Knobs"), as `GET /__emulator/stats` returns it.
     pub fn stats(&self) -> serde_json::Value {
         self.shared.stats.document()
     }

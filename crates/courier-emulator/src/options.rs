@@ -85,6 +85,8 @@ pub enum OptionError {
     },
     #[error("unknown emulator knob `{0}`: expected one of {KNOBS}")]
     UnknownKnob(String),
+    #[error("invalid {SEED_VARIABLE} `{0}`: expected a whole number, such as `7`")]
+    SeedVariable(String),
 }
 
 /// The knobs an environment's `emulator: { kind: intacct, ... }` may set (the flags of
@@ -244,7 +246,29 @@ fn knob_text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// The environment variable that picks the seed of the built-in emulator environments.
+pub const SEED_VARIABLE: &str = "COURIER_EMULATOR_SEED";
+
 impl EmulatorOptions {
+    /// These options with the seed of `COURIER_EMULATOR_SEED` when it is set (and not
+    /// blank); docs/emulator.md, "Seeds".
+    pub fn with_env_seed(self) -> Result<EmulatorOptions, OptionError> {
+        self.with_seed_variable(std::env::var(SEED_VARIABLE).ok().as_deref())
+    }
+
+    /// [`EmulatorOptions::with_env_seed`] with the variable's value given.
+    pub fn with_seed_variable(
+        mut self,
+        value: Option<&str>,
+    ) -> Result<EmulatorOptions, OptionError> {
+        if let Some(text) = value.map(str::trim).filter(|text| !text.is_empty()) {
+            self.seed = text
+                .parse()
+                .map_err(|_| OptionError::SeedVariable(text.to_owned()))?;
+        }
+        Ok(self)
+    }
+
     /// Set one knob from an environment file's value, with the parsing and messages of the
     /// command line (`token_ttl: 2s`, `rate_limit: 50/s`, `latency: 20`, meaning milliseconds
     /// when a bare number, `redirect_uris` a list). `rate_limit: null` removes the limit.
@@ -423,6 +447,33 @@ mod tests {
             options
                 .set_knob("token_ttl", &serde_json::json!("999999999999h"))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn the_seed_variable_overrides_the_seed_and_refuses_non_numbers() {
+        let options = EmulatorOptions::default();
+        assert_eq!(
+            options
+                .clone()
+                .with_seed_variable(Some(" 7 "))
+                .map(|o| o.seed),
+            Ok(7)
+        );
+        assert_eq!(
+            options.clone().with_seed_variable(Some("")).map(|o| o.seed),
+            Ok(0)
+        );
+        assert_eq!(
+            options.clone().with_seed_variable(None).map(|o| o.seed),
+            Ok(0)
+        );
+        let error = options
+            .with_seed_variable(Some("seven"))
+            .expect_err("not a number");
+        assert!(
+            error.to_string().contains("COURIER_EMULATOR_SEED"),
+            "{error}"
         );
     }
 

@@ -1,13 +1,8 @@
-//! The query service, `POST /services/core/query` (intacct-api.md §3): the sixteen filter
-//! operators, `filterExpression`, `filterParameters.caseSensitiveComparison`, `orderBy`,
-//! dotted reference fields returned flat (`"department.id"`), `start`/`size` paging and the
-//! `count:` / `sum:` / `min:` / `max:` / `avg:` aggregates.
-//!
-//! The aggregates' response shape is not in the fact sheet, so it is inferred: with
-//! aggregates the rows are grouped by the plain fields asked for, one row per group with the
-//! plain fields and one key per aggregate named as asked (`"sum:totalDue"`). `count:` is a
-//! JSON integer; `sum:` and `avg:` are decimal strings with two decimals, like every amount;
-//! `min:` and `max:` return the field's own value.
+//! The query service, `POST /services/core/query` (docs/emulator.md, "Query"): the filter
+//! operators (`$has` and date macros such as `priorMonth` included), `filterExpression` with
+//! its `and` / `or` shortcuts, `filterParameters`, `orderBy`, dotted reference fields returned
+//! flat (`"department.id"`), `start`/`size` paging and the aggregates of [`aggregate`].
+//! Write-only fields are refused with REST-1106, as Intacct refuses them.
 //!
 //! Bounds keep hostile queries cheap: at most [`MAX_FILTERS`] filters, a `filterExpression` at
 //! most [`MAX_DEPTH`] parentheses deep, pages of at most [`MAX_PAGE`] rows.
@@ -18,7 +13,17 @@ use serde_json::{Map, Value, json};
 
 use crate::envelope::{ApiError, Detail, page_meta};
 use crate::schema::{Kind, ObjectSpec, lookup, path_kind};
-use crate::store::{Store, Stored, normalize_decimal};
+use crate::store::{Store, Stored};
+
+mod aggregate;
+mod expression;
+mod macros;
+
+use expression::parse_expression;
+
+use aggregate::aggregate;
+#[cfg(test)]
+use aggregate::{cents, format_cents};
 
 /// The most filters one query may carry.
 pub(crate) const MAX_FILTERS: usize = 1_000;
@@ -29,7 +34,8 @@ pub(crate) const MAX_PAGE: usize = 4_000;
 /// The page size when none is asked for.
 pub(crate) const DEFAULT_PAGE: usize = 100;
 
-const OPERATORS: [&str; 16] = [
+const OPERATORS: [&str; 17] = [
+    "$has",
     "$eq",
     "$ne",
     "$lt",
@@ -56,6 +62,8 @@ struct Filter {
     path: String,
     kind: Kind,
     value: Value,
+    /// A date macro's first and last day (`priorMonth`), relative to `asOfDate`.
+    range: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,7 +160,8 @@ pub(crate) fn run(store: &Store, body: &Value, entity: Option<&str>) -> Result<V
     let spec = lookup(object_name)
         .ok_or_else(|| ApiError::invalid_query(format!("{object_name} is not a valid object")))?;
     let columns = columns(spec, request.get("fields"))?;
-    let filters = filters(spec, request.get("filters"))?;
+    let as_of = macros::as_of(request.get("filterParameters"))?;
+    let filters = filters(spec, request.get("filters"), as_of)?;
     let expression = match request.get("filterExpression") {
         None | Some(Value::Null) => Expr::And((0..filters.len()).map(Expr::Leaf).collect()),
         Some(Value::String(text)) => parse_expression(text, filters.len())?,
@@ -245,7 +254,9 @@ fn columns(spec: &ObjectSpec, fields: Option<&Value>) -> Result<Vec<Column>, Api
                     .find(|known| **known == function)
                     .ok_or_else(|| ApiError::invalid_query(format!("{function}: is not an aggregate function; use count:, sum:, min:, max: or avg:")))?;
                 let kind = path_kind(spec, path).ok_or_else(|| ApiError::field_not_queryable(path, spec.name))?;
-                if matches!(*function, "sum" | "avg") && kind != Kind::Decimal {
+                if matches!(*function, "sum" | "avg")
+                    && !matches!(kind, Kind::Decimal | Kind::Number | Kind::Integer)
+                {
                     return Err(ApiError::invalid_query(format!("{function}: takes a decimal field; {path} is not one")));
                 }
                 Ok(Column::Aggregate {
@@ -259,7 +270,11 @@ fn columns(spec: &ObjectSpec, fields: Option<&Value>) -> Result<Vec<Column>, Api
         .collect()
 }
 
-fn filters(spec: &ObjectSpec, filters: Option<&Value>) -> Result<Vec<Filter>, ApiError> {
+fn filters(
+    spec: &ObjectSpec,
+    filters: Option<&Value>,
+    as_of: chrono::NaiveDate,
+) -> Result<Vec<Filter>, ApiError> {
     let items = match filters {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
@@ -326,11 +341,16 @@ fn filters(spec: &ObjectSpec, filters: Option<&Value>) -> Result<Vec<Filter>, Ap
                 };
                 return Err(bad(&format!("{operator} takes {expected}")));
             }
+            let range = match (kind, value.as_str()) {
+                (Kind::Date, Some(word)) => macros::range(word, as_of),
+                _ => None,
+            };
             Ok(Filter {
                 operator,
                 path: path.clone(),
                 kind,
                 value: value.clone(),
+                range,
             })
         })
         .collect()
@@ -421,156 +441,6 @@ fn order_by(
         .collect()
 }
 
-/// Parse `(1 and 2) or 3`: `and` binds tighter than `or`; numbers are 1-based filter indexes.
-fn parse_expression(text: &str, filters: usize) -> Result<Expr, ApiError> {
-    if text.len() > 100_000 {
-        return Err(ApiError::invalid_query("filterExpression is too long"));
-    }
-    let tokens = tokenize(text)?;
-    let mut parser = Parser {
-        tokens: &tokens,
-        position: 0,
-        filters,
-    };
-    let expr = parser.or(0)?;
-    if parser.position != tokens.len() {
-        return Err(expression_error(text, "unexpected text after the end"));
-    }
-    Ok(expr)
-}
-
-fn expression_error(text: &str, why: &str) -> ApiError {
-    let shown: String = text.chars().take(80).collect();
-    ApiError::invalid_query(format!("filterExpression `{shown}` is not valid: {why}"))
-}
-
-#[derive(Debug, PartialEq)]
-enum Token {
-    Number(usize),
-    And,
-    Or,
-    Open,
-    Close,
-}
-
-fn tokenize(text: &str) -> Result<Vec<Token>, ApiError> {
-    let mut tokens = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            ' ' | '\t' | '\n' | '\r' => {}
-            '(' => tokens.push(Token::Open),
-            ')' => tokens.push(Token::Close),
-            '0'..='9' => {
-                let mut end = at + 1;
-                while let Some((next, d)) = chars.peek().copied() {
-                    if !d.is_ascii_digit() {
-                        break;
-                    }
-                    end = next + 1;
-                    chars.next();
-                }
-                let number = text[at..end]
-                    .parse()
-                    .map_err(|_| expression_error(text, "a filter number is too large"))?;
-                tokens.push(Token::Number(number));
-            }
-            c if c.is_ascii_alphabetic() => {
-                let mut end = at + 1;
-                while let Some((next, d)) = chars.peek().copied() {
-                    if !d.is_ascii_alphabetic() {
-                        break;
-                    }
-                    end = next + 1;
-                    chars.next();
-                }
-                match text[at..end].to_ascii_lowercase().as_str() {
-                    "and" => tokens.push(Token::And),
-                    "or" => tokens.push(Token::Or),
-                    word => {
-                        return Err(expression_error(
-                            text,
-                            &format!("`{word}` is not `and` or `or`"),
-                        ));
-                    }
-                }
-            }
-            other => return Err(expression_error(text, &format!("unexpected `{other}`"))),
-        }
-    }
-    Ok(tokens)
-}
-
-struct Parser<'a> {
-    tokens: &'a [Token],
-    position: usize,
-    filters: usize,
-}
-
-impl Parser<'_> {
-    fn error(&self, why: &str) -> ApiError {
-        ApiError::invalid_query(format!(
-            "filterExpression is not valid: {why} (at token {})",
-            self.position + 1
-        ))
-    }
-
-    fn or(&mut self, depth: usize) -> Result<Expr, ApiError> {
-        let mut terms = vec![self.and(depth)?];
-        while self.tokens.get(self.position) == Some(&Token::Or) {
-            self.position += 1;
-            terms.push(self.and(depth)?);
-        }
-        Ok(if terms.len() == 1 {
-            terms.remove(0)
-        } else {
-            Expr::Or(terms)
-        })
-    }
-
-    fn and(&mut self, depth: usize) -> Result<Expr, ApiError> {
-        let mut factors = vec![self.factor(depth)?];
-        while self.tokens.get(self.position) == Some(&Token::And) {
-            self.position += 1;
-            factors.push(self.factor(depth)?);
-        }
-        Ok(if factors.len() == 1 {
-            factors.remove(0)
-        } else {
-            Expr::And(factors)
-        })
-    }
-
-    fn factor(&mut self, depth: usize) -> Result<Expr, ApiError> {
-        match self.tokens.get(self.position) {
-            Some(Token::Number(number)) => {
-                self.position += 1;
-                if *number == 0 || *number > self.filters {
-                    return Err(self.error(&format!(
-                        "filter {number} does not exist (there are {} filters)",
-                        self.filters
-                    )));
-                }
-                Ok(Expr::Leaf(number - 1))
-            }
-            Some(Token::Open) => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.error(&format!("parentheses nest deeper than {MAX_DEPTH}")));
-                }
-                self.position += 1;
-                let inner = self.or(depth + 1)?;
-                if self.tokens.get(self.position) != Some(&Token::Close) {
-                    return Err(self.error("a `(` is not closed"));
-                }
-                self.position += 1;
-                Ok(inner)
-            }
-            Some(_) => Err(self.error("expected a filter number or `(`")),
-            None => Err(self.error("it ends too early")),
-        }
-    }
-}
-
 fn evaluate(expr: &Expr, filters: &[Filter], record: &Value, case_sensitive: bool) -> bool {
     match expr {
         Expr::Leaf(index) => filters
@@ -631,7 +501,9 @@ fn compare_values(
         return (left.is_null() && right.is_null()).then_some(Ordering::Equal);
     }
     match kind {
-        Kind::Key | Kind::Decimal => as_number(left)?.partial_cmp(&as_number(right)?),
+        Kind::Key | Kind::Decimal | Kind::Number | Kind::Integer => {
+            as_number(left)?.partial_cmp(&as_number(right)?)
+        }
         Kind::Boolean => Some(as_bool(left)?.cmp(&as_bool(right)?)),
         _ => {
             let (left, right) = (as_text(left)?, as_text(right)?);
@@ -646,6 +518,9 @@ fn compare_values(
 
 fn matches(filter: &Filter, record: &Value, case_sensitive: bool) -> bool {
     let actual = field_value(record, &filter.path);
+    if let Some((first, last)) = &filter.range {
+        return macros::matches(filter.operator, actual.as_str(), first, last);
+    }
     let compare = |expected: &Value| compare_values(filter.kind, actual, expected, case_sensitive);
     let equal = |expected: &Value| compare(expected) == Some(Ordering::Equal);
     let text = |value: &Value| {
@@ -675,6 +550,14 @@ fn matches(filter: &Filter, record: &Value, case_sensitive: bool) -> bool {
             .is_some_and(|values| values.iter().any(equal))
     };
     match filter.operator {
+        // An array field holds the value; on a plain field, `$has` is equality.
+        "$has" => match actual {
+            Value::Array(items) => items.iter().any(|item| {
+                compare_values(Kind::Text, item, &filter.value, case_sensitive)
+                    == Some(Ordering::Equal)
+            }),
+            _ => equal(&filter.value),
+        },
         "$eq" => equal(&filter.value),
         "$ne" => !equal(&filter.value),
         "$lt" => compare(&filter.value) == Some(Ordering::Less),
@@ -711,106 +594,6 @@ fn project(columns: &[Column], record: &Value) -> Value {
     Value::Object(row)
 }
 
-fn cents(value: &Value) -> Option<i128> {
-    let text = normalize_decimal(value.as_str()?)?;
-    let negative = text.starts_with('-');
-    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    let magnitude: i128 = digits.parse().ok()?;
-    Some(if negative { -magnitude } else { magnitude })
-}
-
-fn format_cents(cents: i128) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let magnitude = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", magnitude / 100, magnitude % 100)
-}
-
-fn aggregate(columns: &[Column], records: &[std::sync::Arc<Stored>]) -> Vec<Value> {
-    // Groups in the order their first record appears (after orderBy).
-    let mut groups: Vec<(Vec<Value>, Vec<&Value>)> = Vec::new();
-    let plain: Vec<&str> = columns
-        .iter()
-        .filter_map(|column| match column {
-            Column::Plain(path) => Some(path.as_str()),
-            Column::Aggregate { .. } => None,
-        })
-        .collect();
-    for stored in records {
-        let key: Vec<Value> = plain
-            .iter()
-            .map(|path| field_value(&stored.value, path).clone())
-            .collect();
-        match groups.iter_mut().find(|(group, _)| *group == key) {
-            Some((_, members)) => members.push(&stored.value),
-            None => groups.push((key, vec![&stored.value])),
-        }
-    }
-    if groups.is_empty() && plain.is_empty() {
-        groups.push((Vec::new(), Vec::new()));
-    }
-    groups
-        .into_iter()
-        .map(|(key, members)| {
-            let mut row = Map::new();
-            let mut plain_values = key.into_iter();
-            for column in columns {
-                match column {
-                    Column::Plain(path) => {
-                        row.insert(path.clone(), plain_values.next().unwrap_or(Value::Null));
-                    }
-                    Column::Aggregate {
-                        name,
-                        function,
-                        path,
-                        kind,
-                    } => {
-                        let values: Vec<&Value> = members
-                            .iter()
-                            .map(|record| field_value(record, path))
-                            .filter(|value| !value.is_null())
-                            .collect();
-                        let value = match *function {
-                            "count" => json!(values.len()),
-                            "sum" => {
-                                json!(format_cents(values.iter().filter_map(|v| cents(v)).sum()))
-                            }
-                            "avg" => {
-                                let amounts: Vec<i128> =
-                                    values.iter().filter_map(|v| cents(v)).collect();
-                                if amounts.is_empty() {
-                                    Value::Null
-                                } else {
-                                    let count = amounts.len() as i128;
-                                    let total: i128 = amounts.iter().sum();
-                                    // Round half away from zero, to the cent.
-                                    let rounded =
-                                        (2 * total + total.signum() * count) / (2 * count);
-                                    json!(format_cents(rounded))
-                                }
-                            }
-                            _ => {
-                                let pick = values.iter().copied().reduce(|best, next| {
-                                    let ordering = compare_values(*kind, next, best, true)
-                                        .unwrap_or(Ordering::Equal);
-                                    let better = if *function == "min" {
-                                        ordering == Ordering::Less
-                                    } else {
-                                        ordering == Ordering::Greater
-                                    };
-                                    if better { next } else { best }
-                                });
-                                pick.cloned().unwrap_or(Value::Null)
-                            }
-                        };
-                        row.insert(name.clone(), value);
-                    }
-                }
-            }
-            Value::Object(row)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -820,7 +603,13 @@ mod tests {
         let expr = parse_expression("1 or 2 AND 3", 3).expect("valid");
         assert!(matches!(expr, Expr::Or(ref terms) if terms.len() == 2));
         assert!(parse_expression("(1 or 2) and 3", 3).is_ok());
-        for bad in ["4", "0", "1 and", "(1", "1 2", "1 xor 2", "1 & 2", ""] {
+        assert!(matches!(parse_expression("or", 3), Ok(Expr::Or(ref terms)) if terms.len() == 3));
+        assert!(
+            matches!(parse_expression(" AND ", 2), Ok(Expr::And(ref terms)) if terms.len() == 2)
+        );
+        for bad in [
+            "4", "0", "1 and", "(1", "1 2", "1 xor 2", "1 & 2", "", "and or",
+        ] {
             assert!(
                 parse_expression(bad, 3).is_err(),
                 "{bad:?} should be refused"

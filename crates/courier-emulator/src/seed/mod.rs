@@ -85,133 +85,17 @@ pub struct ScopeDifference {
     pub change: ScopeChange,
 }
 
-const COMPANIES: [&str; 16] = [
-    "Northwind Traders",
-    "Acme Supplies",
-    "Globex Logistics",
-    "Initech Office Products",
-    "Umbrella Packaging",
-    "Stark Components",
-    "Wayne Freight",
-    "Hooli Cloud Services",
-    "Vandelay Industries",
-    "Soylent Foods",
-    "Tyrell Fabrication",
-    "Cyberdyne Electronics",
-    "Wonka Confectionery",
-    "Gringotts Banking",
-    "Oceanic Airlines",
-    "Pied Piper Storage",
-];
+mod ledger;
+mod names;
+mod scopes;
 
-const CUSTOMERS: [&str; 14] = [
-    "Blue Harbor Retail",
-    "Summit Outdoor Co",
-    "Maple Leaf Clinics",
-    "Redwood Architects",
-    "Silver Lake Hotels",
-    "Granite State Schools",
-    "Copperline Breweries",
-    "Harborview Dental",
-    "Evergreen Landscaping",
-    "Lighthouse Media",
-    "Pinecrest Realty",
-    "Riverside Bakery",
-    "Golden Gate Fitness",
-    "Northstar Consulting",
-];
+use scopes::plan;
+pub use scopes::{scope_differences, scope_differences_markdown};
 
-const FIRST_NAMES: [&str; 16] = [
-    "Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Lena", "Omar", "Priya", "Lucas", "Chloe",
-    "Mateo", "Hana", "Felix", "Iris", "Tomas",
-];
-
-const LAST_NAMES: [&str; 16] = [
-    "Nguyen",
-    "Okafor",
-    "Schmidt",
-    "Rossi",
-    "Tanaka",
-    "Garcia",
-    "Kowalski",
-    "Haddad",
-    "Silva",
-    "Murphy",
-    "Larsen",
-    "Dubois",
-    "Novak",
-    "Patel",
-    "Moreau",
-    "Lindqvist",
-];
-
-const JOB_TITLES: [&str; 8] = [
-    "Staff Accountant",
-    "AP Specialist",
-    "Controller",
-    "Sales Manager",
-    "Software Engineer",
-    "Operations Analyst",
-    "Marketing Lead",
-    "Support Engineer",
-];
-
-const DEPARTMENTS: [&str; 6] = [
-    "Finance",
-    "Sales",
-    "Engineering",
-    "Operations",
-    "Marketing",
-    "Customer Success",
-];
-
-/// (number, name, balance sheet?, normal balance debit?)
-const ACCOUNTS: [(&str, &str, bool, bool); 30] = [
-    ("1000", "Cash - Operating", true, true),
-    ("1010", "Cash - Payroll", true, true),
-    ("1100", "Accounts Receivable", true, true),
-    ("1150", "Allowance for Doubtful Accounts", true, false),
-    ("1200", "Inventory", true, true),
-    ("1300", "Prepaid Expenses", true, true),
-    ("1500", "Furniture and Equipment", true, true),
-    ("1550", "Accumulated Depreciation", true, false),
-    ("2000", "Accounts Payable", true, false),
-    ("2100", "Accrued Liabilities", true, false),
-    ("2200", "Sales Tax Payable", true, false),
-    ("2300", "Payroll Liabilities", true, false),
-    ("2500", "Deferred Revenue", true, false),
-    ("2700", "Long-term Debt", true, false),
-    ("3000", "Common Stock", true, false),
-    ("3100", "Retained Earnings", true, false),
-    ("4000", "Product Revenue", false, false),
-    ("4100", "Service Revenue", false, false),
-    ("4200", "Subscription Revenue", false, false),
-    ("4900", "Discounts Given", false, true),
-    ("5000", "Cost of Goods Sold", false, true),
-    ("5100", "Freight In", false, true),
-    ("6000", "Salaries and Wages", false, true),
-    ("6100", "Payroll Taxes", false, true),
-    ("6200", "Rent", false, true),
-    ("6300", "Utilities", false, true),
-    ("6400", "Travel", false, true),
-    ("6500", "Software Subscriptions", false, true),
-    ("6600", "Professional Fees", false, true),
-    ("6700", "Depreciation Expense", false, true),
-];
-
-/// (id, name, entity id)
-const LOCATIONS: [(&str, &str, &str); 4] = [
-    ("NYC", "New York", "US"),
-    ("SFO", "San Francisco", "US"),
-    ("LON", "London", "UK"),
-    ("MAN", "Manchester", "UK"),
-];
-
-/// (key, id, name, currency)
-const ENTITIES: [(&str, &str, &str, &str); 2] = [
-    ("1", "US", "Courier US", "USD"),
-    ("2", "UK", "Courier UK", "GBP"),
-];
+use names::{
+    ACCOUNTS, COMPANIES, CUSTOMERS, DEPARTMENTS, ENTITIES, FIRST_NAMES, JOB_TITLES, LAST_NAMES,
+    LOCATIONS,
+};
 
 /// Money with two decimals from a number of cents, as Intacct writes it.
 pub(crate) fn money(cents: u64) -> String {
@@ -268,28 +152,19 @@ fn entity_by_id(id: &str) -> Option<(&'static str, &'static str, &'static str)> 
         .map(|(key, id, name, _)| (*key, *id, *name))
 }
 
-/// Put a record's fields in its object's field order and add `key`, `entity`, `audit` and
-/// `href` where the object has them.
+/// Put a record's fields in its object's field order, with `key`, `entity`, `audit` and
+/// `href` where the object has them and the object's defaults for what is not given.
 pub(crate) fn assemble(
     object: &'static str,
     key: &str,
-    mut fields: Map<String, Value>,
+    fields: Map<String, Value>,
     entity: &Value,
     audit: &Value,
 ) -> Value {
-    let spec = crate::schema::lookup_exact(object);
-    let mut out = Map::new();
-    for field in spec.map_or(&[][..], |spec| spec.fields) {
-        let value = match field.name {
-            "key" => Value::String(key.to_owned()),
-            "href" => Value::String(href(object, key)),
-            "entity" => entity.clone(),
-            "audit" => audit.clone(),
-            name => fields.remove(name).unwrap_or(Value::Null),
-        };
-        out.insert(field.name.to_owned(), value);
+    match crate::schema::lookup_exact(object) {
+        Some(spec) => crate::validate::complete(spec, key, fields, entity, audit),
+        None => Value::Null,
     }
-    Value::Object(out)
 }
 
 fn fields(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
@@ -304,10 +179,69 @@ fn reference(record: &Value) -> Value {
     json!({"key": record["key"], "id": record["id"], "href": record["href"]})
 }
 
+/// Where the numbering of each object starts and how many records it has. Seed 0 is the
+/// company the examples and tests were written against; any other seed moves keys and ids
+/// and changes the counts, so a collection that hard-codes them fails as it would on a real
+/// company (docs/emulator.md, "Seeds").
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    pub(crate) vendor_key: usize,
+    pub(crate) vendor_id: usize,
+    pub(crate) vendors: usize,
+    pub(crate) customer_key: usize,
+    pub(crate) customer_id: usize,
+    pub(crate) customers: usize,
+    pub(crate) employee_key: usize,
+    pub(crate) employee_id: usize,
+    pub(crate) employees: usize,
+    pub(crate) department_key: usize,
+    pub(crate) account_key: usize,
+    /// Where the keys of contacts, classes, projects and transactions start.
+    pub(crate) ledger_key: usize,
+}
+
+impl Layout {
+    pub(crate) fn of(seed: u64) -> Layout {
+        if seed == 0 {
+            return Layout {
+                vendor_key: 84,
+                vendor_id: 1,
+                vendors: 12,
+                customer_key: 12,
+                customer_id: 1,
+                customers: 12,
+                employee_key: 52,
+                employee_id: 1,
+                employees: 12,
+                department_key: 3,
+                account_key: 101,
+                ledger_key: 1,
+            };
+        }
+        let mut rng = SplitMix::new(seed, 7);
+        let mut offset = |most: u64| 1 + rng.below(most) as usize;
+        Layout {
+            vendor_key: 10 + offset(900),
+            vendor_id: offset(500),
+            vendors: 7 + offset(9),
+            customer_key: 10 + offset(900),
+            customer_id: offset(500),
+            customers: 7 + offset(7),
+            employee_key: 10 + offset(900),
+            employee_id: offset(500),
+            employees: 5 + offset(11),
+            department_key: 3 + offset(60),
+            account_key: 100 + offset(400),
+            ledger_key: offset(300),
+        }
+    }
+}
+
 /// The dataset both scopes start from. `ws_user` is the Web Services user's id (the part of
 /// the username before `@`), which names user 2.
 fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
     let mut rng = SplitMix::new(seed, 1);
+    let layout = Layout::of(seed);
     let mut data = Dataset::new();
 
     let entities: Vec<Value> = ENTITIES
@@ -360,7 +294,7 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
     let department_names = rng.shuffled(&DEPARTMENTS);
     let mut departments: Vec<Value> = Vec::new();
     for (index, name) in department_names.iter().enumerate() {
-        let key = (3 + index).to_string();
+        let key = (layout.department_key + index).to_string();
         // The first department is the root; two others report to it.
         let parent = if index == 1 || index == 2 {
             departments.first().map_or(Value::Null, reference)
@@ -408,8 +342,8 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
     let mut employees: Vec<Value> = Vec::new();
     let firsts = rng.shuffled(&FIRST_NAMES);
     let lasts = rng.shuffled(&LAST_NAMES);
-    for index in 0..12 {
-        let key = (52 + index).to_string();
+    for index in 0..layout.employees {
+        let key = (layout.employee_key + index).to_string();
         let location_index = rng.below(LOCATIONS.len() as u64) as usize;
         let location = &locations[location_index];
         let department = rng.pick(&departments).clone();
@@ -427,7 +361,7 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
             EMPLOYEE,
             &key,
             fields(vec![
-                ("id", json!(format!("E-{:04}", index + 1))),
+                ("id", json!(format!("E-{:04}", index + layout.employee_id))),
                 ("name", json!(format!("{} {}", firsts[index], lasts[index]))),
                 ("status", json!(status)),
                 ("jobTitle", json!(rng.pick(&JOB_TITLES))),
@@ -442,37 +376,31 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
     }
 
     let vendor_names = rng.shuffled(&COMPANIES);
-    let vendors: Vec<Value> = (0..12)
-        .map(|index| vendor(&mut rng, index, vendor_names[index]))
+    let vendors: Vec<Value> = (0..layout.vendors)
+        .map(|index| vendor(&mut rng, &layout, index, vendor_names[index]))
         .collect();
 
     let customer_names = rng.shuffled(&CUSTOMERS);
-    let customers: Vec<Value> = (0..12)
+    let customers: Vec<Value> = (0..layout.customers)
         .map(|index| {
-            let key = (12 + index).to_string();
+            let key = (layout.customer_key + index).to_string();
             let name = customer_names[index];
             let entity = entity_for(index);
             let currency = if entity == Some("UK") { "GBP" } else { "USD" };
-            let slug: String = name
-                .to_lowercase()
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect();
             assemble(
                 CUSTOMER,
                 &key,
                 fields(vec![
-                    ("id", json!(format!("C-{:04}", index + 1))),
+                    ("id", json!(format!("C-{:04}", index + layout.customer_id))),
                     ("name", json!(name)),
                     (
                         "status",
                         json!(if index == 7 { "inactive" } else { "active" }),
                     ),
-                    ("creditLimit", json!(money((10 + rng.below(90)) * 50_000))),
+                    ("creditLimit", json!((10 + rng.below(90)) * 500)),
                     ("totalDue", json!(money(rng.below(5_000_000)))),
                     ("isOnHold", json!(rng.below(8) == 0)),
                     ("currency", json!(currency)),
-                    ("emailAddress", json!(format!("ap@{slug}.example.com"))),
                 ]),
                 &entity_ref(entity.and_then(entity_by_id)),
                 &audit(&mut rng),
@@ -484,7 +412,14 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
         .iter()
         .enumerate()
         .map(|(index, (number, name, balance_sheet, debit))| {
-            account(&mut rng, 101 + index, number, name, *balance_sheet, *debit)
+            account(
+                &mut rng,
+                layout.account_key + index,
+                number,
+                name,
+                *balance_sheet,
+                *debit,
+            )
         })
         .collect();
 
@@ -494,6 +429,7 @@ fn base_dataset(seed: u64, ws_user: &str) -> Dataset {
     data.insert(VENDOR, vendors);
     data.insert(CUSTOMER, customers);
     data.insert(ACCOUNT, accounts);
+    ledger::add(&mut data, seed, &layout);
     data
 }
 
@@ -506,13 +442,13 @@ fn entity_for(index: usize) -> Option<&'static str> {
     }
 }
 
-fn vendor(rng: &mut SplitMix, index: usize, name: &str) -> Value {
-    let key = (84 + index).to_string();
+fn vendor(rng: &mut SplitMix, layout: &Layout, index: usize, name: &str) -> Value {
+    let key = (layout.vendor_key + index).to_string();
     assemble(
         VENDOR,
         &key,
         fields(vec![
-            ("id", json!(format!("V-{:04}", index + 1))),
+            ("id", json!(format!("V-{:04}", index + layout.vendor_id))),
             ("name", json!(name)),
             (
                 "status",
@@ -526,7 +462,7 @@ fn vendor(rng: &mut SplitMix, index: usize, name: &str) -> Value {
                     rng.below(10_000_000)
                 )),
             ),
-            ("creditLimit", json!(money((4 + rng.below(60)) * 120_000))),
+            ("creditLimit", json!((4 + rng.below(60)) * 1_200)),
             ("totalDue", json!(money(rng.below(9_000_000)))),
             (
                 "billingType",
@@ -593,177 +529,6 @@ fn account(
     )
 }
 
-/// A difference with the full record it adds, where it adds one.
-struct Planned {
-    difference: ScopeDifference,
-    added: Option<Value>,
-}
-
-fn text(record: &Value, field: &str) -> String {
-    record[field].as_str().unwrap_or_default().to_owned()
-}
-
-/// Plan the production company's differences from the base dataset. Which records change is
-/// drawn from the seed; what kind of change each is stays the same for every seed.
-fn plan(seed: u64, base: &Dataset) -> Vec<Planned> {
-    let mut rng = SplitMix::new(seed, 2);
-    let mut planned = Vec::new();
-    let records = |object: &str| base.get(object).map_or(&[][..], Vec::as_slice);
-
-    // A vendor renamed after an acquisition.
-    let vendors = records(VENDOR);
-    if let Some(vendor) = vendors.get(rng.below(vendors.len() as u64) as usize) {
-        let name = text(vendor, "name");
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: VENDOR,
-                key: text(vendor, "key"),
-                id: text(vendor, "id"),
-                name: name.clone(),
-                change: ScopeChange::Changed {
-                    field: "name",
-                    production: json!(format!("{name} Holdings")),
-                    non_production: json!(name),
-                },
-            },
-            added: None,
-        });
-    }
-
-    // A vendor that only production has, appended after the shared keys.
-    let mut vendor_rng = SplitMix::new(seed, 3);
-    let used: Vec<String> = vendors.iter().map(|v| text(v, "name")).collect();
-    let new_name = COMPANIES
-        .iter()
-        .find(|name| !used.iter().any(|u| u == *name))
-        .copied()
-        .unwrap_or("Production Only Vendor");
-    let new_vendor = vendor(&mut vendor_rng, vendors.len(), new_name);
-    planned.push(Planned {
-        difference: ScopeDifference {
-            object: VENDOR,
-            key: text(&new_vendor, "key"),
-            id: text(&new_vendor, "id"),
-            name: new_name.to_owned(),
-            change: ScopeChange::AddedInProduction,
-        },
-        added: Some(new_vendor),
-    });
-
-    // A customer with a raised credit limit, and another that production never had.
-    let customers = records(CUSTOMER);
-    let raised = rng.below(customers.len() as u64) as usize;
-    let removed = (raised + 1 + rng.below(customers.len().saturating_sub(1) as u64) as usize)
-        % customers.len().max(1);
-    if let Some(customer) = customers.get(raised) {
-        let limit = text(customer, "creditLimit");
-        let cents: u64 = limit.replace('.', "").parse().unwrap_or(0);
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: CUSTOMER,
-                key: text(customer, "key"),
-                id: text(customer, "id"),
-                name: text(customer, "name"),
-                change: ScopeChange::Changed {
-                    field: "creditLimit",
-                    non_production: json!(limit),
-                    production: json!(money(cents * 2)),
-                },
-            },
-            added: None,
-        });
-    }
-    if let Some(customer) = customers.get(removed) {
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: CUSTOMER,
-                key: text(customer, "key"),
-                id: text(customer, "id"),
-                name: text(customer, "name"),
-                change: ScopeChange::RemovedInProduction,
-            },
-            added: None,
-        });
-    }
-
-    // A general-ledger account that only production has.
-    let accounts = records(ACCOUNT);
-    let mut account_rng = SplitMix::new(seed, 4);
-    let new_account = account(
-        &mut account_rng,
-        101 + accounts.len(),
-        "1900",
-        "Intercompany Clearing",
-        true,
-        true,
-    );
-    planned.push(Planned {
-        difference: ScopeDifference {
-            object: ACCOUNT,
-            key: text(&new_account, "key"),
-            id: "1900".to_owned(),
-            name: "Intercompany Clearing".to_owned(),
-            change: ScopeChange::AddedInProduction,
-        },
-        added: Some(new_account),
-    });
-
-    // A department renamed for the production org chart.
-    let departments = records(DEPARTMENT);
-    if let Some(department) = departments.get(rng.below(departments.len() as u64) as usize) {
-        let name = text(department, "name");
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: DEPARTMENT,
-                key: text(department, "key"),
-                id: text(department, "id"),
-                name: name.clone(),
-                change: ScopeChange::Changed {
-                    field: "name",
-                    production: json!(format!("{name} (Global)")),
-                    non_production: json!(name),
-                },
-            },
-            added: None,
-        });
-    }
-
-    // An employee who has left the production company.
-    let employees = records(EMPLOYEE);
-    let active: Vec<&Value> = employees
-        .iter()
-        .filter(|employee| employee["status"] == "active")
-        .collect();
-    if let Some(employee) = active.get(rng.below(active.len() as u64) as usize) {
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: EMPLOYEE,
-                key: text(employee, "key"),
-                id: text(employee, "id"),
-                name: text(employee, "name"),
-                change: ScopeChange::Changed {
-                    field: "status",
-                    non_production: json!("active"),
-                    production: json!("inactive"),
-                },
-            },
-            added: None,
-        });
-    }
-    planned
-}
-
-/// The documented differences between the two scopes for a seed, in table order.
-pub fn scope_differences(seed: u64) -> Vec<ScopeDifference> {
-    let base = base_dataset(seed, DEFAULT_WS_USER);
-    plan(seed, &base)
-        .into_iter()
-        .map(|planned| planned.difference)
-        .collect()
-}
-
-const DEFAULT_WS_USER: &str = "ci-bot";
-
 /// The company of a scope: the base dataset, with the production differences applied.
 pub(crate) fn dataset(scope: Scope, seed: u64, ws_user: &str) -> Dataset {
     let mut data = base_dataset(seed, ws_user);
@@ -789,49 +554,6 @@ pub(crate) fn dataset(scope: Scope, seed: u64, ws_user: &str) -> Dataset {
         }
     }
     data
-}
-
-fn cell(value: &Value) -> String {
-    match value {
-        Value::String(text) => format!("`{text}`"),
-        other => format!("`{other}`"),
-    }
-}
-
-/// The README's table of the differences, generated from [`scope_differences`].
-pub fn scope_differences_markdown(seed: u64) -> String {
-    let mut out = String::from(
-        "| object | key | id | difference | non-production | production |\n|---|---|---|---|---|---|\n",
-    );
-    for difference in scope_differences(seed) {
-        let (what, left, right) = match &difference.change {
-            ScopeChange::Changed {
-                field,
-                non_production,
-                production,
-            } => (
-                format!("`{field}` changed"),
-                cell(non_production),
-                cell(production),
-            ),
-            ScopeChange::AddedInProduction => (
-                "only in production".to_owned(),
-                "—".to_owned(),
-                format!("`{}`", difference.name),
-            ),
-            ScopeChange::RemovedInProduction => (
-                "only in non-production".to_owned(),
-                format!("`{}`", difference.name),
-                "—".to_owned(),
-            ),
-        };
-        let _ = writeln!(
-            out,
-            "| `{}` | `{}` | `{}` | {what} | {left} | {right} |",
-            difference.object, difference.key, difference.id
-        );
-    }
-    out
 }
 
 #[cfg(test)]
@@ -865,10 +587,40 @@ mod tests {
                 assert_eq!(record["href"], json!(format!("/objects/{object}/{key}")));
             }
         }
-        let limit = data[VENDOR][0]["creditLimit"]
-            .as_str()
-            .expect("money is a string");
-        assert!(limit.ends_with(".00") && limit.len() > 4, "{limit}");
+        // Typed per field: a credit limit is a JSON number, a total due a 2-decimal string.
+        assert!(data[VENDOR][0]["creditLimit"].is_u64());
+        let due = data[VENDOR][0]["totalDue"].as_str().expect("a string");
+        assert_eq!(due.split_once('.').map(|(_, cents)| cents.len()), Some(2));
+    }
+
+    #[test]
+    fn seed_zero_keeps_its_company_and_other_seeds_move_keys_ids_and_counts() {
+        let zero = dataset(Scope::NonProduction, 0, "ci-bot");
+        assert_eq!(zero[VENDOR].len(), 12);
+        assert_eq!(zero[VENDOR][0]["key"], "84");
+        assert_eq!(zero[VENDOR][0]["id"], "V-0001");
+        assert_eq!(zero[CUSTOMER][1]["key"], "13");
+        assert_eq!(zero[CUSTOMER][1]["id"], "C-0002");
+        assert_eq!(zero[EMPLOYEE][0]["key"], "52");
+        let mut counts = std::collections::BTreeSet::new();
+        for seed in 1..=6 {
+            let other = dataset(Scope::NonProduction, seed, "ci-bot");
+            assert_ne!(
+                other[VENDOR][0]["key"], zero[VENDOR][0]["key"],
+                "seed {seed}"
+            );
+            assert_ne!(other[VENDOR][0]["id"], zero[VENDOR][0]["id"], "seed {seed}");
+            assert_ne!(
+                other[CUSTOMER][0]["key"], zero[CUSTOMER][0]["key"],
+                "seed {seed}"
+            );
+            counts.insert((
+                other[VENDOR].len(),
+                other[CUSTOMER].len(),
+                other[EMPLOYEE].len(),
+            ));
+        }
+        assert!(counts.len() > 1, "counts vary with the seed: {counts:?}");
     }
 
     #[test]
