@@ -90,11 +90,22 @@ impl Env {
         }
     }
 
-    /// Gives every needed variable that nothing defines an empty value; returns their names.
-    pub(crate) fn fill_needed(&mut self, collection_vars: &[(String, Value)]) -> Vec<String> {
+    /// Gives every needed variable that nothing defines an empty value, or makes it a secret
+    /// when its name says it is a credential (so no one types a password into the file);
+    /// returns the names given empty values and the `name → ENV` secrets made.
+    pub(crate) fn fill_needed(
+        &mut self,
+        collection_vars: &[(String, Value)],
+    ) -> (Vec<String>, Vec<String>) {
         let mut filled = Vec::new();
+        let mut secrets = Vec::new();
         for name in std::mem::take(&mut self.needed) {
             if self.defines(&name) || collection_vars.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            if is_credential_name(&name) {
+                let envvar = self.secret(&name);
+                secrets.push(format!("variable `{name}` (no value; a credential by its name) → {envvar}"));
                 continue;
             }
             self.vars.push((
@@ -104,7 +115,7 @@ impl Env {
             ));
             filled.push(name);
         }
-        filled
+        (filled, secrets)
     }
 
     /// Adds an auth profile, reusing one with the same settings; returns its name.

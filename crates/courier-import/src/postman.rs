@@ -1159,9 +1159,9 @@ impl Cx<'_> {
         for name in nowhere {
             self.env.need(&name);
         }
-        for name in self.env.fill_needed(collection_vars) {
-            self.summary.no_value.push(name);
-        }
+        let (filled, secrets) = self.env.fill_needed(collection_vars);
+        self.summary.no_value.extend(filled);
+        self.summary.secrets.extend(secrets);
     }
 }
 

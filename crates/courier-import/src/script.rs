@@ -25,6 +25,9 @@ pub(crate) struct Converted {
     pub used: Vec<String>,
 }
 
+/// The alias target of a variable holding the body text (`var t = pm.response.text()`).
+const TEXT: &str = "#text";
+
 /// Chai's words that only make an assertion read well.
 const FILLERS: [&str; 13] = [
     "to", "be", "been", "is", "that", "which", "and", "has", "have", "with", "at", "of", "deep",
@@ -169,9 +172,13 @@ impl Cx<'_> {
                 Expr::Or(l, r) if matches!(*r, Expr::Lit(_)) => *l,
                 e => e,
             };
-            if let Some(path) = self.path(&e) {
+            let text = e
+                .shape()
+                .is_some_and(|(s, _)| s == "pm.response.text()" || s == "responseBody");
+            if let Some(path) = if text { Some(TEXT.to_owned()) } else { self.path(&e) } {
                 self.aliases.insert(name.trim().to_owned(), path);
-                return true;
+                // Inside a kept block the line is shown with the rest.
+                return !conditional;
             }
         }
         let ok = !conditional && self.convert(st);
@@ -304,7 +311,12 @@ impl Cx<'_> {
         let Some((op, value)) = self.assertion(&words, arg(0)) else {
             return false;
         };
-        let subject_shape = subject.shape().map(|(s, _)| s);
+        let mut subject_shape = subject.shape().map(|(s, _)| s);
+        if let Some(s) = &subject_shape
+            && self.aliases.get(s).is_some_and(|a| a == TEXT)
+        {
+            subject_shape = Some("pm.response.text()".to_owned());
+        }
         match subject_shape.as_deref() {
             Some("pm.response.code" | "responseCode.code") => match (op, value) {
                 ("eq", v @ Value::Number(_)) => self.status(v),
@@ -470,7 +482,13 @@ impl Cx<'_> {
             {
                 ("$".to_owned(), rest)
             }
-            [Seg::Name(alias), rest @ ..] => (self.aliases.get(alias)?.clone(), rest),
+            [Seg::Name(alias), rest @ ..] => {
+                let base = self.aliases.get(alias)?;
+                if base == TEXT {
+                    return None;
+                }
+                (base.clone(), rest)
+            }
             _ => return None,
         };
         for s in rest {

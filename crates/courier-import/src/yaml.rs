@@ -135,6 +135,12 @@ impl Doc {
     }
 
     fn value_after_key(&mut self, indent: usize, value: &Value) {
+        if let Some(flow) = flow(value) {
+            self.out.push(' ');
+            self.out.push_str(&flow);
+            self.out.push('\n');
+            return;
+        }
         match value {
             Value::Object(m) if !m.is_empty() => {
                 self.out.push('\n');
@@ -163,6 +169,12 @@ impl Doc {
     fn seq_item(&mut self, indent: usize, value: &Value) {
         self.pad(indent);
         self.out.push('-');
+        if let Some(flow) = flow(value) {
+            self.out.push(' ');
+            self.out.push_str(&flow);
+            self.out.push('\n');
+            return;
+        }
         match value {
             Value::Object(m) if !m.is_empty() => {
                 self.out.push(' ');
@@ -208,6 +220,32 @@ impl Doc {
             self.out.push('\n');
         }
     }
+}
+
+/// A short map or list of one-line scalars in flow style (`{ exists: true }`, `[200, 201]`).
+/// Flow style is safe for every scalar [`scalar`] writes plain: it allows none of `,[]{}`.
+fn flow(v: &Value) -> Option<String> {
+    let one_line = |v: &Value| match v {
+        Value::String(s) => !s.contains('\n'),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => true,
+    };
+    let text = match v {
+        Value::Object(m) if !m.is_empty() && m.values().all(one_line) => format!(
+            "{{ {} }}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", scalar(k), inline(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Array(a) if !a.is_empty() && a.iter().all(one_line) => format!(
+            "[{}]",
+            a.iter().map(inline).collect::<Vec<_>>().join(", ")
+        ),
+        _ => return None,
+    };
+    (text.len() <= 60).then_some(text)
 }
 
 /// A scalar, or an empty map or list, on one line.
@@ -265,11 +303,11 @@ mod tests {
         d.kv(
             0,
             "json",
-            &json!({"a": [1, {"b": null, "c": []}], "d": {}, "e": [[true]]}),
+            &json!({"a": [1, {"b": null, "c": [{"x": "y\nz"}]}], "d": {}, "e": [[true]], "f": {"exists": true}}),
         );
         assert_eq!(
             d.finish(),
-            "json:\n  a:\n    - 1\n    - b: null\n      c: []\n  d: {}\n  e:\n    -\n      - true\n"
+            "json:\n  a:\n    - 1\n    - b: null\n      c:\n        - x: |-\n            y\n            z\n  d: {}\n  e:\n    - [true]\n  f: { exists: true }\n"
         );
     }
 }

@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 mod auth;
 mod common;
 mod compare;
+mod completions;
 mod emulator;
+mod import;
 mod list;
 mod plan;
 mod run;
@@ -44,6 +46,9 @@ enum Command {
     List(list::ListArgs),
     Snapshots(snapshots::SnapshotsArgs),
     Emulator(emulator::EmulatorArgs),
+    Import(import::ImportArgs),
+    Completions(completions::CompletionsArgs),
+    Man(completions::ManArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -56,5 +61,8 @@ pub(crate) fn main() -> ExitCode {
         Command::List(args) => list::run(&args).into(),
         Command::Snapshots(args) => snapshots::run(&args).into(),
         Command::Emulator(args) => emulator::run(args),
+        Command::Import(args) => import::run(&args).into(),
+        Command::Completions(args) => completions::completions(&args).into(),
+        Command::Man(args) => completions::man(&args).into(),
     }
 }
