@@ -8,6 +8,7 @@ mod broken;
 mod cases;
 mod compare;
 mod cookies;
+mod import;
 #[cfg(feature = "external")]
 mod external;
 mod list;

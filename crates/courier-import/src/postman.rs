@@ -69,9 +69,9 @@ pub fn import(input: &PostmanInput<'_>) -> Result<Imported, ImportError> {
         cx.read_environment(&env, env_shown)?;
         env.get("name")
             .and_then(Value::as_str)
-            .map_or_else(|| "postman".to_owned(), slug)
+            .map_or_else(|| slug(&name), slug)
     } else {
-        "postman".to_owned()
+        slug(&name)
     };
 
     cx.cvars = cx.collection_vars(root.get("variable"));

@@ -72,12 +72,8 @@ pub(crate) fn convert(lines: &[String], names: &mut Names) -> Converted {
                 }
             };
         }
-        if let Some(body) = test_opener(t) {
+        if let Some((body, closes)) = test_opener(t) {
             // `pm.test("…", function () {` or a one-line test.
-            let (body, closes) = match body.strip_suffix("});").or_else(|| body.strip_suffix("})")) {
-                Some(b) => (b.to_owned(), true),
-                None => (body.to_owned(), false),
-            };
             let mut kept = false;
             for st in js::statements(&body) {
                 kept |= !cx.statement(&st, conditional);
@@ -134,18 +130,31 @@ pub(crate) fn convert(lines: &[String], names: &mut Names) -> Converted {
     cx.out
 }
 
-/// The body of a `pm.test(` line after its callback's opening, or None for other lines.
-fn test_opener(t: &str) -> Option<&str> {
+/// The body of a `pm.test(` line after its callback's opening, and whether the test closes
+/// on the same line; None for other lines.
+fn test_opener(t: &str) -> Option<(String, bool)> {
     if !(t.starts_with("pm.test(") || t.starts_with("pm.test (")) {
         return None;
     }
-    if let Some(i) = t.find("function") {
+    let rest = if let Some(i) = t.find("function") {
         let rest = &t[i..];
-        return rest.find('{').map(|b| rest[b + 1..].trim());
-    }
-    let arrow = t.find("=>")?;
-    let rest = t[arrow + 2..].trim();
-    Some(rest.strip_prefix('{').unwrap_or(rest).trim())
+        &rest[rest.find('{')? + 1..]
+    } else {
+        let rest = t[t.find("=>")? + 2..].trim();
+        match rest.strip_prefix('{') {
+            Some(r) => r,
+            // `() => expression);`: the whole test on one line.
+            None => {
+                let body = rest.trim_end().trim_end_matches(';');
+                return Some((body.strip_suffix(')').unwrap_or(body).to_owned(), true));
+            }
+        }
+    };
+    let rest = rest.trim();
+    Some(match rest.strip_suffix("});").or_else(|| rest.strip_suffix("})")) {
+        Some(b) => (b.to_owned(), true),
+        None => (rest.to_owned(), false),
+    })
 }
 
 struct Cx<'a> {
@@ -533,7 +542,8 @@ pm.test("name", () => {
 pm.environment.set("user-token", jsonData.user.token);
 if (pm.response.code === 200) {
     pm.expect(jsonData.ok).to.be.true;
-}"#,
+}
+pm.test("one line", () => pm.expect(pm.response.responseTime).to.be.below(900));"#,
         );
         assert_eq!(c.expect.status, Some(json!(200)));
         assert_eq!(
@@ -547,7 +557,7 @@ if (pm.response.code === 200) {
             c.captures,
             [("user_token".to_owned(), Capture::Path("$.user.token".into()))]
         );
-        assert_eq!((c.converted, c.kept), (4, 3), "{:#?}", c.comments);
+        assert_eq!((c.converted, c.kept), (5, 3), "{:#?}", c.comments);
         assert_eq!(
             c.comments,
             [
