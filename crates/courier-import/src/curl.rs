@@ -3,6 +3,8 @@
 //! the output holds none; an option that would change the request and has no Courier
 //! equivalent is an error naming it (docs/import.md lists the options).
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value, json};
 
 use crate::ImportError;
@@ -21,22 +23,66 @@ pub struct CurlImport {
 
 /// Options that take a value.
 const WITH_VALUE: [&str; 28] = [
-    "-X", "--request", "-H", "--header", "-d", "--data", "--data-ascii", "--data-binary",
-    "--data-raw", "--data-urlencode", "--json", "-F", "--form", "--form-string", "-u", "--user",
-    "-b", "--cookie", "-A", "--user-agent", "-e", "--referer", "-m", "--max-time", "--url",
-    "--connect-timeout", "--retry", "--retry-delay",
+    "-X",
+    "--request",
+    "-H",
+    "--header",
+    "-d",
+    "--data",
+    "--data-ascii",
+    "--data-binary",
+    "--data-raw",
+    "--data-urlencode",
+    "--json",
+    "-F",
+    "--form",
+    "--form-string",
+    "-u",
+    "--user",
+    "-b",
+    "--cookie",
+    "-A",
+    "--user-agent",
+    "-e",
+    "--referer",
+    "-m",
+    "--max-time",
+    "--url",
+    "--connect-timeout",
+    "--retry",
+    "--retry-delay",
 ];
 
 /// Options that do not change what is sent (or that Courier always does).
 const IGNORED: [&str; 19] = [
-    "--compressed", "-s", "--silent", "-S", "--show-error", "-v", "--verbose", "-i", "--include",
-    "--http1.1", "--http2", "-g", "--globoff", "--no-progress-meter", "-#", "--progress-bar",
-    "-f", "--fail", "--fail-with-body",
+    "--compressed",
+    "-s",
+    "--silent",
+    "-S",
+    "--show-error",
+    "-v",
+    "--verbose",
+    "-i",
+    "--include",
+    "--http1.1",
+    "--http2",
+    "-g",
+    "--globoff",
+    "--no-progress-meter",
+    "-#",
+    "--progress-bar",
+    "-f",
+    "--fail",
+    "--fail-with-body",
 ];
 
 /// Reads a curl command line and writes the collection.
 pub fn import_curl(text: &str) -> Result<CurlImport, ImportError> {
-    let args = if is_cmd(text) { split_cmd(text) } else { split_bash(text)? };
+    let args = if is_cmd(text) {
+        split_cmd(text)
+    } else {
+        split_bash(text)?
+    };
     let mut args = args.into_iter().peekable();
     match args.next() {
         Some(c) if c == "curl" || c == "curl.exe" => {}
@@ -119,7 +165,11 @@ pub fn import_curl(text: &str) -> Result<CurlImport, ImportError> {
                     )));
                 }
                 // `-d` drops newlines as curl does; `--data-binary` keeps them.
-                data.push(if opt == "--data-binary" { value } else { value.replace(['\r', '\n'], "") });
+                data.push(if opt == "--data-binary" {
+                    value
+                } else {
+                    value.replace(['\r', '\n'], "")
+                });
             }
             "--data-raw" => data.push(value),
             "--json" => {
@@ -160,7 +210,9 @@ pub fn import_curl(text: &str) -> Result<CurlImport, ImportError> {
             "-I" | "--head" => method = Some("HEAD".to_owned()),
             "-k" | "--insecure" => notes.push(insecure_note()),
             "--connect-timeout" | "--retry" | "--retry-delay" => {
-                notes.push(format!("`{opt} {value}` dropped: set `timeout`/`retries` in the collection"));
+                notes.push(format!(
+                    "`{opt} {value}` dropped: set `timeout`/`retries` in the collection"
+                ));
             }
             other => return Err(unsupported(other)),
         }
@@ -185,10 +237,14 @@ pub fn import_curl(text: &str) -> Result<CurlImport, ImportError> {
 
 fn unsupported(flag: &str) -> ImportError {
     let hint = match flag {
-        "-o" | "--output" | "-O" | "--remote-name" => ": Courier checks the response instead of saving it",
+        "-o" | "--output" | "-O" | "--remote-name" => {
+            ": Courier checks the response instead of saving it"
+        }
         "-T" | "--upload-file" => ": bodies from files are not imported; use --data-raw",
         "-x" | "--proxy" => ": Courier uses the standard proxy environment variables",
-        "--cert" | "-E" | "--key" | "--cacert" => ": TLS settings live in the environment file (`tls:`)",
+        "--cert" | "-E" | "--key" | "--cacert" => {
+            ": TLS settings live in the environment file (`tls:`)"
+        }
         _ => "",
     };
     ImportError::CurlUnsupported(flag.to_owned(), hint.to_owned())
@@ -221,7 +277,11 @@ fn build(p: Parts) -> Result<CurlImport, ImportError> {
         None => (p.url.clone(), String::new()),
     };
     let base = base.split('#').next().unwrap_or(&base).to_owned();
-    let base = if base.contains("://") { base } else { format!("http://{base}") };
+    let base = if base.contains("://") {
+        base
+    } else {
+        format!("http://{base}")
+    };
     let mut query = pairs(&query_text);
     let body_text = p.data.join("&");
     let has_body = !p.data.is_empty();
@@ -229,7 +289,11 @@ fn build(p: Parts) -> Result<CurlImport, ImportError> {
         query.extend(pairs(&body_text));
     }
     let method = p.method.unwrap_or_else(|| {
-        if (has_body && !p.get) || !p.form.is_empty() { "POST".to_owned() } else { "GET".to_owned() }
+        if (has_body && !p.get) || !p.form.is_empty() {
+            "POST".to_owned()
+        } else {
+            "GET".to_owned()
+        }
     });
     if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(&method.as_str()) {
         return Err(ImportError::Curl(format!(
@@ -259,7 +323,10 @@ fn build(p: Parts) -> Result<CurlImport, ImportError> {
     let mut content_type: Option<String> = None;
     for (k, v) in p.headers {
         let lower = k.to_ascii_lowercase();
-        if matches!(lower.as_str(), "content-length" | "host" | "accept-encoding") {
+        if matches!(
+            lower.as_str(),
+            "content-length" | "host" | "accept-encoding"
+        ) {
             notes.push(format!("header `{k}` dropped: the HTTP client sets it"));
             continue;
         }
@@ -279,7 +346,10 @@ fn build(p: Parts) -> Result<CurlImport, ImportError> {
         r.headers.push((k, literal(&v)));
     }
     if let Some(u) = p.user {
-        if r.headers.iter().any(|(h, _)| h.eq_ignore_ascii_case("authorization")) {
+        if r.headers
+            .iter()
+            .any(|(h, _)| h.eq_ignore_ascii_case("authorization"))
+        {
             return Err(ImportError::Curl(
                 "both `-u` and an Authorization header: keep one".to_owned(),
             ));
@@ -297,7 +367,10 @@ fn build(p: Parts) -> Result<CurlImport, ImportError> {
         ));
     }
     if p.json_flag {
-        for (k, v) in [("Content-Type", "application/json"), ("Accept", "application/json")] {
+        for (k, v) in [
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+        ] {
             if !r.headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(k)) {
                 r.headers.push((k.to_owned(), v.to_owned()));
                 if k == "Content-Type" {
@@ -315,10 +388,14 @@ fn build(p: Parts) -> Result<CurlImport, ImportError> {
         for f in &p.form {
             let (k, v) = f.split_once('=').unwrap_or((f.as_str(), ""));
             let v = match v.strip_prefix('@') {
-                Some(path) => format!("{{ file: {} }}", crate::yaml::scalar(path.split(';').next().unwrap_or(path))),
+                Some(path) => format!(
+                    "{{ file: {} }}",
+                    crate::yaml::scalar(path.split(';').next().unwrap_or(path))
+                ),
                 None => crate::yaml::scalar(v),
             };
-            r.body_comments.push(format!("  {}: {v}", crate::yaml::scalar(k)));
+            r.body_comments
+                .push(format!("  {}: {v}", crate::yaml::scalar(k)));
         }
         notes.push("`-F` multipart form kept as a comment; the request is skipped".to_owned());
     } else if has_body && !p.get {
@@ -343,7 +420,8 @@ fn build(p: Parts) -> Result<CurlImport, ImportError> {
                 seen.push(k);
                 fresh
             }) {
-                r.headers.retain(|(h, _)| !h.eq_ignore_ascii_case("content-type"));
+                r.headers
+                    .retain(|(h, _)| !h.eq_ignore_ascii_case("content-type"));
                 r.body = Some(Body::Form(
                     fields.into_iter().map(|(k, v)| (k, literal(&v))).collect(),
                 ));
@@ -355,12 +433,19 @@ fn build(p: Parts) -> Result<CurlImport, ImportError> {
         }
     }
     let c = Collection {
-        name: if host.is_empty() { "curl import".to_owned() } else { host },
+        name: if host.is_empty() {
+            "curl import".to_owned()
+        } else {
+            host
+        },
         vars,
         requests: vec![r],
         ..Collection::default()
     };
-    let header = ["Imported from a curl command line by `courier import curl` (see docs/import.md).".to_owned()];
+    let header = [
+        "Imported from a curl command line by `courier import curl` (see docs/import.md)."
+            .to_owned(),
+    ];
     Ok(CurlImport {
         yaml: c.to_yaml(&header),
         secrets,
@@ -398,7 +483,7 @@ fn urlencode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -414,7 +499,7 @@ fn literal(s: &str) -> String {
             && matches!(n, '{' | '%' | '#')
         {
             chars.next();
-            out.push_str(&format!("{{{{ '{{{n}' }}}}"));
+            let _ = write!(out, "{{{{ '{{{n}' }}}}");
             continue;
         }
         out.push(c);
@@ -450,15 +535,14 @@ fn split_bash(text: &str) -> Result<Vec<String>, ImportError> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
-                Some('\n') => {}
                 Some('\r') if chars.peek() == Some(&'\n') => {
                     chars.next();
                 }
+                Some('\n') | None => {}
                 Some(n) => {
                     cur.push(n);
                     in_word = true;
                 }
-                None => {}
             },
             '\'' => {
                 in_word = true;
@@ -482,7 +566,9 @@ fn split_bash(text: &str) -> Result<Vec<String>, ImportError> {
                                 cur.push('\\');
                                 cur.push(n);
                             }
-                            None => return Err(ImportError::Curl("unclosed `\"` quote".to_owned())),
+                            None => {
+                                return Err(ImportError::Curl("unclosed `\"` quote".to_owned()));
+                            }
                         },
                         Some(n) => cur.push(n),
                         None => return Err(ImportError::Curl("unclosed `\"` quote".to_owned())),
@@ -537,8 +623,9 @@ fn ansi_c(
                         while hex.len() < max && chars.peek().is_some_and(char::is_ascii_hexdigit) {
                             hex.extend(chars.next());
                         }
-                        let code = u32::from_str_radix(&hex, 16)
-                            .map_err(|_| ImportError::Curl(format!("bad `\\{e}` escape in $'…'")))?;
+                        let code = u32::from_str_radix(&hex, 16).map_err(|_| {
+                            ImportError::Curl(format!("bad `\\{e}` escape in $'…'"))
+                        })?;
                         cur.push(char::from_u32(code).unwrap_or('\u{fffd}'));
                     }
                     other => cur.push(other),
@@ -627,19 +714,46 @@ mod tests {
 
     #[test]
     fn bash_quoting() {
-        let a = split_bash("curl 'https://x/a?b=1' \\\n  -H \"a: \\\"q\\\"\" --data-raw $'{\"k\":\"\\u00e9\\n\"}'")
-            .unwrap();
-        assert_eq!(a, ["curl", "https://x/a?b=1", "-H", "a: \"q\"", "--data-raw", "{\"k\":\"é\n\"}"]);
+        let a = split_bash(
+            "curl 'https://x/a?b=1' \\\n  -H \"a: \\\"q\\\"\" --data-raw $'{\"k\":\"\\u00e9\\n\"}'",
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            [
+                "curl",
+                "https://x/a?b=1",
+                "-H",
+                "a: \"q\"",
+                "--data-raw",
+                "{\"k\":\"é\n\"}"
+            ]
+        );
     }
 
     #[test]
     fn cmd_quoting() {
-        let a = split_cmd("curl ^\"https://x/a^\" ^\n  -H ^\"a: b^\" ^\n  --data-raw ^\"^{^\\^\"k^\\^\":1^}^\"");
-        assert_eq!(a, ["curl", "https://x/a", "-H", "a: b", "--data-raw", "{\"k\":1}"]);
+        let a = split_cmd(
+            "curl ^\"https://x/a^\" ^\n  -H ^\"a: b^\" ^\n  --data-raw ^\"^{^\\^\"k^\\^\":1^}^\"",
+        );
+        assert_eq!(
+            a,
+            [
+                "curl",
+                "https://x/a",
+                "-H",
+                "a: b",
+                "--data-raw",
+                "{\"k\":1}"
+            ]
+        );
     }
 
     #[test]
     fn literals_are_escaped() {
-        assert_eq!(literal("a {{b}} {% c {#"), "a {{ '{{' }}b}} {{ '{%' }} c {{ '{#' }}");
+        assert_eq!(
+            literal("a {{b}} {% c {#"),
+            "a {{ '{{' }}b}} {{ '{%' }} c {{ '{#' }}"
+        );
     }
 }

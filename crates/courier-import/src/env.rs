@@ -11,13 +11,18 @@ use crate::yaml::Doc;
 pub(crate) fn is_credential_name(name: &str) -> bool {
     let snake = crate::names::snake(name);
     let words: Vec<&str> = snake.split('_').collect();
-    if words.last().is_some_and(|w| matches!(*w, "url" | "uri" | "endpoint" | "type" | "name")) {
+    if words
+        .last()
+        .is_some_and(|w| matches!(*w, "url" | "uri" | "endpoint" | "type" | "name"))
+    {
         return false;
     }
-    words
-        .iter()
-        .any(|w| matches!(*w, "password" | "passwd" | "pwd" | "secret" | "token" | "apikey"))
-        || snake.contains("api_key")
+    words.iter().any(|w| {
+        matches!(
+            *w,
+            "password" | "passwd" | "pwd" | "secret" | "token" | "apikey"
+        )
+    }) || snake.contains("api_key")
 }
 
 /// Headers whose value is a credential.
@@ -74,10 +79,9 @@ impl Env {
     /// Turns a plain variable that holds a value into a secret (its value is dropped); false
     /// when there is no such variable.
     pub(crate) fn make_secret(&mut self, name: &str) -> bool {
-        let has_value = self.vars.iter().any(|(n, v, _)| {
+        self.vars.iter().any(|(n, v, _)| {
             n == name && !matches!(v, Value::String(s) if s.is_empty()) && !v.is_null()
-        });
-        has_value
+        })
     }
 
     pub(crate) fn defines(&self, name: &str) -> bool {
@@ -105,7 +109,9 @@ impl Env {
             }
             if is_credential_name(&name) {
                 let envvar = self.secret(&name);
-                secrets.push(format!("variable `{name}` (no value; a credential by its name) → {envvar}"));
+                secrets.push(format!(
+                    "variable `{name}` (no value; a credential by its name) → {envvar}"
+                ));
                 continue;
             }
             self.vars.push((
@@ -123,7 +129,11 @@ impl Env {
         if let Some((n, _)) = self.profiles.iter().find(|(_, v)| *v == value) {
             return n.clone();
         }
-        let base = if base.is_empty() || base == "none" { "postman" } else { base };
+        let base = if base.is_empty() || base == "none" {
+            "postman"
+        } else {
+            base
+        };
         let mut name = base.to_owned();
         let mut i = 2;
         while self.profiles.iter().any(|(n, _)| *n == name) {
@@ -176,10 +186,24 @@ mod tests {
 
     #[test]
     fn credential_names() {
-        for yes in ["password", "PASSWORD", "apiKey", "api-key", "client_secret", "accessToken"] {
+        for yes in [
+            "password",
+            "PASSWORD",
+            "apiKey",
+            "api-key",
+            "client_secret",
+            "accessToken",
+        ] {
             assert!(is_credential_name(yes), "{yes}");
         }
-        for no in ["tokenUrl", "access_token_url", "username", "EMAIL", "APIURL", "token_type"] {
+        for no in [
+            "tokenUrl",
+            "access_token_url",
+            "username",
+            "EMAIL",
+            "APIURL",
+            "token_type",
+        ] {
             assert!(!is_credential_name(no), "{no}");
         }
     }

@@ -91,10 +91,22 @@ impl Summary {
         let lists: [(&str, &Vec<String>); 7] = [
             ("dynamic variables → functions", &self.dynamic),
             ("renamed variables", &self.renamed),
-            ("credentials → secrets (set these environment variables)", &self.secrets),
-            ("missing file parts → text part `TODO: <path>`", &self.missing_files),
-            ("broken capture chains (split into files)", &self.broken_chains),
-            ("variables with no value (empty in the environment)", &self.no_value),
+            (
+                "credentials → secrets (set these environment variables)",
+                &self.secrets,
+            ),
+            (
+                "missing file parts → text part `TODO: <path>`",
+                &self.missing_files,
+            ),
+            (
+                "broken capture chains (split into files)",
+                &self.broken_chains,
+            ),
+            (
+                "variables with no value (empty in the environment)",
+                &self.no_value,
+            ),
             ("not converted (kept as comments)", &self.unsupported),
         ];
         for (title, items) in lists {

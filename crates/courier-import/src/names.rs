@@ -153,8 +153,7 @@ impl Names {
 
 /// Text outside references, with minijinja's own openers escaped.
 fn escape(text: &str) -> String {
-    text.replace("{%", "{{ '{%' }}")
-        .replace("{#", "{{ '{#' }}")
+    text.replace("{%", "{{ '{%' }}").replace("{#", "{{ '{#' }}")
 }
 
 #[cfg(test)]
@@ -170,7 +169,10 @@ mod tests {
         assert_eq!(snake("1st value"), "v_1st_value");
         assert_eq!(snake("if"), "v_if");
         assert_eq!(upper_snake("client secret"), "CLIENT_SECRET");
-        assert_eq!(slug("Articles, Favorite, Comments"), "articles-favorite-comments");
+        assert_eq!(
+            slug("Articles, Favorite, Comments"),
+            "articles-favorite-comments"
+        );
     }
 
     #[test]
@@ -178,12 +180,18 @@ mod tests {
         let mut n = Names::default();
         let mut used = Vec::new();
         assert_eq!(
-            n.template("{{APIURL}}/a/{{user-id}}?t={{$timestamp}}&x={% raw %}", &mut used),
+            n.template(
+                "{{APIURL}}/a/{{user-id}}?t={{$timestamp}}&x={% raw %}",
+                &mut used
+            ),
             "{{ APIURL }}/a/{{ user_id }}?t={{ timestamp() }}&x={{ '{%' }} raw %}"
         );
         assert_eq!(used, ["APIURL", "user_id"]);
         assert_eq!(n.template("a {{ b", &mut used), "a {{ '{{' }} b");
-        assert_eq!(n.template("{{$randomFirstName}}", &mut used), "{{ random_first_name }}");
+        assert_eq!(
+            n.template("{{$randomFirstName}}", &mut used),
+            "{{ random_first_name }}"
+        );
         assert_eq!(n.renamed().count(), 1);
     }
 }

@@ -228,13 +228,19 @@ impl Request {
                 d.kv(i + 2, "status", s);
             }
             if !e.headers.is_empty() {
-                let m: Map<String, Value> =
-                    e.headers.iter().map(|(k, ops)| (k.clone(), matcher(ops))).collect();
+                let m: Map<String, Value> = e
+                    .headers
+                    .iter()
+                    .map(|(k, ops)| (k.clone(), matcher(ops)))
+                    .collect();
                 d.kv(i + 2, "headers", &Value::Object(m));
             }
             if !e.jsonpath.is_empty() {
-                let m: Map<String, Value> =
-                    e.jsonpath.iter().map(|(k, ops)| (k.clone(), matcher(ops))).collect();
+                let m: Map<String, Value> = e
+                    .jsonpath
+                    .iter()
+                    .map(|(k, ops)| (k.clone(), matcher(ops)))
+                    .collect();
                 d.kv(i + 2, "jsonpath", &Value::Object(m));
             }
             if !e.body.is_empty() {

@@ -3,6 +3,7 @@
 //! kept as a YAML comment and counted, so nothing is dropped silently.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
@@ -18,6 +19,10 @@ pub(crate) struct Converted {
     /// Lines kept as comments, in script order.
     pub comments: Vec<String>,
     /// Statements turned into a matcher or a capture.
+    #[allow(
+        clippy::struct_field_names,
+        reason = "`converted` counts what the converter converted"
+    )]
     pub converted: usize,
     /// Statements kept as comments.
     pub kept: usize,
@@ -90,7 +95,11 @@ pub(crate) fn convert(lines: &[String], names: &mut Names) -> Converted {
                 block_kept = kept;
             }
             if !closes {
-                stack.push(if conditional { Block::Other } else { Block::Test });
+                stack.push(if conditional {
+                    Block::Other
+                } else {
+                    Block::Test
+                });
             }
             continue;
         }
@@ -141,20 +150,21 @@ fn test_opener(t: &str) -> Option<(String, bool)> {
         &rest[rest.find('{')? + 1..]
     } else {
         let rest = t[t.find("=>")? + 2..].trim();
-        match rest.strip_prefix('{') {
-            Some(r) => r,
+        if let Some(r) = rest.strip_prefix('{') {
+            r
+        } else {
             // `() => expression);`: the whole test on one line.
-            None => {
-                let body = rest.trim_end().trim_end_matches(';');
-                return Some((body.strip_suffix(')').unwrap_or(body).to_owned(), true));
-            }
+            let body = rest.trim_end().trim_end_matches(';');
+            return Some((body.strip_suffix(')').unwrap_or(body).to_owned(), true));
         }
     };
     let rest = rest.trim();
-    Some(match rest.strip_suffix("});").or_else(|| rest.strip_suffix("})")) {
-        Some(b) => (b.to_owned(), true),
-        None => (rest.to_owned(), false),
-    })
+    Some(
+        match rest.strip_suffix("});").or_else(|| rest.strip_suffix("})")) {
+            Some(b) => (b.to_owned(), true),
+            None => (rest.to_owned(), false),
+        },
+    )
 }
 
 struct Cx<'a> {
@@ -184,7 +194,11 @@ impl Cx<'_> {
             let text = e
                 .shape()
                 .is_some_and(|(s, _)| s == "pm.response.text()" || s == "responseBody");
-            if let Some(path) = if text { Some(TEXT.to_owned()) } else { self.path(&e) } {
+            if let Some(path) = if text {
+                Some(TEXT.to_owned())
+            } else {
+                self.path(&e)
+            } {
                 self.aliases.insert(name.trim().to_owned(), path);
                 // Inside a kept block the line is shown with the rest.
                 return !conditional;
@@ -273,10 +287,11 @@ impl Cx<'_> {
             if m == "hasOwnProperty"
                 && let Some(p) = self.path(&head)
             {
-                return self
-                    .out
-                    .expect
-                    .add_path(&format!("{p}{}", js::member(k)), "exists", json!(true));
+                return self.out.expect.add_path(
+                    &format!("{p}{}", js::member(k)),
+                    "exists",
+                    json!(true),
+                );
             }
             if m == "has" && head.shape().is_some_and(|(s, _)| s == "responseBody") {
                 return self.out.expect.add_body("contains", json!(k));
@@ -286,21 +301,17 @@ impl Cx<'_> {
     }
 
     fn status(&mut self, v: Value) -> bool {
-        match &self.out.expect.status {
-            Some(old) => *old == v,
-            None => {
-                self.out.expect.status = Some(v);
-                true
-            }
+        if let Some(old) = &self.out.expect.status {
+            *old == v
+        } else {
+            self.out.expect.status = Some(v);
+            true
         }
     }
 
     /// `pm.expect(subject).<assertion>`.
     fn expect(&mut self, subject: &Expr, tail: &str, args: &[&[Expr]]) -> bool {
-        let words: Vec<&str> = tail
-            .split('.')
-            .filter(|w| !FILLERS.contains(w))
-            .collect();
+        let words: Vec<&str> = tail.split('.').filter(|w| !FILLERS.contains(w)).collect();
         let words = words.join(".");
         let arg = |i: usize| args.first().and_then(|a| a.get(i));
         // `to.have.property("k"[, v])` moves into the subject.
@@ -328,8 +339,7 @@ impl Cx<'_> {
         }
         match subject_shape.as_deref() {
             Some("pm.response.code" | "responseCode.code") => match (op, value) {
-                ("eq", v @ Value::Number(_)) => self.status(v),
-                ("in", v @ Value::Array(_)) => self.status(v),
+                ("eq", v @ Value::Number(_)) | ("in", v @ Value::Array(_)) => self.status(v),
                 (op @ ("gt" | "gte" | "lt" | "lte" | "ne"), v @ Value::Number(_)) => {
                     self.status(json!({ op: v }))
                 }
@@ -404,8 +414,7 @@ impl Cx<'_> {
                     return None;
                 };
                 let t = t.to_ascii_lowercase();
-                if !["string", "number", "boolean", "array", "object", "null"]
-                    .contains(&t.as_str())
+                if !["string", "number", "boolean", "array", "object", "null"].contains(&t.as_str())
                 {
                     return None;
                 }
@@ -413,7 +422,11 @@ impl Cx<'_> {
             }
             "match()" => match arg? {
                 Expr::Regex(p, flags) => {
-                    let p = if flags.contains('i') { format!("(?i){p}") } else { p.clone() };
+                    let p = if flags.contains('i') {
+                        format!("(?i){p}")
+                    } else {
+                        p.clone()
+                    };
                     regex_ok(&p).then_some(("matches", Value::String(p)))?
                 }
                 _ => return None,
@@ -479,9 +492,13 @@ impl Cx<'_> {
             return None;
         };
         let (mut path, rest) = match segs.as_slice() {
-            [Seg::Name(a), Seg::Name(b), Seg::Name(c), Seg::Call(args), rest @ ..]
-                if a == "pm" && b == "response" && c == "json" && args.is_empty() =>
-            {
+            [
+                Seg::Name(a),
+                Seg::Name(b),
+                Seg::Name(c),
+                Seg::Call(args),
+                rest @ ..,
+            ] if a == "pm" && b == "response" && c == "json" && args.is_empty() => {
                 ("$".to_owned(), rest)
             }
             [Seg::Name(a), Seg::Name(b), Seg::Call(args), rest @ ..]
@@ -502,9 +519,10 @@ impl Cx<'_> {
         };
         for s in rest {
             match s {
-                Seg::Name(n) => path.push_str(&js::member(n)),
-                Seg::Index(Value::String(n)) => path.push_str(&js::member(n)),
-                Seg::Index(Value::Number(i)) => path.push_str(&format!("[{i}]")),
+                Seg::Name(n) | Seg::Index(Value::String(n)) => path.push_str(&js::member(n)),
+                Seg::Index(Value::Number(i)) => {
+                    let _ = write!(path, "[{i}]");
+                }
                 _ => return None,
             }
         }
@@ -549,13 +567,22 @@ pm.test("one line", () => pm.expect(pm.response.responseTime).to.be.below(900));
         assert_eq!(
             c.expect.jsonpath,
             [
-                ("$.user.name".to_owned(), vec![("eq".to_owned(), json!("Ann"))]),
-                ("$.items".to_owned(), vec![("length".to_owned(), json!({"gt": 0}))]),
+                (
+                    "$.user.name".to_owned(),
+                    vec![("eq".to_owned(), json!("Ann"))]
+                ),
+                (
+                    "$.items".to_owned(),
+                    vec![("length".to_owned(), json!({"gt": 0}))]
+                ),
             ]
         );
         assert_eq!(
             c.captures,
-            [("user_token".to_owned(), Capture::Path("$.user.token".into()))]
+            [(
+                "user_token".to_owned(),
+                Capture::Path("$.user.token".into())
+            )]
         );
         assert_eq!((c.converted, c.kept), (5, 3), "{:#?}", c.comments);
         assert_eq!(

@@ -2,6 +2,8 @@
 //! but the same string, JSON values as block mappings and sequences, and comment lines. Every
 //! document the importers write goes through here, so quoting is decided in one place.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 /// Words a YAML 1.1 or 1.2 reader could take for a boolean or null: always quoted.
@@ -40,12 +42,12 @@ pub(crate) fn scalar(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
+                let _ = write!(out, "\\x{:02x}", c as u32);
             }
             // Line and paragraph separators and the BOM would be read as line breaks or
             // dropped: escape them.
             '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
+                let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
         }
@@ -61,8 +63,7 @@ fn block_ok(s: &str) -> bool {
     s.contains('\n')
         && s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
         && !s.contains(['\u{85}', '\u{2028}', '\u{2029}', '\u{feff}'])
-        && s
-            .lines()
+        && s.lines()
             .find(|l| !l.is_empty())
             .is_some_and(|l| !l.starts_with([' ', '\t']))
         && !s.lines().any(|l| l.trim().is_empty() && !l.is_empty())
@@ -239,10 +240,9 @@ fn flow(v: &Value) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Value::Array(a) if !a.is_empty() && a.iter().all(one_line) => format!(
-            "[{}]",
-            a.iter().map(inline).collect::<Vec<_>>().join(", ")
-        ),
+        Value::Array(a) if !a.is_empty() && a.iter().all(one_line) => {
+            format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", "))
+        }
         _ => return None,
     };
     (text.len() <= 60).then_some(text)
@@ -273,14 +273,11 @@ mod tests {
         assert_eq!(scalar("application/json"), "application/json");
         for tricky in [
             "true", "No", "null", "~", "", "123", "1e5", "-1", "a: b", "a #b", "{{ x }}", "*x",
-            "&a", "!t", "'q'", "\"q\"", "% x", "@x", "`x", "x ", " x", "[a]", "- a", "? a",
-            "|", ">", "$.a", "http://x",
+            "&a", "!t", "'q'", "\"q\"", "% x", "@x", "`x", "x ", " x", "[a]", "- a", "? a", "|",
+            ">", "$.a", "http://x",
         ] {
             let s = scalar(tricky);
-            assert!(
-                s.starts_with('"'),
-                "`{tricky}` must be quoted, got {s}"
-            );
+            assert!(s.starts_with('"'), "`{tricky}` must be quoted, got {s}");
         }
         assert_eq!(scalar("a\"b\\c\nd\u{1}"), r#""a\"b\\c\nd\x01""#);
     }

@@ -4,6 +4,7 @@
 //!
 //! Golden files are rewritten with `UPDATE_GOLDEN=1 cargo test -p courier-import`.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use courier_core::diag::SourceFile;
@@ -20,14 +21,21 @@ fn no_files(_: &Path) -> bool {
     false
 }
 
-fn import(collection: &Path, environment: Option<&Path>) -> Result<courier_import::Imported, ImportError> {
-    let text = std::fs::read_to_string(collection).unwrap();
-    let env_text = environment.map(|e| std::fs::read_to_string(e).unwrap());
-    let shown = collection.file_name().unwrap().to_string_lossy().into_owned();
+fn import(
+    collection: &Path,
+    environment: Option<&Path>,
+) -> Result<courier_import::Imported, ImportError> {
+    let text = std::fs::read_to_string(collection).expect("test setup");
+    let env_text = environment.map(|e| std::fs::read_to_string(e).expect("test setup"));
+    let shown = collection
+        .file_name()
+        .expect("test setup")
+        .to_string_lossy()
+        .into_owned();
     let input = PostmanInput {
         collection: (&text, &shown),
         environment: env_text.as_deref().map(|t| (t, "environment.json")),
-        base_dir: collection.parent().unwrap(),
+        base_dir: collection.parent().expect("test setup"),
         file_exists: &no_files,
     };
     import_postman(&input)
@@ -39,13 +47,29 @@ fn assert_loads(files: &[OutFile]) {
     for f in files {
         let source = SourceFile::new(&f.path, f.text.clone());
         let result = if f.path.starts_with("environments") {
-            parse_environment(&source, f.path.file_stem().unwrap().to_str().unwrap()).map(|_| ())
+            parse_environment(
+                &source,
+                f.path
+                    .file_stem()
+                    .expect("test setup")
+                    .to_str()
+                    .expect("test setup"),
+            )
+            .map(|_| ())
         } else {
             parse_collection(&source).map(|_| ())
         };
         if let Err(diags) = result {
-            let shown: Vec<String> = diags.iter().map(|d| d.render()).collect();
-            panic!("{} does not load:\n{}\n---\n{}", f.path.display(), shown.join("\n"), f.text);
+            let shown: Vec<String> = diags
+                .iter()
+                .map(courier_core::diag::Diagnostic::render)
+                .collect();
+            panic!(
+                "{} does not load:\n{}\n---\n{}",
+                f.path.display(),
+                shown.join("\n"),
+                f.text
+            );
         }
     }
 }
@@ -53,12 +77,16 @@ fn assert_loads(files: &[OutFile]) {
 /// Compares with the golden file, or writes it under UPDATE_GOLDEN=1.
 fn golden(path: &Path, actual: &str) {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, actual).unwrap();
+        std::fs::create_dir_all(path.parent().expect("test setup")).expect("test setup");
+        std::fs::write(path, actual).expect("test setup");
         return;
     }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
     pretty_assertions::assert_eq!(expected, actual, "golden file {}", path.display());
 }
 
@@ -75,7 +103,11 @@ fn each_pm_pattern_has_a_golden_conversion() {
     for case in cases {
         let imported = import(&case, None).unwrap();
         assert_loads(&imported.files);
-        let name = case.file_name().unwrap().to_string_lossy().replace(".postman_collection.json", "");
+        let name = case
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".postman_collection.json", "");
         let collection = &imported.files[0];
         let summary = imported.summary.render();
         let first = summary.lines().nth(1).unwrap_or_default();
@@ -90,13 +122,21 @@ fn each_pm_pattern_has_a_golden_conversion() {
 const CORPUS: [(&str, &str, Option<&str>); 6] = [
     ("conduit", "Conduit.postman_collection.json", None),
     ("newman-sample", "sample-collection.json", None),
-    ("newman-custom-http-method", "custom-http-method.postman_collection.json", None),
+    (
+        "newman-custom-http-method",
+        "custom-http-method.postman_collection.json",
+        None,
+    ),
     (
         "newman-inherited-entities",
         "inherited-entities.postman_collection.json",
         Some("inherited-entities.postman_environment.json"),
     ),
-    ("newman-multi-level-folders", "multi-level-folders-v2.postman_collection.json", None),
+    (
+        "newman-multi-level-folders",
+        "multi-level-folders-v2.postman_collection.json",
+        None,
+    ),
     (
         "newman-v2-regression",
         "v2-regression-tests.postman_collection.json",
@@ -111,7 +151,10 @@ fn the_real_collections_import_and_load() {
         assert!(d.join("LICENSE").is_file(), "{dir} has its licence");
         let imported = import(&d.join(file), env.map(|e| d.join(e)).as_deref())
             .unwrap_or_else(|e| panic!("{dir}: {e}"));
-        assert!(imported.files.len() >= 2, "{dir}: collections and an environment");
+        assert!(
+            imported.files.len() >= 2,
+            "{dir}: collections and an environment"
+        );
         assert_loads(&imported.files);
     }
 }
@@ -123,7 +166,7 @@ fn two_real_collections_are_pinned() {
         let imported = import(&d.join(file), env.map(|e| d.join(e)).as_deref()).unwrap();
         let mut all = String::new();
         for f in &imported.files {
-            all.push_str(&format!("=== {}\n{}", f.path.display(), f.text));
+            let _ = write!(all, "=== {}\n{}", f.path.display(), f.text);
         }
         all.push_str("=== summary\n");
         all.push_str(&imported.summary.render());
@@ -134,7 +177,11 @@ fn two_real_collections_are_pinned() {
 #[test]
 fn folders_become_files_in_order() {
     let d = data("postman/newman-multi-level-folders");
-    let imported = import(&d.join("multi-level-folders-v2.postman_collection.json"), None).unwrap();
+    let imported = import(
+        &d.join("multi-level-folders-v2.postman_collection.json"),
+        None,
+    )
+    .unwrap();
     let paths: Vec<String> = imported
         .files
         .iter()
@@ -155,7 +202,10 @@ fn folders_become_files_in_order() {
 fn a_v1_export_is_refused_with_what_to_do() {
     let err = import(&data("postman/newman-v1/v1.postman_collection.json"), None).unwrap_err();
     assert!(matches!(err, ImportError::V1(_)), "{err}");
-    assert!(err.to_string().contains("re-export it as Collection v2.1"), "{err}");
+    assert!(
+        err.to_string().contains("re-export it as Collection v2.1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -222,11 +272,27 @@ fn credentials_never_land_in_yaml() {
     assert!(all.contains("plain: visible"), "{all}");
     let env_file = imported.files.last().unwrap();
     assert_eq!(env_file.path, Path::new("environments/creds-env.yaml"));
-    for var in ["API_KEY", "VAULT", "DB_PASSWORD", "HIDDEN", "AUTHORIZATION", "COOKIE", "BEARER_TOKEN", "BASIC_PASSWORD"] {
-        assert!(env_file.text.contains(var), "{var} missing from:\n{}", env_file.text);
+    for var in [
+        "API_KEY",
+        "VAULT",
+        "DB_PASSWORD",
+        "HIDDEN",
+        "AUTHORIZATION",
+        "COOKIE",
+        "BEARER_TOKEN",
+        "BASIC_PASSWORD",
+    ] {
+        assert!(
+            env_file.text.contains(var),
+            "{var} missing from:\n{}",
+            env_file.text
+        );
     }
     let summary = imported.summary.render();
-    assert!(summary.contains("credentials → secrets (set these environment variables): 10"), "{summary}");
+    assert!(
+        summary.contains("credentials → secrets (set these environment variables): 10"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -261,13 +327,22 @@ fn tricky_text_round_trips_through_the_loader() {
     let Some(courier_core::model::Body::Text(body)) = r.body.as_deref() else {
         panic!("a text body: {}", f.text);
     };
-    assert_eq!(body.value.render(&vars).unwrap(), "line one\n  indented\n\ttab\nünïcødé\n\n");
+    assert_eq!(
+        body.value.render(&vars).unwrap(),
+        "line one\n  indented\n\ttab\nünïcødé\n\n"
+    );
     let q: Vec<(String, String)> = r
         .query
         .iter()
         .map(|(k, v)| (k.value.clone(), v.value.render(&vars).unwrap()))
         .collect();
-    assert_eq!(q, [("q".to_owned(), "{% x".to_owned()), ("e".to_owned(), String::new())]);
+    assert_eq!(
+        q,
+        [
+            ("q".to_owned(), "{% x".to_owned()),
+            ("e".to_owned(), String::new())
+        ]
+    );
 }
 
 #[test]
@@ -293,10 +368,10 @@ fn curl_goldens() {
         }
         let mut notes = String::new();
         for s in &c.secrets {
-            notes.push_str(&format!("# secret: {s}\n"));
+            let _ = writeln!(notes, "# secret: {s}");
         }
         for n in &c.notes {
-            notes.push_str(&format!("# note: {n}\n"));
+            let _ = writeln!(notes, "# note: {n}");
         }
         golden(&case.with_extension("yaml"), &format!("{notes}{}", c.yaml));
     }
@@ -309,7 +384,10 @@ fn curl_refuses_what_it_cannot_convert() {
         err("curl -o out.json https://x"),
         "curl: unsupported option `-o`: Courier checks the response instead of saving it"
     );
-    assert_eq!(err("curl --proxy-ntlm https://x"), "curl: unsupported option `--proxy-ntlm`");
+    assert_eq!(
+        err("curl --proxy-ntlm https://x"),
+        "curl: unsupported option `--proxy-ntlm`"
+    );
     assert_eq!(err("curl -sZ https://x"), "curl: unsupported option `-Z`");
     assert!(err("curl -d @body.json https://x").contains("reads the body from a file"));
     assert!(err("wget https://x").contains("starting with `curl`"));

@@ -76,7 +76,9 @@ fn write_pages(cmd: clap::Command, dir: &std::path::Path) -> std::io::Result<Vec
         cmd.build();
         let path = dir.join(format!("{name}.1"));
         let mut buf = Vec::new();
-        clap_mangen::Man::new(cmd.clone()).title(name.clone()).render(&mut buf)?;
+        clap_mangen::Man::new(cmd.clone())
+            .title(name.clone())
+            .render(&mut buf)?;
         std::fs::write(&path, buf)?;
         written.push(path);
         for sub in cmd.get_subcommands() {

@@ -177,7 +177,11 @@ fn curl(args: &CurlArgs) -> Exit {
             }
             drop(err);
             let mut out = std::io::stdout().lock();
-            if out.write_all(c.yaml.as_bytes()).and_then(|()| out.flush()).is_err() {
+            if out
+                .write_all(c.yaml.as_bytes())
+                .and_then(|()| out.flush())
+                .is_err()
+            {
                 return Exit::Unchecked;
             }
             Exit::Success
