@@ -8,9 +8,9 @@ mod broken;
 mod cases;
 mod compare;
 mod cookies;
-mod import;
 #[cfg(feature = "external")]
 mod external;
+mod import;
 mod list;
 mod reports;
 mod run_limits;
