@@ -115,7 +115,8 @@ pub fn import_curl(text: &str) -> Result<CurlImport, ImportError> {
             continue;
         }
         // `-XPOST`, `-H'a: b'`: a short option with its value attached; `-sSL`: flags.
-        let (opt, attached) = if !arg.starts_with("--") && arg.len() > 2 {
+        let (opt, attached) = if !arg.starts_with("--") && arg.len() > 2 && arg.is_char_boundary(2)
+        {
             let (o, rest) = arg.split_at(2);
             if WITH_VALUE.contains(&o) {
                 (o.to_owned(), Some(rest.to_owned()))
