@@ -52,6 +52,7 @@ pub(crate) fn convert(lines: &[String], names: &mut Names) -> Converted {
     let mut cx = Cx {
         out: Converted::default(),
         aliases: HashMap::new(),
+        status_aliases: HashMap::new(),
         names,
     };
     let mut stack: Vec<Block> = Vec::new();
@@ -117,6 +118,37 @@ pub(crate) fn convert(lines: &[String], names: &mut Names) -> Converted {
             }
             continue;
         }
+        if t.starts_with('}') && t.ends_with('{') {
+            // `} else {`: the branch ends and another, conditional one starts.
+            let closed = stack.pop();
+            stack.push(Block::Other);
+            cx.out.kept += 1;
+            if closed == Some(Block::Test) && !stack.contains(&Block::Test) {
+                // The guarded block is shown with the branch that is kept.
+                cx.out.comments.append(&mut block_lines);
+                block_kept = false;
+                cx.out.comments.push(line.to_owned());
+            } else {
+                emit!(line);
+            }
+            continue;
+        }
+        if !conditional && let Some(code) = cx.status_guard(t) {
+            // `if (is200Response) {` after `var is200Response = responseCode.code === 200`:
+            // the status is checked anyway, so what the guard holds is checked too.
+            if cx.status(code) {
+                cx.out.converted += 1;
+            } else {
+                cx.out.kept += 1;
+            }
+            if !in_test {
+                block_lines.clear();
+                block_kept = false;
+            }
+            block_lines.push(line.to_owned());
+            stack.push(Block::Test);
+            continue;
+        }
         if t.ends_with('{') {
             // An `if`, a loop or a function: what is inside is conditional.
             stack.push(Block::Other);
@@ -171,6 +203,8 @@ struct Cx<'a> {
     out: Converted,
     /// Script variables that hold the JSON body or a part of it → their JSONPath.
     aliases: HashMap<String, String>,
+    /// Script variables that hold `responseCode.code === N` → N.
+    status_aliases: HashMap<String, Value>,
     names: &'a mut Names,
 }
 
@@ -191,6 +225,10 @@ impl Cx<'_> {
                 Expr::Or(l, r) if matches!(*r, Expr::Lit(_)) => *l,
                 e => e,
             };
+            if let Some(code) = status_check(&e) {
+                self.status_aliases.insert(name.trim().to_owned(), code);
+                return !conditional;
+            }
             let text = e
                 .shape()
                 .is_some_and(|(s, _)| s == "pm.response.text()" || s == "responseBody");
@@ -219,6 +257,22 @@ impl Cx<'_> {
             && let Some(close) = rest.find("] =").or_else(|| rest.find("]="))
         {
             let value = rest[close + 1..].trim_start().trim_start_matches('=');
+            if let Some((re, arg)) = regex_test(value) {
+                // `/re/.test(x.a)`
+                return match (js::parse(re), js::parse(arg)) {
+                    (Some(Expr::Regex(p, flags)), Some(a)) if regex_ok(&p) => {
+                        let p = if flags.contains('i') {
+                            format!("(?i){p}")
+                        } else {
+                            p
+                        };
+                        self.path(&a).is_some_and(|path| {
+                            self.out.expect.add_path(&path, "matches", json!(p))
+                        })
+                    }
+                    _ => false,
+                };
+            }
             return js::parse(value).is_some_and(|e| self.legacy(&e));
         }
         let Some(e) = js::parse(st) else {
@@ -271,15 +325,35 @@ impl Cx<'_> {
     /// `tests[…] = responseCode.code === 200`, `= x.hasOwnProperty("k")`,
     /// `= responseBody.has("text")`.
     fn legacy(&mut self, e: &Expr) -> bool {
+        if let Some(code) = status_check(e) {
+            return self.status(code);
+        }
         if let Expr::Eq(l, r) = e
-            && l.shape().is_some_and(|(s, _)| s == "responseCode.code")
-            && let Expr::Lit(v @ Value::Number(_)) = r.as_ref()
+            && let Expr::Lit(v) = r.as_ref()
+            && let Some(p) = self.path(l)
         {
-            return self.status(v.clone());
+            return self.out.expect.add_path(&p, "eq", v.clone());
         }
         let Expr::Chain(segs) = e else {
             return false;
         };
+        if let [Seg::Name(alias)] = segs.as_slice()
+            && let Some(code) = self.status_aliases.get(alias)
+        {
+            return self.status(code.clone());
+        }
+        // `Array.isArray(x.a)`, `Number.isInteger(x.n)`: a type check.
+        if let [Seg::Name(o), Seg::Name(f), Seg::Call(args)] = segs.as_slice()
+            && let [arg] = args.as_slice()
+            && let Some(p) = self.path(arg)
+        {
+            let ty = match (o.as_str(), f.as_str()) {
+                ("Array", "isArray") => "array",
+                ("Number", "isInteger") => "integer",
+                _ => return false,
+            };
+            return self.out.expect.add_path(&p, "type", json!(ty));
+        }
         if let [head @ .., Seg::Name(m), Seg::Call(args)] = segs.as_slice()
             && let [Expr::Lit(Value::String(k))] = args.as_slice()
         {
@@ -298,6 +372,19 @@ impl Cx<'_> {
             }
         }
         false
+    }
+
+    /// The status an `if (…) {` line guards on: a status alias or `responseCode.code === N`.
+    fn status_guard(&self, t: &str) -> Option<Value> {
+        let inner = t.strip_prefix("if")?.trim().strip_suffix('{')?.trim();
+        let inner = inner.strip_prefix('(')?.strip_suffix(')')?;
+        match js::parse(inner)? {
+            Expr::Chain(segs) => match segs.as_slice() {
+                [Seg::Name(alias)] => self.status_aliases.get(alias).cloned(),
+                _ => None,
+            },
+            e => status_check(&e),
+        }
     }
 
     fn status(&mut self, v: Value) -> bool {
@@ -530,6 +617,29 @@ impl Cx<'_> {
     }
 }
 
+/// `responseCode.code === N` or `pm.response.code === N` → N.
+fn status_check(e: &Expr) -> Option<Value> {
+    if let Expr::Eq(l, r) = e
+        && l.shape()
+            .is_some_and(|(s, _)| s == "responseCode.code" || s == "pm.response.code")
+        && let Expr::Lit(v @ Value::Number(_)) = r.as_ref()
+    {
+        return Some(v.clone());
+    }
+    None
+}
+
+/// `/re/flags.test(arg)` split into the regex literal and the argument.
+fn regex_test(value: &str) -> Option<(&str, &str)> {
+    let v = value.trim();
+    if !v.starts_with('/') {
+        return None;
+    }
+    let i = v.rfind(".test(")?;
+    let arg = v[i + ".test(".len()..].strip_suffix(')')?;
+    Some((&v[..i], arg))
+}
+
 /// Whether a JavaScript regex is one the Rust regex crate reads the same way (no
 /// look-around or back-references); others are kept as comments.
 fn regex_ok(p: &str) -> bool {
@@ -575,6 +685,8 @@ pm.test("one line", () => pm.expect(pm.response.responseTime).to.be.below(900));
                     "$.items".to_owned(),
                     vec![("length".to_owned(), json!({"gt": 0}))]
                 ),
+                // Inside `if (pm.response.code === 200)`: guarded by the status, so checked.
+                ("$.ok".to_owned(), vec![("eq".to_owned(), json!(true))]),
             ]
         );
         assert_eq!(
@@ -584,16 +696,13 @@ pm.test("one line", () => pm.expect(pm.response.responseTime).to.be.below(900));
                 Capture::Path("$.user.token".into())
             )]
         );
-        assert_eq!((c.converted, c.kept), (5, 3), "{:#?}", c.comments);
+        assert_eq!((c.converted, c.kept), (7, 1), "{:#?}", c.comments);
         assert_eq!(
             c.comments,
             [
                 "pm.test(\"name\", () => {",
                 "    console.log(jsonData);",
-                "});",
-                "if (pm.response.code === 200) {",
-                "    pm.expect(jsonData.ok).to.be.true;",
-                "}",
+                "});"
             ]
         );
     }

@@ -411,12 +411,12 @@ impl Cx<'_> {
             )),
             _ => {}
         }
-        if !scripts.prerequest.is_empty() {
-            let kept = scripts
-                .prerequest
-                .iter()
-                .filter(|l| !l.trim().is_empty() && !l.trim().starts_with("//"))
-                .count();
+        let kept = scripts
+            .prerequest
+            .iter()
+            .filter(|l| !l.trim().is_empty() && !l.trim().starts_with("//"))
+            .count();
+        if kept > 0 {
             self.summary.kept += kept;
             folder.comments.push(
                 "Postman pre-request script (not converted; runs before each request):".to_owned(),
@@ -549,11 +549,11 @@ impl Cx<'_> {
             r.follow_redirects = Some(false);
         }
 
-        if !pre.is_empty() {
-            let kept = pre
-                .iter()
-                .filter(|l| !l.trim().is_empty() && !l.trim().starts_with("//"))
-                .count();
+        let kept = pre
+            .iter()
+            .filter(|l| !l.trim().is_empty() && !l.trim().starts_with("//"))
+            .count();
+        if kept > 0 {
             self.summary.kept += kept;
             r.comments
                 .push("Postman pre-request script (not converted):".to_owned());
