@@ -12,6 +12,7 @@ mod docs;
 #[cfg(feature = "external")]
 mod external;
 mod init;
+mod import;
 mod list;
 mod reports;
 mod run_limits;

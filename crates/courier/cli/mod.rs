@@ -9,8 +9,10 @@ use clap::{Parser, Subcommand};
 mod auth;
 mod common;
 mod compare;
+mod completions;
 mod emulator;
 mod init;
+mod import;
 mod list;
 mod plan;
 mod run;
@@ -46,6 +48,9 @@ enum Command {
     Snapshots(snapshots::SnapshotsArgs),
     Emulator(emulator::EmulatorArgs),
     Init(init::InitArgs),
+    Import(import::ImportArgs),
+    Completions(completions::CompletionsArgs),
+    Man(completions::ManArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -59,5 +64,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Snapshots(args) => snapshots::run(&args).into(),
         Command::Emulator(args) => emulator::run(args),
         Command::Init(args) => init::run(&args).into(),
+        Command::Import(args) => import::run(&args).into(),
+        Command::Completions(args) => completions::completions(&args).into(),
+        Command::Man(args) => completions::man(&args).into(),
     }
 }
