@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use courier_core::model::{AuthKind, AuthProfile, EmulatorSpec, Environment, STemplate, Scope};
+use courier_core::plan::lookup_env;
 use courier_core::secret::Secrets;
 use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
 use minijinja::value::Value as MjValue;
@@ -87,38 +88,6 @@ pub async fn start_emulator(
         emulator,
         variables,
     })
-}
-
-/// Reads a process environment variable, then the `.env` file.
-pub fn lookup_env(name: &str, dotenv: &HashMap<String, String>) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .or_else(|| dotenv.get(name).cloned())
-}
-
-/// Parses a `.env` file: `NAME=value` lines, `#` comments, optional `export `, quotes.
-pub fn parse_dotenv(text: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let v = v.trim();
-        let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
-            || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
-        {
-            &v[1..v.len() - 1]
-        } else {
-            v
-        };
-        out.insert(k.trim().to_owned(), v.to_owned());
-    }
-    out
 }
 
 /// The environment's variables for a run: the emulator's, then `vars` (rendered in order)
@@ -279,18 +248,4 @@ pub fn cli_layer(vars: &[(String, String)]) -> Arc<VarMap> {
             .map(|(k, v)| (k.clone(), MjValue::from(v.as_str())))
             .collect(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dotenv_lines() {
-        let env = parse_dotenv("# c\nA=1\nexport B = \"two words\"\nC='x'\nbad line\n");
-        assert_eq!(env["A"], "1");
-        assert_eq!(env["B"], "two words");
-        assert_eq!(env["C"], "x");
-        assert_eq!(env.len(), 3);
-    }
 }

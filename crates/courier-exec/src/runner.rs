@@ -18,14 +18,16 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use courier_check::matcher::{self, Actual, AssertKind, AssertOutcome};
-use courier_core::data::{DataSet, Row};
+use courier_core::data::Row;
 use courier_core::jsonpath::JsonPath;
 use courier_core::model::{
     Body, CaptureSource, Collection, Environment, Request, Retries, RetryOn, Skip,
 };
-use courier_core::plan::Need;
+use courier_core::plan::PlannedCollection;
 use courier_core::secret::Secrets;
 use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
+
+use courier_core::plan::variables::profile_of;
 
 use crate::auth::{Sessions, form_encode};
 use crate::client::{self, Prepared, Received, SendError};
@@ -44,23 +46,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
 /// How much of a body `-v` prints.
 const VERBOSE_BODY_LIMIT: usize = 16 * 1024;
-
-/// A collection as planned: which of its requests are selected, what each needs, its rows.
-#[derive(Debug, Clone)]
-pub struct PlannedCollection {
-    pub collection: Arc<Collection>,
-    pub selected: Vec<bool>,
-    pub needs: Vec<Vec<Need>>,
-    pub data: Option<DataSet>,
-}
-
-impl PlannedCollection {
-    /// Requests that will be reported: selected requests × rows.
-    pub fn planned_count(&self) -> usize {
-        let selected = self.selected.iter().filter(|s| **s).count();
-        selected * self.data.as_ref().map_or(1, |d| d.rows.len())
-    }
-}
 
 /// Run-wide switches.
 #[derive(Debug, Clone)]
@@ -284,13 +269,6 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         e.emulator.shutdown().await;
     }
     Ok(totals)
-}
-
-fn profile_of<'a>(c: &'a Collection, r: &'a Request) -> &'a str {
-    r.auth
-        .as_ref()
-        .or(c.auth.as_ref())
-        .map_or("none", |a| a.value.as_str())
 }
 
 /// What happened to each request of a collection run, for the flow rules.

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use courier_core::load;
 use courier_core::model::{AuthKind, AuthProfile, Environment, Grant};
 use courier_core::plan;
+use courier_core::plan::{lookup_env, read_dotenv};
 use courier_core::secret::Secrets;
 use courier_core::template::{Runtime, Vars};
 use courier_exec::auth::{OAuth2Settings, ResolvedAuth};
-use courier_exec::context::{self, SetupError, lookup_env, parse_dotenv};
+use courier_exec::context::{self, SetupError};
 use courier_exec::token_cache::{CacheError, CachedSession, TokenCache};
 use courier_report::contract::Exit;
 
@@ -380,9 +381,7 @@ impl LoadedEnv {
                 print_diagnostics(&diags);
                 Exit::Invalid
             })?;
-        let dotenv = std::fs::read_to_string(".env")
-            .map(|t| parse_dotenv(&t))
-            .unwrap_or_default();
+        let dotenv = read_dotenv(std::path::Path::new(".env"));
         Ok(Self { env, dotenv })
     }
 

@@ -1,13 +1,10 @@
-//! What several subcommands share: `--var k=v` parsing, finding and loading collections, and
+//! What several subcommands share: `--var k=v` parsing, the default collection path, and
 //! printing diagnostics.
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use courier_core::diag::Diagnostic;
-use courier_core::load;
-use courier_core::model::Collection;
 use courier_report::contract::Exit;
 
 /// `--var k=v`.
@@ -35,27 +32,6 @@ pub(crate) fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
         vec![PathBuf::from("collections")]
     } else {
         paths.to_vec()
-    }
-}
-
-/// Finds the collection files under `paths`; no files at all is an error (SPEC §8, exit 2).
-pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
-    let files = load::discover(paths)?;
-    if files.is_empty() {
-        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(vec![Diagnostic::new(format!("no collection files found under {}", shown.join(", ")))
-            .with_help("collections are `*.yaml` or `*.yml` files; name a file or a folder that holds some")]);
-    }
-    Ok(files)
-}
-
-/// Loads every collection; all-or-nothing for commands that need every one.
-pub(crate) fn load_collections(files: &[PathBuf]) -> Result<Vec<Arc<Collection>>, Vec<Diagnostic>> {
-    let (collections, diags) = load::load_all(files);
-    if diags.is_empty() {
-        Ok(collections)
-    } else {
-        Err(diags)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `courier compare`: the same collections against two environments, diffed (SPEC §7).
 //!
-//! Each side is planned exactly as `courier run` plans (the shared [`super::plan`]), so both
+//! Each side is planned exactly as `courier run` plans (`courier_core::plan::Plan::build`), so both
 //! are checked — variables, secrets, the production guard of §6 — before anything is sent to
 //! either. Then both sides run at once in one async runtime, each with its own variables,
 //! captures, OAuth sessions and (for `emulator:` environments) emulator; with `--noise` the
@@ -18,17 +18,17 @@ use std::sync::{Arc, mpsc};
 use courier_core::diag::Diagnostic;
 use courier_core::jsonpath::JsonPath;
 use courier_core::load;
+use courier_core::plan::{Plan, PlanOptions, Purpose, read_dotenv};
 use courier_core::secret::Secrets;
-use courier_exec::context::{SetupError, parse_dotenv};
+use courier_exec::context::SetupError;
 use courier_exec::events::Event;
-use courier_exec::runner::{self, PlannedCollection, RunInput, RunOptions, RunTotals};
+use courier_exec::runner::{self, RunInput, RunOptions, RunTotals};
 use courier_report::contract::Exit;
 use courier_report::output::ReportTarget;
 
 use self::output::Redactor;
 use self::pairs::SideResults;
 use super::common::{ColorChoice, paths_or_default, print_diagnostics};
-use super::plan::{PlanOptions, Planned, plan_run};
 
 /// Run the same collections against two environments and diff the responses.
 ///
@@ -122,25 +122,28 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
             return Exit::Invalid;
         }
     };
-    let dotenv = std::fs::read_to_string(".env")
-        .map(|t| parse_dotenv(&t))
-        .unwrap_or_default();
-    let plan_options = PlanOptions {
+    let dotenv = read_dotenv(std::path::Path::new(".env"));
+    let side = |name| PlanOptions {
         vars: &args.vars,
-        data: None,
         filters: &args.filters,
         tags: &args.tags,
-        shard: None,
         read_only: args.read_only,
         allow_production_writes: args.allow_production_writes,
+        ..PlanOptions::new(Purpose::Run, &paths, Some(name), &dotenv)
     };
     // Both sides are planned before either runs: whatever is wrong with either, nothing is
     // sent to either side.
     let (left, right) = match (
-        plan_run(&plan_options, &paths, left_name, &dotenv),
-        plan_run(&plan_options, &paths, right_name, &dotenv),
+        Plan::build(&side(left_name.as_str())),
+        Plan::build(&side(right_name.as_str())),
     ) {
-        (Ok(l), Ok(r)) => (l, r),
+        (Ok(l), Ok(r)) => match (Planned::new(l), Planned::new(r)) {
+            (Some(l), Some(r)) => (l, r),
+            _ => {
+                eprintln!("error: no environment to compare");
+                return Exit::Invalid;
+            }
+        },
         (l, r) => {
             let mut diags = l.err().unwrap_or_default();
             // The same collection error shows once, not once per side.
@@ -160,11 +163,7 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
     } else {
         std::io::stdout().is_terminal()
     });
-    let total: usize = left
-        .collections
-        .iter()
-        .map(PlannedCollection::planned_count)
-        .sum();
+    let total = left.plan.planned_count();
     if total == 0 {
         eprintln!("warning: no requests selected: nothing to compare");
         let redactor = Redactor(Vec::new());
@@ -182,7 +181,7 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
     };
     let input = |planned: &Planned, secrets: &Arc<Secrets>| RunInput {
         environment: Arc::clone(&planned.environment),
-        collections: planned.collections.clone(),
+        collections: planned.plan.collections.clone(),
         cli_vars: args.vars.clone(),
         dotenv: dotenv.clone(),
         secrets: Arc::clone(secrets),
@@ -343,6 +342,22 @@ fn compile_ignores(texts: &[String]) -> Result<Vec<JsonPath>, Vec<Diagnostic>> {
         Ok(compiled)
     } else {
         Err(diags)
+    }
+}
+
+/// One side, planned: its environment and what runs against it.
+struct Planned {
+    environment: Arc<courier_core::model::Environment>,
+    plan: Plan,
+}
+
+impl Planned {
+    /// `None` only if a run's plan came without its environment, which `Plan::build` rules out.
+    fn new(plan: Plan) -> Option<Self> {
+        Some(Self {
+            environment: plan.environment.clone()?,
+            plan,
+        })
     }
 }
 

@@ -1,11 +1,14 @@
 //! `courier list`: the collections, requests and tags under PATHS, as text or JSON.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use courier_report::contract::{Exit, ListCollection, ListReport, ListRequest};
 
-use super::common::{discover, load_collections, paths_or_default, print_diagnostics};
+use courier_core::plan::{Plan, PlanOptions, Purpose};
+
+use super::common::{paths_or_default, print_diagnostics};
 
 /// List collections, their requests and tags.
 ///
@@ -23,8 +26,9 @@ pub(crate) struct ListArgs {
 
 pub(crate) fn run(args: &ListArgs) -> Exit {
     let paths = paths_or_default(&args.paths);
-    let collections = match discover(&paths).and_then(|f| load_collections(&f)) {
-        Ok(c) => c,
+    let dotenv = HashMap::new();
+    let collections = match Plan::build(&PlanOptions::new(Purpose::List, &paths, None, &dotenv)) {
+        Ok(plan) => plan.collections,
         Err(d) => {
             print_diagnostics(&d);
             return Exit::Invalid;
@@ -34,6 +38,7 @@ pub(crate) fn run(args: &ListArgs) -> Exit {
         version: 1,
         collections: collections
             .iter()
+            .map(|pc| &pc.collection)
             .map(|c| ListCollection {
                 name: c.name.value.clone(),
                 file: c.file.display().to_owned(),

@@ -11,7 +11,6 @@ mod common;
 mod compare;
 mod emulator;
 mod list;
-mod plan;
 mod run;
 mod snapshots;
 mod validate;

@@ -6,16 +6,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
 use courier_core::load;
-use courier_core::plan::Shard;
+use courier_core::plan::{Plan, PlanOptions, Purpose, Shard, read_dotenv};
 use courier_core::secret::Secrets;
-use courier_exec::context::parse_dotenv;
 use courier_exec::events::{Event, Reporter};
-use courier_exec::runner::{self, PlannedCollection, RunInput, RunOptions};
+use courier_exec::runner::{self, RunInput, RunOptions};
 use courier_report::console::ConsoleReporter;
 use courier_report::contract::Exit;
 
 use super::common::{ColorChoice, paths_or_default, print_diagnostics};
-use super::plan::{PlanOptions, plan_run};
 
 /// Run collections against an environment and check every response.
 ///
@@ -103,9 +101,7 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         );
         return Exit::Invalid;
     };
-    let dotenv = std::fs::read_to_string(".env")
-        .map(|t| parse_dotenv(&t))
-        .unwrap_or_default();
+    let dotenv = read_dotenv(std::path::Path::new(".env"));
     let secrets = Secrets::new();
     let plan_options = PlanOptions {
         vars: &args.vars,
@@ -115,19 +111,20 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         shard: args.shard,
         read_only: args.read_only,
         allow_production_writes: args.allow_production_writes,
+        ..PlanOptions::new(Purpose::Run, &paths, Some(env_name), &dotenv)
     };
-    let planned = match plan_run(&plan_options, &paths, env_name, &dotenv) {
+    let planned = match Plan::build(&plan_options) {
         Ok(p) => p,
         Err(diags) => {
             print_diagnostics(&diags);
             return Exit::Invalid;
         }
     };
-    let total: usize = planned
-        .collections
-        .iter()
-        .map(PlannedCollection::planned_count)
-        .sum();
+    let Some(environment) = planned.environment.clone() else {
+        eprintln!("error: no environment to run against");
+        return Exit::Invalid;
+    };
+    let total = planned.planned_count();
     if total == 0 {
         eprintln!("warning: no requests selected: nothing to run");
         // Under `--json -` standard output carries the report alone.
@@ -137,8 +134,8 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             println!("0 passed, 0 failed, 0 skipped");
         }
         let environment = courier_exec::events::EnvInfo {
-            name: planned.environment.identity.clone(),
-            scope: planned.environment.scope,
+            name: environment.identity.clone(),
+            scope: environment.scope,
         };
         let mut reports = file_reporters(args, &secrets);
         if let Err(e) = courier_report::record::finish_empty_run(&mut reports, environment) {
@@ -168,7 +165,7 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
     reporters.extend(file_reporters(args, &secrets));
 
     let input = RunInput {
-        environment: planned.environment,
+        environment,
         collections: planned.collections,
         cli_vars: args.vars.clone(),
         dotenv,
