@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use courier_check::matcher::AssertOutcome;
+use courier_check::snapshot::SnapshotOutcome;
 use courier_core::model::{Collection, Scope};
 
 /// How a request ended (SPEC §8).
@@ -50,41 +51,6 @@ impl ErrorKind {
     }
 }
 
-/// What happened to a request's snapshot (SPEC §8 `snapshot`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum SnapshotState {
-    #[default]
-    None,
-    Matched,
-    /// No snapshot yet: a pending `.snap.new` (or nothing, in `check` mode).
-    New {
-        pending: Option<String>,
-    },
-    /// The body differs; `diff` is a plain unified diff and `colored` the same with colour.
-    Changed {
-        pending: Option<String>,
-        diff: String,
-        colored: String,
-    },
-    Updated,
-}
-
-impl SnapshotState {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Matched => "matched",
-            Self::New { .. } => "new",
-            Self::Changed { .. } => "changed",
-            Self::Updated => "updated",
-        }
-    }
-
-    pub fn failed(&self) -> bool {
-        matches!(self, Self::New { .. } | Self::Changed { .. })
-    }
-}
-
 /// A request and its response as sent and received, redacted, for `-v`.
 #[derive(Debug, Clone)]
 pub struct Exchange {
@@ -107,7 +73,8 @@ pub struct RequestResult {
     pub duration: Option<Duration>,
     pub assertions: Vec<AssertOutcome>,
     pub captures: Vec<String>,
-    pub snapshot: SnapshotState,
+    /// `None` when the request has no `snapshot:` or snapshots were not checked.
+    pub snapshot: Option<SnapshotOutcome>,
     /// Why there was no response, or why the request failed outside its assertions (a
     /// template that failed to render, a capture that matched nothing).
     pub error: Option<String>,

@@ -7,12 +7,16 @@ pub mod auth;
 pub mod client;
 pub mod context;
 pub mod events;
+mod flow;
 pub mod limits;
 pub mod loopback;
 pub mod oauth;
+mod prepare;
+mod request;
 pub mod runner;
-pub mod snapshots;
+mod send;
 pub mod token_cache;
+mod verbose;
 
 use std::time::Duration;
 

@@ -12,9 +12,11 @@ use owo_colors::OwoColorize as _;
 use serde_json::Value;
 
 use courier_check::matcher::AssertOutcome;
+use courier_check::snapshot::SnapshotOutcome;
+use courier_core::diag::display_path;
 use courier_core::secret::Secrets;
 use courier_exec::events::Reporter;
-use courier_exec::events::{Event, Outcome, RequestResult, SnapshotState, Summary};
+use courier_exec::events::{Event, Outcome, RequestResult, Summary};
 
 /// Longest single-line value shown in a failure detail.
 const MAX_VALUE_CHARS: usize = 300;
@@ -133,29 +135,27 @@ impl ConsoleReporter {
             lines.extend(self.assertion_lines(file, a));
         }
         match &r.snapshot {
-            SnapshotState::New { pending } => {
+            Some(SnapshotOutcome::New { pending }) => {
                 let where_ = pending.as_deref().map_or_else(
                     || "not written (check mode)".to_owned(),
-                    |p| format!("written to {p}"),
+                    |p| format!("written to {}", display_path(p)),
                 );
                 lines.push(format!(
                     "    snapshot: no stored snapshot; the new one is {where_}"
                 ));
                 lines.push("    review it with `courier snapshots review`".to_owned());
             }
-            SnapshotState::Changed {
-                pending,
-                diff,
-                colored,
-            } => {
+            Some(SnapshotOutcome::Changed { pending, diff }) => {
                 let where_ = pending
                     .as_deref()
-                    .map_or_else(String::new, |p| format!(" (new: {p})"));
+                    .map_or_else(String::new, |p| format!(" (new: {})", display_path(p)));
                 lines.push(format!("    snapshot changed{where_}:"));
-                let text = if self.color { colored } else { diff };
-                for l in text.lines() {
+                for l in diff.report(self.color).lines() {
                     lines.push(format!("      {l}"));
                 }
+            }
+            Some(SnapshotOutcome::Error { message }) => {
+                lines.push(format!("    snapshot: {message}"));
             }
             _ => {}
         }

@@ -117,9 +117,7 @@ pub(crate) mod fixtures {
     use courier_check::matcher::{AssertKind, AssertOutcome};
     use courier_core::diag::{Pos, SourceFile, Span};
     use courier_core::model::{Collection, Scope};
-    use courier_exec::events::{
-        EnvInfo, ErrorKind, Event, Outcome, RequestResult, SnapshotState, Summary,
-    };
+    use courier_exec::events::{EnvInfo, ErrorKind, Event, Outcome, RequestResult, Summary};
     use serde_json::json;
 
     pub(crate) fn collection(file: &str, name: &str, requests: &[&str]) -> Arc<Collection> {
@@ -147,7 +145,7 @@ pub(crate) mod fixtures {
             duration: Some(Duration::from_millis(12)),
             assertions: Vec::new(),
             captures: Vec::new(),
-            snapshot: SnapshotState::None,
+            snapshot: None,
             error: None,
             error_kind: None,
             exchange: None,

@@ -186,7 +186,6 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
         dotenv: dotenv.clone(),
         secrets: Arc::clone(secrets),
         options: options.clone(),
-        snapshots: None,
     };
     let left_run = Side::new("left", input(&left, &left_secrets));
     let right_run = Side::new("right", input(&right, &right_secrets));

@@ -5,6 +5,7 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
+use courier_check::snapshot::SnapshotMode;
 use courier_core::load;
 use courier_core::plan::{Plan, PlanOptions, Purpose, Shard, read_dotenv};
 use courier_core::secret::Secrets;
@@ -175,9 +176,16 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             bail: args.bail,
             read_only: args.read_only,
             verbose: args.verbose,
+            // clap admits only `auto`, `check` and `update`; made effective once, from this
+            // process's `CI` (docs/cli.md#snapshots).
+            snapshots: Some(
+                args.snapshots
+                    .parse::<SnapshotMode>()
+                    .unwrap_or_default()
+                    .effective_from_env(),
+            ),
             ..RunOptions::default()
         },
-        snapshots: Some(super::snapshots::run_hook(&args.snapshots)),
     };
 
     let (tx, rx) = mpsc::channel::<Event>();

@@ -14,21 +14,15 @@
 //!   read, renamed or removed.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use courier_check::snapshot::files::{self, Owners, Scope, SnapKind};
-use courier_check::snapshot::{
-    self, SnapshotDiff, SnapshotMode, SnapshotOutcome, read_snap, target_of_pending,
-};
+use courier_check::snapshot::{self, SnapshotDiff, read_snap, target_of_pending};
 use courier_core::diag::{Diagnostic, display_path};
 use courier_core::load;
-use courier_core::model::{Collection, Request, SnapshotSpec};
-use courier_core::secret::Secrets;
-use courier_exec::events::SnapshotState;
-use courier_exec::snapshots::SnapshotHook;
+use courier_core::model::Collection;
 use courier_report::contract::Exit;
 
 use super::common::{ColorChoice, paths_or_default, print_diagnostics};
@@ -590,164 +584,9 @@ fn clean(paths: &[PathBuf]) -> Exit {
     exit
 }
 
-/// The run's snapshot hook (`courier run --snapshots MODE`): checks each response with a
-/// `snapshot:` through `courier_check::snapshot::check_request` and turns the outcome into
-/// the executor's [`SnapshotState`]. The mode is made effective once, from this process's
-/// `CI` variable (SPEC §5).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RunSnapshots {
-    mode: SnapshotMode,
-}
-
-impl RunSnapshots {
-    pub(crate) fn new(mode: SnapshotMode) -> Self {
-        RunSnapshots {
-            mode: mode.effective_from_env(),
-        }
-    }
-}
-
-impl SnapshotHook for RunSnapshots {
-    fn check(
-        &self,
-        collection: &Collection,
-        request: &Request,
-        _spec: &SnapshotSpec,
-        json: Option<&serde_json::Value>,
-        raw: &[u8],
-        row: Option<usize>,
-        env_name: &str,
-        secrets: &Secrets,
-    ) -> SnapshotState {
-        let shown = |p: &Path| display_path(p);
-        match snapshot::check_request(
-            collection, request, json, raw, row, env_name, secrets, self.mode,
-        ) {
-            Ok(None) => SnapshotState::None,
-            Ok(Some((_, outcome))) => match outcome {
-                SnapshotOutcome::Matched => SnapshotState::Matched,
-                SnapshotOutcome::Updated => SnapshotState::Updated,
-                SnapshotOutcome::New { pending } => SnapshotState::New {
-                    pending: pending.as_deref().map(shown),
-                },
-                SnapshotOutcome::Changed { pending, diff } => {
-                    let fields = changed_fields_line(&diff);
-                    SnapshotState::Changed {
-                        pending: pending.as_deref().map(shown),
-                        diff: format!("{fields}{}", diff.render(false)),
-                        colored: format!("{fields}{}", diff.render(true)),
-                    }
-                }
-            },
-            // No variant for "could not check": a failed check that says why, so the run fails.
-            Err(e) => SnapshotState::Changed {
-                pending: None,
-                diff: format!("cannot check the snapshot: {e}"),
-                colored: format!("cannot check the snapshot: {e}"),
-            },
-        }
-    }
-}
-
-/// The hook `courier run` passes as `RunInput::snapshots`, from its `--snapshots` value.
-/// clap admits only `auto`, `check` and `update`; anything else would mean `auto`.
-pub(crate) fn run_hook(flag: &str) -> Arc<dyn SnapshotHook> {
-    Arc::new(RunSnapshots::new(flag.parse().unwrap_or_default()))
-}
-
-/// `changed: $['a'], $['b']` (at most five, then how many more), or nothing for text.
-fn changed_fields_line(diff: &SnapshotDiff) -> String {
-    const SHOWN: usize = 5;
-    let fields = diff.changed_fields();
-    if fields.is_empty() {
-        return String::new();
-    }
-    let mut line = format!("changed: {}", fields[..fields.len().min(SHOWN)].join(", "));
-    if fields.len() > SHOWN {
-        let _ = write!(line, " and {} more", fields.len() - SHOWN);
-    }
-    line.push('\n');
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn collection(dir: &Path) -> Collection {
-        let file = dir.join("vendors.yaml");
-        std::fs::write(
-            &file,
-            "name: V\nrequests:\n  - name: read vendor\n    url: http://x/\n    snapshot: true\n",
-        )
-        .expect("write");
-        load::load_collection(&file).expect("loads")
-    }
-
-    #[test]
-    fn the_run_hook_reports_new_then_changed_with_the_field() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let c = collection(dir.path());
-        let r = &c.requests[0];
-        let spec = r.snapshot.as_ref().expect("snapshot");
-        let secrets = Secrets::new();
-        let hook = RunSnapshots {
-            mode: SnapshotMode::Auto,
-        };
-        let body = serde_json::json!({"name": "Acme", "id": "1"});
-        let state = hook.check(&c, r, spec, Some(&body), b"", None, "local", &secrets);
-        let pending = dir
-            .path()
-            .join("__snapshots__/vendors__read-vendor.snap.new");
-        assert_eq!(
-            state,
-            SnapshotState::New {
-                pending: Some(display_path(&pending))
-            }
-        );
-
-        snapshot::accept(&pending).expect("accept");
-        let same = hook.check(&c, r, spec, Some(&body), b"", None, "local", &secrets);
-        assert_eq!(same, SnapshotState::Matched);
-
-        let changed = serde_json::json!({"name": "Acme Holdings", "id": "1"});
-        let SnapshotState::Changed {
-            pending: p,
-            diff,
-            colored,
-        } = hook.check(&c, r, spec, Some(&changed), b"", None, "local", &secrets)
-        else {
-            panic!("expected Changed");
-        };
-        assert_eq!(p, Some(display_path(&pending)));
-        assert!(diff.starts_with("changed: $['name']\n@@ "), "{diff}");
-        assert!(diff.contains("+  \"name\": \"Acme Holdings\""), "{diff}");
-        assert!(colored.contains("\x1b[32m+  \"name\""), "{colored}");
-
-        let check = RunSnapshots {
-            mode: SnapshotMode::Check,
-        };
-        std::fs::remove_file(&pending).expect("remove pending");
-        let state = check.check(&c, r, spec, Some(&changed), b"", None, "local", &secrets);
-        assert!(
-            matches!(state, SnapshotState::Changed { pending: None, .. }),
-            "{state:?}"
-        );
-        assert!(!pending.exists());
-    }
-
-    #[test]
-    fn changed_fields_are_capped_at_five() {
-        let object = |v: u8| {
-            let fields: Vec<String> = (0..8).map(|i| format!("\"f{i}\": {v}")).collect();
-            format!("{{{}}}", fields.join(","))
-        };
-        let diff = SnapshotDiff::new(&object(0), &object(1));
-        assert_eq!(
-            changed_fields_line(&diff),
-            "changed: $['f0'], $['f1'], $['f2'], $['f3'], $['f4'] and 3 more\n"
-        );
-    }
 
     #[test]
     fn answers() {

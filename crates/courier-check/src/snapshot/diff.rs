@@ -122,6 +122,28 @@ impl SnapshotDiff {
         out
     }
 
+    /// What reporters print for a changed snapshot: the [summary](Self::summary) line, then
+    /// the hunks, coloured when `color` is on.
+    pub fn report(&self, color: bool) -> String {
+        format!("{}{}", self.summary(), self.render(color))
+    }
+
+    /// `changed: $['a'], $['b']` (at most five, then how many more) and a newline, or
+    /// nothing for text: the line reporters print above the diff.
+    pub fn summary(&self) -> String {
+        const SHOWN: usize = 5;
+        let fields = self.changed_fields();
+        if fields.is_empty() {
+            return String::new();
+        }
+        let mut line = format!("changed: {}", fields[..fields.len().min(SHOWN)].join(", "));
+        if fields.len() > SHOWN {
+            let _ = write!(line, " and {} more", fields.len() - SHOWN);
+        }
+        line.push('\n');
+        line
+    }
+
     /// For JSON snapshots, the normalized paths (`$['ia::result']['name']`) of the values that
     /// differ, were added or were removed, object keys in sorted order (a stored snapshot's
     /// order); empty when either side is not JSON (text snapshots) or nothing differs
@@ -271,5 +293,19 @@ mod tests {
                 .changed_fields()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_summary_names_at_most_five_changed_fields() {
+        let object = |v: u8| {
+            let fields: Vec<String> = (0..8).map(|i| format!("\"f{i}\": {v}")).collect();
+            format!("{{{}}}", fields.join(","))
+        };
+        let diff = SnapshotDiff::new(&object(0), &object(1));
+        assert_eq!(
+            diff.summary(),
+            "changed: $['f0'], $['f1'], $['f2'], $['f3'], $['f4'] and 3 more\n"
+        );
+        assert_eq!(SnapshotDiff::new("a\n", "b\n").summary(), "");
     }
 }

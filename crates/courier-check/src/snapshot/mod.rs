@@ -255,6 +255,9 @@ pub enum SnapshotOutcome {
     },
     /// `update` mode wrote the new value as the snapshot. Passes.
     Updated,
+    /// The snapshot could not be checked (a file that cannot be read or written). Fails;
+    /// nothing is known about whether the body changed.
+    Error { message: String },
 }
 
 impl SnapshotOutcome {
@@ -263,13 +266,14 @@ impl SnapshotOutcome {
         matches!(self, SnapshotOutcome::Matched | SnapshotOutcome::Updated)
     }
 
-    /// The word of the JSON report's `snapshot` field (SPEC §8).
+    /// The word of the JSON report's `snapshot` field (docs/reports.md#json-report).
     pub fn as_str(&self) -> &'static str {
         match self {
             SnapshotOutcome::Matched => "matched",
             SnapshotOutcome::New { .. } => "new",
             SnapshotOutcome::Changed { .. } => "changed",
             SnapshotOutcome::Updated => "updated",
+            SnapshotOutcome::Error { .. } => "error",
         }
     }
 }

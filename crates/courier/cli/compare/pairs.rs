@@ -388,7 +388,6 @@ mod tests {
     use super::*;
 
     use courier_core::diag::SourceFile;
-    use courier_exec::events::SnapshotState;
 
     fn collection(extra: &str) -> Arc<Collection> {
         let text = format!(
@@ -419,7 +418,7 @@ mod tests {
             duration: None,
             assertions: Vec::new(),
             captures: Vec::new(),
-            snapshot: SnapshotState::None,
+            snapshot: None,
             error: None,
             error_kind: None,
             exchange: None,
