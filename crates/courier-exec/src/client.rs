@@ -19,7 +19,7 @@ use url::Url;
 
 use courier_core::secret::Secrets;
 
-use crate::events::ErrorKind;
+use courier_events::ErrorKind;
 
 /// Hosts that never go through a proxy.
 const LOOPBACK: &str = "localhost,127.0.0.1,::1";

@@ -14,9 +14,9 @@ use courier_core::model::{Request, Skip};
 use courier_core::plan::PlannedCollection;
 use courier_core::template::{VarMap, Vars, json_to_value};
 
-use crate::events::{Event, Outcome, RequestResult};
 use crate::prepare::location;
 use crate::runner::Shared;
+use courier_events::{Event, Outcome, RequestResult};
 
 /// What happened to each request of a collection run, for the flow rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,8 +23,8 @@ use oauth2::{
 use courier_core::model::ClientAuth;
 
 use crate::auth::OAuth2Settings;
-use crate::events::ErrorKind;
 use crate::limits::Limiter;
+use courier_events::ErrorKind;
 
 /// How long a token request may take.
 pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);

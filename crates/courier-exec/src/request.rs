@@ -11,11 +11,11 @@ use courier_core::model::{Collection, Request};
 use courier_core::plan::variables::profile_of;
 use courier_core::template::{Vars, json_to_value};
 
-use crate::events::{Outcome, RequestResult};
 use crate::prepare::prepare;
 use crate::runner::Shared;
 use crate::send::send_with_retries;
 use crate::verbose::exchange;
+use courier_events::{Outcome, RequestResult};
 
 /// A response's headers as the check stage reads them.
 struct HeaderText<'a>(&'a HeaderMap);

@@ -17,10 +17,10 @@ use courier_core::template::{Runtime, VarMap, Vars};
 
 use crate::auth::Sessions;
 use crate::client;
-use crate::context::{self, SetupError, StartedEmulator};
-use crate::events::{EnvInfo, Event, Outcome, Summary};
+use crate::context::{self, SetupError};
 use crate::flow::run_collection;
 use crate::limits::Limiter;
+use courier_events::{EnvInfo, Event, Outcome, Summary};
 
 pub use crate::prepare::DEFAULT_TIMEOUT;
 
@@ -62,6 +62,9 @@ pub struct RunInput {
     pub dotenv: HashMap<String, String>,
     pub secrets: Arc<Secrets>,
     pub options: RunOptions,
+    /// The variables of the environment's embedded emulator, which the caller started
+    /// (`base_url`, `client_id`, …); `None` without one.
+    pub emulator_variables: Option<VarMap>,
 }
 
 /// How a run ended.
@@ -97,8 +100,7 @@ impl Shared {
     }
 }
 
-/// Runs a plan, sending events as it goes. The emulator of an `emulator:` environment is
-/// started before the first request and stopped at the end.
+/// Runs a plan, sending events as it goes.
 pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTotals, SetupError> {
     let started = Instant::now();
     let env = Arc::clone(&input.environment);
@@ -108,16 +110,8 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
     });
     let cli = context::cli_layer(&input.cli_vars);
 
-    let emulator: Option<StartedEmulator> = match &env.emulator {
-        Some(spec) => Some(context::start_emulator(spec, env.scope, &input.secrets).await?),
-        None => None,
-    };
-    let (emulator_layer, env_layer) = context::environment_layer(
-        &env,
-        emulator.as_ref().map(|e| &e.variables),
-        &cli,
-        &runtime,
-    )?;
+    let (emulator_layer, env_layer) =
+        context::environment_layer(&env, input.emulator_variables.as_ref(), &cli, &runtime)?;
 
     let used_profiles: BTreeSet<String> = input
         .collections
@@ -246,8 +240,5 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         summary: totals.summary,
         duration: started.elapsed(),
     });
-    if let Some(e) = emulator {
-        e.emulator.shutdown().await;
-    }
     Ok(totals)
 }

@@ -10,8 +10,8 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use courier_core::model::{Retries, RetryOn};
 
 use crate::client::{self, Prepared, Received, SendError};
-use crate::events::ErrorKind;
 use crate::runner::Shared;
+use courier_events::ErrorKind;
 
 /// Backoff between retries doubles up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);

@@ -8,7 +8,7 @@ use reqwest::header::HeaderValue;
 use courier_core::secret::Secrets;
 
 use crate::client::{Prepared, Received};
-use crate::events::Exchange;
+use courier_events::Exchange;
 
 /// How much of a body `-v` prints.
 const VERBOSE_BODY_LIMIT: usize = 16 * 1024;

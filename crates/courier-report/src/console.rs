@@ -15,8 +15,8 @@ use courier_check::matcher::AssertOutcome;
 use courier_check::snapshot::SnapshotOutcome;
 use courier_core::diag::display_path;
 use courier_core::secret::Secrets;
-use courier_exec::events::Reporter;
-use courier_exec::events::{Event, Outcome, RequestResult, Summary};
+use courier_events::Reporter;
+use courier_events::{Event, Outcome, RequestResult, Summary};
 
 /// Longest single-line value shown in a failure detail.
 const MAX_VALUE_CHARS: usize = 300;

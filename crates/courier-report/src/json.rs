@@ -8,7 +8,7 @@ use std::sync::Arc;
 use courier_check::matcher::{AssertKind, AssertOutcome};
 use courier_check::snapshot::SnapshotOutcome;
 use courier_core::secret::Secrets;
-use courier_exec::events::{Event, Outcome, Reporter, RequestResult};
+use courier_events::{Event, Outcome, Reporter, RequestResult};
 
 use crate::contract::{
     AssertionKind, RUN_REPORT_VERSION, ReportAssertion, ReportCollection, ReportEnvironment,

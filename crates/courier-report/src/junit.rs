@@ -43,7 +43,7 @@ use courier_check::matcher::AssertOutcome;
 use courier_check::snapshot::SnapshotOutcome;
 use courier_core::diag::display_path;
 use courier_core::secret::Secrets;
-use courier_exec::events::{Event, Outcome, Reporter, RequestResult};
+use courier_events::{Event, Outcome, Reporter, RequestResult};
 
 use crate::console::show_value;
 use crate::output::write_atomic;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use courier_core::model::Collection;
-use courier_exec::events::{EnvInfo, Event, RequestResult, Summary};
+use courier_events::{EnvInfo, Event, RequestResult, Summary};
 
 /// One collection of the run and its results, rows one after another.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ impl RunRecord {
 /// shard still writes its `--junit` and `--json` files, since the CI step that uploads them
 /// expects them (SPEC §8: an empty selection is a pass, not an absence).
 pub fn finish_empty_run(
-    reporters: &mut [Box<dyn courier_exec::events::Reporter>],
+    reporters: &mut [Box<dyn courier_events::Reporter>],
     environment: EnvInfo,
 ) -> std::io::Result<()> {
     let events = [
@@ -117,7 +117,7 @@ pub(crate) mod fixtures {
     use courier_check::matcher::{AssertKind, AssertOutcome};
     use courier_core::diag::{Pos, SourceFile, Span};
     use courier_core::model::{Collection, Scope};
-    use courier_exec::events::{EnvInfo, ErrorKind, Event, Outcome, RequestResult, Summary};
+    use courier_events::{EnvInfo, ErrorKind, Event, Outcome, RequestResult, Summary};
     use serde_json::json;
 
     pub(crate) fn collection(file: &str, name: &str, requests: &[&str]) -> Arc<Collection> {

@@ -15,10 +15,10 @@ use courier_core::plan;
 use courier_core::plan::{lookup_env, read_dotenv};
 use courier_core::secret::Secrets;
 use courier_core::template::{Runtime, Vars};
+use courier_events::Exit;
 use courier_exec::auth::{OAuth2Settings, ResolvedAuth};
 use courier_exec::context::{self, SetupError};
 use courier_exec::token_cache::{CacheError, CachedSession, TokenCache};
-use courier_report::contract::Exit;
 
 use super::common::print_diagnostics;
 

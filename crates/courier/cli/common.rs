@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use courier_core::diag::Diagnostic;
-use courier_report::contract::Exit;
+use courier_events::Exit;
 
 /// `--var k=v`.
 pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {

@@ -20,10 +20,10 @@ use courier_core::jsonpath::JsonPath;
 use courier_core::load;
 use courier_core::plan::{Plan, PlanOptions, Purpose, read_dotenv};
 use courier_core::secret::Secrets;
+use courier_events::Event;
+use courier_events::Exit;
 use courier_exec::context::SetupError;
-use courier_exec::events::Event;
-use courier_exec::runner::{self, RunInput, RunOptions, RunTotals};
-use courier_report::contract::Exit;
+use courier_exec::runner::{RunInput, RunOptions, RunTotals};
 use courier_report::output::ReportTarget;
 
 use self::output::Redactor;
@@ -186,6 +186,7 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
         dotenv: dotenv.clone(),
         secrets: Arc::clone(secrets),
         options: options.clone(),
+        emulator_variables: None,
     };
     let left_run = Side::new("left", input(&left, &left_secrets));
     let right_run = Side::new("right", input(&right, &right_secrets));
@@ -381,7 +382,7 @@ impl Side {
 
     async fn run(self) -> Done {
         let (tx, rx) = mpsc::channel::<Event>();
-        let totals = runner::run(self.input, tx).await;
+        let totals = super::embedded::run(self.input, tx).await;
         // The executor has dropped its sender: every event is in the channel.
         let mut results = SideResults::new();
         let mut notices = Vec::new();

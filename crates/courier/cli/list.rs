@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use courier_report::contract::{Exit, ListCollection, ListReport, ListRequest};
+use courier_events::Exit;
+use courier_report::contract::{ListCollection, ListReport, ListRequest};
 
 use courier_core::plan::{Plan, PlanOptions, Purpose};
 

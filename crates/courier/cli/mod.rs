@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod auth;
 mod common;
 mod compare;
+mod embedded;
 mod emulator;
 mod list;
 mod run;

@@ -9,10 +9,10 @@ use courier_check::snapshot::SnapshotMode;
 use courier_core::load;
 use courier_core::plan::{Plan, PlanOptions, Purpose, Shard, read_dotenv};
 use courier_core::secret::Secrets;
-use courier_exec::events::{Event, Reporter};
-use courier_exec::runner::{self, RunInput, RunOptions};
+use courier_events::Exit;
+use courier_events::{Event, Reporter};
+use courier_exec::runner::{RunInput, RunOptions};
 use courier_report::console::ConsoleReporter;
-use courier_report::contract::Exit;
 
 use super::common::{ColorChoice, paths_or_default, print_diagnostics};
 
@@ -134,7 +134,7 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         } else {
             println!("0 passed, 0 failed, 0 skipped");
         }
-        let environment = courier_exec::events::EnvInfo {
+        let environment = courier_events::EnvInfo {
             name: environment.identity.clone(),
             scope: environment.scope,
         };
@@ -186,6 +186,7 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             ),
             ..RunOptions::default()
         },
+        emulator_variables: None,
     };
 
     let (tx, rx) = mpsc::channel::<Event>();
@@ -209,7 +210,7 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             return Exit::Unchecked;
         }
     };
-    let outcome = runtime.block_on(runner::run(input, tx));
+    let outcome = runtime.block_on(super::embedded::run(input, tx));
     // The run is over (its sender is gone): end the reporter's pause between batches now.
     reporter_thread.thread().unpark();
     let reported = reporter_thread.join();

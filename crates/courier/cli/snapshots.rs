@@ -23,7 +23,7 @@ use courier_check::snapshot::{self, SnapshotDiff, read_snap, target_of_pending};
 use courier_core::diag::{Diagnostic, display_path};
 use courier_core::load;
 use courier_core::model::Collection;
-use courier_report::contract::Exit;
+use courier_events::Exit;
 
 use super::common::{ColorChoice, paths_or_default, print_diagnostics};
 

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use courier_core::plan::{Plan, PlanOptions, Purpose};
-use courier_report::contract::Exit;
+use courier_events::Exit;
 
 use super::common::{paths_or_default, print_diagnostics};
 

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use courier_core::model::{AuthKind, AuthProfile, Grant};
 use courier_core::secret::Secrets;
+use courier_events::Exit;
 use courier_exec::auth::{OAuth2Settings, cached_session};
 use courier_exec::loopback::{Listener, Redirect, RedirectError, is_loopback};
 use courier_exec::oauth::{self, HttpClient, OAuthError};
 use courier_exec::token_cache::TokenCache;
-use courier_report::contract::Exit;
 
 use super::{LoadedEnv, cache_error, login_profiles, token_cache};
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use courier_check::diff::{self, DiffKind, DiffOptions, Difference};
 use courier_core::jsonpath::JsonPath;
 use courier_core::model::Collection;
-use courier_exec::events::{ErrorKind, Outcome, RequestResult};
+use courier_events::{ErrorKind, Outcome, RequestResult};
 use serde_json::Value;
 
 /// Where a result sits in a run: collection position, data row, request index — the order
