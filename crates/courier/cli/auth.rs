@@ -1,4 +1,4 @@
-//! `courier auth login|status|logout`: OAuth 2.0 sessions kept in the token cache (SPEC §4).
+//! `courier auth login|status|logout`: OAuth 2.0 sessions kept in the token cache (docs/cli.md#courier-auth).
 //! The flows themselves live in the executor crate (`oauth`, `loopback`, `token_cache`); this
 //! file parses the flags, loads the environment as `courier run` does, and prints.
 
@@ -241,7 +241,7 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
 /// The identity of `--env` without loading it: a file's stem, or the name itself.
 #[expect(
     clippy::case_sensitive_file_extension_comparisons,
-    reason = "the same test as `--env` resolution (SPEC §3)"
+    reason = "the same test as `--env` resolution (docs/environments.md)"
 )]
 fn env_identity(arg: &str) -> String {
     let is_path = arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml");

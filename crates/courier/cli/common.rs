@@ -123,8 +123,7 @@ impl ColorChoice {
     }
 }
 
-/// `CI` counts as set unless it is empty, `0` or `false` (docs/cli.md#ci).
+/// `CI` as the snapshot mode reads it: one detector (courier-check's `ci_is_set`).
 pub(crate) fn ci_is_set() -> bool {
-    std::env::var("CI")
-        .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
+    courier_check::snapshot::ci_is_set(std::env::var("CI").ok().as_deref())
 }

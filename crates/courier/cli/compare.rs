@@ -1,4 +1,4 @@
-//! `courier compare`: the same collections against two environments, diffed (SPEC §7).
+//! `courier compare`: the same collections against two environments, diffed (docs/cli.md#courier-compare).
 //!
 //! Each side is planned exactly as `courier run` plans (`courier_core::plan::Plan::build`), so both
 //! are checked — variables, secrets, the production guard of §6 — before anything is sent to

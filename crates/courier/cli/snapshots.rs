@@ -1,8 +1,8 @@
-//! `courier snapshots`: review, accept, reject, list and clean snapshot files (SPEC §5). The
+//! `courier snapshots`: review, accept, reject, list and clean snapshot files (docs/cli.md#courier-snapshots). The
 //! files and their format belong to `courier_check::snapshot`; this module finds them under
 //! the PATH arguments, asks or acts, and prints what it did.
 //!
-//! Decisions SPEC §5 leaves open, also in each subcommand's `--help`:
+//! Decisions the snapshot workflow leaves open, also in each subcommand's `--help`:
 //! - `-k TEXT` keeps the pending snapshots whose file path, or `collection / request` (the
 //!   names that `courier run -k` matches), contains TEXT in any case; repeats mean OR.
 //! - `list` prints one path per line on standard output and nothing else (a count goes to
@@ -259,10 +259,7 @@ fn settle_all(
     done_word: &str,
     act: impl Fn(&Path) -> std::io::Result<PathBuf>,
 ) -> CliResult {
-    let found = match pending(paths, filters) {
-        Ok(p) => p,
-        Err(e) => return Err(e),
-    };
+    let found = pending(paths, filters)?;
     if found.is_empty() {
         none_pending(filters);
         return Ok(Exit::Success);
@@ -309,10 +306,7 @@ fn parse_answer(line: &str) -> Option<Answer> {
 }
 
 fn review(paths: &[PathBuf], filters: &[String], color: bool) -> CliResult {
-    let found = match pending(paths, filters) {
-        Ok(p) => p,
-        Err(e) => return Err(e),
-    };
+    let found = pending(paths, filters)?;
     if found.is_empty() {
         none_pending(filters);
         return Ok(Exit::Success);
@@ -529,10 +523,7 @@ fn orphans(paths: &[PathBuf], action: &str) -> Result<Vec<PathBuf>, CliError> {
 
 fn list(paths: &[PathBuf], orphaned: bool) -> CliResult {
     let found = if orphaned {
-        match orphans(paths, "refusing to list orphans") {
-            Ok(f) => f,
-            Err(e) => return Err(e),
-        }
+        orphans(paths, "refusing to list orphans")?
     } else {
         match pending(paths, &[]) {
             Ok(p) => p.into_iter().map(|p| p.path).collect(),
@@ -558,10 +549,7 @@ fn list(paths: &[PathBuf], orphaned: bool) -> CliResult {
 }
 
 fn clean(paths: &[PathBuf]) -> CliResult {
-    let found = match orphans(paths, "refusing to clean") {
-        Ok(f) => f,
-        Err(e) => return Err(e),
-    };
+    let found = orphans(paths, "refusing to clean")?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut errors: Option<CliError> = None;

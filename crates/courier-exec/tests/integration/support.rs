@@ -71,7 +71,10 @@ pub(crate) fn run(
         ..PlanOptions::new(Purpose::Run, &paths, Some(&env_arg), &dotenv)
     })
     .unwrap_or_else(|d| {
-        let shown: Vec<String> = d.iter().map(|d| d.render()).collect();
+        let shown: Vec<String> = d
+            .iter()
+            .map(courier_core::diag::Diagnostic::render)
+            .collect();
         panic!("the plan failed:\n{}", shown.join("\n"))
     });
 

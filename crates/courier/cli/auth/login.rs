@@ -1,4 +1,4 @@
-//! `courier auth login`: the authorization-code flow for one profile (SPEC §4) — the authorize
+//! `courier auth login`: the authorization-code flow for one profile (docs/cli.md#courier-auth) — the authorize
 //! URL with a fresh `state`, the scope and PKCE S256; the redirect taken on the HTTPS loopback
 //! listener or pasted; `state` checked; the code traded for tokens; the tokens stored in the
 //! token cache.
