@@ -11,8 +11,8 @@ mod cookies;
 mod docs;
 #[cfg(feature = "external")]
 mod external;
-mod init;
 mod import;
+mod init;
 mod list;
 mod reports;
 mod run_limits;

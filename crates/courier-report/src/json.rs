@@ -1,4 +1,4 @@
-//! The JSON report of `courier run --json FILE` (SPEC §8): the types are the stable
+//! The JSON report of `courier run --json FILE` (docs/reports.md#json-report): the types are the stable
 //! contract's [`RunReport`]; this module fills them from the run's events and writes the
 //! file (atomically) or standard output at the end. Every string passes through the run's
 //! secrets set before it is written.
@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use courier_check::matcher::{AssertKind, AssertOutcome};
+use courier_check::snapshot::SnapshotOutcome;
 use courier_core::secret::Secrets;
-use courier_exec::events::{Event, Outcome, Reporter, RequestResult, SnapshotState};
+use courier_events::{Event, Outcome, Reporter, RequestResult};
 
 use crate::contract::{
     AssertionKind, RUN_REPORT_VERSION, ReportAssertion, ReportCollection, ReportEnvironment,
@@ -102,13 +103,20 @@ fn request(r: &RequestResult) -> ReportRequest {
         assertions: r.assertions.iter().map(assertion).collect(),
         captures: r.captures.clone(),
         snapshot: match r.snapshot {
-            SnapshotState::None => ReportSnapshot::None,
-            SnapshotState::Matched => ReportSnapshot::Matched,
-            SnapshotState::New { .. } => ReportSnapshot::New,
-            SnapshotState::Changed { .. } => ReportSnapshot::Changed,
-            SnapshotState::Updated => ReportSnapshot::Updated,
+            None => ReportSnapshot::None,
+            Some(SnapshotOutcome::Matched) => ReportSnapshot::Matched,
+            Some(SnapshotOutcome::New { .. }) => ReportSnapshot::New,
+            // The report's `snapshot` values are fixed (docs/reports.md#json-report): a snapshot
+            // that could not be checked fails as `changed`, and `error` says why.
+            Some(SnapshotOutcome::Changed { .. } | SnapshotOutcome::Error { .. }) => {
+                ReportSnapshot::Changed
+            }
+            Some(SnapshotOutcome::Updated) => ReportSnapshot::Updated,
         },
-        error: r.error.clone(),
+        error: r.error.clone().or_else(|| match &r.snapshot {
+            Some(SnapshotOutcome::Error { message }) => Some(message.clone()),
+            _ => None,
+        }),
     }
 }
 

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::CommandFactory as _;
-use courier_report::contract::Exit;
+use courier_events::Exit;
 
 /// Print a shell completion script.
 #[derive(Debug, clap::Args)]

@@ -6,8 +6,8 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use courier_core::diag::Diagnostic;
+use courier_events::Exit;
 use courier_import::{ImportError, PostmanInput, import_curl, import_postman};
-use courier_report::contract::Exit;
 
 use super::common::print_diagnostics;
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use courier_report::contract::Exit;
+use courier_events::Exit;
 
 #[cfg(test)]
 mod tests;

@@ -331,7 +331,10 @@ fn check(kind: Kind, text: &str, project: Project) -> Vec<String> {
                 }
                 None => problems.push(format!("`{s}` names no environment")),
             }
-            for (flag, report) in [("--junit", &args.junit), ("--json", &args.json)] {
+            for (flag, report) in [
+                ("--junit", &args.output.junit),
+                ("--json", &args.output.json),
+            ] {
                 let Some(path) = report else {
                     problems.push(format!("`{s}` writes no {flag} report"));
                     continue;
@@ -346,7 +349,7 @@ fn check(kind: Kind, text: &str, project: Project) -> Vec<String> {
                     ));
                 }
             }
-            if let Some(junit) = &args.junit
+            if let Some(junit) = &args.output.junit
                 && !junit_globs.is_empty()
                 && !junit_globs
                     .iter()

@@ -1,14 +1,24 @@
-//! What the executor tells reporters (nextest's `TestEvent`): a run starts, collections and
-//! requests start and finish, the run ends. Reporters are peers that consume these events on
-//! their own thread; the executor never waits for them.
+//! The contract between Courier's executor and its reporters, kept as a leaf so that a
+//! reporter needs neither the executor nor the emulator (nextest-metadata's arrangement): the
+//! [`Event`]s the executor (courier-exec) sends as a run goes on — a run starts, collections
+//! and requests start and finish, the run ends — the [`Reporter`] trait that the console,
+//! JUnit and JSON reporters (courier-report) implement, and the process [`Exit`] codes.
+//! Outcomes inside the events are the check stage's (courier-check) data, not text.
+//! Reporters are peers that consume these events on their own thread; the executor never
+//! waits for them.
+
+mod exit;
+
+pub use exit::Exit;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use courier_check::matcher::AssertOutcome;
+use courier_check::snapshot::SnapshotOutcome;
 use courier_core::model::{Collection, Scope};
 
-/// How a request ended (SPEC §8).
+/// How a request ended (docs/reports.md#json-report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Passed,
@@ -50,41 +60,6 @@ impl ErrorKind {
     }
 }
 
-/// What happened to a request's snapshot (SPEC §8 `snapshot`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum SnapshotState {
-    #[default]
-    None,
-    Matched,
-    /// No snapshot yet: a pending `.snap.new` (or nothing, in `check` mode).
-    New {
-        pending: Option<String>,
-    },
-    /// The body differs; `diff` is a plain unified diff and `colored` the same with colour.
-    Changed {
-        pending: Option<String>,
-        diff: String,
-        colored: String,
-    },
-    Updated,
-}
-
-impl SnapshotState {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Matched => "matched",
-            Self::New { .. } => "new",
-            Self::Changed { .. } => "changed",
-            Self::Updated => "updated",
-        }
-    }
-
-    pub fn failed(&self) -> bool {
-        matches!(self, Self::New { .. } | Self::Changed { .. })
-    }
-}
-
 /// A request and its response as sent and received, redacted, for `-v`.
 #[derive(Debug, Clone)]
 pub struct Exchange {
@@ -107,14 +82,15 @@ pub struct RequestResult {
     pub duration: Option<Duration>,
     pub assertions: Vec<AssertOutcome>,
     pub captures: Vec<String>,
-    pub snapshot: SnapshotState,
+    /// `None` when the request has no `snapshot:` or snapshots were not checked.
+    pub snapshot: Option<SnapshotOutcome>,
     /// Why there was no response, or why the request failed outside its assertions (a
     /// template that failed to render, a capture that matched nothing).
     pub error: Option<String>,
     pub error_kind: Option<ErrorKind>,
     pub exchange: Option<Exchange>,
     /// The response body as received, only when the run was asked to keep bodies
-    /// ([`crate::runner::RunOptions::keep_bodies`], for `courier compare`).
+    /// (courier-exec's `RunOptions::keep_bodies`, for `courier compare`).
     pub body: Option<bytes::Bytes>,
 }
 
@@ -139,7 +115,8 @@ pub struct EnvInfo {
     pub scope: Scope,
 }
 
-/// Counts per request (SPEC §8: errors count as failed; deselected requests not at all).
+/// Counts per request: errors count as failed; deselected requests not at all
+/// (docs/cli.md#exit-codes).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub passed: usize,

@@ -1,18 +1,21 @@
-//! The plan: what `validate` checks and what `run` executes, decided before anything is sent.
-//! Selection (`-k`, `--tag`), sharding, the static check of variables (SPEC §3), auth
-//! profiles, data files, which captures each request needs (so a request whose producer did
-//! not deliver is skipped with a reason), secrets to resolve, and the production guard (§6).
+//! The variables of a plan: where each template's variables come from (the layers, in
+//! precedence order: collection `vars`, the emulator, the environment, a data row, `--var`,
+//! captures), the static check that each has a source before anything is sent, the `.env` file
+//! and the process environment that secrets are read from, and the secrets a run will need.
+//! The executor renders with the same layers (courier-exec's `context` module).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::data::{DataSet, read_data};
-use crate::diag::{Diagnostic, Location, Span, display_path};
+use crate::diag::{Diagnostic, Location, Span};
 use crate::model::{
-    AuthKind, BUILTIN_VARIABLES, Body, CaptureSource, Collection, EmulatorSpec, Environment,
-    Matcher, MatcherKind, OpKind, Request, STemplate, Scope, Skip, StatusKind, TemplateValue,
+    AuthKind, BUILTIN_VARIABLES, Body, Collection, EmulatorSpec, Environment, Matcher, MatcherKind,
+    OpKind, Request, STemplate, Skip, StatusKind, TemplateValue,
 };
+
+use super::PlannedCollection;
 
 /// A capture a request relies on: the variable and the request (by index) that makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +167,7 @@ fn content_span(span: Span, text: &str) -> Span {
     }
 }
 
-/// The static check of variables (SPEC §3) for one collection: every variable a template
+/// The static check of variables (docs/environments.md#variables) for one collection: every variable a template
 /// names must come from the environment, the collection's `vars`, the data file, `--var` or a
 /// capture of an earlier request.
 pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
@@ -417,109 +420,6 @@ pub fn profile_templates(p: &crate::model::AuthProfile) -> Vec<&STemplate> {
     }
 }
 
-/// The selection of SPEC §8: `-k` (case-insensitive substring of `collection / request`,
-/// repeats OR'd) and `--tag` (positive tags OR'd, `!tag` exclusions AND'd; request tags and
-/// their collection's); both must match.
-#[derive(Debug, Default, Clone)]
-pub struct Selection {
-    pub filters: Vec<String>,
-    pub include_tags: Vec<String>,
-    pub exclude_tags: Vec<String>,
-}
-
-impl Selection {
-    pub fn new(filters: &[String], tags: &[String]) -> Self {
-        let mut s = Self {
-            filters: filters.iter().map(|f| f.to_lowercase()).collect(),
-            ..Self::default()
-        };
-        for t in tags {
-            match t.strip_prefix('!') {
-                Some(ex) => s.exclude_tags.push(ex.to_owned()),
-                None => s.include_tags.push(t.clone()),
-            }
-        }
-        s
-    }
-
-    pub fn is_everything(&self) -> bool {
-        self.filters.is_empty() && self.include_tags.is_empty() && self.exclude_tags.is_empty()
-    }
-
-    pub fn selects(&self, c: &Collection, r: &Request) -> bool {
-        if !self.filters.is_empty() {
-            let full = format!("{} / {}", c.name.value, r.name.value).to_lowercase();
-            if !self.filters.iter().any(|f| full.contains(f)) {
-                return false;
-            }
-        }
-        let has = |tag: &str| r.tags.iter().chain(c.tags.iter()).any(|t| t.value == tag);
-        if !self.include_tags.is_empty() && !self.include_tags.iter().any(|t| has(t)) {
-            return false;
-        }
-        !self.exclude_tags.iter().any(|t| has(t))
-    }
-}
-
-/// FNV-1a 64 (SPEC §8).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-/// `--shard K/N`: parsed and checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: usize,
-    pub total: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (k, n) = s
-            .split_once('/')
-            .ok_or_else(|| format!("`{s}` is not a shard: write K/N, like 1/4"))?;
-        let index: usize = k
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{k}` is not a shard number"))?;
-        let total: usize = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{n}` is not a shard count"))?;
-        if total == 0 || index == 0 || index > total {
-            return Err(format!("shard `{s}`: K must be between 1 and N"));
-        }
-        Ok(Self { index, total })
-    }
-}
-
-/// The files of shard K of N (SPEC §8): each file's path relative to the working directory is
-/// hashed with FNV-1a 64; files sorted by (hash, path); shard K takes positions
-/// ⌊(K−1)·M/N⌋ up to ⌊K·M/N⌋.
-pub fn shard_files(files: &[PathBuf], shard: Shard) -> Vec<PathBuf> {
-    let mut keyed: Vec<(u64, String, &PathBuf)> = files
-        .iter()
-        .map(|p| {
-            let rel = display_path(p);
-            (fnv1a64(rel.as_bytes()), rel, p)
-        })
-        .collect();
-    keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let m = keyed.len();
-    let start = (shard.index - 1) * m / shard.total;
-    let end = shard.index * m / shard.total;
-    keyed[start..end]
-        .iter()
-        .map(|(_, _, p)| (*p).clone())
-        .collect()
-}
-
 /// Reads the data file a collection names (relative to the collection file).
 pub fn collection_data(c: &Collection) -> Option<Result<DataSet, Diagnostic>> {
     let data = c.data.as_ref()?;
@@ -528,21 +428,6 @@ pub fn collection_data(c: &Collection) -> Option<Result<DataSet, Diagnostic>> {
     Some(read_data(&path).map_err(|e| {
         Diagnostic::at(e.to_string(), &c.file, data.span).with_help("`data:` is a CSV file with a header row or a JSON array of objects, relative to the collection")
     }))
-}
-
-/// The requests the production guard refuses (SPEC §6): selected, could mutate (a templated
-/// `skip` counts as could), and not turned off by `skip: true`.
-pub fn guarded_requests<'a>(c: &'a Collection, selected: &[bool]) -> Vec<&'a Request> {
-    c.requests
-        .iter()
-        .filter(|r| selected.get(r.index).copied().unwrap_or(false))
-        .filter(|r| r.mutates() && !matches!(r.skip.as_deref(), Some(Skip::Always(true))))
-        .collect()
-}
-
-/// Whether an environment is production scope.
-pub fn is_production(env: &Environment) -> bool {
-    env.scope == Scope::Production
 }
 
 /// The variable names that the given templates read, with the environment variables they
@@ -605,12 +490,120 @@ pub fn check_collection(
     (check, data)
 }
 
-/// Where a capture is read from, for reports.
-pub fn capture_source_text(source: &CaptureSource) -> String {
-    match source {
-        CaptureSource::JsonPath(p) => p.value.as_str().to_owned(),
-        CaptureSource::Header(h) => format!("header {}", h.value),
+/// Reads a process environment variable, then the `.env` file: the process environment wins,
+/// as with dotenv tools (docs/environments.md#secrets).
+pub fn lookup_env(name: &str, dotenv: &HashMap<String, String>) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .or_else(|| dotenv.get(name).cloned())
+}
+
+/// The `.env` file of the working directory, parsed; none (or an unreadable one) is empty.
+pub fn read_dotenv(path: &Path) -> HashMap<String, String> {
+    std::fs::read_to_string(path)
+        .map(|t| parse_dotenv(&t))
+        .unwrap_or_default()
+}
+
+/// Parses a `.env` file: `NAME=value` lines, `#` comments, optional `export `, quotes.
+pub fn parse_dotenv(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.trim();
+        let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
+            || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
+        {
+            &v[1..v.len() - 1]
+        } else {
+            v
+        };
+        out.insert(k.trim().to_owned(), v.to_owned());
     }
+    out
+}
+
+/// The secrets that the selected requests need, resolved before anything is sent
+/// (docs/environments.md#secrets): a missing one names the variable to set.
+pub fn missing_secrets(
+    env: &Environment,
+    planned: &[PlannedCollection],
+    dotenv: &HashMap<String, String>,
+) -> Vec<Diagnostic> {
+    let mut templates = Vec::new();
+    let mut profiles: BTreeSet<&str> = BTreeSet::new();
+    for pc in planned {
+        let c: &Collection = &pc.collection;
+        for var in &c.vars {
+            templates.extend(var.value.templates());
+        }
+        for r in c.requests.iter().filter(|r| pc.is_selected(r.index)) {
+            templates.extend(send_templates(c, r));
+            templates.extend(expect_templates(r));
+            profiles.insert(profile_of(c, r));
+        }
+    }
+    let profiles: Vec<&crate::model::AuthProfile> = env
+        .auth
+        .iter()
+        .filter(|p| profiles.contains(p.name.value.as_str()))
+        .collect();
+    missing_for(env, templates, &profiles, dotenv)
+}
+
+/// The secrets and `env("…")` reads that `templates` and `profiles` need and that neither the
+/// process environment nor the `.env` file sets (`courier auth login` asks this of one profile).
+pub fn missing_for<'a>(
+    env: &'a Environment,
+    mut templates: Vec<&'a STemplate>,
+    profiles: &[&'a crate::model::AuthProfile],
+    dotenv: &HashMap<String, String>,
+) -> Vec<Diagnostic> {
+    for p in profiles {
+        templates.extend(profile_templates(p));
+    }
+    let mut env_templates = templates.clone();
+    for v in &env.vars {
+        env_templates.extend(v.value.templates());
+    }
+    let needed = referenced_variables(templates.iter().copied(), env);
+    let mut diags = Vec::new();
+    for (var, env_var) in &env.secrets {
+        if needed.contains(&var.value) && lookup_env(&env_var.value, dotenv).is_none() {
+            diags.push(
+                Diagnostic::at(
+                    format!("missing secret: set the environment variable `{}` (for `{}`)", env_var.value, var.value),
+                    &env.file,
+                    env_var.span,
+                )
+                .with_help("set it in the process environment or in a `.env` file in the working directory"),
+            );
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for t in env_templates {
+        for (name, has_default) in t.value.env_references() {
+            if !has_default && lookup_env(&name, dotenv).is_none() && seen.insert(name.clone()) {
+                diags.push(Diagnostic::new(format!("missing secret: set the environment variable `{name}` (read by `env(\"{name}\")`)")));
+            }
+        }
+    }
+    diags
+}
+
+/// The auth profile a request uses: its own, else its collection's, else `none`.
+pub fn profile_of<'a>(c: &'a Collection, r: &'a Request) -> &'a str {
+    r.auth
+        .as_ref()
+        .or(c.auth.as_ref())
+        .map_or("none", |a| a.value.as_str())
 }
 
 #[cfg(test)]
@@ -635,13 +628,12 @@ mod tests {
     }
 
     #[test]
-    fn fnv_vectors() {
-        assert_eq!(format!("{:016x}", fnv1a64(b"")), "cbf29ce484222325");
-        assert_eq!(format!("{:016x}", fnv1a64(b"a")), "af63dc4c8601ec8c");
-        assert_eq!(
-            format!("{:016x}", fnv1a64(b"collections/vendors.yaml")),
-            "e344432660e7022f"
-        );
+    fn dotenv_lines() {
+        let env = parse_dotenv("# c\nA=1\nexport B = \"two words\"\nC='x'\nbad line\n");
+        assert_eq!(env["A"], "1");
+        assert_eq!(env["B"], "two words");
+        assert_eq!(env["C"], "x");
+        assert_eq!(env.len(), 3);
     }
 
     #[test]
@@ -690,68 +682,5 @@ mod tests {
                 producer: 0
             }]
         );
-    }
-
-    #[test]
-    fn selection_rules() {
-        let c = collection(
-            "name: Vendors\ntags: [ap]\nrequests:\n  - name: list\n    url: u\n    tags: [smoke]\n  - name: create\n    url: u\n    tags: [slow]\n",
-        );
-        let s = Selection::new(&["VENDORS / LIST".into()], &[]);
-        assert!(s.selects(&c, &c.requests[0]) && !s.selects(&c, &c.requests[1]));
-        let s = Selection::new(&[], &["ap".into(), "!slow".into()]);
-        assert!(s.selects(&c, &c.requests[0]) && !s.selects(&c, &c.requests[1]));
-    }
-
-    #[test]
-    fn shards_partition() {
-        let files: Vec<PathBuf> = (0..50)
-            .map(|i| PathBuf::from(format!("c/{i}.yaml")))
-            .collect();
-        for n in 1..=8 {
-            let mut all: Vec<PathBuf> = Vec::new();
-            let mut sizes = Vec::new();
-            for k in 1..=n {
-                let s = shard_files(&files, Shard { index: k, total: n });
-                sizes.push(s.len());
-                all.extend(s);
-            }
-            all.sort();
-            let mut expected = files.clone();
-            expected.sort();
-            assert_eq!(all, expected);
-            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1);
-        }
-    }
-
-    /// SPEC §8's stability promise for CI matrices: a new collection file reshuffles little.
-    #[test]
-    fn adding_a_collection_moves_at_most_n_minus_one_others() {
-        let files: Vec<PathBuf> = (0..50)
-            .map(|i| PathBuf::from(format!("collections/c{i:02}.yaml")))
-            .collect();
-        let shard_of = |files: &[PathBuf], n: usize| -> std::collections::HashMap<PathBuf, usize> {
-            (1..=n)
-                .flat_map(|k| {
-                    shard_files(files, Shard { index: k, total: n })
-                        .into_iter()
-                        .map(move |f| (f, k))
-                })
-                .collect()
-        };
-        for n in 1..=8 {
-            let before = shard_of(&files, n);
-            // Many different newcomers, so the new file lands at every position of the order.
-            for extra in 0..40 {
-                let mut grown = files.clone();
-                grown.push(PathBuf::from(format!("collections/new/n{extra}.yaml")));
-                let after = shard_of(&grown, n);
-                let moved = files.iter().filter(|f| before[*f] != after[*f]).count();
-                assert!(
-                    moved < n,
-                    "N = {n}, adding n{extra}.yaml moved {moved} collections"
-                );
-            }
-        }
     }
 }
