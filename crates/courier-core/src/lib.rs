@@ -2,6 +2,7 @@
 //! YAML with positions, templates, JSONPath, and the plan that `validate` and `run` share.
 //! Nothing here does I/O beyond reading the files it is asked to load, and nothing is async.
 
+pub mod cut;
 pub mod data;
 pub mod diag;
 pub mod jsonpath;
