@@ -189,6 +189,14 @@ impl Secrets {
         self.inner.read().is_ok_and(|i| i.values.contains(value))
     }
 
+    /// Whether `text` holds any form of any secret.
+    pub fn mentions(&self, text: &str) -> bool {
+        match self.inner.read() {
+            Ok(inner) => matcher::any(&inner.searchers, text),
+            Err(_) => false,
+        }
+    }
+
     /// The work done so far building matchers (for tests that pin the cost of adding).
     pub fn build_work(&self) -> BuildWork {
         self.inner

@@ -121,6 +121,11 @@ impl Levels {
     }
 }
 
+/// Whether `text` holds any form of any secret.
+pub(super) fn any(searchers: &[Searcher], text: &str) -> bool {
+    searchers.iter().any(|s| s.matcher.is_match(text))
+}
+
 /// The byte ranges of `text` that hold a form of a secret, sorted and merged where they
 /// overlap. Overlapping matches are all found, so two secrets that share characters are both
 /// hidden whole.
