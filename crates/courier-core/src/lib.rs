@@ -5,6 +5,7 @@
 pub mod cut;
 pub mod data;
 pub mod diag;
+pub mod fs;
 pub mod jsonpath;
 pub mod load;
 pub mod model;

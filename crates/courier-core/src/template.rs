@@ -1,4 +1,4 @@
-//! Templates: minijinja with strict undefined, Courier's functions and filters (SPEC §3), the
+//! Templates: minijinja with strict undefined, Courier's functions and filters (docs/collections.md), the
 //! typed rule for a lone `{{ expr }}`, and the layered variables a template is rendered with.
 //!
 //! Every template is compiled once, when its file is loaded, against one process-wide engine.
@@ -165,7 +165,7 @@ enum Part {
 
 /// One compiled `{{ expr }}`.
 ///
-/// Two forms, for speed and memory (issue 9): minijinja gives every compiled expression
+/// Two forms, for speed and memory: minijinja gives every compiled expression
 /// buffers sized for a long template (about 12 KB, however short the expression), and runs
 /// even a bare name through its VM. So a bare variable name — most expressions in real
 /// collections: `{{ base_url }}`, `{{ vendor_key }}` — is looked up directly, which is all
@@ -648,7 +648,7 @@ fn is_engine_global(name: &str) -> bool {
 /// One layer of variables (a name to its value), in insertion order.
 pub type VarMap = IndexMap<String, MjValue>;
 
-/// The variables a template sees: layers from the lowest precedence to the highest (SPEC §3:
+/// The variables a template sees: layers from the lowest precedence to the highest (docs/environments.md:
 /// collection `vars` < emulator variables < environment < data row < `--var` < captures),
 /// plus the run's [`Runtime`]. Cloning is cheap: layers are shared.
 #[derive(Clone, Debug, Default)]

@@ -1,4 +1,4 @@
-//! Reads one collection file (SPEC §2) from its YAML tree into a [`Collection`], reporting
+//! Reads one collection file (docs/collections.md) from its YAML tree into a [`Collection`], reporting
 //! every problem in the file with its position: unknown keys, wrong types, matchers,
 //! JSONPaths, regexes, templates, duplicate names, colliding snapshot slugs.
 
@@ -126,7 +126,7 @@ fn read_collection(root: &Node, streamed: Streamed, cx: &mut Cx<'_>) -> Option<C
 
 fn check_unique_names(requests: &[Request], cx: &mut Cx<'_>) {
     // A map, not a scan of the earlier requests: a 10,000-request file would otherwise cost
-    // 50 million comparisons (issue 9).
+    // 50 million comparisons.
     let mut first_of: HashMap<&str, &Request> = HashMap::with_capacity(requests.len());
     for r in requests {
         if let Some(first) = first_of.get(r.name.value.as_str()) {
@@ -145,6 +145,22 @@ fn check_slugs(requests: &[Request], cx: &mut Cx<'_>) {
     let with_snapshots: Vec<&Request> = requests.iter().filter(|r| r.snapshot.is_some()).collect();
     for (i, r) in with_snapshots.iter().enumerate() {
         let slug = r.slug();
+        let longest = longest_snapshot_name(cx.file.path(), &slug, r);
+        if longest > MAX_FILE_NAME {
+            cx.error_help(
+                r.name.span,
+                format!(
+                    "the request name `{}` is too long for a snapshot file name: with the collection's file name and suffixes it can reach {longest} bytes, over the {MAX_FILE_NAME}-byte limit of file names",
+                    r.name.value
+                ),
+                format!(
+                    "shorten the request name (its snapshot name `{}…` has {} characters)",
+                    slug.chars().take(24).collect::<String>(),
+                    slug.len()
+                ),
+            );
+            continue;
+        }
         if slug.is_empty() {
             cx.error_help(
                 r.name.span,
@@ -170,6 +186,23 @@ fn check_slugs(requests: &[Request], cx: &mut Cx<'_>) {
             );
         }
     }
+}
+
+/// The longest file name most file systems accept, in bytes.
+const MAX_FILE_NAME: usize = 255;
+
+/// The longest name a snapshot file of `r` can get: `{stem}__{slug}@row-N@{env}.snap.new`,
+/// with room for a ten-digit row number and, for a snapshot kept per environment, a 64-byte
+/// environment name.
+fn longest_snapshot_name(file: &std::path::Path, slug: &str, r: &Request) -> usize {
+    let stem = file.file_stem().map_or(0, |s| s.len());
+    let per_env = r.snapshot.as_ref().is_some_and(|s| s.per_env);
+    stem + "__".len()
+        + slug.len()
+        + "@row-".len()
+        + 10
+        + if per_env { 1 + 64 } else { 0 }
+        + ".snap.new".len()
 }
 
 fn tags(node: &Node, cx: &mut Cx<'_>) -> Vec<Spanned<String>> {
@@ -251,6 +284,17 @@ fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
             continue;
         }
         if let Some(value) = template(v, "a header value", cx) {
+            if value.value.is_literal() && !is_header_value(value.value.source()) {
+                cx.error_help(
+                    cx.content_span(v.span),
+                    format!(
+                        "the value of header `{}` holds a line break or another control character",
+                        k.value
+                    ),
+                    "a header value is one line of text: remove the CR/LF (a YAML block scalar `|` keeps its line breaks; use a plain or quoted string)",
+                );
+                continue;
+            }
             out.push(Header {
                 name: k.clone(),
                 value,
@@ -258,6 +302,12 @@ fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
         }
     }
     out
+}
+
+/// What HTTP allows in a header value: visible characters, spaces and tabs (no CR, LF, NUL or
+/// other controls).
+fn is_header_value(s: &str) -> bool {
+    s.chars().all(|c| c == '\t' || !c.is_control())
 }
 
 fn is_header_name(s: &str) -> bool {
@@ -384,6 +434,48 @@ fn read_compare(node: &Node, cx: &mut Cx<'_>) -> CompareSpec {
     }
     m.finish(cx);
     CompareSpec { ignore, match_by }
+}
+
+/// The checks of a collection file that concern what is sent rather than the file's syntax:
+/// a `url:` without templates must be an absolute `http` or `https` URL, caught by `validate`
+/// rather than by `run` once other requests have been sent. [`super::load_collection`] runs
+/// them; [`parse_collection`] alone, used on snippets, does not.
+pub(crate) fn check_sendable(collection: &Collection, file: &Arc<SourceFile>) -> Vec<Diagnostic> {
+    let mut cx = Cx::new(file);
+    for r in &collection.requests {
+        literal_url_ok(&r.url, &mut cx);
+    }
+    cx.diags
+}
+
+fn literal_url_ok(url: &crate::model::STemplate, cx: &mut Cx<'_>) -> bool {
+    if !url.value.is_literal() {
+        return true;
+    }
+    let text = url.value.source();
+    let span = cx.content_span(url.span);
+    match url::Url::parse(text) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => true,
+        Ok(parsed) => {
+            cx.error_help(
+                span,
+                format!(
+                    "`{text}` is not an http or https URL (its scheme is `{}`)",
+                    parsed.scheme()
+                ),
+                "write the whole URL, such as `https://api.example.com/v1/items`",
+            );
+            false
+        }
+        Err(e) => {
+            cx.error_help(
+                span,
+                format!("`{text}` is not a valid URL: {e}"),
+                "write the whole URL, such as `https://api.example.com/v1/items`, or build it from a variable: `{{ base_url }}/items`",
+            );
+            false
+        }
+    }
 }
 
 fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
@@ -636,7 +728,7 @@ fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
     }
 }
 
-/// A matcher: a map in matcher position is always an operator map (SPEC §2).
+/// A matcher: a map in matcher position is always an operator map (docs/collections.md).
 pub(crate) fn matcher(node: &Node, cx: &mut Cx<'_>) -> Option<Matcher> {
     let Value::Map(entries) = &node.value else {
         return Some(Matcher {
@@ -892,6 +984,91 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect()
+    }
+
+    /// Loads `text` from a file as `validate` and `run` do, with the checks of what is sent.
+    fn load_file(text: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.yaml");
+        std::fs::write(&path, text).unwrap();
+        super::super::load_collection(&path)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            // Without the temporary folder: `c.yaml:4:11: …`.
+            .map(|d| {
+                d.to_string()
+                    .replace(&format!("{}/", dir.path().display()), "")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn literal_invalid_urls_are_load_errors() {
+        let errs =
+            load_file("name: c\nrequests:\n  - name: a\n    url: \"http://exa mple.com/\"\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with(
+                "c.yaml:4:11: `http://exa mple.com/` is not a valid URL: invalid international domain name"
+            ),
+            "{errs:?}"
+        );
+        let errs = load_file("name: c\nrequests:\n  - name: a\n    url: ftp://example.com/x\n");
+        assert_eq!(
+            errs,
+            [
+                "c.yaml:4:10: `ftp://example.com/x` is not an http or https URL (its scheme is `ftp`)"
+            ]
+        );
+        let errs = load_file("name: c\nrequests:\n  - name: a\n    url: /relative/path\n");
+        assert!(
+            errs[0].contains("is not a valid URL: relative URL without a base"),
+            "{errs:?}"
+        );
+        // Templates are checked when they are rendered.
+        assert!(
+            load_file("name: c\nrequests:\n  - name: a\n    url: \"{{ base }}/x\"\n").is_empty()
+        );
+        assert!(
+            load_file("name: c\nrequests:\n  - name: a\n    url: https://example.com/x\n")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_load_errors() {
+        let errs = errors(
+            "name: c\nrequests:\n  - name: a\n    url: http://127.0.0.1/\n    headers:\n      X-A: \"one\\r\\nX-Injected: two\"\n      X-B: |\n        line\n",
+        );
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(
+            errs[0].starts_with("c.yaml:6:13: the value of header `X-A` holds a line break"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[1].starts_with("c.yaml:8:9: the value of header `X-B` holds a line break"),
+            "{errs:?}"
+        );
+        assert!(errors("name: c\nrequests:\n  - name: a\n    url: http://127.0.0.1/\n    headers: { X-A: \"a\\tb\" }\n").is_empty());
+    }
+
+    #[test]
+    fn request_names_too_long_for_a_snapshot_file_are_caught() {
+        let long = "read vendor ".repeat(20);
+        let text = format!(
+            "name: c\nrequests:\n  - name: {long}\n    url: http://127.0.0.1/\n    snapshot: true\n"
+        );
+        let errs = errors(&text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("is too long for a snapshot file name")
+                && errs[0].contains("255-byte limit"),
+            "{errs:?}"
+        );
+        // Without a snapshot the name is fine; a name of ordinary length is fine too.
+        assert!(errors(&text.replace("    snapshot: true\n", "")).is_empty());
+        assert!(errors(&text.replace(&long, &"read vendor ".repeat(15))).is_empty());
     }
 
     #[test]
