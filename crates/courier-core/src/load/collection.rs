@@ -2,7 +2,6 @@
 //! every problem in the file with its position: unknown keys, wrong types, matchers,
 //! JSONPaths, regexes, templates, duplicate names, colliding snapshot slugs.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile, Spanned, did_you_mean};
@@ -13,6 +12,7 @@ use crate::model::{
 };
 use crate::yaml::{self, Node, Value};
 
+use super::checks::{check_slugs, check_unique_names, is_header_value};
 use super::reader::{
     Cx, MapReader, boolean, compile_template, duration, entries, integer, jsonpath, jsonpath_node,
     list, nonempty_text, template, template_value, text,
@@ -124,87 +124,6 @@ fn read_collection(root: &Node, streamed: Streamed, cx: &mut Cx<'_>) -> Option<C
     })
 }
 
-fn check_unique_names(requests: &[Request], cx: &mut Cx<'_>) {
-    // A map, not a scan of the earlier requests: a 10,000-request file would otherwise cost
-    // 50 million comparisons.
-    let mut first_of: HashMap<&str, &Request> = HashMap::with_capacity(requests.len());
-    for r in requests {
-        if let Some(first) = first_of.get(r.name.value.as_str()) {
-            cx.error_help(
-                r.name.span,
-                format!("duplicate request name `{}` (first at line {})", r.name.value, first.name.span.start.line),
-                "request names are unique in a collection: captures, reports and snapshots refer to them",
-            );
-        } else {
-            first_of.insert(&r.name.value, r);
-        }
-    }
-}
-
-fn check_slugs(requests: &[Request], cx: &mut Cx<'_>) {
-    let with_snapshots: Vec<&Request> = requests.iter().filter(|r| r.snapshot.is_some()).collect();
-    for (i, r) in with_snapshots.iter().enumerate() {
-        let slug = r.slug();
-        let longest = longest_snapshot_name(cx.file.path(), &slug, r);
-        if longest > MAX_FILE_NAME {
-            cx.error_help(
-                r.name.span,
-                format!(
-                    "the request name `{}` is too long for a snapshot file name: with the collection's file name and suffixes it can reach {longest} bytes, over the {MAX_FILE_NAME}-byte limit of file names",
-                    r.name.value
-                ),
-                format!(
-                    "shorten the request name (its snapshot name `{}…` has {} characters)",
-                    slug.chars().take(24).collect::<String>(),
-                    slug.len()
-                ),
-            );
-            continue;
-        }
-        if slug.is_empty() {
-            cx.error_help(
-                r.name.span,
-                format!(
-                    "the request name `{}` gives an empty snapshot file name",
-                    r.name.value
-                ),
-                "a snapshot's file name is made of the letters and digits of the request name",
-            );
-            continue;
-        }
-        if let Some(other) = with_snapshots[..i]
-            .iter()
-            .find(|o| o.slug() == slug && o.name.value != r.name.value)
-        {
-            cx.error_help(
-                r.name.span,
-                format!(
-                    "the snapshot name `{slug}` of `{}` collides with that of `{}` (line {})",
-                    r.name.value, other.name.value, other.name.span.start.line
-                ),
-                "rename one of the requests: snapshot files are named after the request name in lower case with other characters as `-`",
-            );
-        }
-    }
-}
-
-/// The longest file name most file systems accept, in bytes.
-const MAX_FILE_NAME: usize = 255;
-
-/// The longest name a snapshot file of `r` can get: `{stem}__{slug}@row-N@{env}.snap.new`,
-/// with room for a ten-digit row number and, for a snapshot kept per environment, a 64-byte
-/// environment name.
-fn longest_snapshot_name(file: &std::path::Path, slug: &str, r: &Request) -> usize {
-    let stem = file.file_stem().map_or(0, |s| s.len());
-    let per_env = r.snapshot.as_ref().is_some_and(|s| s.per_env);
-    stem + "__".len()
-        + slug.len()
-        + "@row-".len()
-        + 10
-        + if per_env { 1 + 64 } else { 0 }
-        + ".snap.new".len()
-}
-
 fn tags(node: &Node, cx: &mut Cx<'_>) -> Vec<Spanned<String>> {
     match &node.value {
         Value::String(_) => text(node, "a tag", cx).into_iter().collect(),
@@ -302,12 +221,6 @@ fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
         }
     }
     out
-}
-
-/// What HTTP allows in a header value: visible characters, spaces and tabs (no CR, LF, NUL or
-/// other controls).
-fn is_header_value(s: &str) -> bool {
-    s.chars().all(|c| c == '\t' || !c.is_control())
 }
 
 fn is_header_name(s: &str) -> bool {
@@ -434,48 +347,6 @@ fn read_compare(node: &Node, cx: &mut Cx<'_>) -> CompareSpec {
     }
     m.finish(cx);
     CompareSpec { ignore, match_by }
-}
-
-/// The checks of a collection file that concern what is sent rather than the file's syntax:
-/// a `url:` without templates must be an absolute `http` or `https` URL, caught by `validate`
-/// rather than by `run` once other requests have been sent. [`super::load_collection`] runs
-/// them; [`parse_collection`] alone, used on snippets, does not.
-pub(crate) fn check_sendable(collection: &Collection, file: &Arc<SourceFile>) -> Vec<Diagnostic> {
-    let mut cx = Cx::new(file);
-    for r in &collection.requests {
-        literal_url_ok(&r.url, &mut cx);
-    }
-    cx.diags
-}
-
-fn literal_url_ok(url: &crate::model::STemplate, cx: &mut Cx<'_>) -> bool {
-    if !url.value.is_literal() {
-        return true;
-    }
-    let text = url.value.source();
-    let span = cx.content_span(url.span);
-    match url::Url::parse(text) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => true,
-        Ok(parsed) => {
-            cx.error_help(
-                span,
-                format!(
-                    "`{text}` is not an http or https URL (its scheme is `{}`)",
-                    parsed.scheme()
-                ),
-                "write the whole URL, such as `https://api.example.com/v1/items`",
-            );
-            false
-        }
-        Err(e) => {
-            cx.error_help(
-                span,
-                format!("`{text}` is not a valid URL: {e}"),
-                "write the whole URL, such as `https://api.example.com/v1/items`, or build it from a variable: `{{ base_url }}/items`",
-            );
-            false
-        }
-    }
 }
 
 fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
@@ -970,213 +841,4 @@ fn read_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<SnapshotSpec> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<Collection, Vec<Diagnostic>> {
-        parse_collection(&SourceFile::new("c.yaml", text))
-    }
-
-    fn errors(text: &str) -> Vec<String> {
-        load(text)
-            .err()
-            .unwrap_or_default()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
-
-    /// Loads `text` from a file as `validate` and `run` do, with the checks of what is sent.
-    fn load_file(text: &str) -> Vec<String> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.yaml");
-        std::fs::write(&path, text).unwrap();
-        super::super::load_collection(&path)
-            .err()
-            .unwrap_or_default()
-            .iter()
-            // Without the temporary folder: `c.yaml:4:11: …`.
-            .map(|d| {
-                d.to_string()
-                    .replace(&format!("{}/", dir.path().display()), "")
-            })
-            .collect()
-    }
-
-    #[test]
-    fn literal_invalid_urls_are_load_errors() {
-        let errs =
-            load_file("name: c\nrequests:\n  - name: a\n    url: \"http://exa mple.com/\"\n");
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(
-            errs[0].starts_with(
-                "c.yaml:4:11: `http://exa mple.com/` is not a valid URL: invalid international domain name"
-            ),
-            "{errs:?}"
-        );
-        let errs = load_file("name: c\nrequests:\n  - name: a\n    url: ftp://example.com/x\n");
-        assert_eq!(
-            errs,
-            [
-                "c.yaml:4:10: `ftp://example.com/x` is not an http or https URL (its scheme is `ftp`)"
-            ]
-        );
-        let errs = load_file("name: c\nrequests:\n  - name: a\n    url: /relative/path\n");
-        assert!(
-            errs[0].contains("is not a valid URL: relative URL without a base"),
-            "{errs:?}"
-        );
-        // Templates are checked when they are rendered.
-        assert!(
-            load_file("name: c\nrequests:\n  - name: a\n    url: \"{{ base }}/x\"\n").is_empty()
-        );
-        assert!(
-            load_file("name: c\nrequests:\n  - name: a\n    url: https://example.com/x\n")
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn header_values_with_line_breaks_are_load_errors() {
-        let errs = errors(
-            "name: c\nrequests:\n  - name: a\n    url: http://127.0.0.1/\n    headers:\n      X-A: \"one\\r\\nX-Injected: two\"\n      X-B: |\n        line\n",
-        );
-        assert_eq!(errs.len(), 2, "{errs:?}");
-        assert!(
-            errs[0].starts_with("c.yaml:6:13: the value of header `X-A` holds a line break"),
-            "{errs:?}"
-        );
-        assert!(
-            errs[1].starts_with("c.yaml:8:9: the value of header `X-B` holds a line break"),
-            "{errs:?}"
-        );
-        assert!(errors("name: c\nrequests:\n  - name: a\n    url: http://127.0.0.1/\n    headers: { X-A: \"a\\tb\" }\n").is_empty());
-    }
-
-    #[test]
-    fn request_names_too_long_for_a_snapshot_file_are_caught() {
-        let long = "read vendor ".repeat(20);
-        let text = format!(
-            "name: c\nrequests:\n  - name: {long}\n    url: http://127.0.0.1/\n    snapshot: true\n"
-        );
-        let errs = errors(&text);
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(
-            errs[0].contains("is too long for a snapshot file name")
-                && errs[0].contains("255-byte limit"),
-            "{errs:?}"
-        );
-        // Without a snapshot the name is fine; a name of ordinary length is fine too.
-        assert!(errors(&text.replace("    snapshot: true\n", "")).is_empty());
-        assert!(errors(&text.replace(&long, &"read vendor ".repeat(15))).is_empty());
-    }
-
-    #[test]
-    fn a_full_request_loads() {
-        let c = load(
-            r#"
-name: Vendors
-tags: [a, b]
-vars: { page: 10 }
-defaults:
-  headers: { Accept: application/json }
-  timeout: 5s
-  retries: { count: 2, on: [429, 5xx, network], backoff: 100ms }
-requests:
-  - name: create vendor
-    method: post
-    url: "{{ base_url }}/v"
-    json: { id: "{{ vendor_id }}", n: 1 }
-    expect:
-      status: [201, 2xx]
-      headers: { content-type: { contains: json } }
-      jsonpath:
-        "$['ia::result'].key": { exists: true }
-        "$.n": { gt: 0, lt: 5, type: integer }
-        "$.s": { matches: "^a" }
-        "$.l": { length: { gte: 1 } }
-        "$.t": { in: [active, inactive] }
-      duration: { lt: 2000 }
-    capture:
-      key: "$['ia::result'].key"
-      rid: { header: x-request-id }
-    snapshot: { redact: { "$..id": "[id]" }, per_env: true }
-"#,
-        )
-        .unwrap();
-        let r = &c.requests[0];
-        assert_eq!(r.method.value, "POST");
-        assert!(r.mutates());
-        assert_eq!(r.captures.len(), 2);
-        assert_eq!(r.expect.jsonpath.len(), 5);
-        assert_eq!(c.defaults.retries.as_ref().unwrap().on.len(), 3);
-    }
-
-    #[test]
-    fn unknown_keys_get_suggestions_with_positions() {
-        let errs = errors("name: x\nrequests:\n  - name: a\n    url: http://x\n    expcet: {}\n");
-        assert_eq!(
-            errs,
-            ["c.yaml:5:5: unknown key `expcet` in a request, did you mean `expect`?"]
-        );
-    }
-
-    #[test]
-    fn unknown_operator_gets_a_suggestion() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        $.a: { equals: 1 }\n",
-        );
-        assert_eq!(errs.len(), 1);
-        assert!(
-            errs[0].starts_with("c.yaml:7:16: unknown matcher operator `equals`"),
-            "{}",
-            errs[0]
-        );
-    }
-
-    #[test]
-    fn two_bodies_are_an_error() {
-        let errs =
-            errors("name: x\nrequests:\n  - name: a\n    url: u\n    json: {}\n    body: text\n");
-        assert_eq!(
-            errs,
-            ["c.yaml:6:5: a request takes one body, found both `json` and `body`"]
-        );
-    }
-
-    #[test]
-    fn bad_jsonpath_points_into_the_key() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        \"$.a[\": 1\n",
-        );
-        assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("c.yaml:7:"), "{}", errs[0]);
-        assert!(errs[0].contains("bad JSONPath"), "{}", errs[0]);
-    }
-
-    #[test]
-    fn all_errors_of_a_file_are_reported() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    timeout: 30\n  - name: a\n    url: u\n    expect: { status: 700 }\n",
-        );
-        assert_eq!(errs.len(), 3, "{errs:?}");
-    }
-
-    #[test]
-    fn status_forms() {
-        let c = load("name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: 2XX }\n")
-            .unwrap();
-        assert!(matches!(
-            c.requests[0].expect.status.as_ref().unwrap().kind,
-            StatusKind::AnyOf(ref p) if p == &[StatusPattern::Class(2)]
-        ));
-        let c = load(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: { gte: 200 } }\n",
-        )
-        .unwrap();
-        assert!(matches!(
-            c.requests[0].expect.status.as_ref().unwrap().kind,
-            StatusKind::Ops(_)
-        ));
-    }
-}
+mod tests;

@@ -2,6 +2,7 @@
 //! environments from their positioned YAML trees, and resolving `--env`
 //! (docs/environments.md). Files are read through [`crate::fs`]: regular files only, capped.
 
+mod checks;
 mod collection;
 mod environment;
 pub(crate) mod reader;
@@ -134,7 +135,6 @@ impl Walker<'_> {
                     let id = meta.is_file().then(|| FileId::of(&path, &meta));
                     self.out.push((path, id));
                 }
-                Ok(_) => {}
                 Err(e) if is_yaml && crate::fs::is_symlink_loop(&e) => {
                     self.errors.push(Diagnostic::new(format!(
                         "`{}` is a loop of symbolic links",
@@ -143,7 +143,7 @@ impl Walker<'_> {
                 }
                 // A dangling link or an entry removed meanwhile: loading it would say so.
                 Err(_) if is_yaml => self.out.push((path, None)),
-                Err(_) => {}
+                Ok(_) | Err(_) => {}
             }
         }
     }
@@ -154,7 +154,7 @@ pub fn load_collection(path: &Path) -> Result<Collection, Vec<Diagnostic>> {
     let text = read_text(path)?;
     let file = SourceFile::new(path, text);
     let collection = parse_collection(&file)?;
-    let diags = collection::check_sendable(&collection, &file);
+    let diags = checks::check_sendable(&collection, &file);
     if diags.is_empty() {
         Ok(collection)
     } else {
@@ -272,7 +272,7 @@ mod tests {
         );
         // Inside a folder it is listed, and loading it (without blocking) says what it is.
         let files = discover(&[dir.path().to_path_buf()]).unwrap();
-        assert_eq!(files, [fifo.clone()]);
+        assert_eq!(files, std::slice::from_ref(&fifo));
         let err = load_collection(&fifo).unwrap_err();
         assert!(
             err[0]
