@@ -15,6 +15,7 @@ mod external;
 mod import;
 mod init;
 mod list;
+mod readme;
 mod reports;
 mod run_limits;
 mod snapshots_cli;
