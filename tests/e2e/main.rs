@@ -10,6 +10,9 @@ mod compare;
 mod cookies;
 #[cfg(feature = "external")]
 mod external;
+mod html;
+#[cfg(feature = "external")]
+mod html_external;
 mod list;
 mod reports;
 mod run_limits;

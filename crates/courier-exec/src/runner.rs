@@ -123,6 +123,8 @@ struct Shared {
     bail: AtomicBool,
     events: mpsc::Sender<Event>,
     snapshots: Option<Arc<dyn SnapshotHook>>,
+    /// The moment of `RunStarted`: requests' start offsets count from it.
+    run_started: Instant,
 }
 
 impl Shared {
@@ -224,6 +226,7 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         bail: AtomicBool::new(false),
         events,
         snapshots: input.snapshots.clone(),
+        run_started: Instant::now(),
     });
     shared.emit(Event::RunStarted {
         environment: env_info,
@@ -385,11 +388,14 @@ async fn run_collection(
             error_kind: None,
             exchange: None,
             body: None,
+            attempts: 0,
+            started: Some(shared.run_started.elapsed()),
         };
         if let Some(reason) = skip_reason(shared, pc, r, &ran, &made, &vars, vars_error.as_deref())
         {
             match reason {
                 Skipping::Skip(reason) => {
+                    result.started = None;
                     result.skip_reason = Some(reason);
                     ran[r.index] = Ran::Skipped;
                 }
@@ -553,16 +559,26 @@ async fn execute(
     };
     let profile = profile_of(c, r);
     let retries = r.retries.as_deref().or(c.defaults.retries.as_ref());
-    let received =
-        match send_with_retries(shared, &prepared, profile, retries, r.mutates(), jar).await {
-            Ok(rec) => rec,
-            Err(e) => {
-                result.outcome = Outcome::Error;
-                result.error = Some(shared.runtime.secrets.redact(&e.message).into_owned());
-                result.error_kind = Some(e.kind);
-                return;
-            }
-        };
+    let sent = &mut result.attempts;
+    let received = match send_with_retries(
+        shared,
+        &prepared,
+        profile,
+        retries,
+        r.mutates(),
+        jar,
+        sent,
+    )
+    .await
+    {
+        Ok(rec) => rec,
+        Err(e) => {
+            result.outcome = Outcome::Error;
+            result.error = Some(shared.runtime.secrets.redact(&e.message).into_owned());
+            result.error_kind = Some(e.kind);
+            return;
+        }
+    };
     result.status = Some(received.status.as_u16());
     result.duration = Some(received.elapsed);
     if shared.options.verbose {
@@ -900,6 +916,7 @@ async fn send_with_retries(
     retries: Option<&Retries>,
     mutates: bool,
     jar: &Arc<reqwest::cookie::Jar>,
+    sent: &mut u32,
 ) -> Result<Received, SendError> {
     let may_retry = !mutates || prepared.headers.contains_key("idempotency-key");
     let (count, on, backoff) = match retries {
@@ -919,6 +936,7 @@ async fn send_with_retries(
     let mut attempt = 0u32;
     loop {
         let slot = shared.limiter.acquire().await;
+        *sent += 1;
         let outcome = client::send(
             &shared.client,
             prepared,

@@ -29,6 +29,15 @@ pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {
     Ok((k.to_owned(), v.to_owned()))
 }
 
+/// `--report-values failed|all` (clap has checked it is one of the two).
+pub(crate) fn report_values(s: &str) -> courier_report::json::ReportValues {
+    if s == "all" {
+        courier_report::json::ReportValues::All
+    } else {
+        courier_report::json::ReportValues::Failed
+    }
+}
+
 /// The collection paths, `collections` when none are given.
 pub(crate) fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
     if paths.is_empty() {

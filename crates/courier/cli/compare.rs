@@ -47,6 +47,7 @@ use super::plan::{PlanOptions, Planned, plan_run};
   courier compare collections --left local --right local-production --read-only
   courier compare --left sandbox --right production --read-only --ignore \"$..supportId\"
   courier compare --left sandbox --right production --read-only --noise --json compare.json
+  courier compare --left local --right local-production --read-only --html compare.html
 
 Exit codes: 0 every pair identical (or skipped); 1 something differs; 2 invalid input or usage,
 nothing sent; 3 a side could not be checked (connection, TLS, timeout, no token).")]
@@ -92,6 +93,14 @@ pub(crate) struct CompareArgs {
     /// Write a JUnit XML report to FILE: a test case per pair.
     #[arg(long, value_name = "FILE")]
     pub(crate) junit: Option<PathBuf>,
+    /// Write an HTML report to FILE: one self-contained page (no network) with the counts,
+    /// the differences of every pair that differs, and filters by outcome.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) html: Option<PathBuf>,
+    /// Accepted for the same CI flags as `run`: a compare report holds only the values that
+    /// differ, each cut to 4096 bytes, whichever is given.
+    #[arg(long, value_name = "WHICH", default_value = "failed", value_parser = ["failed", "all"])]
+    pub(crate) report_values: String,
     /// Colour: `auto` (a terminal, with NO_COLOR and CI unset), `always` or `never`.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub(crate) color: ColorChoice,
@@ -286,14 +295,14 @@ fn finish(
     } else {
         Exit::Success
     };
+    let report = output::report(
+        &left.environment,
+        &right.environment,
+        pairs,
+        counts,
+        redactor,
+    );
     if let Some(path) = &args.json {
-        let report = output::report(
-            &left.environment,
-            &right.environment,
-            pairs,
-            counts,
-            redactor,
-        );
         let written = serde_json::to_string_pretty(&report)
             .map_err(|e| e.to_string())
             .and_then(|mut text| {
@@ -320,6 +329,13 @@ fn finish(
             });
         if let Err(e) = written {
             eprintln!("error: cannot write the JUnit report: {e}");
+            exit = exit.worst(Exit::Invalid);
+        }
+    }
+    if let Some(path) = &args.html {
+        let page = courier_report::html::render_compare(&report);
+        if let Err(e) = courier_report::output::write_atomic(path, page.as_bytes()) {
+            eprintln!("error: cannot write the HTML report: {e}");
             exit = exit.worst(Exit::Invalid);
         }
     }

@@ -32,6 +32,7 @@ use super::plan::{PlanOptions, plan_run};
   courier run collections/vendors.yaml --env sandbox -k 'read' --tag smoke
   courier run --env production --read-only --junit report.xml
   courier run --env sandbox --shard 2/4 --json -
+  courier run --env local --html report.html
 
 Exit codes: 0 everything passed (also an empty selection); 1 a check failed; 2 invalid input or
 usage, nothing sent; 3 a request could not be checked (connection, TLS, timeout, no token).")]
@@ -75,6 +76,14 @@ pub(crate) struct RunArgs {
     /// to standard error).
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
+    /// Write an HTML report to FILE: one self-contained page (no network) with the summary,
+    /// the failures, a timeline per collection and filters by outcome and tag.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) html: Option<PathBuf>,
+    /// Which checks keep the response's value (`actual`) in the JSON and HTML reports:
+    /// `failed` (the default: a passing run's reports hold no response data) or `all`.
+    #[arg(long, value_name = "WHICH", default_value = "failed", value_parser = ["failed", "all"])]
+    pub(crate) report_values: String,
     /// Skip every request that mutates (any method but GET, HEAD, OPTIONS, unless `mutates:`
     /// says otherwise); they count as skipped.
     #[arg(long)]
@@ -288,8 +297,15 @@ fn idle(reporters: &mut [Box<dyn Reporter>]) {
     }
 }
 
-/// The `--junit` and `--json` reporters (SPEC §8), peers of the console.
+/// The `--junit`, `--json` and `--html` reporters (docs/reports-v2.md), peers of the console.
 fn file_reporters(args: &RunArgs, secrets: &Arc<Secrets>) -> Vec<Box<dyn Reporter>> {
+    let options = courier_report::json::ReportOptions {
+        values: super::common::report_values(&args.report_values),
+        shard: args.shard.map(|s| courier_report::contract::ReportShard {
+            index: u32::try_from(s.index).unwrap_or(u32::MAX),
+            total: u32::try_from(s.total).unwrap_or(u32::MAX),
+        }),
+    };
     let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
     if let Some(path) = &args.junit {
         reporters.push(Box::new(courier_report::junit::JunitReporter::new(
@@ -298,9 +314,19 @@ fn file_reporters(args: &RunArgs, secrets: &Arc<Secrets>) -> Vec<Box<dyn Reporte
         )));
     }
     if let Some(path) = &args.json {
-        reporters.push(Box::new(courier_report::json::JsonReporter::new(
-            courier_report::output::ReportTarget::from_arg(path),
+        reporters.push(Box::new(
+            courier_report::json::JsonReporter::new(
+                courier_report::output::ReportTarget::from_arg(path),
+                Arc::clone(secrets),
+            )
+            .with_options(options),
+        ));
+    }
+    if let Some(path) = &args.html {
+        reporters.push(Box::new(courier_report::html::HtmlReporter::new(
+            path.clone(),
             Arc::clone(secrets),
+            options,
         )));
     }
     reporters
