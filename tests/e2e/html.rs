@@ -1,8 +1,9 @@
 //! The HTML report (`--html FILE`) end to end: a run with failures, errors, skips, tags and a
 //! response body holding markup writes one self-contained page whose counts match the JSON
 //! report, whose failures show their place in the file, and where the markup is text; and
-//! `compare --html` writes its page. The page in a real browser is the external suite's
-//! (`html_external.rs`).
+//! `compare --html` writes its page; retried requests count every send in `attempts` and are
+//! marked on the timeline; a sharded run's reports name the shard. The page in a real browser
+//! is the external suite's (`html_external.rs`).
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
@@ -154,4 +155,64 @@ fn compare_writes_an_html_report_and_a_version_2_report() {
         html.matches("<tr class=\"request\"").count(),
         report["pairs"].as_array().expect("pairs").len()
     );
+}
+
+#[test]
+fn attempts_count_every_send_and_the_timeline_marks_retried_requests() {
+    // The golden case `retries`: the emulator answers its first three API requests 503.
+    let case = crate::support::root().join("tests/cases/retries");
+    let file = |p: &str| std::fs::read_to_string(case.join(p)).expect("the retries case");
+    let dir = workspace(&[
+        ("environments/flaky.yaml", &file("environments/flaky.yaml")),
+        ("collections/a.yaml", &file("collections/a.yaml")),
+    ]);
+    let out = courier(dir.path())
+        .args([
+            "run", "--env", "flaky", "--json", "r.json", "--html", "r.html",
+        ])
+        .output()
+        .expect("runs");
+    let (code, stdout, stderr) = parts(&out);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&read(dir.path(), "r.json")).expect("JSON");
+    let attempts: Vec<u64> = report["collections"][0]["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| r["attempts"].as_u64().expect("a count"))
+        .collect();
+    // The POST is sent once (never retried); the one with an Idempotency-Key twice refused,
+    // then answered; the read once.
+    assert_eq!(attempts, [1, 3, 1]);
+    let starts: Vec<u64> = report["collections"][0]["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| r["started_ms"].as_u64().expect("started"))
+        .collect();
+    assert!(
+        starts.windows(2).all(|w| w[0] <= w[1]),
+        "in order: {starts:?}"
+    );
+    let html = read(dir.path(), "r.html");
+    assert_eq!(
+        html.matches("bar passed retried").count(),
+        1,
+        "one retried bar"
+    );
+    assert!(html.contains(">×3</text>"));
+}
+
+#[test]
+fn a_sharded_runs_reports_name_the_shard() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let (code, stdout, stderr) = run_local(
+        dir.path(),
+        &["--shard", "1/1", "--json", "r.json", "--html", "r.html"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&read(dir.path(), "r.json")).expect("JSON");
+    assert_eq!(report["shard"], serde_json::json!({"index": 1, "total": 1}));
+    crate::reports::assert_valid_report("a sharded run", &report);
+    assert!(read(dir.path(), "r.html").contains("<span>shard 1 of 1</span>"));
 }
