@@ -216,3 +216,14 @@ fn a_sharded_runs_reports_name_the_shard() {
     crate::reports::assert_valid_report("a sharded run", &report);
     assert!(read(dir.path(), "r.html").contains("<span>shard 1 of 1</span>"));
 }
+
+#[test]
+fn an_empty_shard_still_writes_its_page() {
+    // One collection file: shard 1 of 2 takes positions 0 up to 0, none.
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let (code, stdout, stderr) = run_local(dir.path(), &["--shard", "1/2", "--html", "r.html"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let html = read(dir.path(), "r.html");
+    assert!(html.contains("data-count=\"passed\">0<"), "{html}");
+    assert!(html.contains("No request ran."));
+}
