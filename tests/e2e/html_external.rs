@@ -3,7 +3,8 @@
 //! report of a run with failures and a response body holding markup. The page must make no
 //! network request and log no console error (a Content-Security-Policy violation is one),
 //! the markup must run nothing, the rendered DOM must show the JSON report's counts and the
-//! failed check, and the outcome filter must leave only failures. A missing `node` or
+//! failed check, the outcome filter must leave only failures and a tag filter only the
+//! requests with that tag. A missing `node` or
 //! `chromium` fails the test: the external suite never skips.
 
 use std::process::Command;
@@ -94,6 +95,13 @@ fn external_html_report_in_headless_chromium() {
         "{filtered:?}"
     );
     assert!(filtered.iter().all(|o| *o == "failed" || *o == "error"));
+    // The first tag in the filter bar (sorted) is `untrusted`: the markup collection's one
+    // request carries it, and only that request stays.
+    assert_eq!(
+        seen["tagged"],
+        serde_json::json!({"tag": "untrusted", "visible": 1, "allCarryIt": true}),
+        "{seen:#}"
+    );
     let png = std::fs::read(&shot).unwrap();
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,

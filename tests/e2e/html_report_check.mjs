@@ -4,12 +4,13 @@
 // writes answers on fd 4, each a JSON text ended by a NUL byte).
 //
 // usage: node html_report_check.mjs REPORT.html SCREENSHOT.png PROFILE_DIR
-// prints one JSON object: { requests, problems, page, filtered, screenshot }
+// prints one JSON object: { requests, problems, page, filtered, tagged, screenshot }
 //   requests  every URL the page asked for besides the report itself (must be empty)
 //   problems  console messages, exceptions and log entries of level error or warning
 //             (a CSP violation is one) (must be empty)
 //   page      what the DOM shows: summary counts, failure texts, whether injected markup ran
 //   filtered  rows left visible after clicking the "failed" filter
+//   tagged    the first tag filter: its tag, the rows left visible, whether all carry it
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -184,9 +185,19 @@ async function main() {
       .filter((e) => e.offsetParent !== null)
       .map((e) => e.dataset.outcome);
   })()`);
-  // A last look for problems the click may have caused.
+  // Back to every outcome, then one tag: only the requests carrying it stay.
+  const tagged = await evaluate(`(() => {
+    document.querySelector('[data-filter-outcome="all"]').click();
+    const b = document.querySelector('[data-filter-tag]');
+    if (!b) return null;
+    b.click();
+    const tag = b.dataset.filterTag;
+    const visible = Array.from(document.querySelectorAll(".request")).filter((e) => e.offsetParent !== null);
+    return { tag, visible: visible.length, allCarryIt: visible.every((e) => e.dataset.tags.split(" ").includes(tag)) };
+  })()`);
+  // A last look for problems the clicks may have caused.
   await new Promise((r) => setTimeout(r, 200));
-  console.log(JSON.stringify({ requests, problems, page, filtered, screenshot }));
+  console.log(JSON.stringify({ requests, problems, page, filtered, tagged, screenshot }));
   clearTimeout(timer);
   await send("Browser.close").catch(() => {});
   browser.kill("SIGKILL");
