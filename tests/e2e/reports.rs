@@ -1,5 +1,5 @@
-//! Reports for CI (issue 8): `--junit` read back with quick-xml (counts and failure texts),
-//! `--json` snapshot-tested and checked field by field against SPEC §8, `--shard K/N` run
+//! Reports for CI: `--junit` read back with quick-xml (counts and failure texts), `--json`
+//! snapshot-tested and checked field by field against docs/reports.md, `--shard K/N` run
 //! end to end, and plain bytes under `CI=true` without a terminal. Every run uses the
 //! built-in `local` environment (the embedded emulator) in a temporary directory.
 
@@ -420,6 +420,23 @@ fn an_empty_selection_still_writes_both_reports_and_passes() {
     );
 }
 
+/// A report that cannot be written after requests were sent exits 3 (their results are lost),
+/// not 2 (which says nothing was sent); with nothing sent it stays 2.
+#[test]
+fn a_report_that_cannot_be_written_after_requests_were_sent_exits_3() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    // A folder where the report file should go: writing it fails.
+    let (code, stdout, stderr) = run_local(dir.path(), &["--json", "collections"]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stderr.contains("error: cannot write a report"), "{stderr}");
+    let (code, stdout, stderr) = run_local(
+        dir.path(),
+        &["-k", "nothing matches this", "--json", "collections"],
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("error: cannot write a report"), "{stderr}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Acceptance 2: the JSON report.
 
@@ -480,7 +497,7 @@ fn json_report_to_standard_output_moves_the_console_to_standard_error() {
     assert_eq!(stderr.lines().last(), Some("2 passed, 0 failed, 0 skipped"));
 }
 
-/// Checks one object has exactly the keys of SPEC §8 and each has the right type.
+/// Checks one object has exactly the keys of docs/reports.md and each has the right type.
 /// A field name and the check of its value.
 type Field<'a> = (&'a str, &'a dyn Fn(&Value) -> bool);
 
@@ -825,7 +842,7 @@ requests:
 // ---------------------------------------------------------------------------------------
 // Acceptance 3: sharding end to end.
 
-/// Shard K of N of `files` by SPEC §8, written out here from the spec's words.
+/// Shard K of N of `files`, written out here from the words of docs/cli.md, "Sharding".
 fn expected_shard(files: &[String], k: usize, n: usize) -> BTreeSet<String> {
     let mut keyed: Vec<(u64, &String)> = files
         .iter()

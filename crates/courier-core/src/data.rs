@@ -1,5 +1,6 @@
-//! Data files for data-driven runs (SPEC §8 `--data`, a collection's `data:`): CSV with a
-//! header row, or a JSON array of objects. Each row becomes a layer of variables.
+//! Data files for data-driven runs (`--data`, a collection's `data:`; docs/collections.md,
+//! "Data files"): CSV with a header row, or a JSON array of objects. Each row becomes a layer
+//! of variables.
 
 use std::path::Path;
 

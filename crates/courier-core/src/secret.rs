@@ -1,5 +1,5 @@
-//! Secrets: the [`Secret`] newtype that never prints its value, and the [`Secrets`] set that
-//! every reporter runs its text through as a last line of defence (SPEC §3).
+//! Secrets: the [`Secret`] newtype that never prints its value, and the [`Secrets`] set that every
+//! reporter runs its text through as a last line of defence (docs/environments.md, "Secrets").
 //!
 //! A secret is hidden in every form it is likely to travel in: plain, percent- and
 //! form-encoded, JSON-escaped, and Base64 (standard and URL-safe) at any byte offset — a
@@ -37,11 +37,6 @@ pub struct Secret(String);
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
-    }
-
-    /// The value itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
     }
 }
 

@@ -1,5 +1,6 @@
-//! Templates: minijinja with strict undefined, Courier's functions and filters (SPEC §3), the
-//! typed rule for a lone `{{ expr }}`, and the layered variables a template is rendered with.
+//! Templates: minijinja with strict undefined, Courier's functions and filters
+//! (docs/environments.md, "Templates"), the typed rule for a lone `{{ expr }}`, and the layered
+//! variables a template is rendered with.
 //!
 //! Every template is compiled once, when its file is loaded, against one process-wide engine.
 //! A string without `{{`/`{%` is a literal and never touches the engine; a string that is
@@ -158,7 +159,7 @@ enum Part {
 
 /// One compiled `{{ expr }}`.
 ///
-/// Two forms, for speed and memory (issue 9): minijinja gives every compiled expression
+/// Two forms, for speed and memory: minijinja gives every compiled expression
 /// buffers sized for a long template (about 12 KB, however short the expression), and runs
 /// even a bare name through its VM. So a bare variable name — most expressions in real
 /// collections: `{{ base_url }}`, `{{ vendor_key }}` — is looked up directly, which is all
@@ -589,9 +590,10 @@ fn is_engine_global(name: &str) -> bool {
 /// One layer of variables (a name to its value), in insertion order.
 pub type VarMap = IndexMap<String, MjValue>;
 
-/// The variables a template sees: layers from the lowest precedence to the highest (SPEC §3:
-/// collection `vars` < emulator variables < environment < data row < `--var` < captures),
-/// plus the run's [`Runtime`]. Cloning is cheap: layers are shared.
+/// The variables a template sees: layers from the lowest precedence to the highest
+/// (docs/environments.md, "Variables and precedence": collection `vars` < emulator variables <
+/// environment < data row < `--var` < captures), plus the run's [`Runtime`]. Cloning is cheap:
+/// layers are shared.
 #[derive(Clone, Debug, Default)]
 pub struct Vars {
     layers: Vec<Arc<VarMap>>,

@@ -125,7 +125,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
 /// Like [`parse`], but each item of the top-level list under `key` goes to `on_item` as soon
 /// as it is built instead of into the tree, where that list stays empty (with its span). A
 /// collection of 10,000 requests then never holds its whole tree and its whole model at once:
-/// that was the peak memory of a large run (issue 9).
+/// that was the peak memory of a large run.
 pub fn parse_streaming(
     text: &str,
     key: &str,
@@ -302,7 +302,7 @@ impl<'a> Builder<'a, '_> {
                     items.push(self.node(depth + 1)?);
                 };
                 // The tree of a large file is big (a 10,000-request collection: 18 MB of it in
-                // the spare capacity of growing vectors, issue 9): keep only what is used.
+                // the spare capacity of growing vectors): keep only what is used.
                 items.shrink_to_fit();
                 let node = Node {
                     value: Value::Seq(items),

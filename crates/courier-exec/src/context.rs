@@ -1,10 +1,12 @@
-//! Preparing an environment for a run: starting its emulator, resolving secrets, rendering its
-//! `vars` and auth profiles, and the layers of variables every template of the run sees.
+//! Preparing an environment for a run: resolving secrets, rendering its `vars` and auth
+//! profiles, and the layers of variables every template of the run sees. An embedded
+//! emulator is started by the binary, which hands its variables in (`RunInput`).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use courier_core::model::{AuthKind, AuthProfile, EmulatorSpec, Environment, STemplate, Scope};
+use courier_core::model::{AuthKind, AuthProfile, Environment, STemplate};
+use courier_core::plan::lookup_env;
 use courier_core::secret::Secrets;
 use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
 use minijinja::value::Value as MjValue;
@@ -20,105 +22,6 @@ pub enum SetupError {
     /// The emulator or the client could not start (exit 3).
     #[error("{0}")]
     Unavailable(String),
-}
-
-/// A running in-process emulator and the variables it defines.
-pub struct StartedEmulator {
-    pub emulator: courier_emulator::Emulator,
-    pub variables: VarMap,
-}
-
-impl std::fmt::Debug for StartedEmulator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StartedEmulator")
-            .field("base_url", &self.emulator.base_url())
-            .field("variables", &self.variables.keys().collect::<Vec<_>>())
-            .finish()
-    }
-}
-
-/// Starts the emulator an environment asks for (SPEC §3): scope from the environment, port 0.
-pub async fn start_emulator(
-    spec: &EmulatorSpec,
-    scope: Scope,
-    secrets: &Secrets,
-) -> Result<StartedEmulator, SetupError> {
-    let mut options = courier_emulator::EmulatorOptions {
-        scope: match scope {
-            Scope::NonProduction => courier_emulator::Scope::NonProduction,
-            Scope::Production => courier_emulator::Scope::Production,
-        },
-        port: 0,
-        ..courier_emulator::EmulatorOptions::default()
-    };
-    if let Some(seed) = spec.seed {
-        options.seed = seed;
-    }
-    if let Some(ttl) = spec.token_ttl {
-        options.token_ttl = ttl;
-    }
-    options.rotate_refresh_tokens = spec.rotate_refresh_tokens;
-    if let Some(l) = spec.latency {
-        options.latency = l;
-    }
-    options.fail_first = spec.fail_first.unwrap_or(0);
-    options.fail_every = spec.fail_every.unwrap_or(0);
-    options.fail_rate = spec.fail_rate.unwrap_or(0.0);
-    options.rate_limit = spec.rate_limit;
-    options.deny_authorize = spec.deny_authorize;
-    options.redirect_uris.clone_from(&spec.redirect_uris);
-    options.client_id.clone_from(&spec.client_id);
-    options.client_secret.clone_from(&spec.client_secret);
-    options.username.clone_from(&spec.username);
-    let emulator = courier_emulator::start(options)
-        .await
-        .map_err(|e| SetupError::Unavailable(format!("cannot start the Intacct emulator: {e}")))?;
-    let creds = emulator.credentials();
-    secrets.add(&creds.client_secret);
-    let mut variables = VarMap::new();
-    variables.insert("base_url".into(), MjValue::from(emulator.base_url()));
-    variables.insert("client_id".into(), MjValue::from(creds.client_id.clone()));
-    variables.insert(
-        "client_secret".into(),
-        MjValue::from(creds.client_secret.clone()),
-    );
-    variables.insert("ws_user".into(), MjValue::from(creds.username.clone()));
-    Ok(StartedEmulator {
-        emulator,
-        variables,
-    })
-}
-
-/// Reads a process environment variable, then the `.env` file.
-pub fn lookup_env(name: &str, dotenv: &HashMap<String, String>) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .or_else(|| dotenv.get(name).cloned())
-}
-
-/// Parses a `.env` file: `NAME=value` lines, `#` comments, optional `export `, quotes.
-pub fn parse_dotenv(text: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let v = v.trim();
-        let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
-            || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
-        {
-            &v[1..v.len() - 1]
-        } else {
-            v
-        };
-        out.insert(k.trim().to_owned(), v.to_owned());
-    }
-    out
 }
 
 /// The environment's variables for a run: the emulator's, then `vars` (rendered in order)
@@ -279,18 +182,4 @@ pub fn cli_layer(vars: &[(String, String)]) -> Arc<VarMap> {
             .map(|(k, v)| (k.clone(), MjValue::from(v.as_str())))
             .collect(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dotenv_lines() {
-        let env = parse_dotenv("# c\nA=1\nexport B = \"two words\"\nC='x'\nbad line\n");
-        assert_eq!(env["A"], "1");
-        assert_eq!(env["B"], "two words");
-        assert_eq!(env["C"], "x");
-        assert_eq!(env.len(), 3);
-    }
 }

@@ -1,18 +1,22 @@
-//! The execute stage: the only async part of Courier besides the emulator. It prepares the
-//! environment (starting an embedded emulator when asked), holds the run's HTTP client and
-//! auth sessions, sends every planned request, checks the responses with the check stage and
-//! reports each result as an [`events::Event`] to the reporters.
+//! The execute stage: the only async part of Courier besides the emulator. It takes a plan
+//! from courier-core (`plan::Plan`), prepares the environment (the binary starts an embedded
+//! emulator and hands its variables in), holds the run's HTTP client and auth sessions, and
+//! runs every request one direction: prepare → send → check (courier-check's
+//! `response::evaluate`) → emit a `courier_events::Event` for the reporters.
 
 pub mod auth;
 pub mod client;
 pub mod context;
-pub mod events;
+mod flow;
 pub mod limits;
 pub mod loopback;
 pub mod oauth;
+mod prepare;
+mod request;
 pub mod runner;
-pub mod snapshots;
+mod send;
 pub mod token_cache;
+mod verbose;
 
 use std::time::Duration;
 

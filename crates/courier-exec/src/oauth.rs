@@ -23,8 +23,8 @@ use oauth2::{
 use courier_core::model::ClientAuth;
 
 use crate::auth::OAuth2Settings;
-use crate::events::ErrorKind;
 use crate::limits::Limiter;
+use courier_events::ErrorKind;
 
 /// How long a token request may take.
 pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -343,7 +343,7 @@ pub fn authorize(
     })
 }
 
-/// `revoke_url` when set, else the token URL with its `token` replaced by `revoke` (SPEC §3).
+/// `revoke_url` when set, else the token URL with its `token` replaced by `revoke` (docs/environments.md#auth-profiles).
 pub fn revoke_url(s: &OAuth2Settings) -> String {
     if let Some(u) = &s.revoke_url {
         return u.clone();

@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use courier_check::matcher::{AssertKind, AssertOutcome};
+use courier_check::snapshot::SnapshotOutcome;
 use courier_core::secret::{REDACTED, Secrets};
-use courier_exec::events::{Event, Outcome, Reporter, RequestResult, SnapshotState};
+use courier_events::{Event, Outcome, Reporter, RequestResult};
 use serde_json::Value;
 
 use crate::contract::{
@@ -199,17 +200,24 @@ fn request(r: &RequestResult, values: ReportValues, secrets: &Secrets) -> Report
             .collect(),
         captures: r.captures.clone(),
         snapshot: match r.snapshot {
-            SnapshotState::None => ReportSnapshot::None,
-            SnapshotState::Matched => ReportSnapshot::Matched,
-            SnapshotState::New { .. } => ReportSnapshot::New,
-            SnapshotState::Changed { .. } => ReportSnapshot::Changed,
-            SnapshotState::Updated => ReportSnapshot::Updated,
+            None => ReportSnapshot::None,
+            Some(SnapshotOutcome::Matched) => ReportSnapshot::Matched,
+            Some(SnapshotOutcome::New { .. }) => ReportSnapshot::New,
+            // The report's `snapshot` values are fixed (docs/reports.md#json-report): a snapshot
+            // that could not be checked fails as `changed`, and `error` says why.
+            Some(SnapshotOutcome::Changed { .. } | SnapshotOutcome::Error { .. }) => {
+                ReportSnapshot::Changed
+            }
+            Some(SnapshotOutcome::Updated) => ReportSnapshot::Updated,
         },
         snapshot_diff: match &r.snapshot {
-            SnapshotState::Changed { diff, .. } => Some(diff.clone()),
+            Some(SnapshotOutcome::Changed { diff, .. }) => Some(diff.report(false)),
             _ => None,
         },
-        error: r.error.clone(),
+        error: r.error.clone().or_else(|| match &r.snapshot {
+            Some(SnapshotOutcome::Error { message }) => Some(message.clone()),
+            _ => None,
+        }),
     }
 }
 
@@ -509,11 +517,10 @@ mod tests {
         let c = collection("c.yaml", "C", &["a"]);
         let r = RequestResult {
             outcome: Outcome::Failed,
-            snapshot: SnapshotState::Changed {
+            snapshot: Some(SnapshotOutcome::Changed {
                 pending: None,
-                diff: "-old\n+new\n".to_owned(),
-                colored: "\u{1b}[31m-old".to_owned(),
-            },
+                diff: courier_check::snapshot::SnapshotDiff::new("old\n", "new\n"),
+            }),
             ..result(&c, 0, 0)
         };
         let report = reporter_after(&run(vec![r]), Secrets::new())
@@ -521,7 +528,9 @@ mod tests {
             .unwrap();
         let q = &report.collections[0].requests[0];
         assert_eq!(q.snapshot, ReportSnapshot::Changed);
-        assert_eq!(q.snapshot_diff.as_deref(), Some("-old\n+new\n"));
+        let diff = q.snapshot_diff.as_deref().unwrap();
+        assert!(diff.contains("-old\n") && diff.contains("+new\n"), "{diff}");
+        assert!(!diff.contains('\u{1b}'), "a plain diff: {diff:?}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! JUnit XML (SPEC §8), valid against the Jenkins xUnit plugin's `junit-10.xsd`.
+//! JUnit XML (docs/reports.md#junit), valid against the Jenkins xUnit plugin's `junit-10.xsd`.
 //!
 //! [`JunitDocument`] is a small builder — suites of cases, each passed, failed, errored or
 //! skipped — written with quick-xml. `courier run` fills it through [`JunitReporter`]
@@ -40,8 +40,10 @@ use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesText, Event as XmlEvent};
 
 use courier_check::matcher::AssertOutcome;
+use courier_check::snapshot::SnapshotOutcome;
+use courier_core::diag::display_path;
 use courier_core::secret::Secrets;
-use courier_exec::events::{Event, Outcome, Reporter, RequestResult, SnapshotState};
+use courier_events::{Event, Outcome, Reporter, RequestResult};
 
 use crate::console::show_value;
 use crate::output::write_atomic;
@@ -438,7 +440,7 @@ fn failure(r: &RequestResult) -> Problem {
         messages.push(assertion_summary(a));
         detail.push_str(&assertion_detail(file, a));
     }
-    let snapshot = snapshot_detail(&r.snapshot);
+    let snapshot = snapshot_detail(r.snapshot.as_ref());
     if let Some((summary, text)) = &snapshot {
         messages.push(summary.clone());
         detail.push_str(text);
@@ -509,28 +511,32 @@ fn push_labelled(out: &mut String, label: &str, value: &str) {
     }
 }
 
-fn snapshot_detail(s: &SnapshotState) -> Option<(String, String)> {
-    match s {
-        SnapshotState::New { pending } => {
+fn snapshot_detail(s: Option<&SnapshotOutcome>) -> Option<(String, String)> {
+    match s? {
+        SnapshotOutcome::New { pending } => {
             let where_ = pending.as_deref().map_or_else(
                 || "not written (check mode)".to_owned(),
-                |p| format!("written to {p}"),
+                |p| format!("written to {}", display_path(p)),
             );
             Some((
                 "snapshot: no stored snapshot".to_owned(),
                 format!("snapshot: no stored snapshot; the new one is {where_}\n"),
             ))
         }
-        SnapshotState::Changed { pending, diff, .. } => {
+        SnapshotOutcome::Changed { pending, diff } => {
             let where_ = pending
                 .as_deref()
-                .map_or_else(String::new, |p| format!(" (new: {p})"));
+                .map_or_else(String::new, |p| format!(" (new: {})", display_path(p)));
             Some((
                 "snapshot changed".to_owned(),
-                format!("snapshot changed{where_}:\n{diff}\n"),
+                format!("snapshot changed{where_}:\n{}\n", diff.report(false)),
             ))
         }
-        SnapshotState::None | SnapshotState::Matched | SnapshotState::Updated => None,
+        SnapshotOutcome::Error { message } => Some((
+            "snapshot not checked".to_owned(),
+            format!("snapshot: {message}\n"),
+        )),
+        SnapshotOutcome::Matched | SnapshotOutcome::Updated => None,
     }
 }
 
@@ -674,11 +680,10 @@ mod tests {
         let c = collection("c.yaml", "C", &["a"]);
         let r = RequestResult {
             outcome: Outcome::Failed,
-            snapshot: SnapshotState::Changed {
-                pending: Some("__snapshots__/c__a.snap.new".to_owned()),
-                diff: "-old\n+new".to_owned(),
-                colored: "\u{1b}[31m-old\u{1b}[0m".to_owned(),
-            },
+            snapshot: Some(SnapshotOutcome::Changed {
+                pending: Some("__snapshots__/c__a.snap.new".into()),
+                diff: courier_check::snapshot::SnapshotDiff::new("old\n", "new\n"),
+            }),
             ..result(&c, 0, 0)
         };
         let CaseResult::Failure(p) = case_result(&r) else {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use courier_core::model::Collection;
-use courier_exec::events::{EnvInfo, Event, RequestResult, Summary};
+use courier_events::{EnvInfo, Event, RequestResult, Summary};
 
 /// One collection of the run and its results, rows one after another.
 #[derive(Debug, Clone)]
@@ -79,9 +79,9 @@ impl RunRecord {
 
 /// Gives `reporters` a run in which nothing ran, and finishes them: an empty selection or
 /// shard still writes its `--junit` and `--json` files, since the CI step that uploads them
-/// expects them (SPEC §8: an empty selection is a pass, not an absence).
+/// expects them (an empty selection is a pass, not an absence: docs/cli.md#exit-codes).
 pub fn finish_empty_run(
-    reporters: &mut [Box<dyn courier_exec::events::Reporter>],
+    reporters: &mut [Box<dyn courier_events::Reporter>],
     environment: EnvInfo,
 ) -> std::io::Result<()> {
     let events = [
@@ -117,9 +117,7 @@ pub(crate) mod fixtures {
     use courier_check::matcher::{AssertKind, AssertOutcome};
     use courier_core::diag::{Pos, SourceFile, Span};
     use courier_core::model::{Collection, Scope};
-    use courier_exec::events::{
-        EnvInfo, ErrorKind, Event, Outcome, RequestResult, SnapshotState, Summary,
-    };
+    use courier_events::{EnvInfo, ErrorKind, Event, Outcome, RequestResult, Summary};
     use serde_json::json;
 
     pub(crate) fn collection(file: &str, name: &str, requests: &[&str]) -> Arc<Collection> {
@@ -147,7 +145,7 @@ pub(crate) mod fixtures {
             duration: Some(Duration::from_millis(12)),
             assertions: Vec::new(),
             captures: Vec::new(),
-            snapshot: SnapshotState::None,
+            snapshot: None,
             error: None,
             error_kind: None,
             exchange: None,

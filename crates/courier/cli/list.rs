@@ -1,11 +1,16 @@
 //! `courier list`: the collections, requests and tags under PATHS, as text or JSON.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use courier_report::contract::{Exit, ListCollection, ListReport, ListRequest};
+use courier_events::Exit;
+use courier_report::contract::{ListCollection, ListReport, ListRequest};
 
-use super::common::{discover, load_collections, paths_or_default, print_diagnostics};
+use courier_core::plan::{Plan, PlanOptions, Purpose};
+
+use super::common::paths_or_default;
+use super::error::{CliError, CliResult};
 
 /// List collections, their requests and tags.
 ///
@@ -21,19 +26,16 @@ pub(crate) struct ListArgs {
     pub(crate) json: bool,
 }
 
-pub(crate) fn run(args: &ListArgs) -> Exit {
+pub(crate) fn run(args: &ListArgs) -> CliResult {
     let paths = paths_or_default(&args.paths);
-    let collections = match discover(&paths).and_then(|f| load_collections(&f)) {
-        Ok(c) => c,
-        Err(d) => {
-            print_diagnostics(&d);
-            return Exit::Invalid;
-        }
-    };
+    let dotenv = HashMap::new();
+    let collections =
+        Plan::build(&PlanOptions::new(Purpose::List, &paths, None, &dotenv))?.collections;
     let report = ListReport {
         version: 1,
         collections: collections
             .iter()
+            .map(|pc| &pc.collection)
             .map(|c| ListCollection {
                 name: c.name.value.clone(),
                 file: c.file.display().to_owned(),
@@ -57,12 +59,9 @@ pub(crate) fn run(args: &ListArgs) -> Exit {
             Ok(json) => {
                 let _ = writeln!(out, "{json}");
             }
-            Err(e) => {
-                eprintln!("error: cannot write JSON: {e}");
-                return Exit::Invalid;
-            }
+            Err(e) => return Err(CliError::invalid(format!("cannot write JSON: {e}"))),
         }
-        return Exit::Success;
+        return Ok(Exit::Success);
     }
     for c in &report.collections {
         let tags = tags_text(&c.tags);
@@ -78,7 +77,7 @@ pub(crate) fn run(args: &ListArgs) -> Exit {
             );
         }
     }
-    Exit::Success
+    Ok(Exit::Success)
 }
 
 fn tags_text(tags: &[String]) -> String {

@@ -1,17 +1,15 @@
 //! `courier validate`: load and compile every collection and environment file, and report
 //! every problem with its position. Sends nothing, starts no emulator.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use courier_core::diag::Diagnostic;
-use courier_core::load::{self, EnvSource};
-use courier_core::model::Environment;
-use courier_core::plan;
-use courier_report::contract::Exit;
+use courier_core::plan::{Plan, PlanOptions, Purpose};
+use courier_events::Exit;
 
-use super::common::{discover, paths_or_default, print_diagnostics};
+use super::common::{paths_or_default, print_diagnostics};
+use super::error::{CliError, CliResult};
 
 /// Check collections and environments without sending anything.
 ///
@@ -37,72 +35,29 @@ pub(crate) struct ValidateArgs {
     pub(crate) vars: Vec<(String, String)>,
 }
 
-pub(crate) fn run(args: &ValidateArgs) -> Exit {
+pub(crate) fn run(args: &ValidateArgs) -> CliResult {
     let paths = paths_or_default(&args.paths);
-    let mut diags: Vec<Diagnostic> = Vec::new();
-    let files = match discover(&paths) {
-        Ok(f) => f,
-        Err(d) => {
-            print_diagnostics(&d);
-            return Exit::Invalid;
-        }
+    let dotenv = HashMap::new();
+    let options = PlanOptions {
+        vars: &args.vars,
+        ..PlanOptions::new(Purpose::Validate, &paths, args.env.as_deref(), &dotenv)
     };
-    let (collections, mut load_diags) = load::load_all(&files);
-    diags.append(&mut load_diags);
-
-    let cli: BTreeSet<String> = args.vars.iter().map(|(k, _)| k.clone()).collect();
-    let first = paths.first().map(PathBuf::as_path);
-
-    // Lint every environment file that `--env` resolution would search.
-    let mut linted: Vec<PathBuf> = Vec::new();
-    let mut env_count = 0;
-    for dir in load::environment_dirs(first) {
-        for file in load::environment_files(&dir) {
-            env_count += 1;
-            match load::load_environment(&EnvSource::File(file.clone())) {
-                Ok(env) => diags.extend(plan::check_environment(&env, &cli)),
-                Err(mut d) => diags.append(&mut d),
-            }
-            linted.push(std::fs::canonicalize(&file).unwrap_or(file));
-        }
+    let (plan, diags) = Plan::check(&options);
+    // Nothing found to check: the discovery error alone.
+    if plan.files.is_empty() {
+        return Err(CliError::input(diags));
     }
-
-    let mut environment: Option<Environment> = None;
-    if let Some(name) = &args.env {
-        match load::resolve_environment(name, first) {
-            Ok(source) => {
-                let already = matches!(&source, EnvSource::File(p) if linted.contains(&std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
-                match load::load_environment(&source) {
-                    Ok(env) => {
-                        if !already {
-                            diags.extend(plan::check_environment(&env, &cli));
-                        }
-                        environment = Some(env);
-                    }
-                    Err(mut d) => {
-                        if !already {
-                            diags.append(&mut d);
-                        }
-                    }
-                }
-            }
-            Err(d) => diags.push(d),
-        }
-    }
-
-    let names: Vec<String> = cli.iter().cloned().collect();
-    let mut expected: Vec<(String, String)> = Vec::new();
-    let mut requests = 0;
-    for c in &collections {
-        requests += c.requests.len();
-        let (check, _) = plan::check_collection(c, environment.as_ref(), &names, None);
-        diags.extend(check.errors);
-        for (name, loc) in check.expected_from_env {
-            if !expected.iter().any(|(n, _)| *n == name) {
-                expected.push((name, loc.short()));
-            }
-        }
-    }
+    let collections = &plan.collections;
+    let requests: usize = collections
+        .iter()
+        .map(|pc| pc.collection.requests.len())
+        .sum();
+    let env_count = plan.environment_files;
+    let expected: Vec<(String, String)> = plan
+        .expected_from_env
+        .iter()
+        .map(|(name, loc)| (name.clone(), loc.short()))
+        .collect();
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -121,12 +76,12 @@ pub(crate) fn run(args: &ValidateArgs) -> Exit {
             plural(requests),
             plural(env_count)
         );
-        Exit::Success
+        Ok(Exit::Success)
     } else {
         drop(out);
         print_diagnostics(&diags);
         eprintln!("{} problem{} found", diags.len(), plural(diags.len()));
-        Exit::Invalid
+        Ok(Exit::Invalid)
     }
 }
 

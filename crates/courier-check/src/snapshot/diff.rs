@@ -61,11 +61,6 @@ impl SnapshotDiff {
         &self.old
     }
 
-    /// The new body, normalized.
-    pub fn new_text(&self) -> &str {
-        &self.new
-    }
-
     /// The changed regions, each with up to [`CONTEXT_LINES`] lines of context on either side;
     /// regions closer than twice that share a hunk.
     pub fn hunks(&self) -> Vec<Vec<DiffLine>> {
@@ -120,6 +115,28 @@ impl SnapshotDiff {
             }
         }
         out
+    }
+
+    /// What reporters print for a changed snapshot: the [summary](Self::summary) line, then
+    /// the hunks, coloured when `color` is on.
+    pub fn report(&self, color: bool) -> String {
+        format!("{}{}", self.summary(), self.render(color))
+    }
+
+    /// `changed: $['a'], $['b']` (at most five, then how many more) and a newline, or
+    /// nothing for text: the line reporters print above the diff.
+    pub fn summary(&self) -> String {
+        const SHOWN: usize = 5;
+        let fields = self.changed_fields();
+        if fields.is_empty() {
+            return String::new();
+        }
+        let mut line = format!("changed: {}", fields[..fields.len().min(SHOWN)].join(", "));
+        if fields.len() > SHOWN {
+            let _ = write!(line, " and {} more", fields.len() - SHOWN);
+        }
+        line.push('\n');
+        line
     }
 
     /// For JSON snapshots, the normalized paths (`$['ia::result']['name']`) of the values that
@@ -271,5 +288,19 @@ mod tests {
                 .changed_fields()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_summary_names_at_most_five_changed_fields() {
+        let object = |v: u8| {
+            let fields: Vec<String> = (0..8).map(|i| format!("\"f{i}\": {v}")).collect();
+            format!("{{{}}}", fields.join(","))
+        };
+        let diff = SnapshotDiff::new(&object(0), &object(1));
+        assert_eq!(
+            diff.summary(),
+            "changed: $['f0'], $['f1'], $['f2'], $['f3'], $['f4'] and 3 more\n"
+        );
+        assert_eq!(SnapshotDiff::new("a\n", "b\n").summary(), "");
     }
 }

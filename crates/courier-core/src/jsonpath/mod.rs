@@ -12,15 +12,17 @@
 //!   still print its message; none is known (400,000 random query texts, release and debug
 //!   builds, raised none), which is why silencing the hook was not worth its global effect.
 //! - Evaluation: [`JsonPath::select`] (a singular query yields its one value or "no match",
-//!   anything else its node list, as SPEC §2 says), [`JsonPath::query`],
+//!   anything else its node list, as docs/collections.md, "JSONPath" says),
+//!   [`JsonPath::query`],
 //!   [`JsonPath::query_located`] with [`NormalizedPath`]s, and [`JsonPath::replace_all`] for
 //!   snapshot redactions. Singular queries are walked directly; queries of only name, index
 //!   and wildcard selectors (child or descendant, such as `$..id`) run on our own small
 //!   evaluator (`structural`); the others go through the engine, with the ordering fix and
 //!   stack guard of `eval`.
 //! - [`JsonPath::extract_from_slice`]: the value a singular query names, read from the body's
-//!   bytes by a targeted pass that skips everything else (issue 9), with exactly the answer of
-//!   a full parse followed by [`JsonPath::select`].
+//!   bytes by a targeted pass that skips everything else (on large bodies a full parse was
+//!   most of the cost of a check), with exactly the answer of a full parse followed by
+//!   [`JsonPath::select`].
 //!
 //! # Why jsonpath-rust
 //!
@@ -54,7 +56,7 @@
 //! serde_json_path is 4–5× faster than the engine on filters, but it panics on a selector
 //! ending in `\u`, evaluates `>`, `>=` and `<=` wrongly on booleans, arrays and absent values
 //! (wrong answers, which no wrapper can see, unlike panics), and has had no release for almost
-//! two years (issue 2). The queries that run on every response — singular checks and captures,
+//! two years. The queries that run on every response — singular checks and captures,
 //! `$..id`-style redactions and ignores — never reach the engine here (and a singular query on
 //! a body is read by the targeted byte pass, 5× faster than a full parse: `benches/jsonpath.rs`),
 //! so the engine's speed matters little and jsonpath-rust, the engine Courier had chosen, stays.
@@ -94,6 +96,10 @@ pub const MAX_NESTING: usize = 32;
 /// innermost argument is not a plain query: `$[?length(`×n`@.a==1` `)`×n`]` takes 88 ms at
 /// n = 10, 7 s at 14 and 70 s at 16 (release build). At 4 it is well under a millisecond.
 pub const MAX_FUNCTION_NESTING: usize = 4;
+
+/// The message of the error [`JsonPath::compile`] gives when the engine panicked on a query
+/// (the panic is caught). Seeing it means a query slipped past [`precheck`]: a bug to fix.
+const ENGINE_FAILED: &str = "the JSONPath engine failed on this query";
 
 /// A JSONPath query compiled once, evaluated many times. Cheap to clone (shared), `Send` and
 /// `Sync`.
@@ -135,7 +141,7 @@ pub enum ExtractError {
     NotSingular(String),
 }
 
-/// What a query selects, in the two shapes of SPEC §2.
+/// What a query selects, in the two shapes of docs/collections.md, "JSONPath".
 #[derive(Debug, Clone, PartialEq)]
 pub enum Selection<'a> {
     /// A singular query: its one value, or `None` for "no match".
@@ -149,7 +155,7 @@ impl JsonPath {
     ///
     /// A query compiled before and still in use is shared rather than compiled again: a
     /// collection checks the same few paths in request after request, and parsing one costs
-    /// far more than looking it up (issue 9: a tenth of loading a 10,000-request file).
+    /// far more than looking it up (a tenth of loading a 10,000-request file).
     pub fn compile(text: &str) -> Result<JsonPath, JsonPathError> {
         /// Compiled queries by text, held weakly so that unused ones are freed.
         static COMPILED: LazyLock<Mutex<HashMap<Box<str>, Weak<Inner>>>> =
@@ -174,7 +180,7 @@ impl JsonPath {
             Ok(Err(error)) => return Err(engine_error(text, &error)),
             Err(_) => {
                 return Err(JsonPathError {
-                    message: "the JSONPath engine failed on this query".to_owned(),
+                    message: ENGINE_FAILED.to_owned(),
                     offset: None,
                 });
             }

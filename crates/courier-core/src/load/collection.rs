@@ -1,5 +1,5 @@
-//! Reads one collection file (SPEC §2) from its YAML tree into a [`Collection`], reporting
-//! every problem in the file with its position: unknown keys, wrong types, matchers,
+//! Reads one collection file (docs/collections.md) from its YAML tree into a [`Collection`],
+//! reporting every problem in the file with its position: unknown keys, wrong types, matchers,
 //! JSONPaths, regexes, templates, duplicate names, colliding snapshot slugs.
 
 use std::collections::HashMap;
@@ -126,7 +126,7 @@ fn read_collection(root: &Node, streamed: Streamed, cx: &mut Cx<'_>) -> Option<C
 
 fn check_unique_names(requests: &[Request], cx: &mut Cx<'_>) {
     // A map, not a scan of the earlier requests: a 10,000-request file would otherwise cost
-    // 50 million comparisons (issue 9).
+    // 50 million comparisons.
     let mut first_of: HashMap<&str, &Request> = HashMap::with_capacity(requests.len());
     for r in requests {
         if let Some(first) = first_of.get(r.name.value.as_str()) {
@@ -636,7 +636,8 @@ fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
     }
 }
 
-/// A matcher: a map in matcher position is always an operator map (SPEC §2).
+/// A matcher: a map in matcher position is always an operator map (docs/collections.md,
+/// "Matchers").
 pub(crate) fn matcher(node: &Node, cx: &mut Cx<'_>) -> Option<Matcher> {
     let Value::Map(entries) = &node.value else {
         return Some(Matcher {

@@ -1,5 +1,5 @@
-//! Reads environment files (SPEC §3) and resolves `--env` to one: a path, a file in the
-//! nearest `environments/` folder, or a built-in (`local`, `local-production`).
+//! Reads environment files (docs/environments.md) and resolves `--env` to one: a path, a file in
+//! the nearest `environments/` folder, or a built-in (`local`, `local-production`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -484,8 +484,8 @@ pub enum EnvSource {
     Builtin(&'static str),
 }
 
-/// The `environments/` folders that `--env` resolution searches, nearest first: walking up
-/// from the first collection path, then `./environments` (SPEC §3).
+/// The `environments/` folders that `--env` resolution searches, nearest first: walking up from the
+/// first collection path, then `./environments` (docs/environments.md, "Choosing an environment").
 pub fn environment_dirs(first_path: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(p) = first_path {
@@ -524,7 +524,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Resolves `--env X` (SPEC §3).
+/// Resolves `--env X` (docs/environments.md, "Choosing an environment").
 pub fn resolve_environment(name: &str, first_path: Option<&Path>) -> Result<EnvSource, Diagnostic> {
     let is_path = name.contains('/')
         || Path::new(name)

@@ -1,5 +1,6 @@
-//! Loading: finding collection files (SPEC §2), reading collections and environments from
-//! their positioned YAML trees, and resolving `--env` (SPEC §3).
+//! Loading: finding collection files (docs/collections.md, "Finding collections"), reading
+//! collections and environments from their positioned YAML trees, and resolving `--env`
+//! (docs/environments.md, "Choosing an environment").
 
 mod collection;
 mod environment;
@@ -101,7 +102,7 @@ pub fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {
 /// order of `files`.
 ///
 /// Files are loaded on up to one thread per core: parsing and compiling is all CPU, and a
-/// run of a thousand collections waited for each in turn (issue 2's benchmark; issue 9).
+/// run of a thousand collections waited for each in turn.
 pub fn load_all(files: &[PathBuf]) -> (Vec<Arc<Collection>>, Vec<Diagnostic>) {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use courier_core::secret::Secrets;
-use courier_exec::events::{Event, Reporter};
+use courier_events::{Event, Reporter};
 use sha2::Digest as _;
 
 use crate::json::{ReportOptions, build_report};

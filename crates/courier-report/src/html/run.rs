@@ -477,8 +477,9 @@ fn passed_check(out: &mut String, file: &str, a: &ReportAssertion) {
 mod tests {
     use std::sync::Arc;
 
+    use courier_check::snapshot::{SnapshotDiff, SnapshotOutcome};
     use courier_core::secret::Secrets;
-    use courier_exec::events::{Reporter as _, RequestResult, SnapshotState};
+    use courier_events::{Reporter as _, RequestResult};
     use serde_json::json;
 
     use crate::html::{HtmlReporter, SCRIPT, STYLE, csp_hash};
@@ -566,11 +567,10 @@ mod tests {
         r.assertions[1].actual = Some(json!({"body": XSS}));
         r.assertions[1].expected = json!(XSS);
         r.error = Some(XSS.to_owned());
-        r.snapshot = SnapshotState::Changed {
+        r.snapshot = Some(SnapshotOutcome::Changed {
             pending: None,
-            diff: format!("-old\n+{XSS}\n"),
-            colored: String::new(),
-        };
+            diff: SnapshotDiff::new("old\n", &format!("{XSS}\n")),
+        });
         let html = page(vec![r], Secrets::new());
         assert!(
             !html.contains("<img"),

@@ -1,4 +1,4 @@
-//! Pairing and diffing (SPEC §7): the results of the two sides are paired by collection,
+//! Pairing and diffing (docs/cli.md#courier-compare): the results of the two sides are paired by collection,
 //! request and data row; each pair's status codes and bodies are diffed with the check stage's
 //! structural diff; with `--noise`, paths that differ between the left side's own two runs are
 //! set aside as noise. Pure: the runs are over when this starts.
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use courier_check::diff::{self, DiffKind, DiffOptions, Difference};
 use courier_core::jsonpath::JsonPath;
 use courier_core::model::Collection;
-use courier_exec::events::{ErrorKind, Outcome, RequestResult};
+use courier_events::{ErrorKind, Outcome, RequestResult};
 use serde_json::Value;
 
 /// Where a result sits in a run: collection position, data row, request index — the order
@@ -388,7 +388,6 @@ mod tests {
     use super::*;
 
     use courier_core::diag::SourceFile;
-    use courier_exec::events::SnapshotState;
 
     fn collection(extra: &str) -> Arc<Collection> {
         let text = format!(
@@ -419,7 +418,7 @@ mod tests {
             duration: None,
             assertions: Vec::new(),
             captures: Vec::new(),
-            snapshot: SnapshotState::None,
+            snapshot: None,
             error: None,
             error_kind: None,
             exchange: None,

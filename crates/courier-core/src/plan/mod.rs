@@ -1,0 +1,363 @@
+//! The plan: everything decided before anything is sent. [`Plan::build`] finds and loads the
+//! collections, resolves the environment, selects requests ([`select`]), checks that every
+//! variable has a source and that every secret is set ([`variables`]), and applies the
+//! production guard ([`guard`]). `courier run`, `compare`, `validate` and `list` all plan
+//! through it, so they refuse the same inputs in the same words; a plan that builds is what
+//! the executor (courier-exec) runs, and an input that does not is exit 2 with nothing sent
+//! (docs/cli.md#exit-codes).
+
+pub mod guard;
+pub mod select;
+pub mod variables;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::data::{DataSet, read_data};
+use crate::diag::{Diagnostic, Location};
+use crate::load::{self, EnvSource};
+use crate::model::{CaptureSource, Collection, Environment};
+
+pub use self::select::{Selection, Shard, fnv1a64, shard_files};
+pub use self::variables::{
+    Need, OuterVars, VariableCheck, check_auth, check_collection, check_environment,
+    check_variables, expect_templates, lookup_env, parse_dotenv, profile_templates, read_dotenv,
+    referenced_variables, send_templates,
+};
+
+/// The problems that stop a plan, each rendered on its own.
+pub type Diagnostics = Vec<Diagnostic>;
+
+/// What the plan is for: how far it goes and which problems stop it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `courier list`: find and load the collections.
+    List,
+    /// `courier validate`: load and check everything, report every problem; the environment
+    /// is optional and every environment file `--env` would search is linted.
+    Validate,
+    /// `courier run` and each side of `courier compare`: an environment is required, and the
+    /// first stage with a problem stops the plan.
+    Run,
+}
+
+/// The flags that shape a plan, whichever command gave them.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanOptions<'a> {
+    pub purpose: Purpose,
+    /// Collection files or folders.
+    pub paths: &'a [PathBuf],
+    /// `--env` (a name or a path).
+    pub environment: Option<&'a str>,
+    /// `--var k=v`, in order.
+    pub vars: &'a [(String, String)],
+    /// `--data FILE`.
+    pub data: Option<&'a Path>,
+    /// `-k TEXT`.
+    pub filters: &'a [String],
+    /// `--tag TAG`.
+    pub tags: &'a [String],
+    /// `--shard K/N`.
+    pub shard: Option<Shard>,
+    pub read_only: bool,
+    pub allow_production_writes: bool,
+    /// The `.env` file's variables (secrets are looked up there after the process environment).
+    pub dotenv: &'a HashMap<String, String>,
+}
+
+impl<'a> PlanOptions<'a> {
+    /// Options that select everything, with no `--var`, data file, shard or guard flag.
+    pub fn new(
+        purpose: Purpose,
+        paths: &'a [PathBuf],
+        environment: Option<&'a str>,
+        dotenv: &'a HashMap<String, String>,
+    ) -> Self {
+        Self {
+            purpose,
+            paths,
+            environment,
+            vars: &[],
+            data: None,
+            filters: &[],
+            tags: &[],
+            shard: None,
+            read_only: false,
+            allow_production_writes: false,
+            dotenv,
+        }
+    }
+}
+
+/// A collection as planned: which of its requests are selected, what each needs, its rows.
+#[derive(Debug, Clone)]
+pub struct PlannedCollection {
+    pub collection: Arc<Collection>,
+    pub selected: Vec<bool>,
+    /// Per request (by index): the captures it needs from earlier requests.
+    pub needs: Vec<Vec<Need>>,
+    pub data: Option<DataSet>,
+}
+
+impl PlannedCollection {
+    /// Requests that will be reported: selected requests × rows.
+    pub fn planned_count(&self) -> usize {
+        let selected = self.selected.iter().filter(|s| **s).count();
+        selected * self.data.as_ref().map_or(1, |d| d.rows.len())
+    }
+
+    pub fn is_selected(&self, index: usize) -> bool {
+        self.selected.get(index).copied().unwrap_or(false)
+    }
+}
+
+/// A plan: everything checked, nothing sent yet.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The collection files found (after `--shard`); empty when none were.
+    pub files: Vec<PathBuf>,
+    /// The environment; always there for [`Purpose::Run`], and for `validate --env`.
+    pub environment: Option<Arc<Environment>>,
+    pub collections: Vec<PlannedCollection>,
+    /// Without an environment (`validate`): variables taken to come from one, with their
+    /// first use.
+    pub expected_from_env: Vec<(String, Location)>,
+    /// Environment files linted (`validate`).
+    pub environment_files: usize,
+}
+
+impl Plan {
+    /// Plans, and refuses on the first stage with a problem (all of that stage's problems).
+    pub fn build(opts: &PlanOptions<'_>) -> Result<Self, Diagnostics> {
+        let (plan, diags) = Self::check(opts);
+        if diags.is_empty() {
+            Ok(plan)
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// Plans as far as the purpose goes and returns what it planned with every problem found
+    /// (`validate` shows both).
+    pub fn check(opts: &PlanOptions<'_>) -> (Self, Diagnostics) {
+        match opts.purpose {
+            Purpose::List => match discover(opts.paths) {
+                Ok(files) => {
+                    let (collections, diags) = load::load_all(&files);
+                    let plan = Self {
+                        collections: collections.iter().map(everything).collect(),
+                        files,
+                        ..Self::default()
+                    };
+                    (plan, diags)
+                }
+                Err(d) => (Self::default(), d),
+            },
+            Purpose::Validate => validate(opts),
+            Purpose::Run => {
+                let mut diags = Vec::new();
+                let plan = run(opts, &mut diags).unwrap_or_default();
+                (plan, diags)
+            }
+        }
+    }
+
+    /// Requests that will be reported: selected requests × rows, over every collection.
+    pub fn planned_count(&self) -> usize {
+        self.collections
+            .iter()
+            .map(PlannedCollection::planned_count)
+            .sum()
+    }
+}
+
+/// Every request of a collection selected, as `list` and `validate` take them.
+fn everything(c: &Arc<Collection>) -> PlannedCollection {
+    PlannedCollection {
+        collection: Arc::clone(c),
+        selected: vec![true; c.requests.len()],
+        needs: Vec::new(),
+        data: None,
+    }
+}
+
+/// Finds the collection files under `paths`; no files at all is an error (exit 2).
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
+    let files = load::discover(paths)?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(vec![Diagnostic::new(format!("no collection files found under {}", shown.join(", ")))
+            .with_help("collections are `*.yaml` or `*.yml` files; name a file or a folder that holds some")]);
+    }
+    Ok(files)
+}
+
+/// The plan of a run; `None` (with `diags` filled) at the first stage with a problem.
+fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
+    let mut files = match discover(opts.paths) {
+        Ok(f) => f,
+        Err(d) => {
+            *diags = d;
+            return None;
+        }
+    };
+    if let Some(shard) = opts.shard {
+        files = shard_files(&files, shard);
+    }
+    let (collections, load_diags) = load::load_all(&files);
+    *diags = load_diags;
+    let first = opts.paths.first().map(PathBuf::as_path);
+    let environment = match opts.environment.map(|name| {
+        load::resolve_environment(name, first)
+            .map_err(|d| vec![d])
+            .and_then(|s| load::load_environment(&s))
+    }) {
+        Some(Ok(e)) => e,
+        Some(Err(mut d)) => {
+            diags.append(&mut d);
+            return None;
+        }
+        None => {
+            diags.push(Diagnostic::new("no environment to run against"));
+            return None;
+        }
+    };
+    if !diags.is_empty() {
+        return None;
+    }
+    let cli_names: BTreeSet<String> = opts.vars.iter().map(|(k, _)| k.clone()).collect();
+    diags.extend(check_environment(&environment, &cli_names));
+
+    let data_override: Option<DataSet> = match opts.data {
+        Some(p) => match read_data(p) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                *diags = vec![Diagnostic::new(e.to_string())];
+                return None;
+            }
+        },
+        None => None,
+    };
+    let selection = Selection::new(opts.filters, opts.tags);
+    let names: Vec<String> = cli_names.iter().cloned().collect();
+    let mut planned = Vec::new();
+    for c in &collections {
+        let (check, data) = check_collection(c, Some(&environment), &names, data_override.as_ref());
+        diags.extend(check.errors);
+        let selected: Vec<bool> = c.requests.iter().map(|r| selection.selects(c, r)).collect();
+        planned.push(PlannedCollection {
+            collection: Arc::clone(c),
+            selected,
+            needs: check.needs,
+            data,
+        });
+    }
+    if !diags.is_empty() {
+        return None;
+    }
+    if let Some(refusal) = guard::check(
+        &environment,
+        &planned,
+        opts.read_only,
+        opts.allow_production_writes,
+    ) {
+        diags.push(refusal);
+        return None;
+    }
+    diags.extend(variables::missing_secrets(
+        &environment,
+        &planned,
+        opts.dotenv,
+    ));
+    if !diags.is_empty() {
+        return None;
+    }
+    Some(Plan {
+        files,
+        environment: Some(Arc::new(environment)),
+        collections: planned,
+        ..Plan::default()
+    })
+}
+
+/// The plan of `validate`: every problem of every stage.
+fn validate(opts: &PlanOptions<'_>) -> (Plan, Diagnostics) {
+    let files = match discover(opts.paths) {
+        Ok(f) => f,
+        Err(d) => return (Plan::default(), d),
+    };
+    let (collections, mut diags) = load::load_all(&files);
+    let cli: BTreeSet<String> = opts.vars.iter().map(|(k, _)| k.clone()).collect();
+    let first = opts.paths.first().map(PathBuf::as_path);
+
+    // Lint every environment file that `--env` resolution would search.
+    let mut linted: Vec<PathBuf> = Vec::new();
+    let mut environment_files = 0;
+    for dir in load::environment_dirs(first) {
+        for file in load::environment_files(&dir) {
+            environment_files += 1;
+            match load::load_environment(&EnvSource::File(file.clone())) {
+                Ok(env) => diags.extend(check_environment(&env, &cli)),
+                Err(mut d) => diags.append(&mut d),
+            }
+            linted.push(std::fs::canonicalize(&file).unwrap_or(file));
+        }
+    }
+
+    let mut environment: Option<Environment> = None;
+    if let Some(name) = opts.environment {
+        match load::resolve_environment(name, first) {
+            Ok(source) => {
+                let already = matches!(&source, EnvSource::File(p) if linted.contains(&std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+                match load::load_environment(&source) {
+                    Ok(env) => {
+                        if !already {
+                            diags.extend(check_environment(&env, &cli));
+                        }
+                        environment = Some(env);
+                    }
+                    Err(mut d) => {
+                        if !already {
+                            diags.append(&mut d);
+                        }
+                    }
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+
+    let names: Vec<String> = cli.iter().cloned().collect();
+    let mut expected_from_env: Vec<(String, Location)> = Vec::new();
+    let mut planned = Vec::new();
+    for c in &collections {
+        let (check, _) = check_collection(c, environment.as_ref(), &names, None);
+        diags.extend(check.errors);
+        for (name, loc) in check.expected_from_env {
+            if !expected_from_env.iter().any(|(n, _)| *n == name) {
+                expected_from_env.push((name, loc));
+            }
+        }
+        planned.push(PlannedCollection {
+            needs: check.needs,
+            ..everything(c)
+        });
+    }
+    let plan = Plan {
+        files,
+        environment: environment.map(Arc::new),
+        collections: planned,
+        expected_from_env,
+        environment_files,
+    };
+    (plan, diags)
+}
+
+/// Where a capture is read from, for reports.
+pub fn capture_source_text(source: &CaptureSource) -> String {
+    match source {
+        CaptureSource::JsonPath(p) => p.value.as_str().to_owned(),
+        CaptureSource::Header(h) => format!("header {}", h.value),
+    }
+}

@@ -1,0 +1,121 @@
+//! One request, one direction: prepare (render) → send (limits, retries) → check (the check
+//! stage's [`courier_check::response::evaluate`]) → the result that the flow emits. Captures
+//! the check returns are added to the collection's variables here.
+
+use std::sync::Arc;
+
+use reqwest::header::HeaderMap;
+
+use courier_check::response::{self, Context, Headers, Response};
+use courier_core::model::{Collection, Request};
+use courier_core::plan::variables::profile_of;
+use courier_core::template::{Vars, json_to_value};
+
+use crate::prepare::prepare;
+use crate::runner::Shared;
+use crate::send::send_with_retries;
+use crate::verbose::exchange;
+use courier_events::{Outcome, RequestResult};
+
+/// A response's headers as the check stage reads them.
+struct HeaderText<'a>(&'a HeaderMap);
+
+impl Headers for HeaderText<'_> {
+    /// Several values are joined with `, `.
+    fn get(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .0
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        if values.is_empty() {
+            None
+        } else {
+            Some(values.join(", "))
+        }
+    }
+}
+
+/// Renders, sends (with retries and a renewal on 401), checks and captures one request.
+pub(crate) async fn execute(
+    shared: &Shared,
+    c: &Collection,
+    r: &Request,
+    vars: &mut Vars,
+    jar: &Arc<reqwest::cookie::Jar>,
+    row: Option<usize>,
+    result: &mut RequestResult,
+) {
+    let secrets = &shared.runtime.secrets;
+    let prepared = match prepare(secrets, c, r, vars) {
+        Ok(p) => p,
+        Err(message) => {
+            result.outcome = Outcome::Failed;
+            result.error = Some(message);
+            return;
+        }
+    };
+    let profile = profile_of(c, r);
+    let retries = r.retries.as_deref().or(c.defaults.retries.as_ref());
+    let sent = &mut result.attempts;
+    let received = match send_with_retries(
+        shared,
+        &prepared,
+        profile,
+        retries,
+        r.mutates(),
+        jar,
+        sent,
+    )
+    .await
+    {
+        Ok(rec) => rec,
+        Err(e) => {
+            result.outcome = Outcome::Error;
+            result.error = Some(secrets.redact(&e.message).into_owned());
+            result.error_kind = Some(e.kind);
+            return;
+        }
+    };
+    result.status = Some(received.status.as_u16());
+    result.duration = Some(received.elapsed);
+    if shared.options.verbose {
+        result.exchange = Some(exchange(&prepared, &received, secrets));
+    }
+    if shared.options.keep_bodies {
+        result.body = Some(received.body.clone());
+    }
+
+    let ctx = Context {
+        collection: c,
+        request: r,
+        row,
+        env_name: &shared.env_info.name,
+        secrets,
+        snapshots: shared.options.snapshots,
+        skip_expect: shared.options.skip_expect,
+    };
+    let evaluation = response::evaluate(
+        &ctx,
+        &Response {
+            status: received.status.as_u16(),
+            headers: &HeaderText(&received.headers),
+            body: &received.body,
+            elapsed: received.elapsed,
+        },
+        vars,
+    );
+    let passed = evaluation.passed();
+    for (name, value) in evaluation.captures {
+        vars.top_mut().insert(name.clone(), json_to_value(&value));
+        result.captures.push(name);
+    }
+    result.assertions = evaluation.assertions;
+    result.snapshot = evaluation.snapshot;
+    result.outcome = if passed {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    };
+}

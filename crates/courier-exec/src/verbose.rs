@@ -1,0 +1,58 @@
+//! What `-v` shows of an exchange: the request as sent and the response as received, with
+//! credential headers and every known secret replaced by `[REDACTED]`, bodies cut at 16 KiB.
+
+use std::fmt::Write as _;
+
+use reqwest::header::HeaderValue;
+
+use courier_core::secret::Secrets;
+
+use crate::client::{Prepared, Received};
+use courier_events::Exchange;
+
+/// How much of a body `-v` prints.
+const VERBOSE_BODY_LIMIT: usize = 16 * 1024;
+
+/// The request and response as text for `-v`, with credentials and secrets hidden.
+pub(crate) fn exchange(p: &Prepared, rec: &Received, secrets: &Secrets) -> Exchange {
+    let mut request = format!("> {} {}\n", p.method, p.url);
+    for (k, v) in &p.headers {
+        let _ = writeln!(request, "> {}: {}", k, header_shown(k.as_str(), v));
+    }
+    if let Some(b) = &p.body {
+        request.push_str(&body_shown(b));
+    }
+    let mut response = format!("< {}\n", rec.status);
+    for (k, v) in &rec.headers {
+        let _ = writeln!(response, "< {}: {}", k, header_shown(k.as_str(), v));
+    }
+    response.push_str(&body_shown(&rec.body));
+    Exchange {
+        request: secrets.redact(&request).into_owned(),
+        response: secrets.redact(&response).into_owned(),
+    }
+}
+
+fn header_shown(name: &str, v: &HeaderValue) -> String {
+    if matches!(
+        name.to_ascii_lowercase().as_str(),
+        "authorization" | "cookie" | "set-cookie" | "proxy-authorization"
+    ) {
+        courier_core::secret::REDACTED.to_owned()
+    } else {
+        String::from_utf8_lossy(v.as_bytes()).into_owned()
+    }
+}
+
+fn body_shown(b: &[u8]) -> String {
+    if b.is_empty() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(&b[..b.len().min(VERBOSE_BODY_LIMIT)]).into_owned();
+    let more = if b.len() > VERBOSE_BODY_LIMIT {
+        format!("\n… ({} more bytes)", b.len() - VERBOSE_BODY_LIMIT)
+    } else {
+        String::new()
+    };
+    format!("{text}{more}\n")
+}
