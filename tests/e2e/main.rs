@@ -9,6 +9,7 @@ mod broken;
 mod compare;
 mod cookies;
 mod docs;
+mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
 mod html;
