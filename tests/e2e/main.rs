@@ -12,6 +12,9 @@ mod docs;
 mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
+mod html;
+#[cfg(feature = "external")]
+mod html_external;
 mod import;
 mod init;
 mod list;

@@ -208,20 +208,30 @@ pub(super) fn report(
                 request: p.display_request(),
                 left_status: p.left_status,
                 right_status: p.right_status,
+                skip_reason: match &p.verdict {
+                    Verdict::Skipped(reason) => Some(redactor.text(reason)),
+                    _ => None,
+                },
                 differences: p
                     .differences
                     .iter()
                     .map(|d| CompareDifference {
                         path: redactor.text(&d.path),
                         kind: kind(d.kind),
-                        left: d.left.as_ref().map(|v| redactor.value(v)),
-                        right: d.right.as_ref().map(|v| redactor.value(v)),
+                        left: d.left.as_ref().map(|v| kept(redactor, v)),
+                        right: d.right.as_ref().map(|v| kept(redactor, v)),
                     })
                     .collect(),
                 noise: p.noise.iter().map(|n| redactor.text(n)).collect(),
             })
             .collect(),
     }
+}
+
+/// A difference's value redacted with both sides' secrets, then cut as a run report's
+/// `actual` is (docs/reports-v2.md).
+fn kept(redactor: &Redactor, v: &Value) -> Value {
+    courier_report::json::kept_value(&redactor.value(v), &Secrets::default())
 }
 
 fn kind(k: DiffKind) -> CompareDifferenceKind {
