@@ -103,22 +103,9 @@ pub struct ReportEnvironment {
     pub scope: ReportScope,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-pub enum ReportScope {
-    #[serde(rename = "non-production")]
-    NonProduction,
-    #[serde(rename = "production")]
-    Production,
-}
-
-impl From<courier_core::model::Scope> for ReportScope {
-    fn from(s: courier_core::model::Scope) -> Self {
-        match s {
-            courier_core::model::Scope::NonProduction => Self::NonProduction,
-            courier_core::model::Scope::Production => Self::Production,
-        }
-    }
-}
+/// The scope in a report, spelled `non-production` or `production`: the environment's own
+/// [`Scope`](courier_units::Scope) type, serialised through the leaf crate's `serde` feature.
+pub type ReportScope = courier_units::Scope;
 
 /// Counts per reported request: errors count as failed (docs/cli.md#exit-codes).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]

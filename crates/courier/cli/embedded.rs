@@ -43,10 +43,7 @@ async fn start(
     secrets: &Secrets,
 ) -> Result<Started, SetupError> {
     let mut options = courier_emulator::EmulatorOptions {
-        scope: match scope {
-            Scope::NonProduction => courier_emulator::Scope::NonProduction,
-            Scope::Production => courier_emulator::Scope::Production,
-        },
+        scope,
         port: 0,
         ..courier_emulator::EmulatorOptions::default()
     };
