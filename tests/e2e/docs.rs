@@ -53,6 +53,8 @@ fn subcommands(help: &str) -> Vec<String> {
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // A wrapped description continues deeper than the two spaces of a name.
+        .filter(|l| !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|name| *name != "help")
         .map(str::to_owned)
@@ -64,6 +66,8 @@ fn long_flags(help: &str) -> BTreeSet<String> {
     help.lines()
         .skip_while(|l| !l.starts_with("Options:"))
         .skip(1)
+        // An option is indented; the epilogue after the options starts at the margin.
+        .filter(|l| l.starts_with(' '))
         .filter_map(|l| {
             let l = l.trim_start();
             let l = l

@@ -73,6 +73,48 @@ fn max_concurrency_caps_requests_in_flight_across_parallel_collections() {
     );
 }
 
+#[test]
+fn a_run_kept_to_the_companys_cap_meets_it_exactly_and_is_never_refused() {
+    // docs/emulator.md, "Concurrency": 10 collections of 10 requests, `--parallel 8`, the
+    // environment's `max_concurrency: 2` against an emulator that allows 2 in flight and
+    // answers in 20 ms. Every request passes; the run keeps exactly 2 in flight (it reaches the
+    // cap, so it is not merely sequential) and never meets a 429.
+    let emu = Emu::start(|o| {
+        o.latency = std::time::Duration::from_millis(20);
+        o.max_concurrent = Some(2);
+    });
+    let env = env_yaml(
+        &emu.base_url(),
+        "client_credentials",
+        "limits: { max_concurrency: 2 }\n",
+    );
+    let mut files: Vec<(String, String)> = vec![("environments/emu.yaml".into(), env)];
+    for c in 0..10 {
+        files.push((
+            format!("collections/c{c}.yaml"),
+            reads(&format!("C{c}"), 10),
+        ));
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = workspace(&files);
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &["run", "collections", "--env", "emu", "--parallel", "8"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("100 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    let stats = emu.stats();
+    assert_eq!(stats["api_requests"], 100, "{stats}");
+    assert_eq!(stats["in_flight_peak"], 2, "{stats}");
+    assert_eq!(stats["concurrency_rejections"], 0, "{stats}");
+}
+
 fn mixed_collection() -> String {
     let mut s = String::from("name: Mixed\nauth: intacct\nrequests:\n");
     let _ = write!(

@@ -590,6 +590,16 @@ pub struct EmulatorSpec {
     /// Requests per second.
     pub rate_limit: Option<u32>,
     pub deny_authorize: bool,
+    /// API requests in flight at once before 429 `GW-0010`.
+    pub max_concurrent: Option<u32>,
+    /// 401 or 400: how an expired token is answered.
+    pub expired_token_status: Option<u16>,
+    /// Objects (`accounts-payable/vendor`) answered 403 on every route.
+    pub deny_objects: Vec<String>,
+    /// Whether a failed composite undoes its earlier subrequests (the emulator's default: yes).
+    pub composite_rollback: Option<bool>,
+    /// How long a bulk job takes from `queued` to `completed`.
+    pub bulk_duration: Option<Duration>,
     pub redirect_uris: Vec<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,

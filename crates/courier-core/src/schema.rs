@@ -301,6 +301,17 @@ pub struct EmulatorKnobs {
     /// Requests per second, like `50/s`.
     pub rate_limit: Option<Scalar>,
     pub deny_authorize: Option<bool>,
+    /// API requests in flight at once before 429 `GW-0010`.
+    #[schemars(range(min = 1))]
+    pub max_concurrent: Option<u32>,
+    /// 401 (`GW-0040`, the default) or 400 (`REST-1206`).
+    #[schemars(range(min = 400, max = 401))]
+    pub expired_token_status: Option<u16>,
+    /// Objects answered 403 on every route, like `accounts-payable/vendor`.
+    pub deny_objects: Option<Vec<String>>,
+    pub composite_rollback: Option<bool>,
+    /// How long a bulk job takes from `queued` to `completed`, like `2s` (at most `1h`).
+    pub bulk_duration: Option<DurationText>,
     pub redirect_uri: Option<ScalarOrList>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,

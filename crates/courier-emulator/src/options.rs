@@ -2,8 +2,6 @@
 //! the credentials it accepts, the fault settings and the service knobs, with the parsers that
 //! `courier emulator` and environment files share for their textual forms (`2s`, `50/s`).
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 /// The seed used when none is given: the README's table of scope differences is made with it.

@@ -4,7 +4,7 @@
 //! Tokens look like Intacct's (HS256-signed JWTs naming the client, user and company), but the
 //! pool is the authority: checking a request's token is one hash lookup under a read lock that
 //! is never held across an await, so it stays cheap under load. Revocation works per user and
-//! company, as Intacct's does (intacct-api.md §1.6).
+//! company, as Intacct's does (docs/emulator-services.md, "Errors and auth").
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -102,7 +102,7 @@ pub fn build_report(
         duration_ms: millis(record.duration),
         environment: ReportEnvironment {
             name: environment.name.clone(),
-            scope: environment.scope.into(),
+            scope: environment.scope,
         },
         shard: options.shard,
         summary: ReportSummary {

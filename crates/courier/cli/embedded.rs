@@ -62,6 +62,17 @@ async fn start(
     options.fail_rate = spec.fail_rate.unwrap_or(0.0);
     options.rate_limit = spec.rate_limit;
     options.deny_authorize = spec.deny_authorize;
+    options.max_concurrent = spec.max_concurrent;
+    if let Some(status) = spec.expired_token_status {
+        options.expired_token_status = status;
+    }
+    options.deny_objects.clone_from(&spec.deny_objects);
+    if let Some(rollback) = spec.composite_rollback {
+        options.composite_rollback = rollback;
+    }
+    if let Some(d) = spec.bulk_duration {
+        options.bulk_duration = d;
+    }
     options.redirect_uris.clone_from(&spec.redirect_uris);
     options.client_id.clone_from(&spec.client_id);
     options.client_secret.clone_from(&spec.client_secret);

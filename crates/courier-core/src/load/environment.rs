@@ -426,6 +426,46 @@ fn read_emulator(node: &Node, cx: &mut Cx<'_>) -> Option<EmulatorSpec> {
         .get("deny_authorize")
         .and_then(|n| boolean(n, "`deny_authorize`", cx))
         .unwrap_or(false);
+    spec.max_concurrent = m.get("max_concurrent").and_then(|n| {
+        let c = integer(n, "`max_concurrent`", 10_000, cx)?;
+        if c == 0 {
+            cx.error(n.span, "`max_concurrent` must be at least 1");
+            return None;
+        }
+        u32::try_from(c).ok()
+    });
+    spec.expired_token_status = m.get("expired_token_status").and_then(|n| {
+        let status = integer(n, "`expired_token_status`", u64::from(u16::MAX), cx)?;
+        if let s @ (400 | 401) = status {
+            return u16::try_from(s).ok();
+        }
+        cx.error_help(
+            n.span,
+            "`expired_token_status` is 401 or 400",
+            "401 answers `GW-0040` (the default), 400 answers `REST-1206`",
+        );
+        None
+    });
+    if let Some(n) = m.get("deny_objects") {
+        spec.deny_objects = list(n, "`deny_objects`", cx)
+            .iter()
+            .filter_map(|o| {
+                nonempty_text(o, "an object name such as `accounts-payable/vendor`", cx)
+            })
+            .map(|s| s.value)
+            .collect();
+    }
+    spec.composite_rollback = m
+        .get("composite_rollback")
+        .and_then(|n| boolean(n, "`composite_rollback`", cx));
+    spec.bulk_duration = m.get("bulk_duration").and_then(|n| {
+        let d = duration(n, "`bulk_duration`", cx)?;
+        if d.value > std::time::Duration::from_hours(1) {
+            cx.error(n.span, "`bulk_duration` is at most 1h");
+            return None;
+        }
+        Some(d.value)
+    });
     if let Some(n) = m.get("redirect_uri") {
         spec.redirect_uris = match &n.value {
             Value::Seq(_) => list(n, "`redirect_uri`", cx)

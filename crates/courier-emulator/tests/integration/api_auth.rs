@@ -1,4 +1,4 @@
-//! The bearer-token check every API call passes (SPEC §9 statuses and codes).
+//! The bearer-token check every API call passes (docs/emulator-services.md, "Errors and auth": statuses and codes).
 
 use reqwest::StatusCode;
 

@@ -30,10 +30,7 @@ fn kind(k: CompareDifferenceKind) -> &'static str {
 }
 
 fn scope(s: ReportScope) -> &'static str {
-    match s {
-        ReportScope::Production => "production",
-        ReportScope::NonProduction => "non-production",
-    }
+    s.as_str()
 }
 
 /// The HTML report of a comparison. `report` must already be redacted (the compare command

@@ -6,9 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::contract::{
-    ReportAssertion, ReportCollection, ReportOutcome, ReportRequest, ReportScope, RunReport,
-};
+use crate::contract::{ReportAssertion, ReportCollection, ReportOutcome, ReportRequest, RunReport};
 
 use super::{diff_block, escape, human_ms, page, ratio_bar, show_json};
 
@@ -58,10 +56,7 @@ fn mark(o: ReportOutcome) -> String {
 
 fn header(out: &mut String, report: &RunReport) {
     let s = &report.summary;
-    let scope = match report.environment.scope {
-        ReportScope::Production => "production",
-        ReportScope::NonProduction => "non-production",
-    };
+    let scope = report.environment.scope.as_str();
     let total = s.passed + s.failed + s.skipped;
     let _ = write!(
         out,

@@ -180,7 +180,7 @@ fn short(v: &Value, max: usize) -> String {
 fn environment(env: &Environment) -> ReportEnvironment {
     ReportEnvironment {
         name: env.identity.clone(),
-        scope: env.scope.into(),
+        scope: env.scope,
     }
 }
 
