@@ -18,6 +18,7 @@ mod html_external;
 mod import;
 mod init;
 mod list;
+mod merge;
 mod readme;
 mod reports;
 mod run_limits;

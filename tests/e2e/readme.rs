@@ -92,8 +92,9 @@ fn matches(shown: &[String], actual: &[String]) -> bool {
             continue;
         }
         let must_start_here = i == 0 && !open_start;
-        let found = (at..=actual.len().saturating_sub(segment.len()))
-            .find(|&s| actual.len() >= s + segment.len() && &actual[s..s + segment.len()] == *segment);
+        let found = (at..=actual.len().saturating_sub(segment.len())).find(|&s| {
+            actual.len() >= s + segment.len() && &actual[s..s + segment.len()] == *segment
+        });
         match found {
             Some(s) if !must_start_here || s == 0 => at = s + segment.len(),
             _ => return false,
@@ -179,8 +180,17 @@ fn the_matcher_takes_ellipses_and_refuses_what_differs() {
     assert!(matches(&lines("…\nc\nd"), &actual));
     assert!(matches(&lines("a\n…"), &actual));
     assert!(!matches(&lines("a\nc\n…"), &actual), "a run is whole");
-    assert!(!matches(&lines("a\nb"), &actual), "without … the output ends with the run");
-    assert!(!matches(&lines("b\n…"), &actual), "without … the output starts with the run");
+    assert!(
+        !matches(&lines("a\nb"), &actual),
+        "without … the output ends with the run"
+    );
+    assert!(
+        !matches(&lines("b\n…"), &actual),
+        "without … the output starts with the run"
+    );
     assert!(!matches(&lines("a\n…\nx"), &actual));
-    assert_eq!(words(r#"courier run -k "a b" 'c d'"#), ["courier", "run", "-k", "a b", "c d"]);
+    assert_eq!(
+        words(r#"courier run -k "a b" 'c d'"#),
+        ["courier", "run", "-k", "a b", "c d"]
+    );
 }
