@@ -58,6 +58,10 @@ pub(crate) struct SelectArgs {
     /// tags are OR'd, exclusions AND'd.
     #[arg(long = "tag", value_name = "TAG")]
     pub(crate) tags: Vec<String>,
+    /// Pass (exit 0, with a warning) when `-k` and `--tag` select no request in any file;
+    /// without it that is an error (exit 2) naming what exists.
+    #[arg(long)]
+    pub(crate) allow_empty: bool,
     /// Run up to N collections at once (on each side, in `compare`); requests of one
     /// collection stay in order.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
