@@ -65,6 +65,9 @@ pub(crate) struct RunArgs {
     /// Print each request and response (secrets redacted) on standard error.
     #[arg(short, long)]
     pub(crate) verbose: bool,
+    /// Print only the failed requests (with their details) and the summary line.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
 }
 
 /// `--snapshots MODE`.
@@ -153,13 +156,16 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
         Box::new(std::io::BufWriter::new(std::io::stdout()))
     };
     let show_progress = color && std::io::stderr().is_terminal();
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
-        out,
-        Box::new(std::io::stderr()),
-        color,
-        show_progress,
-        Arc::clone(&secrets),
-    ))];
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(
+        ConsoleReporter::new(
+            out,
+            Box::new(std::io::stderr()),
+            color,
+            show_progress,
+            Arc::clone(&secrets),
+        )
+        .quiet(args.quiet),
+    )];
     reporters.extend(file_reporters(args, &secrets));
 
     let input = RunInput {
