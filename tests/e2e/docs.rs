@@ -66,6 +66,8 @@ fn long_flags(help: &str) -> BTreeSet<String> {
     help.lines()
         .skip_while(|l| !l.starts_with("Options:"))
         .skip(1)
+        // The options are indented; the text after them (examples, exit codes) is not.
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
         .filter_map(|l| {
             let l = l.trim_start();
             let l = l

@@ -114,6 +114,17 @@ impl OutputArgs {
     }
 }
 
+/// `--color WHEN` for the commands whose output has no colour: accepted on every subcommand
+/// so that one set of flags (`--color never` in a CI template) fits every call
+/// (docs/cli.md#colour).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ColorArg {
+    /// Colour: `auto`, `always` or `never` (this command's output has none; accepted on
+    /// every command alike).
+    #[arg(long, value_name = "WHEN", default_value = "auto", global = true)]
+    pub(crate) color: ColorChoice,
+}
+
 /// `--report-values failed|all` (docs/reports-v2.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ReportValuesFlag {

@@ -13,6 +13,8 @@ mod completions;
 mod embedded;
 mod emulator;
 mod error;
+#[cfg(test)]
+mod help_examples;
 mod import;
 mod init;
 mod list;

@@ -28,7 +28,7 @@ use super::error::{CliError, CliResult};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   courier run collections --env local
-  courier run collections/vendors.yaml --env sandbox -k 'read' --tag smoke
+  courier run collections/vendors-crud.yaml --env sandbox -k 'read' --tag vendors
   courier run --env production --read-only --junit report.xml
   courier run --env sandbox --shard 2/4 --json -
   courier run --env local --html report.html
