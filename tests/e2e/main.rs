@@ -25,3 +25,4 @@ mod run_limits;
 mod snapshots_cli;
 mod snapshots_run;
 mod support;
+mod verbose;
