@@ -48,7 +48,7 @@ fn in_code(spans: &[String], word: &str) -> bool {
 }
 
 /// The subcommands listed under `Commands:` in a help text (without `help`).
-fn subcommands(help: &str) -> Vec<String> {
+pub(crate) fn subcommands(help: &str) -> Vec<String> {
     help.lines()
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
@@ -84,7 +84,7 @@ fn long_flags(help: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn help_of(args: &[&str]) -> String {
+pub(crate) fn help_of(args: &[&str]) -> String {
     let dir = workspace(&[]);
     let mut all = args.to_vec();
     all.push("--help");

@@ -12,6 +12,7 @@ mod docs;
 mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
+mod help_examples;
 mod html;
 #[cfg(feature = "external")]
 mod html_external;

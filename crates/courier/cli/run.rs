@@ -29,8 +29,8 @@ use super::error::{CliError, CliResult};
 #[command(after_help = "Examples:
   courier run collections --env local
   courier run collections/vendors-crud.yaml --env sandbox -k 'read' --tag vendors
-  courier run --env production --read-only --junit report.xml
-  courier run --env sandbox --shard 2/4 --json -
+  courier run --env local-production --read-only --junit report.xml
+  courier run --env local --shard 2/4 --json -
   courier run --env local --html report.html
 
 Exit codes: 0 everything passed (also a shard left empty, or an empty selection under
