@@ -851,6 +851,7 @@ fn an_empty_selection_is_0_with_a_warning() {
             "local-production",
             "-k",
             "no such request",
+            "--allow-empty",
             "--json",
             "report.json",
         ],

@@ -48,12 +48,12 @@ fn in_code(spans: &[String], word: &str) -> bool {
 }
 
 /// The subcommands listed under `Commands:` in a help text (without `help`).
-fn subcommands(help: &str) -> Vec<String> {
+pub(crate) fn subcommands(help: &str) -> Vec<String> {
     help.lines()
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
-        // A wrapped description continues deeper than the two spaces of a name.
+        // A wrapped description continues on a line indented further.
         .filter(|l| !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|name| *name != "help")
@@ -66,8 +66,8 @@ fn long_flags(help: &str) -> BTreeSet<String> {
     help.lines()
         .skip_while(|l| !l.starts_with("Options:"))
         .skip(1)
-        // An option is indented; the epilogue after the options starts at the margin.
-        .filter(|l| l.starts_with(' '))
+        // The options are indented; the text after them (examples, exit codes) is not.
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
         .filter_map(|l| {
             let l = l.trim_start();
             let l = l
@@ -84,7 +84,7 @@ fn long_flags(help: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn help_of(args: &[&str]) -> String {
+pub(crate) fn help_of(args: &[&str]) -> String {
     let dir = workspace(&[]);
     let mut all = args.to_vec();
     all.push("--help");

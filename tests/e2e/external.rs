@@ -1,7 +1,7 @@
 //! The external suite (cargo feature `external`, run by `.ci/run` after installing the
-//! tools): the JUnit files of a passing run, a run with failures, errors and skips, and an
-//! empty selection validate with `xmllint --schema` against the Jenkins xUnit plugin's
-//! `junit-10.xsd` (tests/data/). A missing `xmllint` fails these tests: a silent skip
+//! tools): the JUnit files of a passing run, a run with failures, errors and skips, an empty
+//! selection, and the JUnit merged from three shards validate with `xmllint --schema` against
+//! the Jenkins xUnit plugin's `junit-10.xsd` (tests/data/). A missing `xmllint` fails these tests: a silent skip
 //! would let CI pass having checked nothing.
 
 #![expect(
@@ -67,4 +67,32 @@ fn xmllint_rejects_a_skipped_attribute_on_testsuites() {
     .unwrap();
     let (ok, output) = xmllint(&file);
     assert!(!ok, "xmllint accepted an invalid file: {output}");
+}
+
+/// The JUnit that `courier report merge` writes from three shards' JSON reports validates too.
+#[test]
+fn a_merged_junit_report_validates_against_the_jenkins_schema() {
+    let dir = crate::merge::sharded_workspace();
+    crate::merge::run_whole_and_shards(dir.path());
+    let out = crate::support::run(
+        dir.path(),
+        &[
+            "report",
+            "merge",
+            "shard-1.json",
+            "shard-2.json",
+            "shard-3.json",
+            "--junit",
+            "merged.xml",
+        ],
+    );
+    let (code, stdout, stderr) = crate::support::parts(&out);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    let file = dir.path().join("merged.xml");
+    let (ok, output) = xmllint(&file);
+    assert!(
+        ok,
+        "merged.xml does not validate:\n{output}\n{}",
+        std::fs::read_to_string(&file).unwrap_or_default()
+    );
 }

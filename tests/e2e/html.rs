@@ -239,7 +239,13 @@ fn an_html_report_that_cannot_be_written_exits_3_after_requests_were_sent() {
     assert!(stderr.contains("error: cannot write a report"), "{stderr}");
     let (code, stdout, stderr) = run_local(
         dir.path(),
-        &["-k", "nothing matches this", "--html", "collections"],
+        &[
+            "-k",
+            "nothing matches this",
+            "--allow-empty",
+            "--html",
+            "collections",
+        ],
     );
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("error: cannot write a report"), "{stderr}");

@@ -12,15 +12,18 @@ mod docs;
 mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
+mod help_examples;
 mod html;
 #[cfg(feature = "external")]
 mod html_external;
 mod import;
 mod init;
 mod list;
+mod merge;
 mod readme;
 mod reports;
 mod run_limits;
 mod snapshots_cli;
 mod snapshots_run;
 mod support;
+mod verbose;

@@ -110,7 +110,11 @@ pub(crate) fn junit_runs() -> Vec<(&'static str, tempfile::TempDir, Vec<String>,
         (
             "empty",
             workspace(&[("collections/vendors.yaml", VENDORS)]),
-            vec!["-k".into(), "no request is called this".into()],
+            vec![
+                "-k".into(),
+                "no request is called this".into(),
+                "--allow-empty".into(),
+            ],
             0,
         ),
     ]
@@ -400,6 +404,7 @@ fn an_empty_selection_still_writes_both_reports_and_passes() {
         &[
             "-k",
             "nothing matches this",
+            "--allow-empty",
             "--junit",
             "j.xml",
             "--json",
@@ -431,7 +436,13 @@ fn a_report_that_cannot_be_written_after_requests_were_sent_exits_3() {
     assert!(stderr.contains("error: cannot write a report"), "{stderr}");
     let (code, stdout, stderr) = run_local(
         dir.path(),
-        &["-k", "nothing matches this", "--json", "collections"],
+        &[
+            "-k",
+            "nothing matches this",
+            "--allow-empty",
+            "--json",
+            "collections",
+        ],
     );
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("error: cannot write a report"), "{stderr}");

@@ -254,6 +254,8 @@ pub struct Received {
     pub elapsed: Duration,
     /// The URL that answered (after redirects).
     pub url: Url,
+    /// The headers sent to that URL, `Authorization` and `Cookie` included, for `-v`.
+    pub sent_headers: HeaderMap,
 }
 
 /// Why there is no response.
@@ -364,6 +366,7 @@ pub async fn send(
                 add_header_secrets(secrets, v);
             }
         }
+        let sent_headers = headers.clone();
         let mut rb = client
             .request(method.clone(), url.clone())
             .headers(headers)
@@ -411,6 +414,7 @@ pub async fn send(
             body: body_bytes,
             elapsed: started.elapsed(),
             url,
+            sent_headers,
         });
     }
     Err(SendError {

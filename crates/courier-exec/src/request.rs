@@ -58,18 +58,19 @@ pub(crate) async fn execute(
     };
     let profile = profile_of(c, r);
     let retries = r.retries.as_deref().or(c.defaults.retries.as_ref());
-    let sent = &mut result.attempts;
-    let received = match send_with_retries(
+    let mut sent = crate::send::Sends::default();
+    let outcome = send_with_retries(
         shared,
         &prepared,
         profile,
         retries,
         r.mutates(),
         jar,
-        sent,
+        &mut sent,
     )
-    .await
-    {
+    .await;
+    result.attempts = sent.count;
+    let received = match outcome {
         Ok(rec) => rec,
         Err(e) => {
             result.outcome = Outcome::Error;
@@ -81,7 +82,12 @@ pub(crate) async fn execute(
     result.status = Some(received.status.as_u16());
     result.duration = Some(received.elapsed);
     if shared.options.verbose {
-        result.exchange = Some(exchange(&prepared, &received, secrets));
+        let mut x = exchange(&prepared, &received, secrets);
+        // The earlier sends of this request, before the one shown.
+        for line in sent.log.iter().rev() {
+            x.request = format!("{}\n{}", secrets.redact(line), x.request);
+        }
+        result.exchange = Some(x);
     }
     if shared.options.keep_bodies {
         result.body = Some(received.body.clone());

@@ -15,6 +15,22 @@ use courier_events::ErrorKind;
 
 /// Backoff between retries doubles up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// What the sends of one request leave behind: how many there were, and under `-v` a line
+/// for each send that another followed.
+#[derive(Debug, Default)]
+pub(crate) struct Sends {
+    pub(crate) count: u32,
+    pub(crate) log: Vec<String>,
+}
+
+impl Sends {
+    fn note(&mut self, verbose: bool, line: String) {
+        if verbose {
+            self.log.push(line);
+        }
+    }
+}
+
 /// `Retry-After` is honoured up to this.
 const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
 
@@ -29,8 +45,11 @@ pub(crate) async fn send_with_retries(
     retries: Option<&Retries>,
     mutates: bool,
     jar: &Arc<reqwest::cookie::Jar>,
-    sent: &mut u32,
+    sent: &mut Sends,
 ) -> Result<Received, SendError> {
+    // Under `-v`, each send that is followed by another says why and how long it waits
+    // (docs/cli.md#verbose-output).
+    let verbose = shared.options.verbose;
     let may_retry = !mutates || prepared.headers.contains_key("idempotency-key");
     let (count, on, backoff) = match retries {
         Some(r) if may_retry => (r.count, r.on.as_slice(), r.backoff),
@@ -49,7 +68,7 @@ pub(crate) async fn send_with_retries(
     let mut attempt = 0u32;
     loop {
         let slot = shared.limiter.acquire().await;
-        *sent += 1;
+        sent.count += 1;
         let outcome = client::send(
             &shared.client,
             prepared,
@@ -62,6 +81,13 @@ pub(crate) async fn send_with_retries(
         match outcome {
             Ok(rec) if rec.status.as_u16() == 401 && !renewed && auth.is_some() => {
                 renewed = true;
+                sent.note(
+                    verbose,
+                    format!(
+                        "! attempt {}: {}: renewing the token and sending again",
+                        sent.count, rec.status
+                    ),
+                );
                 let used = auth.clone().unwrap_or_else(|| HeaderValue::from_static(""));
                 match shared
                     .sessions
@@ -84,6 +110,15 @@ pub(crate) async fn send_with_retries(
                     let wait =
                         retry_after(&rec.headers).unwrap_or_else(|| backoff_for(backoff, attempt));
                     attempt += 1;
+                    sent.note(
+                        verbose,
+                        format!(
+                            "! attempt {}: {}: retry {attempt} of {count} in {} ms",
+                            sent.count,
+                            rec.status,
+                            wait.as_millis()
+                        ),
+                    );
                     tokio::time::sleep(wait).await;
                     continue;
                 }
@@ -94,6 +129,15 @@ pub(crate) async fn send_with_retries(
                 if attempt < count && network && on.contains(&RetryOn::Network) {
                     let wait = backoff_for(backoff, attempt);
                     attempt += 1;
+                    sent.note(
+                        verbose,
+                        format!(
+                            "! attempt {}: {}: retry {attempt} of {count} in {} ms",
+                            sent.count,
+                            e.message,
+                            wait.as_millis()
+                        ),
+                    );
                     tokio::time::sleep(wait).await;
                     continue;
                 }

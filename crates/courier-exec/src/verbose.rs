@@ -16,7 +16,9 @@ const VERBOSE_BODY_LIMIT: usize = 16 * 1024;
 /// The request and response as text for `-v`, with credentials and secrets hidden.
 pub(crate) fn exchange(p: &Prepared, rec: &Received, secrets: &Secrets) -> Exchange {
     let mut request = format!("> {} {}\n", p.method, p.url);
-    for (k, v) in &p.headers {
+    // The headers as sent (the session's `Authorization`, the jar's `Cookie` included), so
+    // `-v` shows that a request was authenticated and how (docs/cli.md#verbose-output).
+    for (k, v) in &rec.sent_headers {
         let _ = writeln!(request, "> {}: {}", k, header_shown(k.as_str(), v));
     }
     if let Some(b) = &p.body {
@@ -34,10 +36,22 @@ pub(crate) fn exchange(p: &Prepared, rec: &Received, secrets: &Secrets) -> Excha
 }
 
 fn header_shown(name: &str, v: &HeaderValue) -> String {
-    if matches!(
-        name.to_ascii_lowercase().as_str(),
-        "authorization" | "cookie" | "set-cookie" | "proxy-authorization"
-    ) {
+    let lower = name.to_ascii_lowercase();
+    if matches!(lower.as_str(), "authorization" | "proxy-authorization") {
+        // The scheme says how the request was authenticated; the credentials stay hidden:
+        // `Bearer [REDACTED]`.
+        let text = String::from_utf8_lossy(v.as_bytes());
+        match text.split_once(' ') {
+            Some((scheme, _))
+                if scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            {
+                format!("{scheme} {}", courier_core::secret::REDACTED)
+            }
+            _ => courier_core::secret::REDACTED.to_owned(),
+        }
+    } else if matches!(lower.as_str(), "cookie" | "set-cookie") {
         courier_core::secret::REDACTED.to_owned()
     } else {
         String::from_utf8_lossy(v.as_bytes()).into_owned()

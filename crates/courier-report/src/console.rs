@@ -32,6 +32,7 @@ pub struct ConsoleReporter {
     buffers: HashMap<(usize, Option<usize>), Vec<String>>,
     secrets: Arc<Secrets>,
     summary: Summary,
+    quiet: bool,
 }
 
 impl ConsoleReporter {
@@ -66,7 +67,16 @@ impl ConsoleReporter {
             buffers: HashMap::new(),
             secrets,
             summary: Summary::default(),
+            quiet: false,
         }
+    }
+
+    /// `--quiet`: only failed and errored requests (with their details) and the summary line
+    /// (docs/cli.md#console-output).
+    #[must_use]
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
     }
 
     fn write_lines(&mut self, lines: &[String]) {
@@ -107,6 +117,14 @@ impl ConsoleReporter {
         let mut lines = Vec::new();
         let title = format!("{} / {}", r.collection.name.value, r.display_name());
         let mark = self.mark(r.outcome);
+        // Every send after the first (retries, a resend after a renewed token), so a pass
+        // after two 503s does not look like a first-time pass (docs/cli.md#console-output).
+        // An error's message already says `(after N retries)`.
+        let resent = match r.attempts.saturating_sub(1) {
+            0 => String::new(),
+            1 => " (1 retry)".to_owned(),
+            n => format!(" ({n} retries)"),
+        };
         let head = match (r.outcome, r.status) {
             (Outcome::Skipped, _) => format!(
                 "{mark} {title}  skipped: {}",
@@ -114,7 +132,7 @@ impl ConsoleReporter {
             ),
             (_, Some(status)) => {
                 let ms = r.duration.map_or(0, |d| d.as_millis());
-                format!("{mark} {title}  {status}  {ms} ms")
+                format!("{mark} {title}  {status}  {ms} ms{resent}")
             }
             (_, None) => format!(
                 "{mark} {title}  error: {}",
@@ -267,7 +285,12 @@ impl Reporter for ConsoleReporter {
                         None => write(err),
                     }
                 }
-                let lines = self.request_lines(r);
+                let shown = !self.quiet || matches!(r.outcome, Outcome::Failed | Outcome::Error);
+                let lines = if shown {
+                    self.request_lines(r)
+                } else {
+                    Vec::new()
+                };
                 if self.parallel {
                     self.buffers
                         .entry((r.collection_id, r.row))

@@ -265,7 +265,7 @@ fn failure_message(a: &AssertOutcome) -> String {
 }
 
 /// Compact JSON for a message, cut to a line's length.
-fn short(v: &Value) -> String {
+pub(crate) fn short(v: &Value) -> String {
     const MAX: usize = 200;
     let text = v.to_string();
     if text.len() <= MAX {

@@ -49,6 +49,9 @@ use crate::console::show_value;
 use crate::output::write_atomic;
 use crate::record::RunRecord;
 
+mod from_report;
+pub use from_report::document_of_report;
+
 /// A whole JUnit file: `<testsuites>`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JunitDocument {

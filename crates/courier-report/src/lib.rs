@@ -6,5 +6,6 @@ pub mod contract;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod output;
 pub mod record;

@@ -38,12 +38,12 @@ The token cache is $COURIER_TOKEN_CACHE, or <user cache dir>/courier/tokens.json
 ~/.cache/courier/tokens.json), readable by its owner only.";
 
 const AUTH_AFTER_LONG_HELP: &str = "\
-EXAMPLES:
+Examples:
   courier auth login --env production
   courier auth status
   courier auth logout --env production --revoke
 
-EXIT STATUS:
+Exit codes:
   0 done; 2 invalid input or usage (unknown environment or profile, a profile that needs no \
 login, a missing secret, a token cache this courier cannot read); 3 no token could be \
 obtained or a revocation failed.";
@@ -52,6 +52,8 @@ obtained or a revocation failed.";
 #[derive(Debug, clap::Args)]
 #[command(about = AUTH_ABOUT, long_about = AUTH_LONG_ABOUT, after_long_help = AUTH_AFTER_LONG_HELP)]
 pub(crate) struct AuthArgs {
+    #[command(flatten)]
+    pub(crate) color: super::common::ColorArg,
     #[command(subcommand)]
     command: AuthCommand,
 }
@@ -77,11 +79,11 @@ the access token expires, whether a refresh token is kept, and the scope. Tokens
 printed.";
 
 const STATUS_AFTER_LONG_HELP: &str = "\
-EXAMPLES:
+Examples:
   courier auth status
   COURIER_TOKEN_CACHE=ci-tokens.json courier auth status
 
-EXIT STATUS:
+Exit codes:
   0 listed (also when the cache is empty or missing); 2 the cache cannot be read, or was \
 written by a newer courier.";
 
@@ -100,12 +102,12 @@ revokes every token of that user and company — other applications' sessions of
 included.";
 
 const LOGOUT_AFTER_LONG_HELP: &str = "\
-EXAMPLES:
+Examples:
   courier auth logout                                   forget every cached session
   courier auth logout --env sandbox --profile intacct   forget one
   courier auth logout --env production --revoke         revoke at Intacct, then forget
 
-EXIT STATUS:
+Exit codes:
   0 done (also when nothing matched); 2 invalid usage (--revoke without --env), or the cache \
 cannot be read; 3 a revocation failed (its session is kept, so it can be tried again).";
 

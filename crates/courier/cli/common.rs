@@ -58,6 +58,10 @@ pub(crate) struct SelectArgs {
     /// tags are OR'd, exclusions AND'd.
     #[arg(long = "tag", value_name = "TAG")]
     pub(crate) tags: Vec<String>,
+    /// Pass (exit 0, with a warning) when `-k` and `--tag` select no request in any file;
+    /// without it that is an error (exit 2) naming what exists.
+    #[arg(long)]
+    pub(crate) allow_empty: bool,
     /// Run up to N collections at once (on each side, in `compare`); requests of one
     /// collection stay in order.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -108,6 +112,17 @@ impl OutputArgs {
     pub(crate) fn json_to_stdout(&self) -> bool {
         self.json.as_deref().is_some_and(|p| p.as_os_str() == "-")
     }
+}
+
+/// `--color WHEN` for the commands whose output has no colour: accepted on every subcommand
+/// so that one set of flags (`--color never` in a CI template) fits every call
+/// (docs/cli.md#colour).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ColorArg {
+    /// Colour: `auto`, `always` or `never` (this command's output has none; accepted on
+    /// every command alike).
+    #[arg(long, value_name = "WHEN", default_value = "auto", global = true)]
+    pub(crate) color: ColorChoice,
 }
 
 /// `--report-values failed|all` (docs/reports-v2.md).

@@ -99,6 +99,7 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         tags: &args.select.tags,
         read_only: args.guard.read_only,
         allow_production_writes: args.guard.allow_production_writes,
+        allow_empty: args.select.allow_empty,
         ..PlanOptions::new(Purpose::Run, &paths, Some(name), &dotenv)
     };
     // Both sides are planned before either runs: whatever is wrong with either, nothing is

@@ -14,6 +14,8 @@ use courier_events::Exit;
     after_help = "Examples:\n  courier completions bash > ~/.local/share/bash-completion/completions/courier\n  courier completions zsh > ~/.zfunc/_courier\n  courier completions fish > ~/.config/fish/completions/courier.fish\n\nExit codes: 0 printed."
 )]
 pub(crate) struct CompletionsArgs {
+    #[command(flatten)]
+    pub(crate) color: super::common::ColorArg,
     /// The shell to complete for.
     #[arg(value_enum)]
     pub(crate) shell: clap_complete::Shell,
@@ -25,6 +27,8 @@ pub(crate) struct CompletionsArgs {
     after_help = "Examples:\n  courier man | man -l -\n  courier man --out ~/.local/share/man/man1\n\nExit codes: 0 written; 2 the folder cannot be written."
 )]
 pub(crate) struct ManArgs {
+    #[command(flatten)]
+    pub(crate) color: super::common::ColorArg,
     /// Write every page into this folder instead of printing `courier.1`.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,

@@ -43,7 +43,7 @@ ADMIN ENDPOINTS (no authentication):
                                \"fail_every\": 0, \"fail_rate\": 0.1, \"rate_limit\": \"50/s\",
                                \"max_concurrent\": 8}
 
-EXAMPLES:
+Examples:
   Serve the sandbox company on a free port and get a token:
     courier emulator
     curl -s -d grant_type=client_credentials -d client_id=courier-np.app.sage.com \\
@@ -53,13 +53,15 @@ EXAMPLES:
   A production company on port 8080 whose tokens live 2 seconds, with one request in ten failing:
     courier emulator --scope production --port 8080 --token-ttl 2s --fail-rate 0.1
 
-EXIT STATUS:
+Exit codes:
   0 stopped by Ctrl-C or SIGTERM; 1 the port could not be bound; 2 invalid flags.";
 
 /// Serve the Sage Intacct emulator.
 #[derive(Debug, clap::Args)]
 #[command(about = ABOUT, long_about = LONG_ABOUT, after_long_help = AFTER_LONG_HELP)]
 pub(crate) struct EmulatorArgs {
+    #[command(flatten)]
+    pub(crate) color: super::common::ColorArg,
     /// The company's client scope: `non-production` or `production`. It picks the dataset and
     /// the default client the emulator accepts.
     #[arg(long, value_name = "SCOPE", default_value = "non-production", value_parser = parse_scope)]

@@ -14,9 +14,11 @@ use super::common::print_diagnostics;
 /// Convert a Postman collection or a curl command line into Courier collections.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  courier import postman Conduit.postman_collection.json --environment Conduit.postman_environment.json --out .\n  pbpaste | courier import curl > collections/from-curl.yaml\n\nExit codes: 0 imported; 2 the input cannot be read or converted, or an output file exists (use --force).\n\nWhat converts and what is kept as comments: docs/import.md."
+    after_help = "Examples:\n  courier import postman tests/data/postman/conduit/Conduit.postman_collection.json --out conduit\n  pbpaste | courier import curl > collections/from-curl.yaml\n\nExit codes: 0 imported; 2 the input cannot be read or converted, or an output file exists (use --force).\n\nWhat converts and what is kept as comments: docs/import.md."
 )]
 pub(crate) struct ImportArgs {
+    #[command(flatten)]
+    pub(crate) color: super::common::ColorArg,
     #[command(subcommand)]
     pub(crate) what: ImportKind,
 }

@@ -29,6 +29,8 @@ mod tests;
 Exit codes: 0 the project was written; 2 a file exists already (nothing written), or a file
 could not be written.")]
 pub(crate) struct InitArgs {
+    #[command(flatten)]
+    pub(crate) color: super::common::ColorArg,
     /// The project folder (default: the current folder).
     pub(crate) dir: Option<PathBuf>,
     /// The CI workflow to write: `github` (.github/workflows/api-tests.yml), `gitlab`

@@ -17,8 +17,12 @@ use super::error::{CliError, CliResult};
 /// Prints one line per collection (name, file, tags) and one per request (method, name,
 /// tags). With `--json`, prints `{"version": 1, "collections": [...]}` for scripts.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  courier list\n  courier list collections/vendors.yaml --json")]
+#[command(
+    after_help = "Examples:\n  courier list\n  courier list collections/vendors-crud.yaml --json"
+)]
 pub(crate) struct ListArgs {
+    #[command(flatten)]
+    pub(crate) color: super::common::ColorArg,
     /// Collection files or folders (default: `collections`).
     pub(crate) paths: Vec<PathBuf>,
     /// Print JSON instead of text.

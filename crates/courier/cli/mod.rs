@@ -13,9 +13,12 @@ mod completions;
 mod embedded;
 mod emulator;
 mod error;
+#[cfg(test)]
+mod help_examples;
 mod import;
 mod init;
 mod list;
+mod report;
 mod run;
 mod snapshots;
 mod validate;
@@ -50,6 +53,7 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     Init(init::InitArgs),
     Import(import::ImportArgs),
+    Report(report::ReportArgs),
     Completions(completions::CompletionsArgs),
     Man(completions::ManArgs),
 }
@@ -66,6 +70,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Emulator(args) => emulator::run(args),
         Command::Init(args) => Ok(init::run(&args)),
         Command::Import(args) => Ok(import::run(&args)),
+        Command::Report(args) => report::run(&args),
         Command::Completions(args) => Ok(completions::completions(&args)),
         Command::Man(args) => Ok(completions::man(&args)),
     };

@@ -28,13 +28,14 @@ use super::error::{CliError, CliResult};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   courier run collections --env local
-  courier run collections/vendors.yaml --env sandbox -k 'read' --tag smoke
-  courier run --env production --read-only --junit report.xml
-  courier run --env sandbox --shard 2/4 --json -
+  courier run collections/vendors-crud.yaml --env sandbox -k 'read' --tag vendors
+  courier run --env local-production --read-only --junit report.xml
+  courier run --env local --shard 2/4 --json -
   courier run --env local --html report.html
 
-Exit codes: 0 everything passed (also an empty selection); 1 a check failed; 2 invalid input or
-usage, nothing sent; 3 a request could not be checked (connection, TLS, timeout, no token).")]
+Exit codes: 0 everything passed (also a shard left empty, or an empty selection under
+--allow-empty); 1 a check failed; 2 invalid input or usage, nothing sent (also a selection that
+matches nothing); 3 a request could not be checked (connection, TLS, timeout, no token).")]
 pub(crate) struct RunArgs {
     /// Collection files or folders (default: `collections`).
     pub(crate) paths: Vec<PathBuf>,
@@ -64,6 +65,9 @@ pub(crate) struct RunArgs {
     /// Print each request and response (secrets redacted) on standard error.
     #[arg(short, long)]
     pub(crate) verbose: bool,
+    /// Print only the failed requests (with their details) and the summary line.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
 }
 
 /// `--snapshots MODE`.
@@ -103,6 +107,7 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
         shard: args.shard,
         read_only: args.guard.read_only,
         allow_production_writes: args.guard.allow_production_writes,
+        allow_empty: args.select.allow_empty,
         ..PlanOptions::new(Purpose::Run, &paths, Some(env_name), &dotenv)
     };
     let planned = Plan::build(&plan_options)?;
@@ -112,7 +117,18 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
         .ok_or_else(|| CliError::invalid("no environment to run against"))?;
     let total = planned.planned_count();
     if total == 0 {
-        eprintln!("warning: no requests selected: nothing to run");
+        // An empty selection is refused by the plan unless `--allow-empty`; what is left is
+        // a shard without any of the selected requests (docs/cli.md#sharding).
+        match args.shard {
+            Some(shard) if planned.selected_overall > 0 => eprintln!(
+                "warning: shard {}/{} has none of the {} selected requests: nothing to run",
+                shard.index, shard.total, planned.selected_overall
+            ),
+            _ if planned.selected_overall > 0 => {
+                eprintln!("warning: the data file has no rows: nothing to run");
+            }
+            _ => eprintln!("warning: no requests selected (--allow-empty): nothing to run"),
+        }
         // Under `--json -` standard output carries the report alone.
         if args.output.json_to_stdout() {
             eprintln!("0 passed, 0 failed, 0 skipped");
@@ -140,13 +156,16 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
         Box::new(std::io::BufWriter::new(std::io::stdout()))
     };
     let show_progress = color && std::io::stderr().is_terminal();
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
-        out,
-        Box::new(std::io::stderr()),
-        color,
-        show_progress,
-        Arc::clone(&secrets),
-    ))];
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(
+        ConsoleReporter::new(
+            out,
+            Box::new(std::io::stderr()),
+            color,
+            show_progress,
+            Arc::clone(&secrets),
+        )
+        .quiet(args.quiet),
+    )];
     reporters.extend(file_reporters(args, &secrets));
 
     let input = RunInput {

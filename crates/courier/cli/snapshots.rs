@@ -46,7 +46,7 @@ use super::error::{CliError, CliResult};
 /// `.snap` / `.snap.new` files.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  courier snapshots review\n  courier snapshots accept -k \"vendors crud\"\n  courier snapshots list collections/vendors.yaml\n  courier snapshots clean\n\nExit codes: 0 done; 2 a path that does not exist, a collection that fails to load, or a file that could not be changed."
+    after_help = "Examples:\n  courier snapshots review\n  courier snapshots accept -k \"vendors crud\"\n  courier snapshots list collections/vendors-crud.yaml\n  courier snapshots clean\n\nExit codes: 0 done; 2 a path that does not exist, a collection that fails to load, or a file that could not be changed."
 )]
 pub(crate) struct SnapshotsArgs {
     #[command(subcommand)]
@@ -78,7 +78,7 @@ enum SnapshotsCommand {
 /// end of input means quit.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  courier snapshots review\n  courier snapshots review collections/vendors.yaml -k \"read vendor\""
+    after_help = "Examples:\n  courier snapshots review\n  courier snapshots review collections/vendors-crud.yaml -k \"read vendor\""
 )]
 struct ReviewArgs {
     /// Where to look (default: `collections`): folders, collection files, `__snapshots__`
@@ -96,7 +96,7 @@ struct ReviewArgs {
 /// `accepted <snapshot>` for each. The next run compares against the accepted values.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  courier snapshots accept\n  courier snapshots accept collections/vendors.yaml\n  courier snapshots accept -k \"vendors crud / read vendor\""
+    after_help = "Examples:\n  courier snapshots accept\n  courier snapshots accept collections/vendors-crud.yaml\n  courier snapshots accept -k \"vendors crud / read vendor\""
 )]
 struct AcceptArgs {
     /// Where to look (default: `collections`): folders, collection files, `__snapshots__`

@@ -22,9 +22,11 @@ use super::error::{CliError, CliResult};
 /// come from an environment and listed.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  courier validate\n  courier validate collections/vendors.yaml --env sandbox\n\nExit codes: 0 no problems; 2 problems found."
+    after_help = "Examples:\n  courier validate\n  courier validate collections/vendors-crud.yaml --env sandbox\n\nExit codes: 0 no problems; 2 problems found."
 )]
 pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    pub(crate) color: super::common::ColorArg,
     /// Collection files or folders (default: `collections`).
     pub(crate) paths: Vec<PathBuf>,
     /// Check variables and auth profiles against this environment (a name or a file).

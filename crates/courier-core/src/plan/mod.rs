@@ -62,6 +62,8 @@ pub struct PlanOptions<'a> {
     pub shard: Option<Shard>,
     pub read_only: bool,
     pub allow_production_writes: bool,
+    /// `--allow-empty`: a selection that matches nothing in any file is a pass, not exit 2.
+    pub allow_empty: bool,
     /// The `.env` file's variables (secrets are looked up there after the process environment).
     pub dotenv: &'a HashMap<String, String>,
 }
@@ -85,6 +87,7 @@ impl<'a> PlanOptions<'a> {
             shard: None,
             read_only: false,
             allow_production_writes: false,
+            allow_empty: false,
             dotenv,
         }
     }
@@ -125,6 +128,9 @@ pub struct Plan {
     pub expected_from_env: Vec<(String, Location)>,
     /// Environment files linted (`validate`).
     pub environment_files: usize,
+    /// Requests the selection takes over every file, before `--shard` (and before data rows):
+    /// a shard with none of them still ran a non-empty selection (docs/cli.md#sharding).
+    pub selected_overall: usize,
 }
 
 impl Plan {
@@ -202,11 +208,32 @@ fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
             return None;
         }
     };
+    // The selection is resolved over every file before sharding, so a selection that
+    // matches nothing fails every shard of a CI matrix alike (docs/cli.md#selecting-requests).
+    let (all_collections, load_diags) = load::load_all(&files);
+    *diags = load_diags;
+    let selection = Selection::new(opts.filters, opts.tags);
+    let selected_overall = all_collections
+        .iter()
+        .map(|c| {
+            c.requests
+                .iter()
+                .filter(|r| selection.selects(c, r))
+                .count()
+        })
+        .sum::<usize>();
+    if diags.is_empty() && selected_overall == 0 && !opts.allow_empty {
+        diags.push(select::empty_selection(&all_collections, &selection));
+        return None;
+    }
     if let Some(shard) = opts.shard {
         files = shard_files(&files, shard);
     }
-    let (collections, load_diags) = load::load_all(&files);
-    *diags = load_diags;
+    let in_shard: BTreeSet<String> = files.iter().map(|f| crate::diag::display_path(f)).collect();
+    let collections: Vec<Arc<Collection>> = all_collections
+        .into_iter()
+        .filter(|c| in_shard.contains(c.file.display()))
+        .collect();
     let first = opts.paths.first().map(PathBuf::as_path);
     let environment = match opts.environment.map(|name| {
         load::resolve_environment(name, first)
@@ -239,7 +266,6 @@ fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
         },
         None => None,
     };
-    let selection = Selection::new(opts.filters, opts.tags);
     let names: Vec<String> = cli_names.iter().cloned().collect();
     let mut planned = Vec::new();
     for c in &collections {
@@ -277,6 +303,7 @@ fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
         files,
         environment: Some(Arc::new(environment)),
         collections: planned,
+        selected_overall,
         ..Plan::default()
     })
 }
@@ -350,6 +377,7 @@ fn validate(opts: &PlanOptions<'_>) -> (Plan, Diagnostics) {
         collections: planned,
         expected_from_env,
         environment_files,
+        ..Plan::default()
     };
     (plan, diags)
 }

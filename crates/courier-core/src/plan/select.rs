@@ -47,6 +47,95 @@ impl Selection {
     }
 }
 
+/// What a selection that matched no request in any file says (docs/cli.md#selecting-requests):
+/// what was asked, what the collections hold, and the near miss of a mistyped tag or `-k`.
+pub fn empty_selection(
+    collections: &[std::sync::Arc<Collection>],
+    selection: &Selection,
+) -> crate::diag::Diagnostic {
+    use std::collections::BTreeSet;
+    let mut asked: Vec<String> = selection
+        .filters
+        .iter()
+        .map(|f| format!("-k '{f}'"))
+        .collect();
+    asked.extend(selection.include_tags.iter().map(|t| format!("--tag {t}")));
+    asked.extend(
+        selection
+            .exclude_tags
+            .iter()
+            .map(|t| format!("--tag '!{t}'")),
+    );
+    let requests: usize = collections.iter().map(|c| c.requests.len()).sum();
+    let message = if asked.is_empty() {
+        format!(
+            "no requests to run: the {} collection files hold none",
+            collections.len()
+        )
+    } else {
+        format!(
+            "no request matches {}: the {} collection files hold {requests} requests",
+            asked.join(" "),
+            collections.len()
+        )
+    };
+    let tags: BTreeSet<&str> = collections
+        .iter()
+        .flat_map(|c| {
+            c.tags
+                .iter()
+                .chain(c.requests.iter().flat_map(|r| r.tags.iter()))
+                .map(|t| t.value.as_str())
+        })
+        .collect();
+    let mut help = Vec::new();
+    for t in selection.include_tags.iter().chain(&selection.exclude_tags) {
+        if tags.contains(t.as_str()) {
+            continue;
+        }
+        match crate::diag::did_you_mean(t, tags.iter().copied()) {
+            Some(near) => help.push(format!(
+                "no request has the tag `{t}`: did you mean `{near}`?"
+            )),
+            None => help.push(format!("no request has the tag `{t}`")),
+        }
+    }
+    if !selection.include_tags.is_empty() || !selection.exclude_tags.is_empty() {
+        let shown: Vec<&str> = tags.iter().copied().collect();
+        help.push(if shown.is_empty() {
+            "the collections have no tags".to_owned()
+        } else {
+            format!("the tags in these collections: {}", shown.join(", "))
+        });
+    }
+    if !selection.filters.is_empty() {
+        // `-k` matches a part of `collection / request`: names and their words are the near
+        // misses worth suggesting.
+        let names: BTreeSet<String> = collections
+            .iter()
+            .flat_map(|c| {
+                std::iter::once(c.name.value.to_lowercase())
+                    .chain(c.requests.iter().map(|r| r.name.value.to_lowercase()))
+            })
+            .collect();
+        let words: BTreeSet<String> = names
+            .iter()
+            .flat_map(|n| n.split_whitespace().map(str::to_owned))
+            .chain(names.iter().cloned())
+            .collect();
+        for f in &selection.filters {
+            if let Some(near) = crate::diag::did_you_mean(f, words.iter().map(String::as_str)) {
+                help.push(format!(
+                    "-k '{f}' matches no `collection / request`: did you mean `-k '{near}'`?"
+                ));
+            }
+        }
+        help.push("`courier list` shows every collection, request and tag".to_owned());
+    }
+    help.push("give `--allow-empty` to pass when nothing is selected".to_owned());
+    crate::diag::Diagnostic::new(message).with_help(help.join("\n  = help: "))
+}
+
 /// FNV-1a 64: a hash that every platform and version computes alike, so a shard holds the
 /// same files wherever CI runs it (docs/cli.md#sharding).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {

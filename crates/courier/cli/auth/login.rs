@@ -51,12 +51,12 @@ PKCE verifier), and the session is stored in the token cache under (environment,
 token URL, client id, username).";
 
 const AFTER_LONG_HELP: &str = "\
-EXAMPLES:
+Examples:
   courier auth login --env production
   courier auth login --env sandbox --profile intacct --no-browser
   courier auth login --env environments/staging.yaml --paste
 
-EXIT STATUS:
+Exit codes:
   0 logged in; 2 invalid input (unknown environment or profile, a client-credentials profile, a \
 missing secret, a pasted address that is not the redirect, a `state` that does not match, a \
 token cache this courier cannot write); 3 no token could be obtained (access denied, the token \

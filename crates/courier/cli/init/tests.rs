@@ -97,9 +97,10 @@ fn read_github(text: &str) -> Recipe {
         if !runs_courier {
             continue;
         }
-        r.shards = job["strategy"]["matrix"]["shard"]
-            .as_array()
-            .map_or(0, Vec::len);
+        // The merge job runs `courier` too, without a matrix.
+        if let Some(shards) = job["strategy"]["matrix"]["shard"].as_array() {
+            r.shards = shards.len();
+        }
         env_maps.push(&job["env"]);
         for (i, step) in job["steps"].as_array().into_iter().flatten().enumerate() {
             if let Some(run) = step["run"].as_str() {
@@ -285,7 +286,17 @@ fn check(kind: Kind, text: &str, project: Project) -> Vec<String> {
     let kept = &r.kept;
     let mut needed: BTreeSet<String> = BTreeSet::new();
     let mut envs: BTreeSet<String> = BTreeSet::new();
+    // Every shard's `--json` report, and the inputs of each `courier report merge`.
+    let mut shard_jsons: Vec<PathBuf> = Vec::new();
+    let mut merges: Vec<(String, Vec<PathBuf>)> = Vec::new();
     for line in &r.lines {
+        if let Ok(Command::Report(args)) =
+            Cli::try_parse_from(line.text.split_whitespace()).map(|cli| cli.command)
+        {
+            let super::super::report::ReportCommand::Merge(m) = args.command;
+            merges.push((line.text.clone(), m.reports));
+            continue;
+        }
         let mut reports: BTreeSet<PathBuf> = BTreeSet::new();
         for k in 1..=r.shards {
             let mut s = line.text.clone();
@@ -349,6 +360,7 @@ fn check(kind: Kind, text: &str, project: Project) -> Vec<String> {
                     ));
                 }
             }
+            shard_jsons.extend(args.output.json.clone());
             if let Some(junit) = &args.output.junit
                 && !junit_globs.is_empty()
                 && !junit_globs
@@ -359,6 +371,17 @@ fn check(kind: Kind, text: &str, project: Project) -> Vec<String> {
                     "{} is not shown as test results ({junit_globs:?})",
                     junit.display()
                 ));
+            }
+        }
+    }
+    for (text, inputs) in &merges {
+        for json in &shard_jsons {
+            let json = json.display().to_string();
+            if !inputs
+                .iter()
+                .any(|i| glob_matches(&i.display().to_string(), &json))
+            {
+                problems.push(format!("`{text}` does not merge the shard report {json}"));
             }
         }
     }
@@ -682,4 +705,20 @@ fn the_next_commands_cd_only_when_needed_and_quote_odd_folders() {
     assert_eq!(first("my api"), "cd 'my api' && courier run --env local");
     let parsed = Cli::try_parse_from(super::next_commands(Path::new("."))[2].0.split_whitespace());
     assert!(matches!(parsed.map(|c| c.command), Ok(Command::Run(_))));
+}
+
+/// The merge job must merge every shard's JSON report: one left out is named.
+#[test]
+fn a_merge_that_leaves_a_shard_out_is_a_problem() {
+    let text = scaffold_file(Ci::Github, GITHUB_WORKFLOW).replace(
+        "courier report merge reports/report-*.json",
+        "courier report merge reports/report-1.json",
+    );
+    let problems = check(Kind::Github, &text, SCAFFOLD);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.ends_with("does not merge the shard report reports/report-2.json")),
+        "{problems:#?}"
+    );
 }

@@ -1,0 +1,59 @@
+//! `-v` as a user reads it: each request with every header as sent, the session's
+//! `Authorization` included with its scheme and the credentials `[REDACTED]`.
+
+use crate::reports::{VENDORS, run_local};
+use crate::support::workspace;
+
+#[test]
+fn verbose_shows_the_authorization_header_with_its_scheme_and_no_token() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let (code, stdout, stderr) = run_local(dir.path(), &["-v"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let auth: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("> authorization:"))
+        .collect();
+    // One per request: both requests of the collection were authenticated.
+    assert_eq!(auth.len(), 2, "{stderr}");
+    for line in auth {
+        assert_eq!(line, "> authorization: Bearer [REDACTED]");
+    }
+    assert!(
+        stderr.contains("> GET http://127.0.0.1:"),
+        "the request line: {stderr}"
+    );
+}
+
+/// Each send that another follows is a line of its own, with its status and the wait.
+#[test]
+fn verbose_shows_each_retry_with_its_status_and_wait() {
+    let case = crate::support::root().join("tests/cases/retries");
+    let read = |p: &str| std::fs::read_to_string(case.join(p)).expect("the retries case");
+    let collection = read("collections/a.yaml");
+    let environment = read("environments/flaky.yaml");
+    let dir = workspace(&[
+        ("collections/a.yaml", collection.as_str()),
+        ("environments/flaky.yaml", environment.as_str()),
+    ]);
+    let (code, stdout, stderr) = crate::support::parts(&crate::support::run(
+        dir.path(),
+        &["run", "--env", "flaky", "-v"],
+    ));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    // The emulator fails the first three API requests: the POST that may not be resent,
+    // then twice the one with an Idempotency-Key, which passes on its third send.
+    let retries: Vec<&str> = stderr.lines().filter(|l| l.starts_with("! ")).collect();
+    assert_eq!(
+        retries,
+        [
+            "! attempt 1: 503 Service Unavailable: retry 1 of 2 in 10 ms",
+            "! attempt 2: 503 Service Unavailable: retry 2 of 2 in 20 ms",
+        ],
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("unless it carries an Idempotency-Key  201  ")
+            && stdout.contains("(2 retries)"),
+        "{stdout}"
+    );
+}
