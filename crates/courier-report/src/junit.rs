@@ -448,10 +448,18 @@ fn failure(r: &RequestResult) -> Problem {
         messages.push(summary.clone());
         detail.push_str(text);
     }
-    let kind = if r.error.is_some() || !failed.is_empty() || snapshot.is_none() {
-        "assertion"
-    } else {
+    let snapshot_only = r.error.is_none() && failed.is_empty() && snapshot.is_some();
+    problem_of(messages, &detail, snapshot_only)
+}
+
+/// A `<failure>` from every failed part's summary and detail: its type is `snapshot` when only
+/// the snapshot failed, `assertion` otherwise; its message is the first summary and a count of
+/// the rest.
+pub(crate) fn problem_of(mut messages: Vec<String>, detail: &str, snapshot_only: bool) -> Problem {
+    let kind = if snapshot_only {
         "snapshot"
+    } else {
+        "assertion"
     };
     let message = match messages.len() {
         0 => "failed".to_owned(),

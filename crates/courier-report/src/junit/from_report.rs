@@ -11,7 +11,8 @@ use crate::contract::{ReportAssertion, ReportOutcome, ReportRequest, ReportSnaps
 use crate::json::short;
 
 use super::{
-    CaseResult, JunitDocument, Problem, TestCase, TestSuite, first_line, one_line, push_labelled,
+    CaseResult, JunitDocument, Problem, TestCase, TestSuite, first_line, one_line, problem_of,
+    push_labelled,
 };
 
 /// A suite per collection, a case per reported request, as `courier run --junit` writes them.
@@ -98,17 +99,8 @@ fn failure(file: &str, r: &ReportRequest) -> Problem {
         messages.push(summary.clone());
         detail.push_str(text);
     }
-    let kind = if r.error.is_some() || !failed.is_empty() || snapshot.is_none() {
-        "assertion"
-    } else {
-        "snapshot"
-    };
-    let message = match messages.len() {
-        0 => "failed".to_owned(),
-        1 => messages.swap_remove(0),
-        n => format!("{} (and {} more)", messages[0], n - 1),
-    };
-    Problem::new(kind, message, detail.trim_end().to_owned())
+    let snapshot_only = r.error.is_none() && failed.is_empty() && snapshot.is_some();
+    problem_of(messages, &detail, snapshot_only)
 }
 
 /// The assertion's `kind` as the report spells it (`jsonpath`, `status`, …).
