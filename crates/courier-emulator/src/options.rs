@@ -258,6 +258,17 @@ impl EmulatorOptions {
                 .map(str::to_owned)
                 .ok_or_else(|| invalid("a string"))
         };
+        let strings = |what: &'static str| {
+            value
+                .as_array()
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|item| item.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .ok_or_else(|| invalid(what))
+        };
         match knob {
             "seed" => self.seed = count()?,
             "token_ttl" => self.token_ttl = duration(text, MAX_TOKEN_TTL)?,
@@ -275,15 +286,7 @@ impl EmulatorOptions {
                 };
             }
             "deny_objects" => {
-                self.deny_objects = value
-                    .as_array()
-                    .and_then(|items| {
-                        items
-                            .iter()
-                            .map(|item| item.as_str().map(str::to_owned))
-                            .collect::<Option<Vec<_>>>()
-                    })
-                    .ok_or_else(|| invalid("a list of objects such as accounts-payable/vendor"))?;
+                self.deny_objects = strings("a list of objects such as accounts-payable/vendor")?;
             }
             "latency" => self.latency = duration(text, MAX_LATENCY)?,
             "rotate_refresh_tokens" => self.rotate_refresh_tokens = flag()?,
@@ -302,15 +305,7 @@ impl EmulatorOptions {
                 };
             }
             "redirect_uris" => {
-                self.redirect_uris = value
-                    .as_array()
-                    .and_then(|items| {
-                        items
-                            .iter()
-                            .map(|item| item.as_str().map(str::to_owned))
-                            .collect::<Option<Vec<_>>>()
-                    })
-                    .ok_or_else(|| invalid("a list of https:// or app-scheme URIs"))?;
+                self.redirect_uris = strings("a list of https:// or app-scheme URIs")?;
             }
             "client_id" => self.client_id = Some(string()?),
             "client_secret" => self.client_secret = Some(string()?),
