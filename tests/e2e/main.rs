@@ -10,6 +10,7 @@ mod compare;
 mod cookies;
 #[cfg(feature = "external")]
 mod external;
+mod language;
 mod list;
 mod reports;
 mod run_limits;

@@ -1,0 +1,42 @@
+//! The collection language on the repository's own examples: typed `--var` values reach a
+//! JSON body with their type, and the examples pass whatever page size is asked for.
+
+use crate::support::{courier, examples, parts};
+
+/// `--var page_size=5` sends `"size": 5` (a number, not `"5"`), the checks that compare the
+/// page against `page_size` pass, and the snapshot does not depend on the page size.
+#[test]
+fn gl_accounts_with_a_typed_page_size() {
+    let dir = examples();
+    for size in ["5", "3"] {
+        let (code, stdout, stderr) = parts(
+            &courier(dir.path())
+                .args([
+                    "run",
+                    "collections/gl-accounts.yaml",
+                    "--env",
+                    "local",
+                    "--snapshots",
+                    "check",
+                    "-v",
+                    "--var",
+                    &format!("page_size={size}"),
+                ])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(code, 0, "page_size={size}\n{stdout}\n{stderr}");
+        assert!(
+            stdout.ends_with("4 passed, 0 failed, 0 skipped\n"),
+            "{stdout}"
+        );
+        assert!(
+            stderr.contains(&format!("\"size\":{size}}}")),
+            "the body should hold a number:\n{stderr}"
+        );
+        assert!(
+            !stderr.contains(&format!("\"size\":\"{size}\"")),
+            "{stderr}"
+        );
+    }
+}
