@@ -40,3 +40,32 @@ fn gl_accounts_with_a_typed_page_size() {
         );
     }
 }
+
+/// `defaults.delay` pauses before every request, a request's own `delay` overrides it.
+#[test]
+fn delay_pauses_before_each_request() {
+    let collection = "name: Delays\nauth: intacct\ndefaults:\n  delay: 1s\nrequests:\n  - name: first\n    url: \"{{ base_url }}/objects/accounts-payable/vendor/84\"\n    expect: { status: 200 }\n  - name: second\n    url: \"{{ base_url }}/objects/accounts-payable/vendor/85\"\n    delay: 0ms\n    expect: { status: 200 }\n";
+    let timed = |text: &str| {
+        let dir = crate::support::workspace(&[("collections/a.yaml", text)]);
+        let start = std::time::Instant::now();
+        let (code, stdout, stderr) = parts(
+            &courier(dir.path())
+                .args(["run", "--env", "local"])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        start.elapsed()
+    };
+    let with = timed(collection);
+    let without = timed(&collection.replace("defaults:\n  delay: 1s\n", ""));
+    assert!(
+        with >= without + std::time::Duration::from_millis(900),
+        "with the delay {with:?}, without {without:?}"
+    );
+    // Once, not twice: the second request's `delay: 0ms` wins over the default.
+    assert!(
+        with < without + std::time::Duration::from_millis(1900),
+        "with the delay {with:?}, without {without:?}"
+    );
+}

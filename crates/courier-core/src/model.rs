@@ -53,6 +53,8 @@ pub struct Defaults {
     pub timeout: Option<Spanned<Duration>>,
     pub retries: Option<Retries>,
     pub follow_redirects: Option<bool>,
+    /// A pause before each request (docs/collections-language.md#delay).
+    pub delay: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,9 +112,14 @@ pub struct Request {
     pub timeout: Option<Spanned<Duration>>,
     pub retries: Option<Box<Retries>>,
     pub follow_redirects: Option<bool>,
+    /// A pause before the request is sent; overrides `defaults.delay`.
+    pub delay: Option<Duration>,
     pub tags: Vec<Spanned<String>>,
     pub skip: Option<Box<Skip>>,
     pub mutates: Option<Spanned<bool>>,
+    /// Runs even after `--bail` stopped the run (clean-up); still skipped when a capture it
+    /// needs is missing.
+    pub always: bool,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub snapshot: Option<Box<SnapshotSpec>>,

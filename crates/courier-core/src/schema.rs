@@ -52,6 +52,8 @@ pub struct DefaultsFile {
     pub timeout: Option<DurationText>,
     pub retries: Option<RetriesFile>,
     pub follow_redirects: Option<bool>,
+    /// A pause before each request of the collection (`500ms`, `2s`).
+    pub delay: Option<DurationText>,
 }
 
 /// Retries of a request (never a mutating one without an `Idempotency-Key`).
@@ -108,11 +110,16 @@ pub struct RequestFile {
     pub timeout: Option<DurationText>,
     pub retries: Option<RetriesFile>,
     pub follow_redirects: Option<bool>,
+    /// A pause before the request is sent (`500ms`, `2s`); overrides `defaults.delay`.
+    pub delay: Option<DurationText>,
     pub tags: Option<Tags>,
     /// `true`, or a template whose truthiness decides.
     pub skip: Option<BoolOrText>,
     /// Overrides the method's mutating-ness for the production guard.
     pub mutates: Option<bool>,
+    /// Runs even after `--bail` stopped the run (clean-up); still skipped when a capture it
+    /// needs is missing.
+    pub always: Option<bool>,
     pub expect: Option<ExpectFile>,
     /// Variable → a JSONPath into the body, or `{ header: name }`.
     pub capture: Option<BTreeMap<String, CaptureFile>>,

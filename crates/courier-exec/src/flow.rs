@@ -1,7 +1,8 @@
 //! One collection run (one data row): the flow rules of docs/collections.md#flow-within-a-collection.
 //! Requests run in order; a collection goes on after a failure; a request that needs a capture
 //! that was never made is skipped with the reason; `--bail` skips everything after the first
-//! failure; `--read-only` skips mutating requests; `skip:` is rendered. Each request that is
+//! failure, except requests marked `always: true`; `--read-only` skips mutating requests;
+//! `skip:` is rendered. Each request that is
 //! not skipped goes to [`crate::request::execute`], and every result is emitted as an event.
 
 use std::sync::Arc;
@@ -86,7 +87,8 @@ pub(crate) async fn run_collection(
     let mut made: Vec<Vec<String>> = vec![Vec::new(); n];
     let mut out = Vec::new();
     for r in &c.requests {
-        if !pc.selected.get(r.index).copied().unwrap_or(false) {
+        let row_deselected = row.is_some_and(|(n, _)| !pc.is_row_selected(r.index, n));
+        if !pc.selected.get(r.index).copied().unwrap_or(false) || row_deselected {
             continue;
         }
         shared.emit(Event::RequestStarted {
@@ -180,7 +182,8 @@ fn skip_reason(
     vars: &Vars,
     vars_error: Option<&str>,
 ) -> Option<Skipping> {
-    if shared.bail.load(Ordering::SeqCst) {
+    // `always: true` (a clean-up request) runs even after `--bail`.
+    if shared.bail.load(Ordering::SeqCst) && !r.always {
         return Some(Skipping::Skip(
             "--bail: an earlier request failed".to_owned(),
         ));

@@ -56,6 +56,9 @@ pub(crate) async fn execute(
             return;
         }
     };
+    if let Some(delay) = r.delay.or(c.defaults.delay) {
+        tokio::time::sleep(delay).await;
+    }
     let profile = profile_of(c, r);
     let retries = r.retries.as_deref().or(c.defaults.retries.as_ref());
     let received =

@@ -221,12 +221,17 @@ fn read_defaults(node: &Node, cx: &mut Cx<'_>) -> Defaults {
     let follow_redirects = m
         .get("follow_redirects")
         .and_then(|n| boolean(n, "`follow_redirects`", cx));
+    let delay = m
+        .get("delay")
+        .and_then(|n| duration(n, "`delay`", cx))
+        .map(|d| d.value);
     m.finish(cx);
     Defaults {
         headers,
         timeout,
         retries,
         follow_redirects,
+        delay,
     }
 }
 
@@ -402,11 +407,19 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
     let follow_redirects = m
         .get("follow_redirects")
         .and_then(|n| boolean(n, "`follow_redirects`", cx));
+    let delay = m
+        .get("delay")
+        .and_then(|n| duration(n, "`delay`", cx))
+        .map(|d| d.value);
     let tags = m.get("tags").map(|n| tags(n, cx)).unwrap_or_default();
     let skip = m.get("skip").and_then(|n| read_skip(n, cx));
     let mutates = m
         .get("mutates")
         .and_then(|n| boolean(n, "`mutates`", cx).map(|b| Spanned::new(b, n.span)));
+    let always = m
+        .get("always")
+        .and_then(|n| boolean(n, "`always`", cx))
+        .unwrap_or(false);
     let expect = m
         .get("expect")
         .map(|n| read_expect(n, cx))
@@ -430,9 +443,11 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         timeout,
         retries: retries.map(Box::new),
         follow_redirects,
+        delay,
         tags,
         skip: skip.map(Box::new),
         mutates,
+        always,
         expect,
         captures,
         snapshot: snapshot.map(Box::new),
