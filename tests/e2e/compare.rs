@@ -787,6 +787,27 @@ fn colour_only_when_asked_or_on_a_terminal() {
     );
 }
 
+/// A report that cannot be written after both sides ran exits 3, as in `run`.
+#[test]
+fn a_report_that_cannot_be_written_after_the_runs_exits_3() {
+    let dir = workspace(&[("collections/skips.yaml", SKIPS)]);
+    let args = [
+        "compare",
+        "--left",
+        "local",
+        "--right",
+        "local",
+        "--json",
+        "collections",
+    ];
+    let (code, stdout, stderr) = parts(&run(dir.path(), &args));
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("error: cannot write the JSON report"),
+        "{stderr}"
+    );
+}
+
 /// Invalid flags are exit 2 before anything starts: a bad `--ignore` query, and
 /// `--read-only` with `--allow-production-writes`.
 #[test]
@@ -797,7 +818,7 @@ fn invalid_flags_exit_2() {
         (&["--ignore", "$['unclosed"], "--ignore `$['unclosed`"),
         (
             &["--read-only", "--allow-production-writes"],
-            "contradict each other",
+            "cannot be used with",
         ),
     ];
     for (extra, message) in cases {

@@ -420,6 +420,23 @@ fn an_empty_selection_still_writes_both_reports_and_passes() {
     );
 }
 
+/// A report that cannot be written after requests were sent exits 3 (their results are lost),
+/// not 2 (which says nothing was sent); with nothing sent it stays 2.
+#[test]
+fn a_report_that_cannot_be_written_after_requests_were_sent_exits_3() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    // A folder where the report file should go: writing it fails.
+    let (code, stdout, stderr) = run_local(dir.path(), &["--json", "collections"]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stderr.contains("error: cannot write a report"), "{stderr}");
+    let (code, stdout, stderr) = run_local(
+        dir.path(),
+        &["-k", "nothing matches this", "--json", "collections"],
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("error: cannot write a report"), "{stderr}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Acceptance 2: the JSON report.
 

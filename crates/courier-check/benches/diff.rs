@@ -1,10 +1,10 @@
 //! The structural diff on two ~5 MB Intacct-shaped documents with 1% of their values changed
-//! (issue 7, acceptance point 6: under 200 ms per diff on a 2-core machine).
+//! (the target: under 200 ms per diff on a 2-core machine).
 //!
 //! `cargo bench -p courier-check --bench diff`
 //!
 //! - `by_index`: arrays paired by index, no ignores;
-//! - `match_by_id`: `$['ia::result']` paired by `id` (the SPEC's example);
+//! - `match_by_id`: `$['ia::result']` paired by `id` (the documented example);
 //! - `match_by_id_ignore_descendant`: the same plus `$..audit` and `$..supportId` ignored,
 //!   which evaluates both queries over both documents because there are differences.
 

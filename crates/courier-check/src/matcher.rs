@@ -1,4 +1,4 @@
-//! Matchers against actual values (SPEC §2): equality, the operators, Intacct's numeric
+//! Matchers against actual values (docs/collections.md#matchers): equality, the operators, Intacct's numeric
 //! strings, singular "no match". Each operator gives one [`AssertOutcome`] — data, not a
 //! string — that reporters turn into text, JSON or JUnit.
 
@@ -10,7 +10,7 @@ use courier_core::model::{
 };
 use courier_core::template::Vars;
 
-/// What an assertion looked at (SPEC §8 `kind`).
+/// What an assertion looked at (the JSON report's `kind`, docs/reports.md#json-report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssertKind {
     Status,

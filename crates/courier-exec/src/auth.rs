@@ -1,5 +1,5 @@
 //! Authentication: the source of every request's `Authorization` header, and the OAuth 2.0
-//! session manager of SPEC §4.
+//! session manager of docs/environments.md#oauth-sessions.
 //!
 //! One session per auth profile per run: every request of every collection using the profile
 //! shares its token, also under `--parallel`. At most one token request per profile is in
@@ -126,7 +126,7 @@ impl OAuth2Settings {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Whether sessions of this profile belong in the token cache (SPEC §4): those that a
+    /// Whether sessions of this profile belong in the token cache (docs/environments.md#oauth-sessions): those that a
     /// login or a refresh token started, never client credentials.
     pub fn is_cacheable(&self) -> bool {
         matches!(self.grant, Grant::RefreshToken | Grant::AuthorizationCode)
@@ -270,7 +270,7 @@ impl Sessions {
     }
 
     /// Keeps the sessions of refresh-token and authorization-code profiles in this cache.
-    /// Not for `emulator:` environments (SPEC §4): their tokens die with the run.
+    /// Not for `emulator:` environments: their tokens die with the run.
     #[must_use]
     pub fn with_cache(mut self, cache: Option<TokenCache>) -> Self {
         self.cache = cache;
@@ -374,7 +374,7 @@ impl Sessions {
         let http = HttpClient::new(&self.client, Some(&self.limiter));
         let (result, used_refresh) = match s.grant {
             // A client-credentials profile renews with a new client-credentials grant,
-            // ignoring any refresh token it was given (SPEC §4).
+            // ignoring any refresh token it was given (docs/environments.md#oauth-sessions).
             Grant::ClientCredentials => {
                 self.count();
                 (oauth::client_credentials(&http, s).await, None)
@@ -402,7 +402,7 @@ impl Sessions {
         }
     }
 
-    /// The cache protocol of SPEC §4: lock, re-read, adopt a newer stored session or refresh
+    /// The cache protocol of docs/environments.md#oauth-sessions: lock, re-read, adopt a newer stored session or refresh
     /// (with the newest refresh token known), write, rename, unlock.
     async fn obtain_cached(
         &self,

@@ -1,4 +1,4 @@
-//! The environment's `limits` (SPEC §3): at most `max_concurrency` requests in flight and at
+//! The environment's `limits` (docs/environments.md#limits): at most `max_concurrency` requests in flight and at
 //! most `requests_per_second` started, shared by every collection of a run — Intacct answers
 //! 429 beyond a company's concurrency tier. Token requests count too.
 

@@ -1,4 +1,4 @@
-//! The HTTPS loopback listener of `courier auth login` (SPEC §4): when a profile's
+//! The HTTPS loopback listener of `courier auth login` (docs/cli.md#courier-auth): when a profile's
 //! `redirect_uri` is `https://127.0.0.1:PORT/PATH`, the browser is sent back to Courier itself.
 //! Intacct takes only https:// redirect URIs, so the listener speaks TLS with a self-signed
 //! certificate made on the fly for 127.0.0.1 (the browser warns once; the code is safe because

@@ -343,7 +343,7 @@ pub fn authorize(
     })
 }
 
-/// `revoke_url` when set, else the token URL with its `token` replaced by `revoke` (SPEC §3).
+/// `revoke_url` when set, else the token URL with its `token` replaced by `revoke` (docs/environments.md#auth-profiles).
 pub fn revoke_url(s: &OAuth2Settings) -> String {
     if let Some(u) = &s.revoke_url {
         return u.clone();

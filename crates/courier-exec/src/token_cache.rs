@@ -1,4 +1,4 @@
-//! The token cache of SPEC §4: `$COURIER_TOKEN_CACHE` or `<user cache dir>/courier/tokens.json`,
+//! The token cache (docs/environments.md#oauth-sessions): `$COURIER_TOKEN_CACHE` or `<user cache dir>/courier/tokens.json`,
 //! mode 0600, `{"version": 1, "sessions": [...]}`, one session per (environment, profile,
 //! token URL, client id, username).
 //!
@@ -9,7 +9,6 @@
 //! Courier (a `version` this one does not know) is refused and never overwritten.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -56,7 +55,7 @@ pub enum CacheError {
     NoLocation,
 }
 
-/// What identifies a cached session (SPEC §4).
+/// What identifies a cached session (docs/environments.md#oauth-sessions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheKey {
     pub environment: String,
@@ -332,34 +331,15 @@ impl CacheLock {
     /// Writes a temporary file beside the cache (mode 0600) and renames it over the cache.
     pub fn write(&self, file: &CacheFile) -> Result<(), CacheError> {
         let path = &self.cache.path;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tokens.")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| self.cache.io("write", &e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| self.cache.io("write", &e))?;
-        }
         let mut text = serde_json::to_string_pretty(file).map_err(|e| CacheError::Io {
             action: "write",
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
         text.push('\n');
-        tmp.write_all(text.as_bytes())
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| self.cache.io("write", &e))?;
-        tmp.persist(path)
-            .map_err(|e| self.cache.io("replace", &e.error))?;
-        Ok(())
+        // Owner only: the cache holds credentials.
+        courier_core::fs::write_atomic(path, text.as_bytes(), courier_core::fs::Mode::Private)
+            .map_err(|e| self.cache.io("write", &e))
     }
 }
 

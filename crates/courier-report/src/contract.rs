@@ -37,7 +37,7 @@ pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The format version of the JSON run report; bump it on any change a script could notice.
 pub const RUN_REPORT_VERSION: u32 = 1;
 
-/// `courier run --json` (SPEC §8). Every field is always present: values that do not apply
+/// `courier run --json` (docs/reports.md#json-report). Every field is always present: values that do not apply
 /// are `null` (or an empty list), never left out, so scripts can index without checks.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -98,7 +98,7 @@ impl From<courier_core::model::Scope> for ReportScope {
     }
 }
 
-/// Counts per reported request: errors count as failed (SPEC §8).
+/// Counts per reported request: errors count as failed (docs/cli.md#exit-codes).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ReportSummary {
@@ -188,7 +188,7 @@ pub enum AssertionKind {
 /// The format version of the JSON compare report; bump it on any change a script could notice.
 pub const COMPARE_REPORT_VERSION: u32 = 1;
 
-/// `courier compare --json` (SPEC §8). Every field is always present: values that do not apply
+/// `courier compare --json` (docs/reports.md#compare-report). Every field is always present: values that do not apply
 /// are `null` (or an empty list).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

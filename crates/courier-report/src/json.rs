@@ -1,4 +1,4 @@
-//! The JSON report of `courier run --json FILE` (SPEC §8): the types are the stable
+//! The JSON report of `courier run --json FILE` (docs/reports.md#json-report): the types are the stable
 //! contract's [`RunReport`]; this module fills them from the run's events and writes the
 //! file (atomically) or standard output at the end. Every string passes through the run's
 //! secrets set before it is written.

@@ -1,4 +1,4 @@
-//! JUnit XML (SPEC §8), valid against the Jenkins xUnit plugin's `junit-10.xsd`.
+//! JUnit XML (docs/reports.md#junit), valid against the Jenkins xUnit plugin's `junit-10.xsd`.
 //!
 //! [`JunitDocument`] is a small builder — suites of cases, each passed, failed, errored or
 //! skipped — written with quick-xml. `courier run` fills it through [`JunitReporter`]

@@ -61,27 +61,15 @@ impl From<WriteError> for std::io::Error {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory (a rename is only
-/// atomic within one file system). Missing parent directories are created, as CI steps
-/// often name `reports/junit.xml` before anything made `reports/`.
+/// Writes a report through the one atomic writer (courier-core's `fs`), with an ordinary
+/// file's mode: people and CI read reports.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let err = |source: std::io::Error| WriteError::File {
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".courier-report-")
-        .tempfile_in(&dir)
-        .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    courier_core::fs::write_atomic(path, bytes, courier_core::fs::Mode::Ordinary).map_err(
+        |source| WriteError::File {
+            path: path.display().to_string(),
+            source,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ impl RunRecord {
 
 /// Gives `reporters` a run in which nothing ran, and finishes them: an empty selection or
 /// shard still writes its `--junit` and `--json` files, since the CI step that uploads them
-/// expects them (SPEC §8: an empty selection is a pass, not an absence).
+/// expects them (an empty selection is a pass, not an absence: docs/cli.md#exit-codes).
 pub fn finish_empty_run(
     reporters: &mut [Box<dyn courier_events::Reporter>],
     environment: EnvInfo,

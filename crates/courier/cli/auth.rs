@@ -1,4 +1,4 @@
-//! `courier auth login|status|logout`: OAuth 2.0 sessions kept in the token cache (SPEC §4).
+//! `courier auth login|status|logout`: OAuth 2.0 sessions kept in the token cache (docs/cli.md#courier-auth).
 //! The flows themselves live in the executor crate (`oauth`, `loopback`, `token_cache`); this
 //! file parses the flags, loads the environment as `courier run` does, and prints.
 
@@ -20,7 +20,7 @@ use courier_exec::auth::{OAuth2Settings, ResolvedAuth};
 use courier_exec::context::{self, SetupError};
 use courier_exec::token_cache::{CacheError, CachedSession, TokenCache};
 
-use super::common::print_diagnostics;
+use super::error::{CliError, CliResult};
 
 const AUTH_ABOUT: &str =
     "Log in to OAuth 2.0 auth profiles and manage the sessions in the token cache.";
@@ -63,7 +63,7 @@ enum AuthCommand {
     Logout(LogoutArgs),
 }
 
-pub(crate) fn run(args: &AuthArgs) -> Exit {
+pub(crate) fn run(args: &AuthArgs) -> CliResult {
     match &args.command {
         AuthCommand::Login(a) => login::run(a),
         AuthCommand::Status(a) => status(a),
@@ -127,27 +127,20 @@ pub(crate) struct LogoutArgs {
 }
 
 /// The cache, or the message why there is none.
-fn token_cache() -> Result<TokenCache, Exit> {
-    TokenCache::from_env().map_err(|e| {
-        eprintln!("error: {e}");
-        Exit::Invalid
-    })
+fn token_cache() -> Result<TokenCache, CliError> {
+    TokenCache::from_env().map_err(|e| CliError::invalid(e.to_string()))
 }
 
-fn cache_error(e: &CacheError, secrets: &Secrets) -> Exit {
-    eprintln!("error: {}", secrets.redact(&e.to_string()));
-    Exit::Invalid
+fn cache_error(e: &CacheError, secrets: &Secrets) -> CliError {
+    CliError::invalid(secrets.redact(&e.to_string()))
 }
 
-fn status(_args: &StatusArgs) -> Exit {
-    let cache = match token_cache() {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
+fn status(_args: &StatusArgs) -> CliResult {
+    let cache = token_cache()?;
     let secrets = Secrets::new();
     let file = match cache.load() {
         Ok(f) => f,
-        Err(e) => return cache_error(&e, &secrets),
+        Err(e) => return Err(cache_error(&e, &secrets)),
     };
     for s in &file.sessions {
         for t in s.tokens() {
@@ -198,7 +191,7 @@ fn status(_args: &StatusArgs) -> Exit {
     }
     // Last line of defence: the cache's own tokens never reach the screen.
     let _ = std::io::stdout().write_all(secrets.redact(&out).as_bytes());
-    Exit::Success
+    Ok(Exit::Success)
 }
 
 fn expiry_text(s: &CachedSession, now: chrono::DateTime<chrono::Utc>) -> String {
@@ -248,7 +241,7 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
 /// The identity of `--env` without loading it: a file's stem, or the name itself.
 #[expect(
     clippy::case_sensitive_file_extension_comparisons,
-    reason = "the same test as `--env` resolution (SPEC §3)"
+    reason = "the same test as `--env` resolution (docs/environments.md)"
 )]
 fn env_identity(arg: &str) -> String {
     let is_path = arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml");
@@ -261,49 +254,30 @@ fn env_identity(arg: &str) -> String {
     }
 }
 
-fn logout(args: &LogoutArgs) -> Exit {
+fn logout(args: &LogoutArgs) -> CliResult {
     if args.revoke && args.env.is_none() {
-        eprintln!(
-            "error: `--revoke` needs `--env`: the environment gives the revoke URL and the client credentials"
-        );
-        return Exit::Invalid;
+        return Err(CliError::invalid(
+            "`--revoke` needs `--env`: the environment gives the revoke URL and the client credentials",
+        ));
     }
-    let cache = match token_cache() {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
+    let cache = token_cache()?;
     let secrets = Secrets::new();
     // With --revoke the environment is loaded first: a bad one stops before anything changes.
     let loaded = match (&args.env, args.revoke) {
-        (Some(name), true) => match LoadedEnv::load(name) {
-            Ok(l) => Some(l),
-            Err(e) => return e,
-        },
+        (Some(name), true) => Some(LoadedEnv::load(name)?),
         _ => None,
     };
     let identity = loaded
         .as_ref()
         .map(|l| l.env.identity.clone())
         .or_else(|| args.env.as_deref().map(env_identity));
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return Exit::Unchecked;
-        }
-    };
+        .map_err(|e| CliError::runtime(&e))?;
     runtime.block_on(async {
-        let lock = match cache.lock().await {
-            Ok(l) => l,
-            Err(e) => return cache_error(&e, &secrets),
-        };
-        let mut file = match lock.read() {
-            Ok(f) => f,
-            Err(e) => return cache_error(&e, &secrets),
-        };
+        let lock = cache.lock().await.map_err(|e| cache_error(&e, &secrets))?;
+        let mut file = lock.read().map_err(|e| cache_error(&e, &secrets))?;
         for s in &file.sessions {
             for t in s.tokens() {
                 secrets.add(t);
@@ -320,9 +294,9 @@ fn logout(args: &LogoutArgs) -> Exit {
                 describe_filter(identity.as_deref(), args.profile.as_deref()),
                 cache.path().display()
             );
-            return Exit::Success;
+            return Ok(Exit::Success);
         }
-        let mut exit = Exit::Success;
+        let mut failed: Option<CliError> = None;
         let mut kept: Vec<CachedSession> = Vec::new();
         if let Some(loaded) = &loaded {
             eprintln!(
@@ -330,9 +304,11 @@ fn logout(args: &LogoutArgs) -> Exit {
             );
             for s in &chosen {
                 if let Err(message) = loaded.revoke(s, &secrets).await {
-                    eprintln!("error: {}", secrets.redact(&message));
+                    CliError::collect(
+                        &mut failed,
+                        CliError::new(Exit::Unchecked, secrets.redact(&message)),
+                    );
                     kept.push(s.clone());
-                    exit = Exit::Unchecked;
                 } else {
                     println!("revoked: {} / {}", s.environment, s.profile);
                 }
@@ -341,7 +317,7 @@ fn logout(args: &LogoutArgs) -> Exit {
         let removed: Vec<&CachedSession> = chosen.iter().filter(|s| !kept.contains(s)).collect();
         file.sessions.retain(|s| !removed.contains(&s));
         if let Err(e) = lock.write(&file) {
-            return cache_error(&e, &secrets);
+            return Err(cache_error(&e, &secrets));
         }
         let mut out = String::new();
         for s in &removed {
@@ -352,7 +328,7 @@ fn logout(args: &LogoutArgs) -> Exit {
             );
         }
         let _ = std::io::stdout().write_all(secrets.redact(&out).as_bytes());
-        exit
+        failed.map_or(Ok(Exit::Success), Err)
     })
 }
 
@@ -372,15 +348,12 @@ struct LoadedEnv {
 }
 
 impl LoadedEnv {
-    /// Resolves and loads `--env` as `courier run` does; diagnostics are printed (exit 2).
-    fn load(name: &str) -> Result<Self, Exit> {
+    /// Resolves and loads `--env` as `courier run` does; its problems are exit 2.
+    fn load(name: &str) -> Result<Self, CliError> {
         let env = load::resolve_environment(name, None)
             .map_err(|d| vec![d])
             .and_then(|s| load::load_environment(&s))
-            .map_err(|diags| {
-                print_diagnostics(&diags);
-                Exit::Invalid
-            })?;
+            .map_err(CliError::input)?;
         let dotenv = read_dotenv(std::path::Path::new(".env"));
         Ok(Self { env, dotenv })
     }

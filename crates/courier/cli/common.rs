@@ -5,7 +5,6 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use courier_core::diag::Diagnostic;
-use courier_events::Exit;
 
 /// `--var k=v`.
 pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -44,7 +43,63 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic]) {
     }
 }
 
-/// `--color auto|always|never` (SPEC §8).
+/// `-k`, `--tag`, `--var` and `--parallel`: what runs and how many collections at once,
+/// shared by `run` and `compare`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SelectArgs {
+    /// Define a variable (repeatable); wins over the environment (each side's, in `compare`)
+    /// and data rows.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub(crate) vars: Vec<(String, String)>,
+    /// Only requests whose `collection / request` contains TEXT (case-insensitive; repeats OR).
+    #[arg(short = 'k', long = "filter", value_name = "TEXT")]
+    pub(crate) filters: Vec<String>,
+    /// Only requests with this tag (theirs or their collection's); `!TAG` excludes. Positive
+    /// tags are OR'd, exclusions AND'd.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub(crate) tags: Vec<String>,
+    /// Run up to N collections at once (on each side, in `compare`); requests of one
+    /// collection stay in order.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) parallel: u16,
+}
+
+/// The production guard's two flags (docs/environments.md#production-safety), which
+/// contradict each other: clap refuses both at once as a usage error (exit 2).
+#[derive(Debug, clap::Args)]
+pub(crate) struct GuardArgs {
+    /// Skip every request that mutates (any method but GET, HEAD, OPTIONS, unless `mutates:`
+    /// says otherwise); they count as skipped.
+    #[arg(long, conflicts_with = "allow_production_writes")]
+    pub(crate) read_only: bool,
+    /// Allow a run against a production environment to send requests that mutate.
+    #[arg(long)]
+    pub(crate) allow_production_writes: bool,
+}
+
+/// Where the reports go and whether the console is coloured.
+#[derive(Debug, clap::Args)]
+pub(crate) struct OutputArgs {
+    /// Write a JUnit XML report to FILE (in `compare`, a test case per pair).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) junit: Option<PathBuf>,
+    /// Write the JSON report to FILE (`-` for standard output; the console report then goes
+    /// to standard error).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+    /// Colour: `auto` (a terminal, with NO_COLOR and CI unset), `always` or `never`.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub(crate) color: ColorChoice,
+}
+
+impl OutputArgs {
+    /// `--json -`: standard output carries the JSON report alone.
+    pub(crate) fn json_to_stdout(&self) -> bool {
+        self.json.as_deref().is_some_and(|p| p.as_os_str() == "-")
+    }
+}
+
+/// `--color auto|always|never` (docs/cli.md#colour).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ColorChoice {
     Auto,
@@ -54,7 +109,7 @@ pub(crate) enum ColorChoice {
 
 impl ColorChoice {
     /// Colour is on with `always`, or `auto` when the output is a terminal and neither
-    /// `NO_COLOR` nor `CI` is set (SPEC §5's rule for `CI`).
+    /// `NO_COLOR` nor `CI` is set (docs/cli.md#colour).
     pub(crate) fn enabled(self, is_terminal: bool) -> bool {
         match self {
             Self::Always => true,
@@ -68,19 +123,7 @@ impl ColorChoice {
     }
 }
 
-/// `CI` counts as set unless it is empty, `0` or `false` (SPEC §5).
+/// `CI` as the snapshot mode reads it: one detector (courier-check's `ci_is_set`).
 pub(crate) fn ci_is_set() -> bool {
-    std::env::var("CI")
-        .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
-}
-
-/// `--read-only` and `--allow-production-writes` together are a usage error (SPEC §6).
-pub(crate) fn one_guard_flag(read_only: bool, allow_production_writes: bool) -> Result<(), Exit> {
-    if read_only && allow_production_writes {
-        eprintln!(
-            "error: `--read-only` and `--allow-production-writes` contradict each other: give one"
-        );
-        return Err(Exit::Invalid);
-    }
-    Ok(())
+    courier_check::snapshot::ci_is_set(std::env::var("CI").ok().as_deref())
 }

@@ -1,4 +1,4 @@
-//! `courier compare`: the same collections against two environments, diffed (SPEC §7).
+//! `courier compare`: the same collections against two environments, diffed (docs/cli.md#courier-compare).
 //!
 //! Each side is planned exactly as `courier run` plans (`courier_core::plan::Plan::build`), so both
 //! are checked — variables, secrets, the production guard of §6 — before anything is sent to
@@ -28,7 +28,8 @@ use courier_report::output::ReportTarget;
 
 use self::output::Redactor;
 use self::pairs::SideResults;
-use super::common::{ColorChoice, paths_or_default, print_diagnostics};
+use super::common::{GuardArgs, OutputArgs, SelectArgs, paths_or_default};
+use super::error::{CliError, CliResult};
 
 /// Run the same collections against two environments and diff the responses.
 ///
@@ -63,44 +64,19 @@ pub(crate) struct CompareArgs {
     /// (repeatable); e.g. `--ignore "$..supportId"`.
     #[arg(long = "ignore", value_name = "JSONPATH")]
     pub(crate) ignore: Vec<String>,
-    /// Define a variable on both sides (repeatable); wins over the environments.
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = super::common::parse_var)]
-    pub(crate) vars: Vec<(String, String)>,
-    /// Only requests whose `collection / request` contains TEXT (case-insensitive; repeats OR).
-    #[arg(short = 'k', long = "filter", value_name = "TEXT")]
-    pub(crate) filters: Vec<String>,
-    /// Only requests with this tag (theirs or their collection's); `!TAG` excludes.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
-    /// Run up to N collections at once on each side (requests of one collection stay in order).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub(crate) parallel: u16,
-    /// Skip every request that mutates, on both sides; those pairs count as skipped.
-    #[arg(long)]
-    pub(crate) read_only: bool,
-    /// Allow a production side to send requests that mutate.
-    #[arg(long)]
-    pub(crate) allow_production_writes: bool,
+    #[command(flatten)]
+    pub(crate) select: SelectArgs,
+    #[command(flatten)]
+    pub(crate) guard: GuardArgs,
     /// Run the left side twice and report the paths that differ between its own two runs as
     /// noise, leaving them out of the differences (timestamps, request ids).
     #[arg(long)]
     pub(crate) noise: bool,
-    /// Write the JSON report to FILE (`-` for standard output; the console report then goes
-    /// to standard error).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) json: Option<PathBuf>,
-    /// Write a JUnit XML report to FILE: a test case per pair.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) junit: Option<PathBuf>,
-    /// Colour: `auto` (a terminal, with NO_COLOR and CI unset), `always` or `never`.
-    #[arg(long, value_name = "WHEN", default_value = "auto")]
-    pub(crate) color: ColorChoice,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
-pub(crate) fn run(args: &CompareArgs) -> Exit {
-    if let Err(exit) = super::common::one_guard_flag(args.read_only, args.allow_production_writes) {
-        return exit;
-    }
+pub(crate) fn run(args: &CompareArgs) -> CliResult {
     let paths = paths_or_default(&args.paths);
     let (Some(left_name), Some(right_name)) = (&args.left, &args.right) else {
         let missing = match (&args.left, &args.right) {
@@ -109,26 +85,19 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
             _ => "`--right ENV`",
         };
         let first = paths.first().map(PathBuf::as_path);
-        eprintln!(
-            "error: no environments to compare: give {missing}\n  = help: the environments Courier can see: {}",
+        return Err(CliError::invalid(format!(
+            "no environments to compare: give {missing}\n  = help: the environments Courier can see: {}",
             load::visible_environments(first).join(", ")
-        );
-        return Exit::Invalid;
+        )));
     };
-    let ignore = match compile_ignores(&args.ignore) {
-        Ok(i) => i,
-        Err(diags) => {
-            print_diagnostics(&diags);
-            return Exit::Invalid;
-        }
-    };
+    let ignore = compile_ignores(&args.ignore)?;
     let dotenv = read_dotenv(std::path::Path::new(".env"));
     let side = |name| PlanOptions {
-        vars: &args.vars,
-        filters: &args.filters,
-        tags: &args.tags,
-        read_only: args.read_only,
-        allow_production_writes: args.allow_production_writes,
+        vars: &args.select.vars,
+        filters: &args.select.filters,
+        tags: &args.select.tags,
+        read_only: args.guard.read_only,
+        allow_production_writes: args.guard.allow_production_writes,
         ..PlanOptions::new(Purpose::Run, &paths, Some(name), &dotenv)
     };
     // Both sides are planned before either runs: whatever is wrong with either, nothing is
@@ -139,10 +108,7 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
     ) {
         (Ok(l), Ok(r)) => match (Planned::new(l), Planned::new(r)) {
             (Some(l), Some(r)) => (l, r),
-            _ => {
-                eprintln!("error: no environment to compare");
-                return Exit::Invalid;
-            }
+            _ => return Err(CliError::invalid("no environment to compare")),
         },
         (l, r) => {
             let mut diags = l.err().unwrap_or_default();
@@ -152,13 +118,12 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
                     diags.push(d);
                 }
             }
-            print_diagnostics(&diags);
-            return Exit::Invalid;
+            return Err(CliError::input(diags));
         }
     };
 
-    let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    let color = args.color.enabled(if json_to_stdout {
+    let json_to_stdout = args.output.json_to_stdout();
+    let color = args.output.color.enabled(if json_to_stdout {
         std::io::stderr().is_terminal()
     } else {
         std::io::stdout().is_terminal()
@@ -167,14 +132,14 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
     if total == 0 {
         eprintln!("warning: no requests selected: nothing to compare");
         let redactor = Redactor(Vec::new());
-        return finish(args, &left, &right, &[], &redactor, color);
+        return finish(args, &left, &right, &[], &redactor, color, false);
     }
 
     let left_secrets = Secrets::new();
     let right_secrets = Secrets::new();
     let options = RunOptions {
-        parallel: usize::from(args.parallel),
-        read_only: args.read_only,
+        parallel: usize::from(args.select.parallel),
+        read_only: args.guard.read_only,
         keep_bodies: true,
         skip_expect: true,
         ..RunOptions::default()
@@ -182,7 +147,7 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
     let input = |planned: &Planned, secrets: &Arc<Secrets>| RunInput {
         environment: Arc::clone(&planned.environment),
         collections: planned.plan.collections.clone(),
-        cli_vars: args.vars.clone(),
+        cli_vars: args.select.vars.clone(),
         dotenv: dotenv.clone(),
         secrets: Arc::clone(secrets),
         options: options.clone(),
@@ -194,16 +159,10 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
         .noise
         .then(|| Side::new("left (second run)", input(&left, &left_secrets)));
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return Exit::Unchecked;
-        }
-    };
+        .map_err(|e| CliError::runtime(&e))?;
     let (left_done, right_done, again_done) = runtime.block_on(async {
         let again = async {
             match again_run {
@@ -215,18 +174,19 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
     });
     let redactor = Redactor(vec![Arc::clone(&left_secrets), Arc::clone(&right_secrets)]);
 
-    let mut setup = Exit::Success;
+    let mut setup: Option<CliError> = None;
     for done in [Some(&left_done), Some(&right_done), again_done.as_ref()]
         .into_iter()
         .flatten()
     {
         if let Err(e) = &done.totals {
-            let (message, exit) = match e {
-                SetupError::Invalid(m) => (m, Exit::Invalid),
-                SetupError::Unavailable(m) => (m, Exit::Unchecked),
-            };
-            eprintln!("error: the {} side: {}", done.label, redactor.text(message));
-            setup = setup.worst(exit);
+            let side = CliError::setup(e, |m| {
+                format!("the {} side: {}", done.label, redactor.text(m))
+            });
+            setup = Some(match setup {
+                Some(before) => before.and(side),
+                None => side,
+            });
         }
         for notice in &done.notices {
             eprintln!(
@@ -236,8 +196,8 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
             );
         }
     }
-    if setup != Exit::Success {
-        return setup;
+    if let Some(e) = setup {
+        return Err(e);
     }
     if let Some(again) = &again_done
         && again.totals.as_ref().is_ok_and(|t| t.unchecked)
@@ -253,10 +213,12 @@ pub(crate) fn run(args: &CompareArgs) -> Exit {
         again_done.as_ref().map(|a| &a.results),
         &ignore,
     );
-    finish(args, &left, &right, &pairs, &redactor, color)
+    finish(args, &left, &right, &pairs, &redactor, color, true)
 }
 
-/// Prints the console report, writes the report files and decides the exit code.
+/// Prints the console report, writes the report files and decides the exit code. `sent`:
+/// whether requests were sent, which makes a report that cannot be written exit 3 (their
+/// results are lost) rather than 2 (docs/cli.md#exit-codes).
 fn finish(
     args: &CompareArgs,
     left: &Planned,
@@ -264,7 +226,8 @@ fn finish(
     pairs: &[pairs::Pair],
     redactor: &Redactor,
     color: bool,
-) -> Exit {
+    sent: bool,
+) -> CliResult {
     for pair in pairs {
         for w in &pair.warnings {
             eprintln!("warning: {}: {}", pair.title(), redactor.text(w));
@@ -272,20 +235,22 @@ fn finish(
     }
     let counts = pairs::count(pairs);
     let console = redactor.text(&output::console(pairs, counts, color));
-    if args.json.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+    if args.output.json_to_stdout() {
         eprint!("{console}");
     } else {
         print!("{console}");
     }
 
-    let mut exit = if counts.unchecked {
+    let unwritten = if sent { Exit::Unchecked } else { Exit::Invalid };
+    let mut failed: Vec<String> = Vec::new();
+    let exit = if counts.unchecked {
         Exit::Unchecked
     } else if counts.different > 0 {
         Exit::Failed
     } else {
         Exit::Success
     };
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.output.json {
         let report = output::report(
             &left.environment,
             &right.environment,
@@ -302,11 +267,10 @@ fn finish(
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = written {
-            eprintln!("error: cannot write the JSON report: {e}");
-            exit = exit.worst(Exit::Invalid);
+            failed.push(format!("cannot write the JSON report: {e}"));
         }
     }
-    if let Some(path) = &args.junit {
+    if let Some(path) = &args.output.junit {
         // Redacted while it is built, with both sides' secrets (the builder takes one set).
         let doc = output::junit(&left.environment, &right.environment, pairs, redactor);
         let written = doc
@@ -318,11 +282,18 @@ fn finish(
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = written {
-            eprintln!("error: cannot write the JUnit report: {e}");
-            exit = exit.worst(Exit::Invalid);
+            failed.push(format!("cannot write the JUnit report: {e}"));
         }
     }
-    exit
+    let mut error: Option<CliError> = None;
+    for message in failed {
+        let e = CliError::new(exit.worst(unwritten), message);
+        error = Some(match error {
+            Some(before) => before.and(e),
+            None => e,
+        });
+    }
+    error.map_or(Ok(exit), Err)
 }
 
 /// `--ignore` queries, compiled before anything runs; every bad one is reported.

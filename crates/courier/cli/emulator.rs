@@ -1,12 +1,14 @@
 //! `courier emulator`: serve the in-memory Sage Intacct emulator until interrupted. The flags
-//! are the knobs of SPEC §9; this file only parses them, prints the fixed first lines and
+//! are the knobs of docs/emulator.md; this file only parses them, prints the fixed first lines and
 //! waits for Ctrl-C or SIGTERM — the emulator itself lives in the `courier-emulator` crate.
 
 use std::io::Write as _;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use courier_emulator::{EmulatorError, EmulatorOptions, Scope};
+use courier_events::Exit;
+
+use super::error::{CliError, CliResult};
 
 const ABOUT: &str = "Serve a local, in-memory imitation of the Sage Intacct REST API.";
 
@@ -184,34 +186,33 @@ impl EmulatorArgs {
     }
 }
 
-pub(crate) fn run(args: EmulatorArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// The emulator's own exit codes (docs/emulator.md): 1 it could not start or bind its port,
+/// 2 invalid options.
+pub(crate) fn run(args: EmulatorArgs) -> CliResult {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: failed to start the async runtime: {error}");
-            return ExitCode::from(1);
-        }
-    };
+        .map_err(|error| {
+            CliError::new(
+                Exit::Failed,
+                format!("failed to start the async runtime: {error}"),
+            )
+        })?;
     runtime.block_on(serve(args.options()))
 }
 
-async fn serve(options: EmulatorOptions) -> ExitCode {
-    let emulator = match courier_emulator::start(options).await {
-        Ok(emulator) => emulator,
-        Err(error) => {
-            eprintln!("error: failed to start the emulator: {error}");
-            return ExitCode::from(match error {
-                EmulatorError::Bind { .. } => 1,
-                _ => 2,
-            });
-        }
-    };
+async fn serve(options: EmulatorOptions) -> CliResult {
+    let emulator = courier_emulator::start(options).await.map_err(|error| {
+        let exit = match error {
+            EmulatorError::Bind { .. } => Exit::Failed,
+            _ => Exit::Invalid,
+        };
+        CliError::new(exit, format!("failed to start the emulator: {error}"))
+    })?;
     let credentials = emulator.credentials();
     let mut stdout = std::io::stdout().lock();
-    // Scripts read the first line for the base URL (SPEC §9): write all three, then flush, so
+    // Scripts read the first line for the base URL (docs/emulator.md): write all three, then
+    // flush, so
     // a pipe sees them at once.
     let printed = writeln!(stdout, "{}", emulator.base_url())
         .and_then(|()| writeln!(stdout, "client_id: {}", credentials.client_id))
@@ -221,7 +222,7 @@ async fn serve(options: EmulatorOptions) -> ExitCode {
     if printed.is_err() {
         // Nobody can learn the URL: serving would only leave a stray process behind.
         emulator.shutdown().await;
-        return ExitCode::from(1);
+        return Ok(Exit::Failed);
     }
     eprintln!(
         "courier emulator ({} scope) serving; Ctrl-C stops it",
@@ -229,7 +230,7 @@ async fn serve(options: EmulatorOptions) -> ExitCode {
     );
     wait_for_stop().await;
     emulator.shutdown().await;
-    ExitCode::SUCCESS
+    Ok(Exit::Success)
 }
 
 async fn wait_for_stop() {

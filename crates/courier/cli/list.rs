@@ -9,7 +9,8 @@ use courier_report::contract::{ListCollection, ListReport, ListRequest};
 
 use courier_core::plan::{Plan, PlanOptions, Purpose};
 
-use super::common::{paths_or_default, print_diagnostics};
+use super::common::paths_or_default;
+use super::error::{CliError, CliResult};
 
 /// List collections, their requests and tags.
 ///
@@ -25,16 +26,11 @@ pub(crate) struct ListArgs {
     pub(crate) json: bool,
 }
 
-pub(crate) fn run(args: &ListArgs) -> Exit {
+pub(crate) fn run(args: &ListArgs) -> CliResult {
     let paths = paths_or_default(&args.paths);
     let dotenv = HashMap::new();
-    let collections = match Plan::build(&PlanOptions::new(Purpose::List, &paths, None, &dotenv)) {
-        Ok(plan) => plan.collections,
-        Err(d) => {
-            print_diagnostics(&d);
-            return Exit::Invalid;
-        }
-    };
+    let collections =
+        Plan::build(&PlanOptions::new(Purpose::List, &paths, None, &dotenv))?.collections;
     let report = ListReport {
         version: 1,
         collections: collections
@@ -63,12 +59,9 @@ pub(crate) fn run(args: &ListArgs) -> Exit {
             Ok(json) => {
                 let _ = writeln!(out, "{json}");
             }
-            Err(e) => {
-                eprintln!("error: cannot write JSON: {e}");
-                return Exit::Invalid;
-            }
+            Err(e) => return Err(CliError::invalid(format!("cannot write JSON: {e}"))),
         }
-        return Exit::Success;
+        return Ok(Exit::Success);
     }
     for c in &report.collections {
         let tags = tags_text(&c.tags);
@@ -84,7 +77,7 @@ pub(crate) fn run(args: &ListArgs) -> Exit {
             );
         }
     }
-    Exit::Success
+    Ok(Exit::Success)
 }
 
 fn tags_text(tags: &[String]) -> String {

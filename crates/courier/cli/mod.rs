@@ -1,6 +1,6 @@
 //! The command line: one file per subcommand. Flags are parsed here into raw structs; each
-//! subcommand turns them into a validated plan before anything runs, and returns the exit
-//! code of SPEC §8.
+//! subcommand turns them into a validated plan before anything runs, and returns its exit
+//! code or a [`error::CliError`], which is printed here, once (docs/cli.md#exit-codes).
 
 use std::process::ExitCode;
 
@@ -11,6 +11,7 @@ mod common;
 mod compare;
 mod embedded;
 mod emulator;
+mod error;
 mod list;
 mod run;
 mod snapshots;
@@ -48,13 +49,20 @@ enum Command {
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Run(args) => run::run(&args).into(),
-        Command::Compare(args) => compare::run(&args).into(),
-        Command::Auth(args) => auth::run(&args).into(),
-        Command::Validate(args) => validate::run(&args).into(),
-        Command::List(args) => list::run(&args).into(),
-        Command::Snapshots(args) => snapshots::run(&args).into(),
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Auth(args) => auth::run(&args),
+        Command::Validate(args) => validate::run(&args),
+        Command::List(args) => list::run(&args),
+        Command::Snapshots(args) => snapshots::run(&args),
         Command::Emulator(args) => emulator::run(args),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            e.print();
+            e.exit.into()
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! `courier run`: plan (load, select, check variables, guard production, resolve secrets),
-//! then execute with the reporters attached, and exit with the code of SPEC §8.
+//! then execute with the reporters attached, and exit with the code of docs/cli.md#exit-codes.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -9,12 +9,12 @@ use courier_check::snapshot::SnapshotMode;
 use courier_core::load;
 use courier_core::plan::{Plan, PlanOptions, Purpose, Shard, read_dotenv};
 use courier_core::secret::Secrets;
-use courier_events::Exit;
-use courier_events::{Event, Reporter};
+use courier_events::{Event, Exit, Reporter};
 use courier_exec::runner::{RunInput, RunOptions};
 use courier_report::console::ConsoleReporter;
 
-use super::common::{ColorChoice, paths_or_default, print_diagnostics};
+use super::common::{GuardArgs, OutputArgs, SelectArgs, paths_or_default};
+use super::error::{CliError, CliResult};
 
 /// Run collections against an environment and check every response.
 ///
@@ -41,95 +41,79 @@ pub(crate) struct RunArgs {
     /// `local-production`) or a path to an environment file.
     #[arg(long, env = "COURIER_ENV", value_name = "NAME")]
     pub(crate) env: Option<String>,
-    /// Define a variable (repeatable); wins over the environment and data rows.
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = super::common::parse_var)]
-    pub(crate) vars: Vec<(String, String)>,
+    #[command(flatten)]
+    pub(crate) select: SelectArgs,
     /// Run every selected collection once per row of this CSV (with a header row) or JSON
     /// (array of objects) file; overrides a collection's `data:`.
     #[arg(long, value_name = "FILE")]
     pub(crate) data: Option<PathBuf>,
-    /// Only requests whose `collection / request` contains TEXT (case-insensitive; repeats OR).
-    #[arg(short = 'k', long = "filter", value_name = "TEXT")]
-    pub(crate) filters: Vec<String>,
-    /// Only requests with this tag (theirs or their collection's); `!TAG` excludes. Positive
-    /// tags are OR'd, exclusions AND'd.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
     /// Stop at the first failed or errored request; the rest count as skipped.
     #[arg(long)]
     pub(crate) bail: bool,
-    /// Run up to N collections at once (requests of one collection stay in order).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub(crate) parallel: u16,
     /// Run shard K of N: collection files split by a hash of their path, for CI matrices.
     #[arg(long, value_name = "K/N")]
     pub(crate) shard: Option<Shard>,
     /// Snapshot mode: `auto` (check under CI, else write `.snap.new`), `check`, `update`.
-    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "check", "update"])]
-    pub(crate) snapshots: String,
-    /// Write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) junit: Option<PathBuf>,
-    /// Write the JSON report to FILE (`-` for standard output; the console report then goes
-    /// to standard error).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) json: Option<PathBuf>,
-    /// Skip every request that mutates (any method but GET, HEAD, OPTIONS, unless `mutates:`
-    /// says otherwise); they count as skipped.
-    #[arg(long)]
-    pub(crate) read_only: bool,
-    /// Allow a run against a production environment to send requests that mutate.
-    #[arg(long)]
-    pub(crate) allow_production_writes: bool,
-    /// Colour: `auto` (a terminal, with NO_COLOR and CI unset), `always` or `never`.
-    #[arg(long, value_name = "WHEN", default_value = "auto")]
-    pub(crate) color: ColorChoice,
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = SnapshotsFlag::Auto)]
+    pub(crate) snapshots: SnapshotsFlag,
+    #[command(flatten)]
+    pub(crate) guard: GuardArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
     /// Print each request and response (secrets redacted) on standard error.
     #[arg(short, long)]
     pub(crate) verbose: bool,
 }
 
-pub(crate) fn run(args: &RunArgs) -> Exit {
-    if let Err(exit) = super::common::one_guard_flag(args.read_only, args.allow_production_writes) {
-        return exit;
+/// `--snapshots MODE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SnapshotsFlag {
+    Auto,
+    Check,
+    Update,
+}
+
+impl From<SnapshotsFlag> for SnapshotMode {
+    fn from(flag: SnapshotsFlag) -> Self {
+        match flag {
+            SnapshotsFlag::Auto => SnapshotMode::Auto,
+            SnapshotsFlag::Check => SnapshotMode::Check,
+            SnapshotsFlag::Update => SnapshotMode::Update,
+        }
     }
+}
+
+pub(crate) fn run(args: &RunArgs) -> CliResult {
     let paths = paths_or_default(&args.paths);
     let Some(env_name) = &args.env else {
         let first = paths.first().map(PathBuf::as_path);
-        eprintln!(
-            "error: no environment: give `--env NAME` (or set COURIER_ENV)\n  = help: the environments Courier can see: {}",
+        return Err(CliError::invalid(format!(
+            "no environment: give `--env NAME` (or set COURIER_ENV)\n  = help: the environments Courier can see: {}",
             load::visible_environments(first).join(", ")
-        );
-        return Exit::Invalid;
+        )));
     };
     let dotenv = read_dotenv(std::path::Path::new(".env"));
     let secrets = Secrets::new();
     let plan_options = PlanOptions {
-        vars: &args.vars,
+        vars: &args.select.vars,
         data: args.data.as_deref(),
-        filters: &args.filters,
-        tags: &args.tags,
+        filters: &args.select.filters,
+        tags: &args.select.tags,
         shard: args.shard,
-        read_only: args.read_only,
-        allow_production_writes: args.allow_production_writes,
+        read_only: args.guard.read_only,
+        allow_production_writes: args.guard.allow_production_writes,
         ..PlanOptions::new(Purpose::Run, &paths, Some(env_name), &dotenv)
     };
-    let planned = match Plan::build(&plan_options) {
-        Ok(p) => p,
-        Err(diags) => {
-            print_diagnostics(&diags);
-            return Exit::Invalid;
-        }
-    };
-    let Some(environment) = planned.environment.clone() else {
-        eprintln!("error: no environment to run against");
-        return Exit::Invalid;
-    };
+    let planned = Plan::build(&plan_options)?;
+    let environment = planned
+        .environment
+        .clone()
+        .ok_or_else(|| CliError::invalid("no environment to run against"))?;
     let total = planned.planned_count();
     if total == 0 {
         eprintln!("warning: no requests selected: nothing to run");
         // Under `--json -` standard output carries the report alone.
-        if args.json.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+        if args.output.json_to_stdout() {
             eprintln!("0 passed, 0 failed, 0 skipped");
         } else {
             println!("0 passed, 0 failed, 0 skipped");
@@ -139,18 +123,17 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             scope: environment.scope,
         };
         let mut reports = file_reporters(args, &secrets);
-        if let Err(e) = courier_report::record::finish_empty_run(&mut reports, environment) {
-            eprintln!("error: cannot write a report: {e}");
-            return Exit::Invalid;
-        }
-        return Exit::Success;
+        // Nothing was sent: a report that cannot be written is an invalid path (exit 2).
+        courier_report::record::finish_empty_run(&mut reports, environment)
+            .map_err(|e| CliError::invalid(format!("cannot write a report: {e}")))?;
+        return Ok(Exit::Success);
     }
 
-    let color = args.color.enabled(std::io::stdout().is_terminal());
-    let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    let color = args.output.color.enabled(std::io::stdout().is_terminal());
     // Buffered: the console reporter flushes whenever it has caught up with the executor
-    // (`Reporter::on_idle`), so output keeps pace with the run in a few writes (issue 9).
-    let out: Box<dyn std::io::Write + Send> = if json_to_stdout {
+    // (`Reporter::on_idle`), so output keeps pace with the run in a few writes rather than
+    // one per request.
+    let out: Box<dyn std::io::Write + Send> = if args.output.json_to_stdout() {
         Box::new(std::io::BufWriter::new(std::io::stderr()))
     } else {
         Box::new(std::io::BufWriter::new(std::io::stdout()))
@@ -168,22 +151,16 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
     let input = RunInput {
         environment,
         collections: planned.collections,
-        cli_vars: args.vars.clone(),
+        cli_vars: args.select.vars.clone(),
         dotenv,
         secrets: Arc::clone(&secrets),
         options: RunOptions {
-            parallel: usize::from(args.parallel),
+            parallel: usize::from(args.select.parallel),
             bail: args.bail,
-            read_only: args.read_only,
+            read_only: args.guard.read_only,
             verbose: args.verbose,
-            // clap admits only `auto`, `check` and `update`; made effective once, from this
-            // process's `CI` (docs/cli.md#snapshots).
-            snapshots: Some(
-                args.snapshots
-                    .parse::<SnapshotMode>()
-                    .unwrap_or_default()
-                    .effective_from_env(),
-            ),
+            // Made effective once, from this process's `CI` (docs/cli.md#snapshots).
+            snapshots: Some(SnapshotMode::from(args.snapshots).effective_from_env()),
             ..RunOptions::default()
         },
         emulator_variables: None,
@@ -200,49 +177,39 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
         }
         result
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return Exit::Unchecked;
-        }
-    };
+        .map_err(|e| CliError::runtime(&e))?;
     let outcome = runtime.block_on(super::embedded::run(input, tx));
     // The run is over (its sender is gone): end the reporter's pause between batches now.
     reporter_thread.thread().unpark();
     let reported = reporter_thread.join();
-    let totals = match outcome {
-        Ok(t) => t,
-        Err(courier_exec::context::SetupError::Invalid(m)) => {
-            eprintln!("error: {}", secrets.redact(&m));
-            return Exit::Invalid;
-        }
-        Err(courier_exec::context::SetupError::Unavailable(m)) => {
-            eprintln!("error: {}", secrets.redact(&m));
-            return Exit::Unchecked;
-        }
-    };
+    let totals = outcome.map_err(|e| CliError::setup(&e, |m| secrets.redact(m).into_owned()))?;
     match reported {
         Ok(Ok(())) => {}
+        // Requests were sent: their results could not be recorded, so they count as not
+        // checked (exit 3), never as "nothing was sent" (docs/cli.md#exit-codes).
         Ok(Err(e)) => {
-            eprintln!("error: cannot write a report: {e}");
-            return Exit::Invalid;
+            return Err(CliError::new(
+                Exit::Unchecked,
+                format!("cannot write a report: {e}"),
+            ));
         }
         Err(_) => {
-            eprintln!("error: a reporter stopped unexpectedly");
-            return Exit::Unchecked;
+            return Err(CliError::new(
+                Exit::Unchecked,
+                "a reporter stopped unexpectedly",
+            ));
         }
     }
-    if totals.unchecked {
+    Ok(if totals.unchecked {
         Exit::Unchecked
     } else if totals.failed {
         Exit::Failed
     } else {
         Exit::Success
-    }
+    })
 }
 
 /// How long the reporter thread lets events pile up between batches.
@@ -251,7 +218,7 @@ const REPORT_BATCH: std::time::Duration = std::time::Duration::from_millis(10);
 /// Hands every event to every reporter until the executor hangs up.
 ///
 /// A thread blocked on the channel is woken by each event sent; at thousands of requests a
-/// second those wake-ups cost about a third of the executor's CPU (issue 9). So after a
+/// second those wake-ups cost about a third of the executor's CPU (measured). So after a
 /// wake-up the thread works in batches: it takes all that has arrived, lets the reporters
 /// flush, and pauses up to [`REPORT_BATCH`] (a pause that senders do not interrupt) before
 /// looking again. Only when a pause brings nothing does it block on the channel again, so a
@@ -294,16 +261,16 @@ fn idle(reporters: &mut [Box<dyn Reporter>]) {
     }
 }
 
-/// The `--junit` and `--json` reporters (SPEC §8), peers of the console.
+/// The `--junit` and `--json` reporters (docs/reports.md), peers of the console.
 fn file_reporters(args: &RunArgs, secrets: &Arc<Secrets>) -> Vec<Box<dyn Reporter>> {
     let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
-    if let Some(path) = &args.junit {
+    if let Some(path) = &args.output.junit {
         reporters.push(Box::new(courier_report::junit::JunitReporter::new(
             path.clone(),
             Arc::clone(secrets),
         )));
     }
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.output.json {
         reporters.push(Box::new(courier_report::json::JsonReporter::new(
             courier_report::output::ReportTarget::from_arg(path),
             Arc::clone(secrets),

@@ -1,8 +1,8 @@
-//! `courier snapshots`: review, accept, reject, list and clean snapshot files (SPEC §5). The
+//! `courier snapshots`: review, accept, reject, list and clean snapshot files (docs/cli.md#courier-snapshots). The
 //! files and their format belong to `courier_check::snapshot`; this module finds them under
 //! the PATH arguments, asks or acts, and prints what it did.
 //!
-//! Decisions SPEC §5 leaves open, also in each subcommand's `--help`:
+//! Decisions the snapshot workflow leaves open, also in each subcommand's `--help`:
 //! - `-k TEXT` keeps the pending snapshots whose file path, or `collection / request` (the
 //!   names that `courier run -k` matches), contains TEXT in any case; repeats mean OR.
 //! - `list` prints one path per line on standard output and nothing else (a count goes to
@@ -25,7 +25,8 @@ use courier_core::load;
 use courier_core::model::Collection;
 use courier_events::Exit;
 
-use super::common::{ColorChoice, paths_or_default, print_diagnostics};
+use super::common::{ColorChoice, paths_or_default};
+use super::error::{CliError, CliResult};
 
 /// Review and manage response snapshots.
 ///
@@ -158,7 +159,7 @@ struct CleanArgs {
     paths: Vec<PathBuf>,
 }
 
-pub(crate) fn run(args: &SnapshotsArgs) -> Exit {
+pub(crate) fn run(args: &SnapshotsArgs) -> CliResult {
     let color = args.color.enabled(std::io::stdout().is_terminal());
     match &args.command {
         SnapshotsCommand::Review(a) => review(&paths_or_default(&a.paths), &a.filters, color),
@@ -178,7 +179,7 @@ struct Pending {
 }
 
 /// Finds the pending snapshots under `paths` that pass the filters.
-fn pending(paths: &[PathBuf], filters: &[String]) -> Result<Vec<Pending>, Exit> {
+fn pending(paths: &[PathBuf], filters: &[String]) -> Result<Vec<Pending>, CliError> {
     let scopes = files::scopes(paths).map_err(|e| fail(&e.to_string()))?;
     let found = files::files(&scopes, SnapKind::Pending)
         .map_err(|e| fail(&format!("cannot list snapshot files: {e}")))?;
@@ -227,9 +228,8 @@ fn label_of(path: &Path, cache: &mut HashMap<PathBuf, Option<Collection>>) -> St
     format!("{} / {}", meta.source, meta.expression)
 }
 
-fn fail(message: &str) -> Exit {
-    eprintln!("error: {message}");
-    Exit::Invalid
+fn fail(message: &str) -> CliError {
+    CliError::invalid(message)
 }
 
 fn none_pending(filters: &[String]) {
@@ -240,11 +240,11 @@ fn none_pending(filters: &[String]) {
     }
 }
 
-fn accept_all(paths: &[PathBuf], filters: &[String]) -> Exit {
+fn accept_all(paths: &[PathBuf], filters: &[String]) -> CliResult {
     settle_all(paths, filters, "accept", "accepted", snapshot::accept)
 }
 
-fn reject_all(paths: &[PathBuf], filters: &[String]) -> Exit {
+fn reject_all(paths: &[PathBuf], filters: &[String]) -> CliResult {
     settle_all(paths, filters, "reject", "rejected", |p| {
         snapshot::reject(p).map(|()| p.to_path_buf())
     })
@@ -258,16 +258,13 @@ fn settle_all(
     verb: &str,
     done_word: &str,
     act: impl Fn(&Path) -> std::io::Result<PathBuf>,
-) -> Exit {
-    let found = match pending(paths, filters) {
-        Ok(p) => p,
-        Err(exit) => return exit,
-    };
+) -> CliResult {
+    let found = pending(paths, filters)?;
     if found.is_empty() {
         none_pending(filters);
-        return Exit::Success;
+        return Ok(Exit::Success);
     }
-    let mut exit = Exit::Success;
+    let mut errors: Option<CliError> = None;
     let mut done = 0;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -278,15 +275,15 @@ fn settle_all(
                 let _ = writeln!(out, "{done_word} {}", display_path(&shown));
             }
             Err(e) => {
-                exit = exit.worst(fail(&format!(
-                    "cannot {verb} {}: {e}",
-                    display_path(&p.path)
-                )));
+                CliError::collect(
+                    &mut errors,
+                    fail(&format!("cannot {verb} {}: {e}", display_path(&p.path))),
+                );
             }
         }
     }
     let _ = writeln!(out, "{done} {done_word}");
-    exit
+    errors.map_or(Ok(Exit::Success), Err)
 }
 
 /// What a review answer means.
@@ -308,21 +305,18 @@ fn parse_answer(line: &str) -> Option<Answer> {
     }
 }
 
-fn review(paths: &[PathBuf], filters: &[String], color: bool) -> Exit {
-    let found = match pending(paths, filters) {
-        Ok(p) => p,
-        Err(exit) => return exit,
-    };
+fn review(paths: &[PathBuf], filters: &[String], color: bool) -> CliResult {
+    let found = pending(paths, filters)?;
     if found.is_empty() {
         none_pending(filters);
-        return Exit::Success;
+        return Ok(Exit::Success);
     }
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let (mut accepted, mut rejected, mut skipped) = (0, 0, 0);
-    let mut exit = Exit::Success;
+    let mut errors: Option<CliError> = None;
     let total = found.len();
     for (i, p) in found.iter().enumerate() {
         let _ = show(&mut out, p, i + 1, total, color);
@@ -350,10 +344,10 @@ fn review(paths: &[PathBuf], filters: &[String], color: bool) -> Exit {
                     let _ = writeln!(out, "accepted {}\n", display_path(&target));
                 }
                 Err(e) => {
-                    exit = exit.worst(fail(&format!(
-                        "cannot accept {}: {e}",
-                        display_path(&p.path)
-                    )));
+                    CliError::collect(
+                        &mut errors,
+                        fail(&format!("cannot accept {}: {e}", display_path(&p.path))),
+                    );
                 }
             },
             Answer::Reject => match snapshot::reject(&p.path) {
@@ -362,10 +356,10 @@ fn review(paths: &[PathBuf], filters: &[String], color: bool) -> Exit {
                     let _ = writeln!(out, "rejected {}\n", display_path(&p.path));
                 }
                 Err(e) => {
-                    exit = exit.worst(fail(&format!(
-                        "cannot reject {}: {e}",
-                        display_path(&p.path)
-                    )));
+                    CliError::collect(
+                        &mut errors,
+                        fail(&format!("cannot reject {}: {e}", display_path(&p.path))),
+                    );
                 }
             },
             Answer::Skip => {
@@ -382,7 +376,7 @@ fn review(paths: &[PathBuf], filters: &[String], color: bool) -> Exit {
         out,
         "{accepted} accepted, {rejected} rejected, {skipped} skipped"
     );
-    exit
+    errors.map_or(Ok(Exit::Success), Err)
 }
 
 /// One pending snapshot for review: where it is, whose it is, and the diff.
@@ -509,13 +503,12 @@ fn owning_collections(
 }
 
 /// The orphaned files under `paths`, or the exit code after printing why they cannot be told.
-fn orphans(paths: &[PathBuf], action: &str) -> Result<Vec<PathBuf>, Exit> {
+fn orphans(paths: &[PathBuf], action: &str) -> Result<Vec<PathBuf>, CliError> {
     let scopes = files::scopes(paths).map_err(|e| fail(&e.to_string()))?;
     let collections = owning_collections(paths, &scopes).map_err(|diags| {
-        print_diagnostics(&diags);
-        fail(&format!(
+        CliError::input(diags).and(fail(&format!(
             "{action}: a collection did not load, so orphaned snapshots cannot be told apart"
-        ))
+        )))
     })?;
     let owners = Owners::new(collections.iter().map(AsRef::as_ref));
     let mut all = files::files(&scopes, SnapKind::Stored)
@@ -528,16 +521,13 @@ fn orphans(paths: &[PathBuf], action: &str) -> Result<Vec<PathBuf>, Exit> {
     Ok(all.into_iter().filter(|f| !owners.owns(f)).collect())
 }
 
-fn list(paths: &[PathBuf], orphaned: bool) -> Exit {
+fn list(paths: &[PathBuf], orphaned: bool) -> CliResult {
     let found = if orphaned {
-        match orphans(paths, "refusing to list orphans") {
-            Ok(f) => f,
-            Err(exit) => return exit,
-        }
+        orphans(paths, "refusing to list orphans")?
     } else {
         match pending(paths, &[]) {
             Ok(p) => p.into_iter().map(|p| p.path).collect(),
-            Err(exit) => return exit,
+            Err(e) => return Err(e),
         }
     };
     let stdout = std::io::stdout();
@@ -555,17 +545,14 @@ fn list(paths: &[PathBuf], orphaned: bool) -> Exit {
         found.len(),
         if found.len() == 1 { "" } else { "s" }
     );
-    Exit::Success
+    Ok(Exit::Success)
 }
 
-fn clean(paths: &[PathBuf]) -> Exit {
-    let found = match orphans(paths, "refusing to clean") {
-        Ok(f) => f,
-        Err(exit) => return exit,
-    };
+fn clean(paths: &[PathBuf]) -> CliResult {
+    let found = orphans(paths, "refusing to clean")?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut exit = Exit::Success;
+    let mut errors: Option<CliError> = None;
     let mut removed = 0;
     for f in &found {
         match std::fs::remove_file(f) {
@@ -573,7 +560,10 @@ fn clean(paths: &[PathBuf]) -> Exit {
                 removed += 1;
                 let _ = writeln!(out, "removed {}", display_path(f));
             }
-            Err(e) => exit = exit.worst(fail(&format!("cannot remove {}: {e}", display_path(f)))),
+            Err(e) => CliError::collect(
+                &mut errors,
+                fail(&format!("cannot remove {}: {e}", display_path(f))),
+            ),
         }
     }
     let _ = writeln!(
@@ -581,7 +571,7 @@ fn clean(paths: &[PathBuf]) -> Exit {
         "{removed} orphaned snapshot file{} removed",
         if removed == 1 { "" } else { "s" }
     );
-    exit
+    errors.map_or(Ok(Exit::Success), Err)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use courier_core::plan::{Plan, PlanOptions, Purpose};
 use courier_events::Exit;
 
 use super::common::{paths_or_default, print_diagnostics};
+use super::error::{CliError, CliResult};
 
 /// Check collections and environments without sending anything.
 ///
@@ -34,7 +35,7 @@ pub(crate) struct ValidateArgs {
     pub(crate) vars: Vec<(String, String)>,
 }
 
-pub(crate) fn run(args: &ValidateArgs) -> Exit {
+pub(crate) fn run(args: &ValidateArgs) -> CliResult {
     let paths = paths_or_default(&args.paths);
     let dotenv = HashMap::new();
     let options = PlanOptions {
@@ -44,8 +45,7 @@ pub(crate) fn run(args: &ValidateArgs) -> Exit {
     let (plan, diags) = Plan::check(&options);
     // Nothing found to check: the discovery error alone.
     if plan.files.is_empty() {
-        print_diagnostics(&diags);
-        return Exit::Invalid;
+        return Err(CliError::input(diags));
     }
     let collections = &plan.collections;
     let requests: usize = collections
@@ -76,12 +76,12 @@ pub(crate) fn run(args: &ValidateArgs) -> Exit {
             plural(requests),
             plural(env_count)
         );
-        Exit::Success
+        Ok(Exit::Success)
     } else {
         drop(out);
         print_diagnostics(&diags);
         eprintln!("{} problem{} found", diags.len(), plural(diags.len()));
-        Exit::Invalid
+        Ok(Exit::Invalid)
     }
 }
 

@@ -61,11 +61,6 @@ impl SnapshotDiff {
         &self.old
     }
 
-    /// The new body, normalized.
-    pub fn new_text(&self) -> &str {
-        &self.new
-    }
-
     /// The changed regions, each with up to [`CONTEXT_LINES`] lines of context on either side;
     /// regions closer than twice that share a hunk.
     pub fn hunks(&self) -> Vec<Vec<DiffLine>> {

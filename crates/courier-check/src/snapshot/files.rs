@@ -11,7 +11,7 @@ use courier_core::model::{Collection, Request};
 /// The folder beside a collection that holds its snapshots.
 pub const SNAPSHOTS_DIR: &str = "__snapshots__";
 
-/// Folders never walked into (as collection discovery, SPEC §2), besides hidden ones.
+/// Folders never walked into (as collection discovery, docs/collections.md), besides hidden ones.
 const SKIPPED_DIRS: [&str; 3] = ["environments", "target", "node_modules"];
 
 /// Where to look for snapshot files, from one PATH argument.

@@ -11,7 +11,7 @@
 //! holds us to it.
 
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::Path;
 
 use courier_core::yaml::{self, Value};
@@ -60,30 +60,10 @@ pub fn write_snap(path: &Path, meta: &SnapshotMeta, body: &str) -> io::Result<()
     write_atomic(path, serialize(meta, body).as_bytes())
 }
 
-/// Writes `contents` to `path` atomically: a temporary file in the same folder (created with
-/// it when missing), flushed to disk, then renamed over `path`. A reader sees the old file or
-/// the new one, never a half-written one, and a crash leaves at worst a hidden `.tmp*` file,
-/// which nothing here reads.
+/// Writes a snapshot file through the one atomic writer, with an ordinary file's mode
+/// (snapshots are committed).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-courier-").suffix(".part");
-    // tempfile creates 0600 files; a snapshot is an ordinary, committed file, so ask for the
-    // mode a plain create would give (the umask still applies).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    courier_core::fs::write_atomic(path, contents, courier_core::fs::Mode::Ordinary)
 }
 
 pub(super) fn invalid(path: &Path, e: &FormatError) -> io::Error {
@@ -267,38 +247,5 @@ mod tests {
             parse("---\nsource: [\n---\n"),
             Err(FormatError::Yaml(_))
         ));
-    }
-
-    #[test]
-    fn write_atomic_replaces_the_file_and_leaves_no_temporary_behind() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("__snapshots__").join("a.snap");
-        write_atomic(&path, b"one").expect("first write creates the folder");
-        write_atomic(&path, b"two").expect("second write replaces");
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), "two");
-        let names: Vec<String> = std::fs::read_dir(path.parent().expect("parent"))
-            .expect("list")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["a.snap"]);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn write_atomic_gives_an_ordinary_file_mode() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("a.snap");
-        write_atomic(&path, b"x").expect("write");
-        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
-        // The mode a plain create gives under this process's umask, not a temp file's 0600.
-        let plain = dir.path().join("plain");
-        std::fs::write(&plain, "x").expect("plain write");
-        let plain_mode = std::fs::metadata(&plain)
-            .expect("meta")
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(mode, plain_mode, "mode {mode:o}, plain {plain_mode:o}");
     }
 }

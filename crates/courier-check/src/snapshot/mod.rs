@@ -1,4 +1,4 @@
-//! Response snapshots (SPEC §5): what a request's snapshot stores, where the file lives, how a
+//! Response snapshots (docs/collections.md#snapshots): what a request's snapshot stores, where the file lives, how a
 //! new value is checked against it under `--snapshots auto|check|update`, and the diff shown
 //! when they differ. The files are insta's `.snap` format, so people who know `cargo insta`
 //! feel at home (STYLE.md, last section).
@@ -11,7 +11,7 @@
 //! [`accept`] / [`reject`] to act on them. Everything here is synchronous; every write is
 //! atomic (a temporary file in the same folder, renamed over the target).
 //!
-//! Decisions that SPEC §5 leaves open, as implemented here:
+//! Decisions the snapshot format leaves open, as implemented here:
 //! - Only the body is compared, after insta's normalisation: trailing whitespace at the end of
 //!   the body is ignored and `\r\n` counts as `\n` (so a checkout with CRLF line endings still
 //!   matches).
@@ -105,7 +105,7 @@ impl FromStr for SnapshotMode {
     }
 }
 
-/// Whether the `CI` variable counts as set (SPEC §5, also the colour rule of §8): set to
+/// Whether the `CI` variable counts as set (docs/cli.md#ci, also the colour rule): set to
 /// anything but the empty string, `0` or `false`. Surrounding whitespace is ignored and
 /// `false` is matched in any case (`False`, `FALSE`), as CI systems and shells spell it
 /// either way.
@@ -119,7 +119,7 @@ pub fn ci_is_set(ci: Option<&str>) -> bool {
     }
 }
 
-/// The snapshot file of a request (SPEC §5):
+/// The snapshot file of a request (docs/collections.md#snapshots):
 /// `<folder of the collection>/__snapshots__/<collection file stem>__<request slug>[@row-N][@<env>].snap`.
 ///
 /// `row` is the 1-based number of the data row (as in ` [row N]` on the console), `None` when
@@ -341,7 +341,7 @@ pub fn check(
 
 /// Everything a run does for one request's snapshot, in one call: the file name
 /// ([`snapshot_path_for`]), the stored form ([`render`] with [`redactions_for`], after every
-/// known secret in the body is replaced by `[REDACTED]` — SPEC §3: secrets never reach a
+/// known secret in the body is replaced by `[REDACTED]` — secrets never reach a
 /// snapshot), the header ([`SnapshotMeta::for_request`]) and [`check`] under `mode`.
 ///
 /// `json` is the body parsed as JSON when it is JSON, `raw` the body bytes (stored as text,

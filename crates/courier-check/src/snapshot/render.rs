@@ -1,4 +1,4 @@
-//! The stored form of a response (SPEC §5): the selected part of a JSON body with redactions
+//! The stored form of a response (docs/collections.md#snapshots): the selected part of a JSON body with redactions
 //! applied, as 2-space pretty JSON with sorted keys and a final newline; other bodies as text.
 
 use courier_core::jsonpath::{JsonPath, Selection};
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn the_later_redaction_wins_for_the_same_selector() {
-        // Collection defaults come first, the request's own last (SPEC §5: the request wins).
+        // Collection defaults come first, the request's own last (the request wins).
         let body = json!({"id": "V-1"});
         let out = render(
             SnapshotBody::Json(&body),

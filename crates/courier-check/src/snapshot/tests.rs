@@ -1,5 +1,5 @@
 //! Tests of the snapshot API as the executor uses it: names, modes, `check`, and the file
-//! format against insta's own reader and writer (issue 6, acceptance 6).
+//! format against insta's own reader and writer (so files stay readable by `cargo insta`).
 
 use std::path::{Path, PathBuf};
 

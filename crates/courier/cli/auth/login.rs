@@ -1,4 +1,4 @@
-//! `courier auth login`: the authorization-code flow for one profile (SPEC §4) — the authorize
+//! `courier auth login`: the authorization-code flow for one profile (docs/cli.md#courier-auth) — the authorize
 //! URL with a fresh `state`, the scope and PKCE S256; the redirect taken on the HTTPS loopback
 //! listener or pasted; `state` checked; the code traded for tokens; the tokens stored in the
 //! token cache.
@@ -15,6 +15,7 @@ use courier_exec::loopback::{Listener, Redirect, RedirectError, is_loopback};
 use courier_exec::oauth::{self, HttpClient, OAuthError};
 use courier_exec::token_cache::TokenCache;
 
+use super::super::error::{CliError, CliResult};
 use super::{LoadedEnv, cache_error, login_profiles, token_cache};
 
 /// How long the listener waits for the browser: authorization codes live ten minutes.
@@ -80,25 +81,24 @@ pub(crate) struct LoginArgs {
     paste: bool,
 }
 
-/// A login that stopped: the message is printed as is (already redacted) with its exit code.
-struct Stop(Exit, String);
+/// A login that stopped: a message to print (redacted on the way out) with its exit code,
+/// or an error already made.
+enum Stop {
+    Message(Exit, String),
+    Error(CliError),
+}
 
-pub(crate) fn run(args: &LoginArgs) -> Exit {
+pub(crate) fn run(args: &LoginArgs) -> CliResult {
     let secrets = Secrets::new();
     match login(args, &secrets) {
-        Ok(()) => Exit::Success,
-        Err(Stop(exit, message)) => {
-            // An empty message was printed where it arose.
-            if !message.is_empty() {
-                eprintln!("error: {}", secrets.redact(&message));
-            }
-            exit
-        }
+        Ok(()) => Ok(Exit::Success),
+        Err(Stop::Message(exit, message)) => Err(CliError::new(exit, secrets.redact(&message))),
+        Err(Stop::Error(e)) => Err(e),
     }
 }
 
 fn invalid(message: impl Into<String>) -> Stop {
-    Stop(Exit::Invalid, message.into())
+    Stop::Message(Exit::Invalid, message.into())
 }
 
 fn login(args: &LoginArgs, secrets: &Arc<Secrets>) -> Result<(), Stop> {
@@ -108,7 +108,7 @@ fn login(args: &LoginArgs, secrets: &Arc<Secrets>) -> Result<(), Stop> {
             courier_core::load::visible_environments(None).join(", ")
         )));
     };
-    let loaded = LoadedEnv::load(env_name).map_err(|e| Stop(e, String::new()))?;
+    let loaded = LoadedEnv::load(env_name).map_err(Stop::Error)?;
     let env = &loaded.env;
     let profile = pick_profile(env, args.profile.as_deref())?;
     if env.emulator.is_some() {
@@ -131,17 +131,17 @@ fn login(args: &LoginArgs, secrets: &Arc<Secrets>) -> Result<(), Stop> {
     })?;
     let redirect_url = url::Url::parse(&redirect)
         .map_err(|e| invalid(format!("`redirect_uri` `{redirect}` is not a URL: {e}")))?;
-    let cache = token_cache().map_err(|e| Stop(e, String::new()))?;
+    let cache = token_cache().map_err(Stop::Error)?;
     // A cache this courier cannot write is refused before the user logs in for nothing.
     if let Err(e) = cache.load() {
-        return Err(Stop(cache_error(&e, secrets), String::new()));
+        return Err(Stop::Error(cache_error(&e, secrets)));
     }
     let client = loaded.client().map_err(invalid)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| {
-            Stop(
+            Stop::Message(
                 Exit::Unchecked,
                 format!("cannot start the async runtime: {e}"),
             )
@@ -296,13 +296,13 @@ fn redirect_stop(e: &RedirectError) -> Stop {
         | RedirectError::Listen { .. }
         | RedirectError::Certificate(_) => invalid(e.to_string()),
         RedirectError::Denied(_) | RedirectError::TimedOut(_) => {
-            Stop(Exit::Unchecked, e.to_string())
+            Stop::Message(Exit::Unchecked, e.to_string())
         }
     }
 }
 
 fn exchange_stop(profile: &str, e: &OAuthError) -> Stop {
-    Stop(
+    Stop::Message(
         Exit::Unchecked,
         format!(
             "trading the authorization code of auth profile `{profile}` for tokens failed: {e}"
@@ -341,10 +341,10 @@ async fn store(
     let lock = cache
         .lock()
         .await
-        .map_err(|e| Stop(cache_error(&e, secrets), String::new()))?;
+        .map_err(|e| Stop::Error(cache_error(&e, secrets)))?;
     let mut file = lock
         .read()
-        .map_err(|e| Stop(cache_error(&e, secrets), String::new()))?;
+        .map_err(|e| Stop::Error(cache_error(&e, secrets)))?;
     file.upsert(cached_session(
         &key,
         set,
@@ -353,7 +353,7 @@ async fn store(
         chrono::Utc::now(),
     ));
     lock.write(&file)
-        .map_err(|e| Stop(cache_error(&e, secrets), String::new()))
+        .map_err(|e| Stop::Error(cache_error(&e, secrets)))
 }
 
 /// Opens the URL in the desktop's browser.

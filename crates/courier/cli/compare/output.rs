@@ -1,6 +1,6 @@
 //! What `courier compare` writes: the console report (a summary table, then the differences
 //! per request, and the last line `N identical, N different, N skipped`), the JSON report of
-//! SPEC §8 (types from the stable contract) and the JUnit file (a test case per pair, through
+//! docs/reports.md#compare-report (types from the stable contract) and the JUnit file (a test case per pair, through
 //! the report crate's JUnit builder). Everything printed or written passes through both sides'
 //! secrets.
 
@@ -184,7 +184,7 @@ fn environment(env: &Environment) -> ReportEnvironment {
     }
 }
 
-/// The JSON report of SPEC §8, secrets redacted.
+/// The JSON report (docs/reports.md#compare-report), secrets redacted.
 pub(super) fn report(
     left: &Environment,
     right: &Environment,

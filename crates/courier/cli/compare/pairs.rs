@@ -1,4 +1,4 @@
-//! Pairing and diffing (SPEC §7): the results of the two sides are paired by collection,
+//! Pairing and diffing (docs/cli.md#courier-compare): the results of the two sides are paired by collection,
 //! request and data row; each pair's status codes and bodies are diffed with the check stage's
 //! structural diff; with `--noise`, paths that differ between the left side's own two runs are
 //! set aside as noise. Pure: the runs are over when this starts.
