@@ -69,3 +69,42 @@ fn delay_pauses_before_each_request() {
         "with the delay {with:?}, without {without:?}"
     );
 }
+
+/// The paging example fetches every vendor of the emulator company five at a time with one
+/// `repeat` request (at least three pages, each its own result) and collects as many ids as
+/// `totalCount`; the JSON report names each page.
+#[test]
+fn vendor_paging_collects_every_id() {
+    let dir = examples();
+    let (code, stdout, stderr) = parts(
+        &courier(dir.path())
+            .args([
+                "run",
+                "collections/vendor-paging.yaml",
+                "--env",
+                "local",
+                "--json",
+                "report.json",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("PASS Vendor paging / all vendors [page 3]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("PASS Vendor paging / every vendor was collected"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = report["collections"][0]["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(names.len() >= 4, "{names:?}");
+    assert_eq!(names[0], "all vendors [page 1]");
+    assert_eq!(names[names.len() - 1], "every vendor was collected");
+}

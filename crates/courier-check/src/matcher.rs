@@ -19,6 +19,8 @@ pub enum AssertKind {
     Body,
     Duration,
     Capture,
+    /// A `repeat` loop that reached `max` with its condition still true.
+    Repeat,
 }
 
 impl AssertKind {
@@ -30,6 +32,7 @@ impl AssertKind {
             Self::Body => "body",
             Self::Duration => "duration",
             Self::Capture => "capture",
+            Self::Repeat => "repeat",
         }
     }
 }

@@ -120,6 +120,7 @@ pub struct Request {
     /// Runs even after `--bail` stopped the run (clean-up); still skipped when a capture it
     /// needs is missing.
     pub always: bool,
+    pub repeat: Option<Box<Repeat>>,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub snapshot: Option<Box<SnapshotSpec>>,
@@ -451,6 +452,17 @@ impl JsonType {
 pub struct Capture {
     pub name: Spanned<String>,
     pub source: CaptureSource,
+    /// `append: true`: each page of a `repeat` adds to an array instead of replacing it.
+    pub append: bool,
+}
+
+/// `repeat: { while, max }`: the request is sent again while `condition` is truthy after a
+/// response (docs/collections-language.md#paging-loops).
+#[derive(Debug)]
+pub struct Repeat {
+    pub condition: STemplate,
+    pub max: u32,
+    pub span: Span,
 }
 
 #[derive(Debug)]

@@ -120,6 +120,7 @@ pub struct RequestFile {
     /// Runs even after `--bail` stopped the run (clean-up); still skipped when a capture it
     /// needs is missing.
     pub always: Option<bool>,
+    pub repeat: Option<RepeatFile>,
     pub expect: Option<ExpectFile>,
     /// Variable → a JSONPath into the body, or `{ header: name }`.
     pub capture: Option<BTreeMap<String, CaptureFile>>,
@@ -146,6 +147,30 @@ pub struct ExpectFile {
 #[schemars(deny_unknown_fields)]
 pub struct HeaderCapture {
     pub header: String,
+    /// Add to an array across the pages of a `repeat` request instead of replacing.
+    pub append: Option<bool>,
+}
+
+/// A capture by JSONPath, written as a map to take options.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct JsonPathCapture {
+    /// RFC 9535 JSONPath into the body.
+    pub jsonpath: String,
+    /// Add to an array across the pages of a `repeat` request instead of replacing.
+    pub append: Option<bool>,
+}
+
+/// `repeat: { while, max }`: send the request again while `while` is truthy after a response.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RepeatFile {
+    /// A template evaluated after each response, with that response's captures applied.
+    #[schemars(rename = "while")]
+    pub condition: String,
+    /// The most pages; reaching it with `while` still true fails the request.
+    #[schemars(range(min = 1, max = 100_000))]
+    pub max: u32,
 }
 
 /// A capture: a JSONPath string, or a header.
@@ -154,6 +179,7 @@ pub struct HeaderCapture {
 pub enum CaptureFile {
     JsonPath(String),
     Header(HeaderCapture),
+    Options(JsonPathCapture),
 }
 
 /// `snapshot: true` or its settings.

@@ -96,11 +96,13 @@ pub(crate) async fn run_collection(
             request_index: r.index,
             row: row.map(|(n, _)| n),
         });
+        let mut report = true;
         let mut result = RequestResult {
             collection_id: id,
             collection: Arc::clone(c),
             request_index: r.index,
             row: row.map(|(n, _)| n),
+            page: None,
             outcome: Outcome::Skipped,
             skip_reason: None,
             status: None,
@@ -127,16 +129,30 @@ pub(crate) async fn run_collection(
                 }
             }
         } else {
-            crate::request::execute(
-                shared,
-                c,
-                r,
-                &mut vars,
-                &jar,
-                row.map(|(n, _)| n),
-                &mut result,
-            )
-            .await;
+            if let Some(repeat) = r.repeat.as_deref() {
+                report = crate::repeat::run_pages(
+                    shared,
+                    pc,
+                    r,
+                    repeat,
+                    &mut vars,
+                    &jar,
+                    &mut result,
+                    &mut out,
+                )
+                .await;
+            } else {
+                crate::request::execute(
+                    shared,
+                    c,
+                    r,
+                    &mut vars,
+                    &jar,
+                    row.map(|(n, _)| n),
+                    &mut result,
+                )
+                .await;
+            }
             ran[r.index] = if result.status.is_some() {
                 Ran::Responded
             } else {
@@ -144,12 +160,9 @@ pub(crate) async fn run_collection(
             };
             made[r.index].clone_from(&result.captures);
         }
-        if matches!(result.outcome, Outcome::Failed | Outcome::Error) && shared.options.bail {
-            shared.bail.store(true, Ordering::SeqCst);
+        if report {
+            finish(shared, result, &mut out);
         }
-        let unchecked = result.outcome == Outcome::Error && result.error_kind.is_some();
-        out.push((result.outcome, unchecked));
-        shared.emit(Event::RequestFinished(Arc::new(result)));
     }
     shared.emit(Event::CollectionFinished {
         collection_id: id,
@@ -157,6 +170,16 @@ pub(crate) async fn run_collection(
         row: row.map(|(n, _)| n),
     });
     out
+}
+
+/// Reports one result: counts it, and stops the run under `--bail` when it failed.
+pub(crate) fn finish(shared: &Shared, result: RequestResult, out: &mut Vec<(Outcome, bool)>) {
+    if matches!(result.outcome, Outcome::Failed | Outcome::Error) && shared.options.bail {
+        shared.bail.store(true, Ordering::SeqCst);
+    }
+    let unchecked = result.outcome == Outcome::Error && result.error_kind.is_some();
+    out.push((result.outcome, unchecked));
+    shared.emit(Event::RequestFinished(Arc::new(result)));
 }
 
 fn base_vars(shared: &Shared, coll: &Arc<VarMap>, row: &Arc<VarMap>) -> Vars {
@@ -238,7 +261,7 @@ fn skip_reason(
     None
 }
 
-fn truthy(v: &Value) -> bool {
+pub(crate) fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod loopback;
 pub mod oauth;
 mod prepare;
+mod repeat;
 mod request;
 pub mod runner;
 mod send;

@@ -183,6 +183,8 @@ pub enum AssertionKind {
     Body,
     Duration,
     Capture,
+    /// A `repeat` loop that reached `max` with its condition still true.
+    Repeat,
 }
 
 /// The format version of the JSON compare report; bump it on any change a script could notice.

@@ -129,6 +129,7 @@ fn assertion(a: &AssertOutcome) -> ReportAssertion {
             AssertKind::Body => AssertionKind::Body,
             AssertKind::Duration => AssertionKind::Duration,
             AssertKind::Capture => AssertionKind::Capture,
+            AssertKind::Repeat => AssertionKind::Repeat,
         },
         path: a.path.clone(),
         matcher: a.matcher.clone(),
@@ -241,6 +242,7 @@ mod tests {
         let c = collection("c.yaml", "Rows", &["get"]);
         let row = |n| RequestResult {
             row: Some(n),
+            page: None,
             ..result(&c, 0, 0)
         };
         let report = reporter_after(&run(vec![row(1), row(2)]), Secrets::new())

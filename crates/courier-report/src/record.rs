@@ -139,6 +139,7 @@ pub(crate) mod fixtures {
             collection: Arc::clone(c),
             request_index: index,
             row: None,
+            page: None,
             outcome: Outcome::Passed,
             skip_reason: None,
             status: Some(200),

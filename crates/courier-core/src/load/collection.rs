@@ -420,6 +420,9 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         .get("always")
         .and_then(|n| boolean(n, "`always`", cx))
         .unwrap_or(false);
+    let repeat = m
+        .get("repeat")
+        .and_then(|n| super::language::read_repeat(n, cx));
     let expect = m
         .get("expect")
         .map(|n| read_expect(n, cx))
@@ -430,7 +433,7 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         .unwrap_or_default();
     let snapshot = m.get("snapshot").and_then(|n| read_snapshot(n, cx));
     m.finish(cx);
-    Some(Request {
+    let request = Request {
         index,
         name: name?,
         span: node.span,
@@ -448,10 +451,13 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         skip: skip.map(Box::new),
         mutates,
         always,
+        repeat: repeat.map(Box::new),
         expect,
         captures,
         snapshot: snapshot.map(Box::new),
-    })
+    };
+    super::language::check_request(&request, node, cx);
+    Some(request)
 }
 
 fn method(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
@@ -824,29 +830,17 @@ fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
             );
             continue;
         }
-        let source = match &v.value {
-            Value::Map(_) => {
-                let Some(mut m) = MapReader::new(v, "a capture", cx) else {
-                    continue;
-                };
-                let header = m
-                    .required("header", cx)
-                    .and_then(|h| nonempty_text(h, "`header`", cx));
-                m.finish(cx);
-                match header {
-                    Some(h) => CaptureSource::Header(h),
-                    None => continue,
-                }
-            }
-            _ => match jsonpath_node(v, "a capture", cx) {
-                Some(p) => CaptureSource::JsonPath(p),
-                None => continue,
-            },
+        let capture = match &v.value {
+            Value::Map(_) => super::language::read_capture_map(k, v, cx),
+            _ => jsonpath_node(v, "a capture", cx).map(|p| Capture {
+                name: k.clone(),
+                source: CaptureSource::JsonPath(p),
+                append: false,
+            }),
         };
-        out.push(Capture {
-            name: k.clone(),
-            source,
-        });
+        if let Some(capture) = capture {
+            out.push(capture);
+        }
     }
     out
 }

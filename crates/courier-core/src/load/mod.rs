@@ -3,6 +3,7 @@
 
 mod collection;
 mod environment;
+mod language;
 pub(crate) mod reader;
 
 use std::path::{Path, PathBuf};

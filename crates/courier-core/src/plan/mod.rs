@@ -101,6 +101,11 @@ pub struct PlannedCollection {
     /// Per request (by index): `Some(rows)` when `-k` picked only some data rows by their
     /// `[row N]` suffix (row N is element N-1); `None` for every row.
     pub rows: Vec<Option<Vec<bool>>>,
+    /// Per request (by index): `-k` reaches it only through `[page N]`, so its pages are
+    /// reported only where [`Self::filters`] match their names.
+    pub by_page_only: Vec<bool>,
+    /// `-k`, in lower case.
+    pub filters: Vec<String>,
 }
 
 impl PlannedCollection {
@@ -118,6 +123,15 @@ impl PlannedCollection {
 
     pub fn is_selected(&self, index: usize) -> bool {
         self.selected.get(index).copied().unwrap_or(false)
+    }
+
+    /// Whether a page's result (named `collection / display name`) is reported.
+    pub fn reports_page(&self, index: usize, full_name: &str) -> bool {
+        if !self.by_page_only.get(index).copied().unwrap_or(false) {
+            return true;
+        }
+        let full = full_name.to_lowercase();
+        self.filters.iter().any(|f| full.contains(f.as_str()))
     }
 
     /// Whether a selected request runs for data row `row` (counted from 1).
@@ -197,6 +211,8 @@ fn everything(c: &Arc<Collection>) -> PlannedCollection {
         needs: Vec::new(),
         data: None,
         rows: Vec::new(),
+        by_page_only: Vec::new(),
+        filters: Vec::new(),
     }
 }
 
@@ -269,6 +285,17 @@ fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
             .iter()
             .map(|r| selection.rows(c, r, row_count))
             .collect();
+        let by_page_only: Vec<bool> = c
+            .requests
+            .iter()
+            .map(|r| selection.by_page_only(c, r, row_count))
+            .collect();
+        // Without a data file, a request reached through `[page N]` runs once.
+        let rows: Vec<Option<Vec<bool>>> = rows
+            .into_iter()
+            .zip(&by_page_only)
+            .map(|(rows, pages)| if row_count == 0 && *pages { None } else { rows })
+            .collect();
         let selected: Vec<bool> = c
             .requests
             .iter()
@@ -283,6 +310,8 @@ fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
             needs: check.needs,
             data,
             rows,
+            by_page_only,
+            filters: selection.filters.clone(),
         });
     }
     if !diags.is_empty() {

@@ -45,9 +45,32 @@ impl Selection {
         }
         Some(
             (1..=rows)
-                .map(|n| self.name_matches(c, r, &format!(" [row {n}]")))
+                .map(|n| {
+                    let row = format!(" [row {n}]");
+                    self.name_matches(c, r, &row) || self.some_page_matches(c, r, &row)
+                })
                 .collect(),
         )
+    }
+
+    /// Whether `-k` reaches a `repeat` request only through the `[page N]` suffix of its
+    /// results: then every page is sent, and only the matching ones are reported.
+    pub fn by_page_only(&self, c: &Collection, r: &Request, rows: usize) -> bool {
+        if r.repeat.is_none() || self.name_matches(c, r, "") {
+            return false;
+        }
+        if rows == 0 {
+            return self.some_page_matches(c, r, "");
+        }
+        let by_row = (1..=rows).any(|n| self.name_matches(c, r, &format!(" [row {n}]")));
+        !by_row && (1..=rows).any(|n| self.some_page_matches(c, r, &format!(" [row {n}]")))
+    }
+
+    /// Some page up to `repeat.max` of a `repeat` request matches `-k`.
+    fn some_page_matches(&self, c: &Collection, r: &Request, row: &str) -> bool {
+        r.repeat.as_deref().is_some_and(|repeat| {
+            (1..=repeat.max).any(|n| self.name_matches(c, r, &format!("{row} [page {n}]")))
+        })
     }
 
     /// `-k`: some filter is a substring of `collection / request{suffix}`, or there is none.

@@ -90,6 +90,9 @@ pub fn send_templates<'a>(c: &'a Collection, r: &'a Request) -> Vec<&'a STemplat
     if let Some(Skip::When(t)) = r.skip.as_deref() {
         out.push(t);
     }
+    if let Some(repeat) = r.repeat.as_deref() {
+        out.push(&repeat.condition);
+    }
     out
 }
 
@@ -242,6 +245,11 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
             for t in templates {
                 for name in t.value.variables() {
                     if outer.defines(name) || defined.contains(name.as_str()) {
+                        continue;
+                    }
+                    // A `repeat` request's own captures feed its next page (undefined before
+                    // the first response, where `default()` applies).
+                    if r.repeat.is_some() && r.captures.iter().any(|cap| &cap.name.value == name) {
                         continue;
                     }
                     let earlier = producers

@@ -408,6 +408,7 @@ mod tests {
             collection: Arc::clone(c),
             request_index: index,
             row: None,
+            page: None,
             outcome: if status.is_some() {
                 Outcome::Passed
             } else {
