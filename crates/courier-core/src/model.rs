@@ -121,6 +121,7 @@ pub struct Request {
     /// needs is missing.
     pub always: bool,
     pub repeat: Option<Box<Repeat>>,
+    pub poll: Option<Box<Poll>>,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub snapshot: Option<Box<SnapshotSpec>>,
@@ -454,6 +455,15 @@ pub struct Capture {
     pub source: CaptureSource,
     /// `append: true`: each page of a `repeat` adds to an array instead of replacing it.
     pub append: bool,
+}
+
+/// `poll: { interval, timeout }`: the request is sent again until its `expect` holds
+/// (docs/collections-language.md#polling).
+#[derive(Debug)]
+pub struct Poll {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub span: Span,
 }
 
 /// `repeat: { while, max }`: the request is sent again while `condition` is truthy after a

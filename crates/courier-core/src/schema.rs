@@ -121,6 +121,7 @@ pub struct RequestFile {
     /// needs is missing.
     pub always: Option<bool>,
     pub repeat: Option<RepeatFile>,
+    pub poll: Option<PollFile>,
     pub expect: Option<ExpectFile>,
     /// Variable → a JSONPath into the body, or `{ header: name }`.
     pub capture: Option<BTreeMap<String, CaptureFile>>,
@@ -159,6 +160,16 @@ pub struct JsonPathCapture {
     pub jsonpath: String,
     /// Add to an array across the pages of a `repeat` request instead of replacing.
     pub append: Option<bool>,
+}
+
+/// `poll: { interval, timeout }`: send the request again until its `expect` holds.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PollFile {
+    /// The wait between attempts (`2s`).
+    pub interval: DurationText,
+    /// No attempt starts after this (`2m`); then the last attempt's failures are reported.
+    pub timeout: DurationText,
 }
 
 /// `repeat: { while, max }`: send the request again while `while` is truthy after a response.

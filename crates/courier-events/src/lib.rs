@@ -78,6 +78,8 @@ pub struct RequestResult {
     pub row: Option<usize>,
     /// The page of a `repeat` request, counted from 1.
     pub page: Option<usize>,
+    /// How many times a `poll` request was sent.
+    pub attempts: Option<u32>,
     pub outcome: Outcome,
     pub skip_reason: Option<String>,
     pub status: Option<u16>,

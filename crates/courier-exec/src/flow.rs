@@ -103,6 +103,7 @@ pub(crate) async fn run_collection(
             request_index: r.index,
             row: row.map(|(n, _)| n),
             page: None,
+            attempts: None,
             outcome: Outcome::Skipped,
             skip_reason: None,
             status: None,
@@ -129,7 +130,9 @@ pub(crate) async fn run_collection(
                 }
             }
         } else {
-            if let Some(repeat) = r.repeat.as_deref() {
+            if let Some(poll) = r.poll.as_deref() {
+                crate::repeat::poll(shared, c, r, poll, &mut vars, &jar, &mut result).await;
+            } else if let Some(repeat) = r.repeat.as_deref() {
                 report = crate::repeat::run_pages(
                     shared,
                     pc,

@@ -1,13 +1,15 @@
-//! `repeat: { while, max }` (docs/collections-language.md#paging-loops): a request sent page
-//! after page while its condition holds after a response, each page a result of its own
-//! (`name [page N]`), with `append: true` captures collected across the pages.
+//! Requests sent more than once. `repeat: { while, max }` (docs/collections-language.md#paging-loops):
+//! page after page while a condition holds after a response, each page a result of its own
+//! (`name [page N]`), with `append: true` captures collected across the pages. `poll:
+//! { interval, timeout }` (docs/collections-language.md#polling): the same request again
+//! until its `expect` holds, reported once with its number of attempts.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use courier_check::matcher::{AssertKind, AssertOutcome};
-use courier_core::model::{Collection, Repeat, Request};
+use courier_core::model::{Collection, Poll, Repeat, Request};
 use courier_core::plan::PlannedCollection;
 use courier_core::template::{Vars, json_to_value};
 use courier_events::{Event, Outcome, RequestResult};
@@ -117,5 +119,45 @@ pub(crate) async fn run_pages(
             request_index: r.index,
             row: result.row,
         });
+    }
+}
+
+/// Sends a `poll` request until its checks pass; no attempt starts after `timeout`. The last
+/// attempt is left in `result`, with the number of attempts.
+pub(crate) async fn poll(
+    shared: &Arc<Shared>,
+    c: &Collection,
+    r: &Request,
+    poll: &Poll,
+    vars: &mut Vars,
+    jar: &Arc<reqwest::cookie::Jar>,
+    result: &mut RequestResult,
+) {
+    let start = tokio::time::Instant::now();
+    let blank = result.clone();
+    let mut attempts: u32 = 0;
+    loop {
+        *result = blank.clone();
+        attempts += 1;
+        crate::request::execute(shared, c, r, vars, jar, result.row, result).await;
+        result.attempts = Some(attempts);
+        if result.outcome == Outcome::Passed {
+            return;
+        }
+        // A template that failed to render fails the same way on every attempt.
+        if result.status.is_none() && result.error_kind.is_none() {
+            return;
+        }
+        let next = start.elapsed() + poll.interval;
+        if next > poll.timeout {
+            if result.outcome == Outcome::Failed && result.status.is_some() {
+                result.error = Some(format!(
+                    "`poll` timed out after {attempts} attempts ({} ms): the last attempt's checks follow",
+                    poll.timeout.as_millis()
+                ));
+            }
+            return;
+        }
+        tokio::time::sleep(poll.interval).await;
     }
 }

@@ -114,7 +114,10 @@ impl ConsoleReporter {
             ),
             (_, Some(status)) => {
                 let ms = r.duration.map_or(0, |d| d.as_millis());
-                format!("{mark} {title}  {status}  {ms} ms")
+                match r.attempts {
+                    Some(n) => format!("{mark} {title}  {status}  {ms} ms ({n} attempts)"),
+                    None => format!("{mark} {title}  {status}  {ms} ms"),
+                }
             }
             (_, None) => format!(
                 "{mark} {title}  error: {}",

@@ -243,6 +243,7 @@ mod tests {
         let row = |n| RequestResult {
             row: Some(n),
             page: None,
+            attempts: None,
             ..result(&c, 0, 0)
         };
         let report = reporter_after(&run(vec![row(1), row(2)]), Secrets::new())

@@ -140,6 +140,7 @@ pub(crate) mod fixtures {
             request_index: index,
             row: None,
             page: None,
+            attempts: None,
             outcome: Outcome::Passed,
             skip_reason: None,
             status: Some(200),

@@ -423,6 +423,9 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
     let repeat = m
         .get("repeat")
         .and_then(|n| super::language::read_repeat(n, cx));
+    let poll = m
+        .get("poll")
+        .and_then(|n| super::language::read_poll(n, cx));
     let expect = m
         .get("expect")
         .map(|n| read_expect(n, cx))
@@ -452,6 +455,7 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         mutates,
         always,
         repeat: repeat.map(Box::new),
+        poll: poll.map(Box::new),
         expect,
         captures,
         snapshot: snapshot.map(Box::new),

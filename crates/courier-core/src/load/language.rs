@@ -3,10 +3,12 @@
 //! them to other keys (docs/collections-language.md#paging-loops).
 
 use crate::diag::Spanned;
-use crate::model::{Capture, CaptureSource, Repeat, Request};
+use crate::model::{Capture, CaptureSource, Poll, Repeat, Request};
 use crate::yaml::{Node, Value};
 
-use super::reader::{Cx, MapReader, boolean, integer, jsonpath_node, nonempty_text, template};
+use super::reader::{
+    Cx, MapReader, boolean, duration, integer, jsonpath_node, nonempty_text, template,
+};
 
 /// The most pages one `repeat` may fetch.
 const MAX_PAGES: u64 = 100_000;
@@ -38,6 +40,31 @@ pub(super) fn read_repeat(node: &Node, cx: &mut Cx<'_>) -> Option<Repeat> {
     Some(Repeat {
         condition: condition?,
         max: max?,
+        span: node.span,
+    })
+}
+
+/// `poll: { interval: D, timeout: D }`, both required.
+pub(super) fn read_poll(node: &Node, cx: &mut Cx<'_>) -> Option<Poll> {
+    let mut m = MapReader::new(node, "`poll`", cx)?;
+    let interval = m
+        .required("interval", cx)
+        .and_then(|n| duration(n, "`poll.interval`", cx));
+    let timeout = m
+        .required("timeout", cx)
+        .and_then(|n| duration(n, "`poll.timeout`", cx));
+    m.finish(cx);
+    let (interval, timeout) = (interval?, timeout?);
+    if interval.value.is_zero() {
+        cx.error(
+            interval.span,
+            "`poll.interval` must be more than 0".to_owned(),
+        );
+        return None;
+    }
+    Some(Poll {
+        interval: interval.value,
+        timeout: timeout.value,
         span: node.span,
     })
 }
@@ -87,7 +114,8 @@ pub(super) fn read_capture_map(
 }
 
 /// The rules between keys of one request: `repeat` not on a mutating request nor with
-/// `snapshot`, `append` only in a `repeat` request.
+/// `snapshot` or `poll`, `append` only in a `repeat` request, `poll` only with an `expect`
+/// and never resending a mutating request without an `Idempotency-Key` header.
 pub(super) fn check_request(r: &Request, node: &Node, cx: &mut Cx<'_>) {
     let key_span = |key: &str| match &node.value {
         Value::Map(entries) => entries
@@ -114,6 +142,13 @@ pub(super) fn check_request(r: &Request, node: &Node, cx: &mut Cx<'_>) {
                 "snapshot a single page in a request of its own",
             );
         }
+        if r.poll.is_some() {
+            cx.error_help(
+                key_span("poll"),
+                "`poll` cannot be used with `repeat`".to_owned(),
+                "`repeat` sends pages while a condition holds, `poll` re-sends one request until its `expect` holds: pick one",
+            );
+        }
     } else {
         for cap in r.captures.iter().filter(|c| c.append) {
             cx.error_help(
@@ -123,6 +158,35 @@ pub(super) fn check_request(r: &Request, node: &Node, cx: &mut Cx<'_>) {
                     cap.name.value, r.name.value
                 ),
                 "`append: true` collects values across the pages of a `repeat` request",
+            );
+        }
+    }
+    if let Some(poll) = r.poll.as_deref() {
+        let e = &r.expect;
+        let empty = e.status.is_none()
+            && e.headers.is_empty()
+            && e.jsonpath.is_empty()
+            && e.body.is_none()
+            && e.duration.is_none();
+        if empty {
+            cx.error_help(
+                poll.span,
+                format!("`poll` on `{}`, which has no `expect`", r.name.value),
+                "`poll` re-sends the request until its `expect` holds: say what it waits for",
+            );
+        }
+        let keyed = r
+            .headers
+            .iter()
+            .any(|h| h.name.value.eq_ignore_ascii_case("idempotency-key"));
+        if r.mutates() && !keyed {
+            cx.error_help(
+                poll.span,
+                format!(
+                    "`poll` on `{}`, which mutates ({}), without an `Idempotency-Key` header",
+                    r.name.value, r.method.value
+                ),
+                "a mutating request is sent again only with an `Idempotency-Key` header (as for retries); a read-only POST says `mutates: false`",
             );
         }
     }

@@ -409,6 +409,7 @@ mod tests {
             request_index: index,
             row: None,
             page: None,
+            attempts: None,
             outcome: if status.is_some() {
                 Outcome::Passed
             } else {
