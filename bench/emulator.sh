@@ -22,7 +22,7 @@ out=$(mktemp)
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$out"' EXIT
 
-# The first output line is the base URL (SPEC §9).
+# The first output line is the base URL (docs/emulator.md).
 for _ in $(seq 100); do
   [ -s "$out" ] && break
   sleep 0.05

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates the benchmark's workload (issue 9): the bodies nginx serves, nginx's own config,
+"""Generates the benchmark's workload: the bodies nginx serves, nginx's own config,
 and the same requests for every runner — Courier YAML, Hurl files and Postman v2.1 JSON
 collections for Newman.
 
@@ -231,7 +231,7 @@ def smoke_collection(count):
 
 
 def validate_collection(n):
-    """A collection of 10 requests for the load/validate benchmark (issue 2): CRUD with
+    """A collection of 10 requests for the load/validate benchmark: CRUD with
     captures chained through later requests, every body kind, matchers of each family,
     regexes, templates with functions and filters — what `validate` compiles in real files."""
     obj = ["vendor", "customer", "bill", "invoice", "account"][n % 5]

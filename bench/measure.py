@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the benchmark's runners interleaved and prints one table (issue 9).
+"""Runs the benchmark's runners interleaved and prints one table.
 
     python3 bench/measure.py --work DIR --courier BIN [--hurl BIN] [--newman BIN]
                              [--rounds N] [--startup-rounds N] [--check] [--skip RUNNER=WHY]...
@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-# Issue 9's acceptance targets (and issue 4's sequential floor).
+# The performance targets: against Hurl and Newman, and the sequential floor.
 TARGET_SMALL_VS_HURL = 1.5
 TARGET_LARGE_VS_HURL = 2.0
 TARGET_PEAK_MB = 30.0
@@ -148,7 +148,7 @@ def validate_figures(args):
     wall = statistics.median(r[0] for r in runs)
     cpu = statistics.median(r[1] for r in runs)
     rss = max(r[2] for r in runs) / 1024
-    line = (f"Load and validate (`courier validate`, issue 2): {files:,} files × 10 requests in "
+    line = (f"Load and validate (`courier validate`): {files:,} files × 10 requests in "
             f"{wall * 1000:,.0f} ms (median of {len(runs)}), {files / wall:,.0f} files/s, "
             f"CPU {cpu * 1000:,.0f} ms, peak RSS {rss:.1f} MB")
     return {"files": files, "wall": wall, "cpu": cpu, "rss_mb": rss, "line": line}
@@ -191,7 +191,7 @@ def main():
         print(validate["line"])
         met = validate["files"] != 1000 or validate["wall"] < 1.0
         if validate["files"] == 1000:
-            print(f"Target (issue 2): 1,000 files in under 1 s: {'met' if met else 'MISSED'}")
+            print(f"Target: 1,000 files in under 1 s: {'met' if met else 'MISSED'}")
         return 1 if args.check and not met else 0
 
     missing = dict(s.split("=", 1) for s in args.skip)
@@ -329,15 +329,15 @@ def main():
     ratio = par / cs if par and cs else None
     target("--parallel 10 over 10 collections ≥ 2× the sequential rate", ratio,
            ratio is not None and ratio >= TARGET_PARALLEL_VS_SEQ, f"{ratio:.2f}×" if ratio else "")
-    target("sequential ≥ 5,000 requests/s (issue 4)", cs, cs is not None and cs >= TARGET_SEQ_RPS,
+    target("sequential ≥ 5,000 requests/s", cs, cs is not None and cs >= TARGET_SEQ_RPS,
            f"{fmt_int(cs)}/s" if cs else "")
     if validate and validate["files"] == 1000:
-        target("load and validate 1,000 files × 10 requests in under 1 s (issue 2)", validate["wall"],
+        target("load and validate 1,000 files × 10 requests in under 1 s", validate["wall"],
                validate["wall"] < 1.0, f"{validate['wall'] * 1000:,.0f} ms")
     both = all(r in runners and not any(k[1] == r for k in failed) for r in ("hurl", "newman"))
     target("Hurl and Newman both ran", True, both, "yes" if both else "no")
 
-    print("\nTargets (issue 9):")
+    print("\nTargets:")
     for name, ok, shown in checks:
         print(f"  {'met   ' if ok else 'MISSED'}  {name}: {shown}")
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Courier against Hurl and Newman on the same workload, side by side (issue 9).
+# Courier against Hurl and Newman on the same workload, side by side.
 #
 #   bash bench/run.sh              install what is missing, run every runner, print one table
-#   bash bench/run.sh --check      the same, exit 1 when a target of issue 9 is missed
+#   bash bench/run.sh --check      the same, exit 1 when a performance target is missed
 #   bash bench/run.sh --smoke      Courier alone, small N, against the built-in emulator
 #                                  (`--env local`): needs nothing but the build (.ci/run)
-#   bash bench/run.sh --load       only the load/validate benchmark of issue 2: 1,000
+#   bash bench/run.sh --load       only the load/validate benchmark: 1,000
 #                                  generated files of 10 requests, `courier validate`, files/s
 #
 # Options: --rounds N (interleaved rounds per workload, default 3), --startup-rounds N
@@ -23,7 +23,7 @@
 #   - starts nginx on 127.0.0.1 (a free port) with its own config, and stops it by its PID;
 #   - runs the runners interleaved (bench/measure.py) and prints one table;
 #   - times `courier validate` over 1,000 generated collection files of 10 requests each
-#     (issue 2: loading and validating, files/s).
+#     (loading and validating, files/s).
 #
 # The machine is shared and has 2 cores: compare the ratios of one interleaved run, not
 # absolute figures from different runs.

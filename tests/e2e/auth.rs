@@ -1,4 +1,4 @@
-//! OAuth sessions end to end (issue 5): the built binary against an in-process Intacct
+//! OAuth sessions end to end: the built binary against an in-process Intacct
 //! emulator whose `/__emulator/stats` counts every token request — one token per run, renewal
 //! ahead of expiry, one renewal after a revocation, a dead refresh token; `courier auth login`
 //! over the HTTPS listener and by paste, `state` refused, `auth status`, `auth logout
@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::support::{courier, parts, workspace};
 
-/// The emulator's default non-production credentials (SPEC §9).
+/// The emulator's default non-production credentials (docs/emulator.md).
 pub(crate) const CLIENT_ID: &str = "courier-np.app.sage.com";
 pub(crate) const CLIENT_SECRET: &str = "courier-np-secret";
 pub(crate) const WS_USER: &str = "ci-bot@COURIER-SANDBOX";
@@ -804,9 +804,9 @@ fn a_cache_from_a_future_version_is_refused_and_left_untouched() {
     );
 }
 
-/// The forms a leaked secret could take in output (SPEC §3): plain, percent- and
-/// form-encoded (either hex case), JSON-escaped, and Base64 (standard and URL-safe) at each
-/// of the three byte alignments — for those, the characters that depend on the secret alone.
+/// The forms a leaked secret could take in output (docs/environments.md, "Secrets"): plain,
+/// percent- and form-encoded (either hex case), JSON-escaped, and Base64 (standard and URL-safe) at
+/// each of the three byte alignments — for those, the characters that depend on the secret alone.
 fn leak_forms(secret: &str) -> Vec<String> {
     use base64::Engine as _;
     let mut out = vec![secret.to_owned()];

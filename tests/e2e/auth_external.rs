@@ -1,4 +1,4 @@
-//! Interoperability with an OAuth 2.0 server nobody here wrote (issue 5, external suite):
+//! Interoperability with an OAuth 2.0 server nobody here wrote (external suite):
 //! `oauth2-mock-server` from the npm registry, started with node on 127.0.0.1 and a free port.
 //! A small script around it adds one API route, `GET /api/whoami`, that answers 200 with the
 //! grant behind the bearer token only for access tokens this very server issued, and 401 for
@@ -6,7 +6,7 @@
 //!
 //! `.ci/run` installs the package (`npm install --prefix target/external oauth2-mock-server@9`);
 //! `COURIER_OAUTH2_MOCK_SERVER` may name another install (the package's own folder). A missing
-//! node or package fails these tests: SPEC §1 forbids a silent skip.
+//! node or package fails these tests: a silent skip would let CI pass having checked nothing.
 
 #![expect(
     clippy::unwrap_used,

@@ -1,7 +1,7 @@
-//! `courier compare` end to end (issue 7): the documented differences between the emulator's
+//! `courier compare` end to end: the documented differences between the emulator's
 //! two scopes and nothing else, index pairing without `match_by`, `--noise` against emulators
 //! that answer errors with a fresh `supportId`, the production guard on both sides (emulator
-//! stats), the JSON report against SPEC §8 and its snapshot, the JUnit file, and the exit
+//! stats), the JSON report against docs/reports.md and its snapshot, the JUnit file, and the exit
 //! codes. The expected differences come from `courier_emulator::scope_differences`, never
 //! from a list written here.
 
@@ -583,7 +583,7 @@ requests:
     json: { id: D-NEW, name: New }
 "#;
 
-/// Acceptance 5: `--json` is SPEC §8's compare document, key for key, and its content is
+/// `--json` is the compare document of docs/reports.md, key for key, and its content is
 /// pinned by a snapshot.
 #[test]
 fn the_json_report_is_the_spec_document() {
@@ -623,7 +623,8 @@ fn the_json_report_is_the_spec_document() {
         keys(&report),
         ["left", "pairs", "right", "summary", "version"]
     );
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
+    crate::reports::assert_valid_report("compare --json", &report);
     assert_eq!(
         report["left"],
         json!({"name": "local", "scope": "non-production"})
@@ -645,7 +646,8 @@ fn the_json_report_is_the_spec_document() {
                 "left_status",
                 "noise",
                 "request",
-                "right_status"
+                "right_status",
+                "skip_reason"
             ]
         );
         for d in pair["differences"].as_array().expect("differences") {
@@ -683,7 +685,8 @@ fn the_json_report_is_the_spec_document() {
     );
 }
 
-/// SPEC §7: without `--left` and `--right`, exit 2 listing the environments Courier can see.
+/// docs/compare.md: without `--left` and `--right`, exit 2 listing the environments Courier can
+/// see.
 #[test]
 fn without_both_sides_it_lists_the_environments() {
     let dir = workspace(&[
@@ -745,7 +748,8 @@ fn a_side_that_cannot_be_reached_exits_3() {
     );
 }
 
-/// Colour follows SPEC §8: `--color always` paints marks and kinds, `never` writes none.
+/// Colour follows docs/cli.md, "Colour": `--color always` paints marks and kinds, `never` writes
+/// none.
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let dir = workspace(&[]);

@@ -1,4 +1,4 @@
-//! A cookie jar per collection run (issue 4): a cookie a server sets is sent back by the later
+//! A cookie jar per collection run: a cookie a server sets is sent back by the later
 //! requests of the same collection, never by another collection, and never printed by `-v`.
 
 use std::io::{BufRead as _, BufReader, Write as _};

@@ -41,33 +41,31 @@ fn gl_accounts_with_a_typed_page_size() {
     }
 }
 
-/// `defaults.delay` pauses before every request, a request's own `delay` overrides it.
+/// `defaults.delay` pauses before every request, a request's own `delay` replaces it. The
+/// JSON report's `started_ms` (taken before the pause) and `duration_ms` (the send alone) give
+/// the pause before each send; a sleep lasts at least its duration, so only lower bounds are
+/// checked.
 #[test]
 fn delay_pauses_before_each_request() {
-    let collection = "name: Delays\nauth: intacct\ndefaults:\n  delay: 1s\nrequests:\n  - name: first\n    url: \"{{ base_url }}/objects/accounts-payable/vendor/84\"\n    expect: { status: 200 }\n  - name: second\n    url: \"{{ base_url }}/objects/accounts-payable/vendor/85\"\n    delay: 0ms\n    expect: { status: 200 }\n";
-    let timed = |text: &str| {
-        let dir = crate::support::workspace(&[("collections/a.yaml", text)]);
-        let start = std::time::Instant::now();
-        let (code, stdout, stderr) = parts(
-            &courier(dir.path())
-                .args(["run", "--env", "local"])
-                .output()
-                .unwrap(),
-        );
-        assert_eq!(code, 0, "{stdout}\n{stderr}");
-        start.elapsed()
-    };
-    let with = timed(collection);
-    let without = timed(&collection.replace("defaults:\n  delay: 1s\n", ""));
-    assert!(
-        with >= without + std::time::Duration::from_millis(900),
-        "with the delay {with:?}, without {without:?}"
+    let collection = "name: Delays\nauth: intacct\ndefaults:\n  delay: 300ms\nrequests:\n  - name: first\n    url: \"{{ base_url }}/objects/accounts-payable/vendor/84\"\n    expect: { status: 200 }\n  - name: second\n    url: \"{{ base_url }}/objects/accounts-payable/vendor/85\"\n    delay: 1200ms\n    expect: { status: 200 }\n  - name: third\n    url: \"{{ base_url }}/objects/accounts-payable/vendor/84\"\n    expect: { status: 200 }\n";
+    let dir = crate::support::workspace(&[("collections/a.yaml", collection)]);
+    let (code, stdout, stderr) = parts(
+        &courier(dir.path())
+            .args(["run", "--env", "local", "--json", "report.json"])
+            .output()
+            .unwrap(),
     );
-    // Once, not twice: the second request's `delay: 0ms` wins over the default.
-    assert!(
-        with < without + std::time::Duration::from_millis(1900),
-        "with the delay {with:?}, without {without:?}"
-    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let requests = report["collections"][0]["requests"].as_array().unwrap();
+    let ms = |i: usize, key: &str| requests[i][key].as_u64().unwrap();
+    // The pause of request i is what lies between its start and the start of request i + 1,
+    // less its own send.
+    let pause = |i: usize| ms(i + 1, "started_ms") - ms(i, "started_ms") - ms(i, "duration_ms");
+    assert!(pause(0) >= 300, "the default delay: {requests:?}");
+    assert!(pause(1) >= 1200, "the request's own delay: {requests:?}");
 }
 
 /// The paging example fetches every vendor of the emulator company five at a time with one
@@ -106,5 +104,9 @@ fn vendor_paging_collects_every_id() {
         .collect();
     assert!(names.len() >= 4, "{names:?}");
     assert_eq!(names[0], "all vendors [page 1]");
+    let requests = report["collections"][0]["requests"].as_array().unwrap();
+    assert_eq!(requests[2]["page"], 3, "{requests:?}");
+    assert_eq!(requests[2]["row"], serde_json::Value::Null);
+    assert_eq!(requests[names.len() - 1]["page"], serde_json::Value::Null);
     assert_eq!(names[names.len() - 1], "every vendor was collected");
 }

@@ -1,17 +1,25 @@
-//! End-to-end tests of the built `courier` binary: golden cases under `tests/cases/`, the
-//! broken-input corpus under `tests/broken/`, and behaviour tests per capability.
+//! End-to-end tests of the built `courier` binary: the broken-input corpus under
+//! `tests/broken/` and behaviour tests per capability. The golden cases under `tests/cases/`
+//! are a test target of their own (`tests/cases.rs`), one test per case.
 
 mod auth;
 #[cfg(feature = "external")]
 mod auth_external;
 mod broken;
-mod cases;
 mod compare;
 mod cookies;
+mod docs;
+mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
+mod html;
+#[cfg(feature = "external")]
+mod html_external;
+mod import;
+mod init;
 mod language;
 mod list;
+mod readme;
 mod reports;
 mod run_limits;
 mod snapshots_cli;

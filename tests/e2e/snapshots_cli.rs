@@ -1,5 +1,5 @@
 //! `courier snapshots review|accept|reject|list|clean` on snapshot files prepared in a
-//! temporary working directory (issue 6, acceptance 4 and 5), and `courier validate` on
+//! temporary working directory, and `courier validate` on
 //! colliding snapshot slugs. The binary runs with a clean environment (`support::courier`).
 
 use std::path::{Path, PathBuf};

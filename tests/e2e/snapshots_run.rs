@@ -1,8 +1,8 @@
-//! Snapshots through `courier run` against the embedded emulator (issue 6, acceptance 1–3):
+//! Snapshots through `courier run` against the embedded emulator:
 //! the first run writes `.snap.new` and fails, `accept` moves it into place, the next run
 //! passes, the production dataset fails with a diff naming the changed field, `reject`
 //! removes the pending file; redacted volatile fields do not fail a run; `check`, `CI` and
-//! `update` write what SPEC §5 says.
+//! `update` write what docs/snapshots.md says.
 //!
 //! Not declared in `main.rs` yet: `courier run` does not pass its snapshot hook to the
 //! executor (`RunInput::snapshots` is `None` in `cli/run.rs`). Wiring it is one line there,
@@ -238,7 +238,7 @@ fn check_and_ci_write_nothing_update_writes_and_passes() {
     assert_eq!(code, 1);
 }
 
-/// File names for data rows and `per_env` (SPEC §5) as a run writes them.
+/// File names for data rows and `per_env` (docs/snapshots.md, "Files") as a run writes them.
 #[test]
 fn data_rows_and_per_env_name_the_files() {
     let (key, ..) = renamed_vendor();

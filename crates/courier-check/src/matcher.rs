@@ -21,6 +21,8 @@ pub enum AssertKind {
     Capture,
     /// A `repeat` loop that reached `max` with its condition still true.
     Repeat,
+    /// A `poll` request whose `expect` never held before its timeout.
+    Poll,
 }
 
 impl AssertKind {
@@ -33,6 +35,7 @@ impl AssertKind {
             Self::Duration => "duration",
             Self::Capture => "capture",
             Self::Repeat => "repeat",
+            Self::Poll => "poll",
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Targeted extraction against a full parse, on the body of issue 9: a ~100 KB Intacct-shaped
-//! response read with `$['ia::result'].name`.
+//! Targeted extraction against a full parse, on the body the performance work measured: a
+//! ~100 KB Intacct-shaped response read with `$['ia::result'].name`.
 //!
 //! `cargo bench -p courier-core --bench jsonpath`
 //!

@@ -29,8 +29,8 @@ impl SourceFile {
         })
     }
 
-    /// The path as users see it in every output (SPEC §8: relative to the working
-    /// directory when below it, `/` separators).
+    /// The path as users see it in every output (docs/cli.md, "Paths in output": relative
+    /// to the working directory when below it, `/` separators).
     pub fn display(&self) -> &str {
         &self.display
     }
@@ -93,7 +93,7 @@ pub fn normalize_lexically(path: &Path) -> String {
 
 /// A position in a file: 1-based line and column (in characters), and the character offset.
 /// `u32` rather than `usize`: every loaded value carries two of these, and a collection of
-/// 10,000 requests is then a few megabytes smaller (issue 9); no file Courier reads has four
+/// 10,000 requests is then a few megabytes smaller; no file Courier reads has four
 /// billion characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
 pub struct Pos {

@@ -1,6 +1,7 @@
-//! The model of collections and environments (SPEC §2–3) as the loader builds it: every
-//! template, JSONPath and regex already compiled, every part that a later error may point at
-//! carrying its span. The model is read-only once loaded; the plan and the executor share it.
+//! The model of collections and environments (docs/collections.md, docs/environments.md) as the
+//! loader builds it: every template, JSONPath and regex already compiled, every part that a later
+//! error may point at carrying its span. The model is read-only once loaded; the plan and the
+//! executor share it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,7 +64,7 @@ pub struct Header {
     pub value: STemplate,
 }
 
-/// `retries: { count, on, backoff }` (SPEC §6).
+/// `retries: { count, on, backoff }` (docs/collections.md, "Retries").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Retries {
     pub count: u32,
@@ -107,7 +108,7 @@ pub struct Request {
     pub query: Vec<(Spanned<String>, STemplate)>,
     pub headers: Vec<Header>,
     pub auth: Option<Spanned<String>>,
-    // Rarely set and large: boxed, so a collection of 10,000 requests stays small (issue 9).
+    // Rarely set and large: boxed, so a collection of 10,000 requests stays small.
     pub body: Option<Box<Body>>,
     pub timeout: Option<Spanned<Duration>>,
     pub retries: Option<Box<Retries>>,
@@ -128,8 +129,8 @@ pub struct Request {
 }
 
 impl Request {
-    /// SPEC §6: a request mutates unless its method is GET, HEAD or OPTIONS; `mutates`
-    /// overrides either way.
+    /// A request mutates unless its method is GET, HEAD or OPTIONS; `mutates` overrides
+    /// either way (docs/environments.md, "Production safety").
     pub fn mutates(&self) -> bool {
         self.mutates.as_ref().map_or_else(
             || !matches!(self.method.value.as_str(), "GET" | "HEAD" | "OPTIONS"),
@@ -137,13 +138,14 @@ impl Request {
         )
     }
 
-    /// The snapshot slug (SPEC §5): lower case, runs outside `[a-z0-9]` become `-`, trimmed.
+    /// The snapshot slug (docs/snapshots.md, "Files"): lower case, runs outside `[a-z0-9]` become
+    /// `-`, trimmed.
     pub fn slug(&self) -> String {
         slug(&self.name.value)
     }
 }
 
-/// The slug of a request name (SPEC §5).
+/// The slug of a request name (docs/snapshots.md, "Files").
 pub fn slug(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut dash = false;
@@ -497,7 +499,7 @@ pub struct Redaction {
     pub placeholder: String,
 }
 
-/// `compare:` of a collection (SPEC §7).
+/// `compare:` of a collection (docs/compare.md, "Collection settings").
 #[derive(Debug, Default)]
 pub struct CompareSpec {
     pub ignore: Vec<Spanned<JsonPath>>,
@@ -526,26 +528,8 @@ impl Environment {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    NonProduction,
-    Production,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NonProduction => "non-production",
-            Self::Production => "production",
-        }
-    }
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// An environment's client scope: the one type the emulator and the reports share.
+pub use courier_units::Scope;
 
 #[derive(Debug)]
 pub struct AuthProfile {
@@ -620,7 +604,8 @@ pub struct Limits {
     pub requests_per_second: Option<f64>,
 }
 
-/// `emulator: intacct` or `emulator: { kind: intacct, … }` (SPEC §3, knobs of §9).
+/// `emulator: intacct` or `emulator: { kind: intacct, … }` (docs/environments.md, "Emulator
+/// environments"; the knobs are those of docs/emulator.md).
 #[derive(Debug, Clone, Default)]
 pub struct EmulatorSpec {
     pub span: Span,
@@ -641,11 +626,12 @@ pub struct EmulatorSpec {
 }
 
 impl EmulatorSpec {
-    /// The variables an emulator defines for its environment (SPEC §3).
+    /// The variables an emulator defines for its environment (docs/environments.md, "Emulator
+    /// environments").
     pub const VARIABLES: [&'static str; 4] = ["base_url", "client_id", "client_secret", "ws_user"];
 }
 
-/// Variables every template may read (SPEC §3).
+/// Variables every template may read (docs/environments.md, "Templates").
 pub const BUILTIN_VARIABLES: [&str; 2] = ["env_name", "env_scope"];
 
 #[cfg(test)]

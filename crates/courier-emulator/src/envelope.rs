@@ -1,4 +1,4 @@
-//! The `ia::result` / `ia::meta` / `ia::error` envelopes of intacct-api.md §2–§4, and the
+//! The `ia::result` / `ia::meta` / `ia::error` envelopes (docs/emulator.md, "Envelopes and values"), and the
 //! catalogue of API errors the emulator answers with.
 //!
 //! Error bodies follow the official `error-response` schema exactly (`code`, `message`,
@@ -72,6 +72,34 @@ impl Detail {
         }
     }
 
+    /// A `state` a create may not ask for.
+    pub(crate) fn invalid_state(
+        target: &str,
+        state: &str,
+        object: &str,
+        allowed: &[&str],
+    ) -> Detail {
+        Detail {
+            error_id: "REST-1049",
+            message_id: "IA.INVALID_STATE_ON_CREATE",
+            message: format!(
+                "State {state} is not valid when creating a {object}: use {} or leave it out",
+                allowed.join(" or ")
+            ),
+            target: target.to_owned(),
+        }
+    }
+
+    /// One line of a transaction that breaks a rule of the whole.
+    pub(crate) fn line(target: &str, message: String) -> Detail {
+        Detail {
+            error_id: "REST-1066",
+            message_id: "IA.LINE_NOT_BALANCED",
+            message,
+            target: target.to_owned(),
+        }
+    }
+
     pub(crate) fn not_mutable(target: &str) -> Detail {
         Detail {
             error_id: "REST-1048",
@@ -98,7 +126,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(
+    pub(crate) fn new(
         status: StatusCode,
         code: &'static str,
         error_id: &'static str,
@@ -118,12 +146,12 @@ impl ApiError {
         }
     }
 
-    fn placeholder(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
+    pub(crate) fn placeholder(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
         self.placeholders.push((name, value.into()));
         self
     }
 
-    // --- the gateway's token checks (SPEC §9) ---
+    // --- the gateway's token checks ---
 
     pub(crate) fn authorization_header() -> ApiError {
         ApiError::new(
@@ -267,7 +295,7 @@ impl ApiError {
             "REST-1026",
             "IA.PAYLOAD_MUST_BE_AN_OBJECT",
             format!(
-                "A {operation} payload must be one JSON object (the emulator does not take batches)"
+                "A {operation} payload must be a JSON object (or, for a batch, an array of them)"
             ),
         )
         .placeholder("OPERATION", operation)
@@ -306,6 +334,31 @@ impl ApiError {
             "IA.PAYLOAD_FAILED_VALIDATION",
             "Payload failed validation",
         );
+        error.details = details;
+        error
+    }
+
+    /// A journal entry whose debits and credits differ, or that lacks one side (422).
+    pub(crate) fn unbalanced_entry(
+        debits: &str,
+        credits: &str,
+        has_both: bool,
+        details: Vec<Detail>,
+    ) -> ApiError {
+        let message = if has_both {
+            format!("The entry is not balanced: debits total {debits}, credits total {credits}")
+        } else {
+            "A journal entry needs at least one debit line and one credit line".to_owned()
+        };
+        let mut error = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "operationFailed",
+            "REST-1066",
+            "IA.ENTRY_NOT_BALANCED",
+            message,
+        )
+        .placeholder("DEBITS", debits)
+        .placeholder("CREDITS", credits);
         error.details = details;
         error
     }
@@ -352,7 +405,7 @@ impl ApiError {
         )
     }
 
-    /// Intacct's recorded error for a field a query cannot use (intacct-api.md §3).
+    /// Intacct's recorded error for a field a query cannot use (docs/emulator.md, "Query").
     pub(crate) fn field_not_queryable(field: &str, object: &str) -> ApiError {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -438,7 +491,7 @@ pub(crate) fn single_meta() -> Value {
 }
 
 /// The `ia::meta` of a page: `next` and `previous` are 1-based start rows or null, as recorded
-/// from real traffic (intacct-api.md §3).
+/// from real traffic (docs/emulator.md, "Object routes").
 pub(crate) fn page_meta(total: usize, start: usize, size: usize) -> Value {
     let next = start.checked_add(size).filter(|next| *next <= total);
     let previous = (start > 1).then(|| start.saturating_sub(size).max(1));

@@ -1,7 +1,8 @@
 //! An in-memory imitation of the Sage Intacct REST API, for `courier emulator`, for
 //! `emulator: intacct` environments and for tests: OAuth 2.0, object CRUD, the query and
-//! model services, Intacct's envelopes and error bodies, and knobs for token lifetime,
-//! latency, failures and rate limits (SPEC §9).
+//! model services, batch, composite and bulk-job services, Intacct's envelopes and error
+//! bodies, and knobs for token lifetime, latency, failures, rate and concurrency limits
+//! (docs/emulator.md; docs/emulator-services.md for the services).
 //!
 //! [`start`] binds 127.0.0.1 and serves in a task of the current tokio runtime; it prints
 //! nothing, so the runner can embed it. The data is generated per (scope, seed) and lives
@@ -17,16 +18,24 @@
 //! ```
 
 mod api;
+mod batch;
+mod bulk;
+mod composite;
+mod concurrency;
 mod envelope;
+mod idempotency;
 mod oauth;
 mod options;
 mod query;
 mod schema;
 mod seed;
 mod server;
+mod service_errors;
 mod stats;
 mod store;
 mod tokens;
+mod txn;
+mod validate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,8 +45,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use options::{
-    Credentials, DEFAULT_REDIRECT_URIS, DEFAULT_SEED, DEFAULT_TOKEN_TTL, EmulatorOptions, KNOBS,
-    OptionError, Scope, default_credentials, parse_duration, parse_fail_rate, parse_rate_limit,
+    Credentials, DEFAULT_BULK_DURATION, DEFAULT_REDIRECT_URIS, DEFAULT_SEED, DEFAULT_TOKEN_TTL,
+    EmulatorOptions, KNOBS, MAX_BULK_DURATION, MAX_LATENCY, MAX_TOKEN_TTL, OptionError,
+    SEED_VARIABLE, Scope, default_credentials, parse_bulk_duration, parse_duration,
+    parse_expired_token_status, parse_fail_rate, parse_latency, parse_max_concurrent,
+    parse_rate_limit,
 };
 pub use seed::{ScopeChange, ScopeDifference, scope_differences, scope_differences_markdown};
 
@@ -61,20 +73,32 @@ pub enum EmulatorError {
     Username(String),
     #[error("invalid failure rate {0}: expected a number from 0 to 1")]
     FailRate(f64),
+    #[error("invalid expired-token status {0}: expected 401 or 400")]
+    ExpiredTokenStatus(u16),
+    #[error("invalid {knob} {value}: at most {max} is allowed")]
+    TooLong {
+        knob: &'static str,
+        value: String,
+        max: String,
+    },
+}
+
+/// Whether a redirect URI may be registered: `https://` URLs and custom app schemes are,
+/// `http://` ones are not (as Intacct's app registry rules).
+pub fn check_redirect_uri(uri: &str) -> Result<(), EmulatorError> {
+    let parsed = url::Url::parse(uri).map_err(|_| EmulatorError::RedirectUri {
+        uri: uri.to_owned(),
+        reason: "not an absolute URL",
+    })?;
+    oauth::redirect_scheme(&parsed).map_err(|reason| EmulatorError::RedirectUri {
+        uri: uri.to_owned(),
+        reason,
+    })
 }
 
 fn validate(options: &EmulatorOptions) -> Result<(), EmulatorError> {
     for uri in &options.redirect_uris {
-        let parsed = url::Url::parse(uri).map_err(|_| EmulatorError::RedirectUri {
-            uri: uri.clone(),
-            reason: "not an absolute URL",
-        })?;
-        if parsed.scheme() != "https" {
-            return Err(EmulatorError::RedirectUri {
-                uri: uri.clone(),
-                reason: "Intacct registers only https:// redirect URIs",
-            });
-        }
+        check_redirect_uri(uri)?;
     }
     if let Some(username) = &options.username {
         let (user, company) = oauth::split_username(username);
@@ -84,6 +108,24 @@ fn validate(options: &EmulatorOptions) -> Result<(), EmulatorError> {
     }
     if !(0.0..=1.0).contains(&options.fail_rate) {
         return Err(EmulatorError::FailRate(options.fail_rate));
+    }
+    if !matches!(options.expired_token_status, 400 | 401) {
+        return Err(EmulatorError::ExpiredTokenStatus(
+            options.expired_token_status,
+        ));
+    }
+    for (knob, value, max) in [
+        ("latency", options.latency, MAX_LATENCY),
+        ("token_ttl", options.token_ttl, MAX_TOKEN_TTL),
+        ("bulk_duration", options.bulk_duration, MAX_BULK_DURATION),
+    ] {
+        if value > max {
+            return Err(EmulatorError::TooLong {
+                knob,
+                value: courier_units::format_duration(value),
+                max: courier_units::format_duration(max),
+            });
+        }
     }
     Ok(())
 }
@@ -156,7 +198,7 @@ impl Emulator {
         self.shared.scope
     }
 
-    /// The stats document of SPEC §9, as `GET /__emulator/stats` returns it.
+    /// The stats document (docs/emulator.md, "Knobs"), as `GET /__emulator/stats` returns it.
     pub fn stats(&self) -> serde_json::Value {
         self.shared.stats.document()
     }

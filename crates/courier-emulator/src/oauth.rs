@@ -1,10 +1,10 @@
-//! OAuth 2.0 as Intacct serves it (intacct-api.md §1): `/oauth2/authorize` (authorization
+//! OAuth 2.0 as Intacct serves it (docs/emulator.md): `/oauth2/authorize` (authorization
 //! code with PKCE S256), `/oauth2/token` (authorization code, refresh token and Intacct's
 //! client credentials with `username=user@company[|entity]`) and `/oauth2/revoke`.
 //!
 //! Client scope is enforced as a real company does: the emulator knows both default clients
-//! of SPEC §9, and the other scope's client gets `invalid_client` naming its scope. Errors are
-//! RFC 6749 bodies. Every call to the token endpoint counts in the stats, whatever happens.
+//! of docs/emulator.md, and the other scope's client gets `invalid_client` naming its scope.
+//! Errors are RFC 6749 bodies. Every call to the token endpoint counts in the stats, whatever happens.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -276,6 +276,17 @@ fn loopback_match(registered: &str, requested: &str) -> bool {
         && registered.query() == requested.query()
 }
 
+/// Intacct's rule for redirect URIs (docs/emulator-services.md, "Redirect URIs"): `http://`
+/// is refused; `https://` URLs with a host and custom app schemes (`com.example.app:/cb`,
+/// `myapp://callback`) are accepted.
+pub(crate) fn redirect_scheme(uri: &url::Url) -> Result<(), &'static str> {
+    match uri.scheme() {
+        "http" => Err("Intacct refuses http:// redirect URIs (use https:// or an app scheme)"),
+        "https" if uri.host_str().is_none_or(str::is_empty) => Err("an https:// URI needs a host"),
+        _ => Ok(()),
+    }
+}
+
 fn redirect(target: &str, params: &[(&str, &str)]) -> Response {
     let mut url = target.to_owned();
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
@@ -330,9 +341,9 @@ fn authorize_inner(shared: &Shared, params: &Params) -> Result<Response, Respons
             "redirect_uri {redirect_uri} is not a URL"
         )))
     })?;
-    if parsed.scheme() != "https" {
+    if let Err(reason) = redirect_scheme(&parsed) {
         return Err(error(OAuthError::invalid_request(format!(
-            "redirect_uri {redirect_uri} is refused: Intacct takes only https:// redirect URIs"
+            "redirect_uri {redirect_uri} is refused: {reason}"
         ))));
     }
     if !shared.registered(redirect_uri) {

@@ -1,81 +1,40 @@
-//! The emulator's knobs (SPEC §9): the scope, the seed, the credentials it accepts and the fault
-//! settings, with the parsers that `courier emulator` and environment files share for their
-//! textual forms (`2s`, `20ms`, `50/s`).
+//! The emulator's knobs (docs/emulator.md, docs/emulator-services.md): the scope, the seed,
+//! the credentials it accepts, the fault settings and the service knobs, with the parsers that
+//! `courier emulator` and environment files share for their textual forms (`2s`, `50/s`).
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 /// The seed used when none is given: the README's table of scope differences is made with it.
 pub const DEFAULT_SEED: u64 = 0;
 
-/// Intacct's observed access-token lifetime, `expires_in: 43200` (intacct-api.md §1.5).
+/// Intacct's observed access-token lifetime, `expires_in: 43200` (docs/emulator.md).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_hours(12);
 
-/// The redirect URIs every emulator registers (SPEC §9), before any `--redirect-uri`.
+/// The redirect URIs every emulator registers (docs/emulator.md), before any `--redirect-uri`.
 pub const DEFAULT_REDIRECT_URIS: [&str; 2] = [
     "https://127.0.0.1/callback",
     "https://oauth.pstmn.io/v1/browser-callback",
 ];
 
 /// The client scope of a company and of an OAuth client: Intacct keys are created for one of
-/// the two and cannot be moved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    NonProduction,
-    Production,
-}
-
-impl Scope {
-    /// The spelling used on the command line, in environment files and in error messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::NonProduction => "non-production",
-            Scope::Production => "production",
-        }
-    }
-
-    /// The other scope: the one whose client an emulator knows but refuses.
-    #[must_use]
-    pub fn other(self) -> Scope {
-        match self {
-            Scope::NonProduction => Scope::Production,
-            Scope::Production => Scope::NonProduction,
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = OptionError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "non-production" => Ok(Scope::NonProduction),
-            "production" => Ok(Scope::Production),
-            other => Err(OptionError::Scope(other.to_owned())),
-        }
-    }
-}
+/// the two and cannot be moved. Shared with courier-core through the leaf crate.
+pub use courier_units::Scope;
 
 /// A knob value that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
-    #[error("unknown scope `{0}`: expected `non-production` or `production`")]
-    Scope(String),
-    #[error(
-        "invalid duration `{0}`: expected a number with a unit, such as `2s`, `20ms`, `5m` or `1h`"
-    )]
-    Duration(String),
+    #[error("{0}")]
+    Scope(#[from] courier_units::UnknownScope),
+    #[error("invalid duration: {0}")]
+    Duration(courier_units::DurationError),
     #[error("invalid rate limit `{0}`: expected requests per second, such as `50/s` or `50`")]
     RateLimit(String),
     #[error("invalid failure rate `{0}`: expected a number from 0 to 1, such as `0.1`")]
     FailRate(String),
+    #[error("invalid expired-token status `{0}`: expected `401` or `400`")]
+    ExpiredTokenStatus(String),
+    #[error("invalid concurrency cap `{0}`: expected a whole number of requests above 0")]
+    MaxConcurrent(String),
     #[error("invalid value for `{knob}`: expected {expected}")]
     Value {
         knob: String,
@@ -83,35 +42,63 @@ pub enum OptionError {
     },
     #[error("unknown emulator knob `{0}`: expected one of {KNOBS}")]
     UnknownKnob(String),
+    #[error("invalid {SEED_VARIABLE} `{0}`: expected a whole number, such as `7`")]
+    SeedVariable(String),
 }
 
-/// The knobs an environment's `emulator: { kind: intacct, ... }` may set (SPEC §3: those of
-/// SPEC §9 in snake_case, except `port` and `scope`, which come from the run).
+/// The knobs an environment's `emulator: { kind: intacct, ... }` may set (the flags of
+/// docs/emulator.md in snake_case, except `port` and `scope`, which come from the run).
 pub const KNOBS: &str = "seed, token_ttl, rotate_refresh_tokens, latency, fail_first, fail_every, \
-     fail_rate, rate_limit, deny_authorize, redirect_uris, client_id, client_secret, username";
+     fail_rate, rate_limit, max_concurrent, deny_authorize, redirect_uris, client_id, \
+     client_secret, username, expired_token_status, deny_objects, composite_rollback, \
+     bulk_duration";
 
-/// Parse a duration written as a whole number and a unit: `ms`, `s`, `m` or `h` (`0` alone is
-/// accepted too).
+/// The longest `latency` the emulator takes: beyond it a request would outlive any client's
+/// timeout, so a longer value is a typo (`latency: 999999999999h`), not a setting.
+pub const MAX_LATENCY: Duration = Duration::from_hours(1);
+
+/// The longest `bulk_duration`: a job that takes longer is a typo.
+pub const MAX_BULK_DURATION: Duration = Duration::from_hours(1);
+
+/// How long a bulk job takes from `queued` to `completed` unless told: long enough that a
+/// client's polling is exercised.
+pub const DEFAULT_BULK_DURATION: Duration = Duration::from_secs(2);
+
+/// The longest `token_ttl`: a year, the bound of the shared duration grammar.
+pub const MAX_TOKEN_TTL: Duration = courier_units::MAX_DURATION;
+
+/// Parse a duration in the grammar every Courier file and flag shares (`250ms`, `1.5s`, `2m`,
+/// `1h`, or a bare `0`), at most a year.
 pub fn parse_duration(text: &str) -> Result<Duration, OptionError> {
-    let err = || OptionError::Duration(text.to_owned());
-    let trimmed = text.trim();
-    if trimmed == "0" {
-        return Ok(Duration::ZERO);
+    courier_units::parse_duration(text).map_err(OptionError::Duration)
+}
+
+/// Parse a `latency`: a duration of at most [`MAX_LATENCY`].
+pub fn parse_latency(text: &str) -> Result<Duration, OptionError> {
+    courier_units::parse_duration_at_most(text, MAX_LATENCY).map_err(OptionError::Duration)
+}
+
+/// Parse a `bulk_duration`: a duration of at most [`MAX_BULK_DURATION`].
+pub fn parse_bulk_duration(text: &str) -> Result<Duration, OptionError> {
+    courier_units::parse_duration_at_most(text, MAX_BULK_DURATION).map_err(OptionError::Duration)
+}
+
+/// Parse the status an expired token is answered with: `401` (`GW-0040`) or `400`
+/// (`REST-1206`).
+pub fn parse_expired_token_status(text: &str) -> Result<u16, OptionError> {
+    match text.trim() {
+        "401" => Ok(401),
+        "400" => Ok(400),
+        other => Err(OptionError::ExpiredTokenStatus(other.to_owned())),
     }
-    let split = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(err)?;
-    let (number, unit) = trimmed.split_at(split);
-    let number: u64 = number.parse().map_err(|_| err())?;
-    let millis = match unit {
-        "ms" => Some(number),
-        "s" => number.checked_mul(1_000),
-        "m" => number.checked_mul(60_000),
-        "h" => number.checked_mul(3_600_000),
-        _ => None,
+}
+
+/// Parse a concurrency cap: a positive number of API requests in flight at once.
+pub fn parse_max_concurrent(text: &str) -> Result<u32, OptionError> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(OptionError::MaxConcurrent(text.to_owned())),
     }
-    .ok_or_else(err)?;
-    Ok(Duration::from_millis(millis))
 }
 
 /// Parse a rate limit in requests per second: `50/s` or a bare `50`. Zero is refused: a limit
@@ -133,7 +120,7 @@ pub fn parse_fail_rate(text: &str) -> Result<f64, OptionError> {
     }
 }
 
-/// Everything an emulator is started with. `Default` gives the defaults of SPEC §9.
+/// Everything an emulator is started with. `Default` gives the defaults of docs/emulator.md.
 #[derive(Clone, Debug)]
 pub struct EmulatorOptions {
     /// The company's scope: which dataset is served and which default client is accepted.
@@ -156,8 +143,19 @@ pub struct EmulatorOptions {
     pub fail_rate: f64,
     /// API requests per second; beyond it, 429 with `Retry-After`.
     pub rate_limit: Option<u32>,
+    /// API requests in flight at once; beyond it, 429 `GW-0010`. `None`: no cap.
+    pub max_concurrent: Option<u32>,
     /// The authorize endpoint refuses every request with `error=access_denied`.
     pub deny_authorize: bool,
+    /// The status of an expired token's answer: 401 (`GW-0040`, the default) or 400
+    /// (`REST-1206` "The token is not valid", as some real gateways answer).
+    pub expired_token_status: u16,
+    /// Objects (`accounts-payable/vendor`) the user may not touch: 403 on every route.
+    pub deny_objects: Vec<String>,
+    /// Whether a failed composite rolls back what its earlier subrequests wrote (default).
+    pub composite_rollback: bool,
+    /// How long a bulk job takes from `queued` to `completed`.
+    pub bulk_duration: Duration,
     /// Redirect URIs registered in addition to [`DEFAULT_REDIRECT_URIS`].
     pub redirect_uris: Vec<String>,
     /// Replace the default client id of the emulator's own scope.
@@ -181,7 +179,12 @@ impl Default for EmulatorOptions {
             fail_every: 0,
             fail_rate: 0.0,
             rate_limit: None,
+            max_concurrent: None,
             deny_authorize: false,
+            expired_token_status: 401,
+            deny_objects: Vec::new(),
+            composite_rollback: true,
+            bulk_duration: DEFAULT_BULK_DURATION,
             redirect_uris: Vec::new(),
             client_id: None,
             client_secret: None,
@@ -200,7 +203,29 @@ fn knob_text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// The environment variable that picks the seed of the built-in emulator environments.
+pub const SEED_VARIABLE: &str = "COURIER_EMULATOR_SEED";
+
 impl EmulatorOptions {
+    /// These options with the seed of `COURIER_EMULATOR_SEED` when it is set (and not
+    /// blank); docs/emulator.md, "Seeds".
+    pub fn with_env_seed(self) -> Result<EmulatorOptions, OptionError> {
+        self.with_seed_variable(std::env::var(SEED_VARIABLE).ok().as_deref())
+    }
+
+    /// [`EmulatorOptions::with_env_seed`] with the variable's value given.
+    pub fn with_seed_variable(
+        mut self,
+        value: Option<&str>,
+    ) -> Result<EmulatorOptions, OptionError> {
+        if let Some(text) = value.map(str::trim).filter(|text| !text.is_empty()) {
+            self.seed = text
+                .parse()
+                .map_err(|_| OptionError::SeedVariable(text.to_owned()))?;
+        }
+        Ok(self)
+    }
+
     /// Set one knob from an environment file's value, with the parsing and messages of the
     /// command line (`token_ttl: 2s`, `rate_limit: 50/s`, `latency: 20`, meaning milliseconds
     /// when a bare number, `redirect_uris` a list). `rate_limit: null` removes the limit.
@@ -210,12 +235,19 @@ impl EmulatorOptions {
             expected,
         };
         let text = knob_text(value);
-        let duration = |text: Option<String>| match (value, text) {
-            (serde_json::Value::Number(number), _) => number
-                .as_u64()
-                .map(Duration::from_millis)
-                .ok_or_else(|| invalid("a duration such as `20ms`, or whole milliseconds")),
-            (_, Some(text)) => parse_duration(&text),
+        let duration = |text: Option<String>, max: Duration| match (value, text) {
+            (serde_json::Value::Number(number), Some(text)) => {
+                let millis = number
+                    .as_u64()
+                    .ok_or_else(|| invalid("a duration such as `20ms`, or whole milliseconds"))?;
+                // A bare number means milliseconds; it meets the same bound as the text form.
+                courier_units::parse_duration_at_most(&format!("{millis}ms"), max).map_err(|_| {
+                    OptionError::Duration(courier_units::DurationError::TooLong { text, max })
+                })
+            }
+            (_, Some(text)) => {
+                courier_units::parse_duration_at_most(&text, max).map_err(OptionError::Duration)
+            }
             (_, None) => Err(invalid("a duration such as `20ms`")),
         };
         let count = || value.as_u64().ok_or_else(|| invalid("a whole number"));
@@ -228,8 +260,32 @@ impl EmulatorOptions {
         };
         match knob {
             "seed" => self.seed = count()?,
-            "token_ttl" => self.token_ttl = duration(text)?,
-            "latency" => self.latency = duration(text)?,
+            "token_ttl" => self.token_ttl = duration(text, MAX_TOKEN_TTL)?,
+            "bulk_duration" => self.bulk_duration = duration(text, MAX_BULK_DURATION)?,
+            "composite_rollback" => self.composite_rollback = flag()?,
+            "expired_token_status" => {
+                self.expired_token_status =
+                    parse_expired_token_status(&text.ok_or_else(|| invalid("401 or 400"))?)?;
+            }
+            "max_concurrent" => {
+                self.max_concurrent = match text {
+                    _ if value.is_null() => None,
+                    Some(text) => Some(parse_max_concurrent(&text)?),
+                    None => return Err(invalid("a whole number of requests above 0")),
+                };
+            }
+            "deny_objects" => {
+                self.deny_objects = value
+                    .as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|item| item.as_str().map(str::to_owned))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .ok_or_else(|| invalid("a list of objects such as accounts-payable/vendor"))?;
+            }
+            "latency" => self.latency = duration(text, MAX_LATENCY)?,
             "rotate_refresh_tokens" => self.rotate_refresh_tokens = flag()?,
             "deny_authorize" => self.deny_authorize = flag()?,
             "fail_first" => self.fail_first = count()?,
@@ -254,7 +310,7 @@ impl EmulatorOptions {
                             .map(|item| item.as_str().map(str::to_owned))
                             .collect::<Option<Vec<_>>>()
                     })
-                    .ok_or_else(|| invalid("a list of https:// URIs"))?;
+                    .ok_or_else(|| invalid("a list of https:// or app-scheme URIs"))?;
             }
             "client_id" => self.client_id = Some(string()?),
             "client_secret" => self.client_secret = Some(string()?),
@@ -264,8 +320,8 @@ impl EmulatorOptions {
         Ok(())
     }
 
-    /// The credentials this emulator accepts for its own scope: the defaults of SPEC §9 with
-    /// `client_id`, `client_secret` and `username` replaced where given.
+    /// The credentials this emulator accepts for its own scope: the defaults of
+    /// docs/emulator.md with `client_id`, `client_secret` and `username` replaced where given.
     pub fn credentials(&self) -> Credentials {
         let defaults = default_credentials(self.scope);
         Credentials {
@@ -285,7 +341,7 @@ pub struct Credentials {
     pub username: String,
 }
 
-/// The public test credentials of SPEC §9 for a scope.
+/// The public test credentials of docs/emulator.md for a scope.
 pub fn default_credentials(scope: Scope) -> Credentials {
     let (client_id, client_secret, username) = match scope {
         Scope::NonProduction => (
@@ -311,24 +367,71 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_take_the_units_of_spec_knobs() {
+    fn durations_take_the_shared_grammar() {
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("20ms"), Ok(Duration::from_millis(20)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_mins(5)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_hours(1)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        for bad in [
-            "",
-            "2",
-            "s",
-            "2 s",
-            "-1s",
-            "1.5s",
-            "2d",
-            "99999999999999999999h",
-        ] {
+        for bad in ["", "2", "s", "-1s", "2d", "99999999999999999999h"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn absurd_latencies_are_refused_with_the_bound() {
+        assert_eq!(parse_latency("1h"), Ok(Duration::from_hours(1)));
+        let message = parse_latency("999999999999h")
+            .map_err(|error| error.to_string())
+            .expect_err("over an hour");
+        assert_eq!(
+            message,
+            "invalid duration: `999999999999h` is too long: at most 1h is allowed"
+        );
+        let mut options = EmulatorOptions::default();
+        assert!(
+            options
+                .set_knob("latency", &serde_json::json!("2h"))
+                .is_err()
+        );
+        assert!(
+            options
+                .set_knob("latency", &serde_json::json!(3_600_001))
+                .is_err()
+        );
+        assert!(
+            options
+                .set_knob("token_ttl", &serde_json::json!("999999999999h"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_seed_variable_overrides_the_seed_and_refuses_non_numbers() {
+        let options = EmulatorOptions::default();
+        assert_eq!(
+            options
+                .clone()
+                .with_seed_variable(Some(" 7 "))
+                .map(|o| o.seed),
+            Ok(7)
+        );
+        assert_eq!(
+            options.clone().with_seed_variable(Some("")).map(|o| o.seed),
+            Ok(0)
+        );
+        assert_eq!(
+            options.clone().with_seed_variable(None).map(|o| o.seed),
+            Ok(0)
+        );
+        let error = options
+            .with_seed_variable(Some("seven"))
+            .expect_err("not a number");
+        assert!(
+            error.to_string().contains("COURIER_EMULATOR_SEED"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -390,6 +493,26 @@ mod tests {
         ));
         assert!(set(&mut options, "fail_first", serde_json::json!("two")).is_err());
         assert!(set(&mut options, "token_ttl", serde_json::json!("2 days")).is_err());
+        set(&mut options, "max_concurrent", serde_json::json!(2)).expect("valid");
+        set(&mut options, "bulk_duration", serde_json::json!("500ms")).expect("valid");
+        set(&mut options, "expired_token_status", serde_json::json!(400)).expect("valid");
+        set(&mut options, "composite_rollback", serde_json::json!(false)).expect("valid");
+        set(
+            &mut options,
+            "deny_objects",
+            serde_json::json!(["accounts-payable/vendor"]),
+        )
+        .expect("valid");
+        assert_eq!(options.max_concurrent, Some(2));
+        assert_eq!(options.bulk_duration, Duration::from_millis(500));
+        assert_eq!(options.expired_token_status, 400);
+        assert!(!options.composite_rollback);
+        assert_eq!(options.deny_objects, ["accounts-payable/vendor"]);
+        assert!(set(&mut options, "max_concurrent", serde_json::json!(0)).is_err());
+        assert!(set(&mut options, "expired_token_status", serde_json::json!(403)).is_err());
+        assert!(set(&mut options, "bulk_duration", serde_json::json!("2h")).is_err());
+        set(&mut options, "max_concurrent", serde_json::Value::Null).expect("valid");
+        assert_eq!(options.max_concurrent, None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The HTTP server: the state every handler shares, the router (OAuth, the API catch-all and
-//! the `/__emulator` admin endpoints of SPEC §9), bounded body reading, and the JSON and
+//! the `/__emulator` admin endpoints of docs/emulator.md), bounded body reading, and the JSON and
 //! error responses they all send.
 
 use std::sync::Arc;
@@ -48,6 +48,23 @@ pub(crate) struct Shared {
     pub(crate) tokens: Tokens,
     pub(crate) stats: Stats,
     pub(crate) faults: Faults,
+    /// Answer an expired token with 401 `GW-0040` or 400 `REST-1206`.
+    pub(crate) expired_token_status: u16,
+    /// Objects the user may not touch: 403.
+    pub(crate) deny_objects: Vec<String>,
+    /// Whether a failed composite rolls back the writes of its earlier subrequests.
+    pub(crate) composite_rollback: bool,
+    /// How long a bulk job takes from `queued` to `completed`.
+    pub(crate) bulk_duration: Duration,
+    /// Concurrency slots of the `max_concurrent` knob.
+    pub(crate) slots: crate::concurrency::Slots,
+    /// `Idempotency-Key` replays.
+    pub(crate) replays: crate::idempotency::Replays,
+    /// Bulk jobs.
+    pub(crate) jobs: crate::bulk::Jobs,
+    /// Writes take it shared; an all-or-nothing batch or a composite takes it alone, so its
+    /// rollback never undoes another request's write.
+    pub(crate) gate: tokio::sync::RwLock<()>,
     /// Error answers so far: the `supportId` sequence.
     errors: AtomicU64,
 }
@@ -77,8 +94,36 @@ impl Shared {
             tokens: Tokens::new(),
             stats: Stats::new(),
             faults: Faults::new(options.seed, FaultSettings::of(options)),
+            expired_token_status: options.expired_token_status,
+            deny_objects: options.deny_objects.clone(),
+            composite_rollback: options.composite_rollback,
+            bulk_duration: options.bulk_duration,
+            slots: crate::concurrency::Slots::default(),
+            replays: crate::idempotency::Replays::default(),
+            jobs: crate::bulk::Jobs::default(),
+            gate: tokio::sync::RwLock::new(()),
             errors: AtomicU64::new(0),
         }
+    }
+
+    /// The whole error body with the next `supportId`, as a value (for composite items).
+    pub(crate) fn error_body(&self, error: &ApiError) -> Value {
+        let counter = self.errors.fetch_add(1, Ordering::SeqCst) + 1;
+        error.body(&support_id(self.seed, counter))
+    }
+
+    /// The `ia::error` object with the next `supportId` (for batch items).
+    pub(crate) fn error_value(&self, error: &ApiError) -> Value {
+        let mut body = self.error_body(error);
+        body["ia::result"]["ia::error"].take()
+    }
+
+    /// Whether the `deny_objects` knob names this object (`accounts-payable/vendor`, or
+    /// `vendor` as the query service also takes it).
+    pub(crate) fn denied(&self, object: &str) -> bool {
+        self.deny_objects
+            .iter()
+            .any(|denied| denied == object || denied.rsplit('/').next() == Some(object))
     }
 
     /// The error answer with the next `supportId`.
@@ -109,6 +154,8 @@ impl Shared {
         ));
         self.stats.reset();
         self.faults.restart();
+        self.replays.clear();
+        self.jobs.clear();
         self.errors.store(0, Ordering::SeqCst);
     }
 }
@@ -205,6 +252,7 @@ fn settings_document(settings: &FaultSettings) -> Value {
         "fail_every": settings.fail_every,
         "fail_rate": settings.fail_rate,
         "rate_limit": settings.rate_limit.map(|rate| format!("{rate}/s")),
+        "max_concurrent": settings.max_concurrent,
     })
 }
 
@@ -244,12 +292,13 @@ async fn set_faults(State(shared): State<Arc<Shared>>, body: Body) -> Response {
 }
 
 /// The knobs `POST /__emulator/faults` may change.
-const FAULT_KNOBS: [&str; 5] = [
+const FAULT_KNOBS: [&str; 6] = [
     "latency",
     "fail_first",
     "fail_every",
     "fail_rate",
     "rate_limit",
+    "max_concurrent",
 ];
 
 /// Apply a faults body to the current settings, with the knob parsing of environment files.
@@ -261,6 +310,7 @@ fn apply_faults(settings: FaultSettings, body: &Value) -> Result<FaultSettings, 
         fail_every: settings.fail_every,
         fail_rate: settings.fail_rate,
         rate_limit: settings.rate_limit,
+        max_concurrent: settings.max_concurrent,
         ..EmulatorOptions::default()
     };
     for (name, value) in map {
@@ -288,6 +338,7 @@ mod tests {
             fail_every: 0,
             fail_rate: 0.0,
             rate_limit: None,
+            max_concurrent: None,
         }
     }
 

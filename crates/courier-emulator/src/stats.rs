@@ -1,4 +1,4 @@
-//! The counters behind `GET /__emulator/stats` (SPEC §9) and the run-time fault knobs.
+//! The counters behind `GET /__emulator/stats` (docs/emulator.md) and the run-time fault knobs.
 //!
 //! Counters are atomics, so they are exact under any concurrency without a lock on the hot
 //! path; only the rare odd route (a method no route serves) and the rate limiter's bucket take
@@ -25,10 +25,15 @@ pub(crate) enum Route {
     Delete,
     Query,
     Model,
+    /// Batch update: an array of records, each with its `key`.
+    UpdateMany,
+    Composite,
+    BulkCreate,
+    BulkStatus,
 }
 
 impl Route {
-    const ALL: [Route; 7] = [
+    const ALL: [Route; ROUTES] = [
         Route::List,
         Route::Create,
         Route::Get,
@@ -36,6 +41,10 @@ impl Route {
         Route::Delete,
         Route::Query,
         Route::Model,
+        Route::UpdateMany,
+        Route::Composite,
+        Route::BulkCreate,
+        Route::BulkStatus,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -47,9 +56,16 @@ impl Route {
             Route::Delete => "DELETE /objects/{application}/{object}/{key}",
             Route::Query => "POST /services/core/query",
             Route::Model => "GET /services/core/model",
+            Route::UpdateMany => "PATCH /objects/{application}/{object}",
+            Route::Composite => "POST /services/core/composite",
+            Route::BulkCreate => "POST /services/bulk/job/create",
+            Route::BulkStatus => "GET /services/bulk/job/status",
         }
     }
 }
+
+/// How many routes [`Route`] names.
+const ROUTES: usize = 11;
 
 /// Which grant a token request asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,11 +85,13 @@ pub(crate) struct Stats {
     api_requests: AtomicU64,
     /// Indexed by status code; only 400–599 are ever counted.
     rejected: Vec<AtomicU64>,
-    routes: [AtomicU64; 7],
+    routes: [AtomicU64; ROUTES],
     /// Requests that matched no route, by `METHOD /{*path}`.
     unmatched: Mutex<BTreeMap<String, u64>>,
     in_flight: AtomicU64,
     in_flight_peak: AtomicU64,
+    /// API requests refused by `max_concurrent`.
+    concurrency_rejections: AtomicU64,
 }
 
 /// Counts one API request in flight until dropped.
@@ -128,6 +146,11 @@ impl Stats {
         InFlight(&self.in_flight)
     }
 
+    /// Count an API request refused because `max_concurrent` were already in flight.
+    pub(crate) fn concurrency_rejection(&self) {
+        self.concurrency_rejections.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Count an API answer that refused or failed the request.
     pub(crate) fn rejected(&self, status: u16) {
         if let Some(counter) = self.rejected.get(usize::from(status)) {
@@ -146,6 +169,7 @@ impl Stats {
                 &self.revocations,
                 &self.authorize_requests,
                 &self.api_requests,
+                &self.concurrency_rejections,
             ]);
         for counter in all {
             counter.store(0, Ordering::SeqCst);
@@ -156,7 +180,7 @@ impl Stats {
             .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
-    /// The stats document of SPEC §9; `routes` and `rejected` list only what happened.
+    /// The stats document of docs/emulator.md; `routes` and `rejected` list only what happened.
     pub(crate) fn document(&self) -> Value {
         let load = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
         let rejected: Map<String, Value> = self
@@ -188,6 +212,7 @@ impl Stats {
             "rejected": rejected,
             "routes": routes,
             "in_flight_peak": load(&self.in_flight_peak),
+            "concurrency_rejections": load(&self.concurrency_rejections),
         })
     }
 }
@@ -202,6 +227,8 @@ pub(crate) struct Faults {
     fail_rate_bits: AtomicU64,
     /// Requests per second; 0 = no limit.
     rate_limit: AtomicU32,
+    /// API requests in flight at once; 0 = no cap.
+    max_concurrent: AtomicU32,
     /// API requests that reached the fault check since start, reset or the last change.
     sequence: AtomicU64,
     bucket: Mutex<Bucket>,
@@ -221,6 +248,7 @@ pub(crate) struct FaultSettings {
     pub(crate) fail_every: u64,
     pub(crate) fail_rate: f64,
     pub(crate) rate_limit: Option<u32>,
+    pub(crate) max_concurrent: Option<u32>,
 }
 
 impl FaultSettings {
@@ -231,6 +259,7 @@ impl FaultSettings {
             fail_every: options.fail_every,
             fail_rate: options.fail_rate,
             rate_limit: options.rate_limit,
+            max_concurrent: options.max_concurrent,
         }
     }
 }
@@ -244,6 +273,7 @@ impl Faults {
             fail_every: AtomicU64::new(0),
             fail_rate_bits: AtomicU64::new(0),
             rate_limit: AtomicU32::new(0),
+            max_concurrent: AtomicU32::new(0),
             sequence: AtomicU64::new(0),
             bucket: Mutex::new(Bucket {
                 tokens: 0.0,
@@ -263,6 +293,8 @@ impl Faults {
         self.fail_every.store(settings.fail_every, Ordering::SeqCst);
         self.fail_rate_bits
             .store(settings.fail_rate.to_bits(), Ordering::SeqCst);
+        self.max_concurrent
+            .store(settings.max_concurrent.unwrap_or(0), Ordering::SeqCst);
         let rate = settings.rate_limit.unwrap_or(0);
         self.rate_limit.store(rate, Ordering::SeqCst);
         *lock(&self.bucket) = Bucket {
@@ -280,12 +312,18 @@ impl Faults {
             fail_every: self.fail_every.load(Ordering::SeqCst),
             fail_rate: f64::from_bits(self.fail_rate_bits.load(Ordering::SeqCst)),
             rate_limit: (rate > 0).then_some(rate),
+            max_concurrent: Some(self.max_concurrent.load(Ordering::SeqCst)).filter(|n| *n > 0),
         }
     }
 
     /// Restart the fault sequence (`fail_first` counts again from the next request).
     pub(crate) fn restart(&self) {
         self.set(self.settings());
+    }
+
+    /// The cap on API requests in flight; 0 = none.
+    pub(crate) fn max_concurrent(&self) -> u32 {
+        self.max_concurrent.load(Ordering::Relaxed)
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -345,6 +383,7 @@ mod tests {
             fail_every: 0,
             fail_rate: 0.0,
             rate_limit: None,
+            max_concurrent: None,
         }
     }
 

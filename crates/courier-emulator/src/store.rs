@@ -10,12 +10,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use bytes::Bytes;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::envelope::{ApiError, Detail, href};
-use crate::schema::{ENTITY_OBJECT, Kind, ObjectSpec, USER};
-use crate::seed::{Dataset, entity_ref, money};
+use crate::schema::{ENTITY_OBJECT, ObjectSpec, USER};
+use crate::seed::{Dataset, entity_ref};
+use crate::txn;
+use crate::validate::{self, Mode};
 
 /// A stored record with its ready-made JSON.
 #[derive(Debug)]
@@ -27,7 +29,7 @@ pub(crate) struct Stored {
 }
 
 impl Stored {
-    fn new(value: Value) -> Arc<Stored> {
+    pub(crate) fn new(value: Value) -> Arc<Stored> {
         let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
         let entity = value
             .get("entity")
@@ -55,9 +57,10 @@ impl Stored {
     }
 }
 
-#[derive(Debug, Default)]
-struct Table {
-    records: BTreeMap<u64, Arc<Stored>>,
+/// The records of one object, by key.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Table {
+    pub(crate) records: BTreeMap<u64, Arc<Stored>>,
 }
 
 /// The first answer to an `Idempotency-Key`, replayed for the same request.
@@ -68,7 +71,7 @@ pub(crate) struct Replay {
     pub(crate) body: Bytes,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Data {
     tables: HashMap<&'static str, Table>,
     replays: HashMap<String, Replay>,
@@ -112,6 +115,10 @@ impl Idempotency {
     }
 }
 
+/// The whole company at one moment (a batch or composite transaction's way back).
+#[derive(Debug)]
+pub(crate) struct Snapshot(Data);
+
 /// What a mutation produced: the status and JSON body to send.
 pub(crate) type Outcome = Result<(u16, Bytes), ApiError>;
 
@@ -124,7 +131,7 @@ fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn reference_body(record: &Value) -> Bytes {
+pub(crate) fn reference_body(record: &Value) -> Bytes {
     let body = json!({
         "ia::result": {"key": record["key"], "id": record["id"], "href": record["href"]},
         "ia::meta": crate::envelope::single_meta(),
@@ -158,6 +165,16 @@ impl Store {
         let mut data = self.data.write().unwrap_or_else(PoisonError::into_inner);
         data.tables = tables;
         data.replays.clear();
+    }
+
+    /// Everything as it is now, for [`Store::restore`] when a transaction fails.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot(self.read().clone())
+    }
+
+    /// Put back what [`Store::snapshot`] took (records share their `Arc`s, so it is cheap).
+    pub(crate) fn restore(&self, snapshot: Snapshot) {
+        *self.write() = snapshot.0;
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Data> {
@@ -215,7 +232,8 @@ impl Store {
         })
     }
 
-    /// Create a record (201 and a reference body).
+    /// Create a record (201 and a reference body); a transaction with its lines, a line with
+    /// its owner's totals brought up to date.
     pub(crate) fn create(
         &self,
         spec: &'static ObjectSpec,
@@ -236,59 +254,44 @@ impl Store {
         if let Some(replay) = replay(&data, idempotency.as_ref())? {
             return Ok(replay);
         }
-        let mut fields = check_schema(spec, payload, None)?;
         let mut problems = Vec::new();
-        for field in spec.fields.iter().filter(|field| field.required) {
-            let missing = fields.get(field.name).is_none_or(|value| {
-                value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty())
-            });
-            if missing {
-                problems.push(Detail::required(&format!("/{}", field.name)));
-            }
-        }
-        resolve_references(&data, spec, &mut fields, &mut problems);
+        let mut fields =
+            validate::check(spec.fields, payload, Mode::Create, None, "", &mut problems);
         if !problems.is_empty() {
-            return Err(ApiError::validation_failed(problems));
+            return Err(ApiError::payload_errors(problems));
         }
+        validate::required(spec.fields, &fields, true, "", &mut problems);
+        validate::resolve_references(&data.tables, spec.fields, &mut fields, "", &mut problems);
+        if let Some(rules) = spec.txn {
+            txn::check_create_state(spec, rules, &mut fields, &mut problems);
+        }
+        validate::failed(problems)?;
+        let id_given = spec.field("id").is_some_and(|field| !field.read_only);
         let table = data.tables.entry(spec.name).or_default();
         let id = fields.get("id").cloned().unwrap_or(Value::Null);
-        if table
-            .records
-            .values()
-            .any(|stored| stored.value["id"] == id)
+        if id_given
+            && table
+                .records
+                .values()
+                .any(|stored| stored.value["id"] == id)
         {
             return Err(ApiError::duplicate_id(
                 spec.name,
                 id.as_str().unwrap_or_default(),
             ));
         }
-        for field in spec.fields {
-            if fields.contains_key(field.name) {
-                continue;
-            }
-            let default = match (field.name, field.kind) {
-                ("status", _) => json!("active"),
-                (_, Kind::Decimal) if field.read_only => json!(money(0)),
-                (_, Kind::Boolean) => json!(false),
-                _ => Value::Null,
-            };
-            fields.insert(field.name.to_owned(), default);
-        }
         let key_number = table.records.keys().next_back().map_or(1, |last| last + 1);
         let key = key_number.to_string();
-        let stamp = now();
-        let audit = json!({
-            "createdDateTime": stamp,
-            "modifiedDateTime": stamp,
-            "createdBy": "2",
-            "modifiedBy": "2",
-            "createdByUser": user_ref(&data),
-            "modifiedByUser": user_ref(&data),
-        });
-        let record = crate::seed::assemble(spec.name, &key, fields, &entity, &audit);
-        let body = reference_body(&record);
-        let table = data.tables.entry(spec.name).or_default();
-        table.records.insert(key_number, Stored::new(record));
+        let audit = new_audit(&data);
+        let body = if spec.txn.is_some() || spec.owner.is_some() {
+            txn::create(&mut data.tables, spec, key_number, fields, &entity, &audit)?
+        } else {
+            let record = validate::complete(spec, &key, fields, &entity, &audit);
+            let body = reference_body(&record);
+            let table = data.tables.entry(spec.name).or_default();
+            table.records.insert(key_number, Stored::new(record));
+            body
+        };
         remember(&mut data, idempotency, 201, &body);
         Ok((201, body))
     }
@@ -318,43 +321,48 @@ impl Store {
             .filter(|stored| stored.visible_in(actor.entity))
             .map(Arc::clone)
             .ok_or_else(not_found)?;
-        let mut fields = check_schema(spec, payload, Some(key))?;
         let mut problems = Vec::new();
+        let mut fields = validate::check(
+            spec.fields,
+            payload,
+            Mode::Update,
+            Some(key),
+            "",
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            return Err(ApiError::payload_errors(problems));
+        }
+        validate::required(spec.fields, &fields, false, "", &mut problems);
         for field in spec.fields {
             let Some(value) = fields.get(field.name) else {
                 continue;
             };
-            if field.required && value.as_str().is_some_and(|s| s.trim().is_empty()) {
-                problems.push(Detail::required(&format!("/{}", field.name)));
-            }
             if !field.mutable && !field.read_only && existing.value.get(field.name) != Some(value) {
                 problems.push(Detail::not_mutable(&format!("/{}", field.name)));
             }
         }
-        resolve_references(&data, spec, &mut fields, &mut problems);
-        if !problems.is_empty() {
-            return Err(ApiError::validation_failed(problems));
-        }
-        let mut record = existing.value.clone();
-        for (name, value) in fields {
-            record[name] = value;
-        }
-        let stamp = now();
-        let modified_by = user_ref(&data);
-        if let Some(audit) = record.get_mut("audit").filter(|audit| audit.is_object()) {
-            audit["modifiedDateTime"] = json!(stamp);
-            audit["modifiedBy"] = json!("2");
-            audit["modifiedByUser"] = modified_by;
-        }
-        let body = reference_body(&record);
-        if let Some(table) = data.tables.get_mut(spec.name) {
-            table.records.insert(number, Stored::new(record));
-        }
+        validate::resolve_references(&data.tables, spec.fields, &mut fields, "", &mut problems);
+        validate::failed(problems)?;
+        let audit = new_audit(&data);
+        let body = if spec.txn.is_some() || spec.owner.is_some() {
+            txn::update(&mut data.tables, spec, &existing, fields, &audit)?
+        } else {
+            let mut record = existing.value.clone();
+            validate::merge(spec.fields, &mut record, fields);
+            touch(&mut record, &audit);
+            let body = reference_body(&record);
+            if let Some(table) = data.tables.get_mut(spec.name) {
+                table.records.insert(number, Stored::new(record));
+            }
+            body
+        };
         remember(&mut data, idempotency, 200, &body);
         Ok((200, body))
     }
 
-    /// Delete records by key (all or none: any missing key is a 404).
+    /// Delete records by key (all or none: any missing key is a 404). A transaction takes its
+    /// lines with it; a line leaves its owner's totals up to date.
     pub(crate) fn delete(
         &self,
         spec: &'static ObjectSpec,
@@ -375,6 +383,9 @@ impl Store {
                 .ok_or_else(|| ApiError::record_not_found(spec.name, key))?;
             numbers.push(number);
         }
+        if spec.txn.is_some() || spec.owner.is_some() {
+            return txn::delete(&mut data.tables, spec, &numbers);
+        }
         for number in numbers {
             table.records.remove(&number);
         }
@@ -382,7 +393,32 @@ impl Store {
     }
 }
 
-fn parse_key(key: &str) -> Option<u64> {
+/// The audit block of a change made now by the Web Services user.
+fn new_audit(data: &Data) -> Value {
+    let stamp = now();
+    json!({
+        "createdDateTime": stamp,
+        "modifiedDateTime": stamp,
+        "createdBy": "2",
+        "modifiedBy": "2",
+        "createdByUser": user_ref(data),
+        "modifiedByUser": user_ref(data),
+    })
+}
+
+/// Stamp a changed record's `audit` with the modification of `audit`.
+pub(crate) fn touch(record: &mut Value, audit: &Value) {
+    if let Some(existing) = record
+        .get_mut("audit")
+        .filter(|existing| existing.is_object())
+    {
+        existing["modifiedDateTime"] = audit["modifiedDateTime"].clone();
+        existing["modifiedBy"] = audit["modifiedBy"].clone();
+        existing["modifiedByUser"] = audit["modifiedByUser"].clone();
+    }
+}
+
+pub(crate) fn parse_key(key: &str) -> Option<u64> {
     if key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -456,154 +492,6 @@ pub(crate) fn normalize_decimal(text: &str) -> Option<String> {
     let fraction = format!("{fraction:0<2}");
     let sign = if negative { "-" } else { "" };
     Some(format!("{sign}{whole}.{fraction}"))
-}
-
-/// The schema pass: unknown and read-only fields and wrong types are 400s with a detail
-/// each. Returns the payload with values normalized (money with two decimals).
-fn check_schema(
-    spec: &ObjectSpec,
-    payload: &Map<String, Value>,
-    path_key: Option<&str>,
-) -> Result<Map<String, Value>, ApiError> {
-    let mut problems = Vec::new();
-    let mut fields = Map::new();
-    for (name, value) in payload {
-        let target = format!("/{name}");
-        let Some(field) = spec.field(name) else {
-            problems.push(Detail::unknown_field(&target));
-            continue;
-        };
-        if field.read_only {
-            // A PATCH may repeat its own key, as batch updates carry it.
-            let same_key = name == "key" && path_key.is_some_and(|key| value.as_str() == Some(key));
-            if !same_key {
-                problems.push(Detail::read_only(&target));
-            }
-            continue;
-        }
-        if value.is_null() {
-            if field.nullable {
-                fields.insert(name.clone(), Value::Null);
-            } else {
-                problems.push(Detail::wrong_type(&target, "a value, not null"));
-            }
-            continue;
-        }
-        match normalize(field.kind, value, &target) {
-            Ok(value) => {
-                fields.insert(name.clone(), value);
-            }
-            Err(mut details) => problems.append(&mut details),
-        }
-    }
-    if problems.is_empty() {
-        Ok(fields)
-    } else {
-        Err(ApiError::payload_errors(problems))
-    }
-}
-
-fn normalize(kind: Kind, value: &Value, target: &str) -> Result<Value, Vec<Detail>> {
-    let wrong = |expected: &str| Err(vec![Detail::wrong_type(target, expected)]);
-    match kind {
-        Kind::Text => match value {
-            Value::String(_) => Ok(value.clone()),
-            _ => wrong("a string"),
-        },
-        Kind::Decimal => {
-            let text = match value {
-                Value::String(text) => Some(text.clone()),
-                Value::Number(number) => Some(number.to_string()),
-                _ => None,
-            };
-            match text.as_deref().and_then(normalize_decimal) {
-                Some(decimal) => Ok(Value::String(decimal)),
-                None => wrong("a decimal with at most two decimals, such as \"100.00\""),
-            }
-        }
-        Kind::Boolean => match value {
-            Value::Bool(_) => Ok(value.clone()),
-            _ => wrong("true or false"),
-        },
-        Kind::Date => match value.as_str() {
-            Some(text)
-                if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
-                    && text.len() == 10 =>
-            {
-                Ok(value.clone())
-            }
-            _ => wrong("a date written YYYY-MM-DD"),
-        },
-        Kind::Enum(values) => match value.as_str() {
-            Some(text) if values.contains(&text) => Ok(value.clone()),
-            _ => wrong(&format!("one of {}", values.join(", "))),
-        },
-        Kind::Ref(_) => {
-            let Some(members) = value.as_object() else {
-                return wrong("an object such as {\"id\": \"...\"}");
-            };
-            let mut problems = Vec::new();
-            for (member, inner) in members {
-                let inner_target = format!("{target}/{member}");
-                match member.as_str() {
-                    "key" | "id" | "href" if inner.is_string() => {}
-                    "key" | "id" | "href" => {
-                        problems.push(Detail::wrong_type(&inner_target, "a string"));
-                    }
-                    _ => problems.push(Detail::unknown_field(&inner_target)),
-                }
-            }
-            if problems.is_empty() {
-                Ok(value.clone())
-            } else {
-                Err(problems)
-            }
-        }
-        // Read-only kinds never get here.
-        Kind::Key | Kind::Entity | Kind::Audit | Kind::Href => wrong("left out: it is read-only"),
-    }
-}
-
-/// Turn `{"id": "D100"}` or `{"key": "3"}` into the full `{key, id, href}` reference, or add a
-/// 422 detail when no such record exists (a blank id included, as Intacct refuses those).
-fn resolve_references(
-    data: &Data,
-    spec: &ObjectSpec,
-    fields: &mut Map<String, Value>,
-    problems: &mut Vec<Detail>,
-) {
-    for field in spec.fields {
-        let Kind::Ref(target_object) = field.kind else {
-            continue;
-        };
-        let Some(Value::Object(members)) = fields.get(field.name) else {
-            continue;
-        };
-        let wanted_key = members.get("key").and_then(Value::as_str);
-        let wanted_id = members.get("id").and_then(Value::as_str);
-        let found = data.tables.get(target_object).and_then(|table| {
-            table.records.values().find(|stored| {
-                wanted_key.is_none_or(|key| stored.key() == key)
-                    && wanted_id.is_none_or(|id| stored.value["id"] == id)
-                    && (wanted_key.is_some() || wanted_id.is_some())
-            })
-        });
-        if let Some(stored) = found {
-            let reference = json!({"key": stored.value["key"], "id": stored.value["id"], "href": stored.value["href"]});
-            fields.insert(field.name.to_owned(), reference);
-        } else {
-            let what = match (wanted_key, wanted_id) {
-                (Some(key), _) => format!("key {key:?}"),
-                (None, Some(id)) => format!("id {id:?}"),
-                (None, None) => "no key or id".to_owned(),
-            };
-            problems.push(Detail::reference_not_found(
-                &format!("/{}", field.name),
-                target_object,
-                &what,
-            ));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -78,8 +78,9 @@ pub struct RequestResult {
     pub row: Option<usize>,
     /// The page of a `repeat` request, counted from 1.
     pub page: Option<usize>,
-    /// How many times a `poll` request was sent.
-    pub attempts: Option<u32>,
+    /// The attempts of a `poll` request (docs/collections-language.md#polling); each may
+    /// have sent more than once (its retries), which `attempts` counts.
+    pub poll_attempts: Option<u32>,
     pub outcome: Outcome,
     pub skip_reason: Option<String>,
     pub status: Option<u16>,
@@ -96,6 +97,11 @@ pub struct RequestResult {
     /// The response body as received, only when the run was asked to keep bodies
     /// (courier-exec's `RunOptions::keep_bodies`, for `courier compare`).
     pub body: Option<bytes::Bytes>,
+    /// Every send of the request: the first, each retry, the resend after a renewed token; 0
+    /// when nothing was sent.
+    pub attempts: u32,
+    /// When the request started, from the run's start; `None` when it was skipped.
+    pub started: Option<Duration>,
 }
 
 impl RequestResult {

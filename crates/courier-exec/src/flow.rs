@@ -103,7 +103,7 @@ pub(crate) async fn run_collection(
             request_index: r.index,
             row: row.map(|(n, _)| n),
             page: None,
-            attempts: None,
+            poll_attempts: None,
             outcome: Outcome::Skipped,
             skip_reason: None,
             status: None,
@@ -115,11 +115,14 @@ pub(crate) async fn run_collection(
             error_kind: None,
             exchange: None,
             body: None,
+            attempts: 0,
+            started: Some(shared.run_started.elapsed()),
         };
         if let Some(reason) = skip_reason(shared, pc, r, &ran, &made, &vars, vars_error.as_deref())
         {
             match reason {
                 Skipping::Skip(reason) => {
+                    result.started = None;
                     result.skip_reason = Some(reason);
                     ran[r.index] = Ran::Skipped;
                 }

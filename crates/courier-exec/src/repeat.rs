@@ -136,11 +136,16 @@ pub(crate) async fn poll(
     let start = tokio::time::Instant::now();
     let blank = result.clone();
     let mut attempts: u32 = 0;
+    let mut sent: u32 = 0;
     loop {
         *result = blank.clone();
         attempts += 1;
         crate::request::execute(shared, c, r, vars, jar, result.row, result).await;
-        result.attempts = Some(attempts);
+        // `attempts` counts every send of the request, its retries included
+        // (docs/reports-v2.md); `poll_attempts` only the attempts.
+        sent = sent.saturating_add(result.attempts);
+        result.attempts = sent;
+        result.poll_attempts = Some(attempts);
         if result.outcome == Outcome::Passed {
             return;
         }
@@ -150,11 +155,25 @@ pub(crate) async fn poll(
         }
         let next = start.elapsed() + poll.interval;
         if next > poll.timeout {
+            // A check of its own (kind `poll`, docs/reports-v2.md) says why the request
+            // failed; the last attempt's failed checks follow it.
             if result.outcome == Outcome::Failed && result.status.is_some() {
-                result.error = Some(format!(
-                    "`poll` timed out after {attempts} attempts ({} ms): the last attempt's checks follow",
-                    poll.timeout.as_millis()
-                ));
+                let timeout = u64::try_from(poll.timeout.as_millis()).unwrap_or(u64::MAX);
+                result.assertions.insert(
+                    0,
+                    AssertOutcome {
+                        kind: AssertKind::Poll,
+                        path: None,
+                        matcher: "timeout".to_owned(),
+                        expected: Value::from(format!("`expect` holds within {timeout} ms")),
+                        actual: Some(Value::from(format!("it did not in {attempts} attempts"))),
+                        passed: false,
+                        message: Some(format!(
+                            "`poll` timed out after {attempts} attempts ({timeout} ms): the last attempt's failed checks follow"
+                        )),
+                        span: poll.span,
+                    },
+                );
             }
             return;
         }

@@ -114,7 +114,14 @@ impl ConsoleReporter {
             ),
             (_, Some(status)) => {
                 let ms = r.duration.map_or(0, |d| d.as_millis());
-                match r.attempts {
+                match r.poll_attempts {
+                    // Sends beyond one per attempt were retries (or a resend after a renewed
+                    // token): docs/collections-language.md#polling.
+                    Some(n) if r.attempts > n => {
+                        let retries = r.attempts - n;
+                        let s = if retries == 1 { "retry" } else { "retries" };
+                        format!("{mark} {title}  {status}  {ms} ms ({n} attempts, {retries} {s})")
+                    }
                     Some(n) => format!("{mark} {title}  {status}  {ms} ms ({n} attempts)"),
                     None => format!("{mark} {title}  {status}  {ms} ms"),
                 }

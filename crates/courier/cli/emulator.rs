@@ -1,6 +1,6 @@
 //! `courier emulator`: serve the in-memory Sage Intacct emulator until interrupted. The flags
-//! are the knobs of docs/emulator.md; this file only parses them, prints the fixed first lines and
-//! waits for Ctrl-C or SIGTERM — the emulator itself lives in the `courier-emulator` crate.
+//! are the knobs of docs/emulator.md and docs/emulator-services.md; this file only parses
+//! them, prints the fixed first lines and waits for Ctrl-C or SIGTERM — the emulator itself lives in the `courier-emulator` crate.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -17,8 +17,8 @@ Serve a local, in-memory imitation of the Sage Intacct REST API on 127.0.0.1, fo
 and CI jobs that must not reach a real company.
 
 It speaks Intacct's wire format: OAuth 2.0 (authorize, token, revoke), object CRUD under \
-/objects/{application}/{object}, the query and model services, the ia::result / ia::meta / \
-ia::error envelopes, string keys and amounts, relative hrefs and Intacct's status codes. The \
+/objects/{application}/{object} with batches, the query, model and composite services, bulk \
+jobs, the ia::result / ia::meta / ia::error envelopes, string keys and amounts, relative hrefs and Intacct's status codes. The \
 company is generated from --scope and --seed (vendors, customers, accounts, departments, \
 locations, employees over two entities), lives in memory, and is the same on every run with \
 the same seed.
@@ -40,7 +40,8 @@ ADMIN ENDPOINTS (no authentication):
   POST /__emulator/reset       back to the seeded data, counters at zero
   POST /__emulator/revoke-all  revoke every token
   POST /__emulator/faults      change knobs at run time: {\"latency\": \"20ms\", \"fail_first\": 2,
-                               \"fail_every\": 0, \"fail_rate\": 0.1, \"rate_limit\": \"50/s\"}
+                               \"fail_every\": 0, \"fail_rate\": 0.1, \"rate_limit\": \"50/s\",
+                               \"max_concurrent\": 8}
 
 EXAMPLES:
   Serve the sandbox company on a free port and get a token:
@@ -81,8 +82,8 @@ pub(crate) struct EmulatorArgs {
     #[arg(long)]
     rotate_refresh_tokens: bool,
 
-    /// Delay added to every API request, such as `20ms`.
-    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    /// Delay added to every API request, such as `20ms` (at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_latency)]
     latency: Duration,
 
     /// The first N API requests answer 503 with an `ia::error` body.
@@ -103,11 +104,36 @@ pub(crate) struct EmulatorArgs {
     #[arg(long, value_name = "RATE", value_parser = parse_rate_limit)]
     rate_limit: Option<u32>,
 
+    /// At most N API requests in flight at once; beyond it, 429 `GW-0010` with `Retry-After`
+    /// (no cap by default).
+    #[arg(long, value_name = "N", value_parser = parse_max_concurrent)]
+    max_concurrent: Option<u32>,
+
+    /// How long a bulk job takes from `queued` to `completed`, such as `2s` (at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_bulk_duration)]
+    bulk_duration: Duration,
+
+    /// The status of an expired token's answer: `401` (`GW-0040`) or `400` (`REST-1206`
+    /// "The token is not valid", as some real gateways answer).
+    #[arg(long, value_name = "STATUS", default_value = "401", value_parser = parse_expired_token_status)]
+    expired_token_status: u16,
+
+    /// Deny the user an object, such as `accounts-payable/vendor`: 403 on every route
+    /// (repeatable).
+    #[arg(long = "deny-object", value_name = "OBJECT")]
+    deny_objects: Vec<String>,
+
+    /// A failed composite keeps what its earlier subrequests wrote (by default they are
+    /// rolled back).
+    #[arg(long)]
+    composite_keep_writes: bool,
+
     /// The authorize endpoint refuses every request with `error=access_denied`.
     #[arg(long)]
     deny_authorize: bool,
 
-    /// Register another OAuth redirect URI (repeatable; `https://` only, as Intacct requires).
+    /// Register another OAuth redirect URI (repeatable; `https://` or a custom app scheme such
+    /// as `com.example.app:/oauth`; `http://` is refused, as Intacct refuses it).
     /// Registered by default: `https://127.0.0.1/callback` and
     /// `https://oauth.pstmn.io/v1/browser-callback`; `https://127.0.0.1` URIs match on any port.
     #[arg(long = "redirect-uri", value_name = "URI", value_parser = parse_redirect_uri)]
@@ -128,15 +154,31 @@ pub(crate) struct EmulatorArgs {
 
 fn parse_scope(text: &str) -> Result<Scope, String> {
     text.parse()
-        .map_err(|error: courier_emulator::OptionError| error.to_string())
+        .map_err(|error: courier_units::UnknownScope| error.to_string())
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    courier_emulator::parse_duration(text).map_err(|error| error.to_string())
+    courier_units::parse_duration(text).map_err(|error| error.to_string())
+}
+
+fn parse_latency(text: &str) -> Result<Duration, String> {
+    courier_emulator::parse_latency(text).map_err(|error| error.to_string())
 }
 
 fn parse_fail_rate(text: &str) -> Result<f64, String> {
     courier_emulator::parse_fail_rate(text).map_err(|error| error.to_string())
+}
+
+fn parse_max_concurrent(text: &str) -> Result<u32, String> {
+    courier_emulator::parse_max_concurrent(text).map_err(|error| error.to_string())
+}
+
+fn parse_bulk_duration(text: &str) -> Result<Duration, String> {
+    courier_emulator::parse_bulk_duration(text).map_err(|error| error.to_string())
+}
+
+fn parse_expired_token_status(text: &str) -> Result<u16, String> {
+    courier_emulator::parse_expired_token_status(text).map_err(|error| error.to_string())
 }
 
 fn parse_rate_limit(text: &str) -> Result<u32, String> {
@@ -144,13 +186,9 @@ fn parse_rate_limit(text: &str) -> Result<u32, String> {
 }
 
 fn parse_redirect_uri(text: &str) -> Result<String, String> {
-    if text.starts_with("https://") && text.len() > "https://".len() {
-        Ok(text.to_owned())
-    } else {
-        Err(format!(
-            "`{text}` is not an https:// URI (Intacct refuses http:// redirect URIs)"
-        ))
-    }
+    courier_emulator::check_redirect_uri(text)
+        .map(|()| text.to_owned())
+        .map_err(|error| error.to_string())
 }
 
 fn parse_username(text: &str) -> Result<String, String> {
@@ -177,7 +215,12 @@ impl EmulatorArgs {
             fail_every: self.fail_every,
             fail_rate: self.fail_rate,
             rate_limit: self.rate_limit,
+            max_concurrent: self.max_concurrent,
             deny_authorize: self.deny_authorize,
+            expired_token_status: self.expired_token_status,
+            deny_objects: self.deny_objects,
+            composite_rollback: !self.composite_keep_writes,
+            bulk_duration: self.bulk_duration,
             redirect_uris: self.redirect_uris,
             client_id: self.client_id,
             client_secret: self.client_secret,
@@ -212,8 +255,7 @@ async fn serve(options: EmulatorOptions) -> CliResult {
     let credentials = emulator.credentials();
     let mut stdout = std::io::stdout().lock();
     // Scripts read the first line for the base URL (docs/emulator.md): write all three, then
-    // flush, so
-    // a pipe sees them at once.
+    // flush, so a pipe sees them at once.
     let printed = writeln!(stdout, "{}", emulator.base_url())
         .and_then(|()| writeln!(stdout, "client_id: {}", credentials.client_id))
         .and_then(|()| writeln!(stdout, "username: {}", credentials.username))
@@ -253,8 +295,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redirect_uris_must_be_https() {
+    fn redirect_uris_refuse_http() {
         assert!(parse_redirect_uri("https://127.0.0.1:8443/callback").is_ok());
+        assert!(parse_redirect_uri("com.example.app:/oauth").is_ok());
         assert!(parse_redirect_uri("http://127.0.0.1/callback").is_err());
     }
 

@@ -9,9 +9,12 @@ use clap::{Parser, Subcommand};
 mod auth;
 mod common;
 mod compare;
+mod completions;
 mod embedded;
 mod emulator;
 mod error;
+mod import;
+mod init;
 mod list;
 mod run;
 mod snapshots;
@@ -45,6 +48,10 @@ enum Command {
     List(list::ListArgs),
     Snapshots(snapshots::SnapshotsArgs),
     Emulator(emulator::EmulatorArgs),
+    Init(init::InitArgs),
+    Import(import::ImportArgs),
+    Completions(completions::CompletionsArgs),
+    Man(completions::ManArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -57,6 +64,10 @@ pub(crate) fn main() -> ExitCode {
         Command::List(args) => list::run(&args),
         Command::Snapshots(args) => snapshots::run(&args),
         Command::Emulator(args) => emulator::run(args),
+        Command::Init(args) => Ok(init::run(&args)),
+        Command::Import(args) => Ok(import::run(&args)),
+        Command::Completions(args) => Ok(completions::completions(&args)),
+        Command::Man(args) => Ok(completions::man(&args)),
     };
     match result {
         Ok(exit) => exit.into(),

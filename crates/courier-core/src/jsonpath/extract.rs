@@ -1,5 +1,5 @@
 //! Targeted extraction: the value a singular query names, read straight from the response
-//! bytes without building the rest of the document (issue 9: on a 100 KB body a full parse is
+//! bytes without building the rest of the document (on a 100 KB body a full parse is
 //! most of the cost of checking `$['ia::result'].name`).
 //!
 //! A chain of [`DeserializeSeed`]s follows the query's steps; everything off the path is

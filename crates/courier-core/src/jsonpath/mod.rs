@@ -12,15 +12,17 @@
 //!   still print its message; none is known (400,000 random query texts, release and debug
 //!   builds, raised none), which is why silencing the hook was not worth its global effect.
 //! - Evaluation: [`JsonPath::select`] (a singular query yields its one value or "no match",
-//!   anything else its node list, as SPEC §2 says), [`JsonPath::query`],
+//!   anything else its node list, as docs/collections.md, "JSONPath" says),
+//!   [`JsonPath::query`],
 //!   [`JsonPath::query_located`] with [`NormalizedPath`]s, and [`JsonPath::replace_all`] for
 //!   snapshot redactions. Singular queries are walked directly; queries of only name, index
 //!   and wildcard selectors (child or descendant, such as `$..id`) run on our own small
 //!   evaluator (`structural`); the others go through the engine, with the ordering fix and
 //!   stack guard of `eval`.
 //! - [`JsonPath::extract_from_slice`]: the value a singular query names, read from the body's
-//!   bytes by a targeted pass that skips everything else (issue 9), with exactly the answer of
-//!   a full parse followed by [`JsonPath::select`].
+//!   bytes by a targeted pass that skips everything else (on large bodies a full parse was
+//!   most of the cost of a check), with exactly the answer of a full parse followed by
+//!   [`JsonPath::select`].
 //!
 //! # Why jsonpath-rust
 //!
@@ -54,11 +56,12 @@
 //! serde_json_path is 4–5× faster than the engine on filters, but it panics on a selector
 //! ending in `\u`, evaluates `>`, `>=` and `<=` wrongly on booleans, arrays and absent values
 //! (wrong answers, which no wrapper can see, unlike panics), and has had no release for almost
-//! two years (issue 2). The queries that run on every response — singular checks and captures,
+//! two years. The queries that run on every response — singular checks and captures,
 //! `$..id`-style redactions and ignores — never reach the engine here (and a singular query on
 //! a body is read by the targeted byte pass, 5× faster than a full parse: `benches/jsonpath.rs`),
 //! so the engine's speed matters little and jsonpath-rust, the engine Courier had chosen, stays.
 
+mod budget;
 mod check;
 mod eval;
 mod extract;
@@ -75,6 +78,7 @@ use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
 use jsonpath_rust::parser::parse_json_path;
 use serde_json::Value;
 
+pub use budget::{EvalError, NODE_BUDGET};
 pub use normalized::{NormalizedPath, PathElement, write_quoted_name};
 
 use extract::Step;
@@ -94,6 +98,10 @@ pub const MAX_NESTING: usize = 32;
 /// innermost argument is not a plain query: `$[?length(`×n`@.a==1` `)`×n`]` takes 88 ms at
 /// n = 10, 7 s at 14 and 70 s at 16 (release build). At 4 it is well under a millisecond.
 pub const MAX_FUNCTION_NESTING: usize = 4;
+
+/// The message of the error [`JsonPath::compile`] gives when the engine panicked on a query
+/// (the panic is caught). Seeing it means a query slipped past [`precheck`]: a bug to fix.
+const ENGINE_FAILED: &str = "the JSONPath engine failed on this query";
 
 /// A JSONPath query compiled once, evaluated many times. Cheap to clone (shared), `Send` and
 /// `Sync`.
@@ -135,7 +143,7 @@ pub enum ExtractError {
     NotSingular(String),
 }
 
-/// What a query selects, in the two shapes of SPEC §2.
+/// What a query selects, in the two shapes of docs/collections.md, "JSONPath".
 #[derive(Debug, Clone, PartialEq)]
 pub enum Selection<'a> {
     /// A singular query: its one value, or `None` for "no match".
@@ -149,7 +157,7 @@ impl JsonPath {
     ///
     /// A query compiled before and still in use is shared rather than compiled again: a
     /// collection checks the same few paths in request after request, and parsing one costs
-    /// far more than looking it up (issue 9: a tenth of loading a 10,000-request file).
+    /// far more than looking it up (a tenth of loading a 10,000-request file).
     pub fn compile(text: &str) -> Result<JsonPath, JsonPathError> {
         /// Compiled queries by text, held weakly so that unused ones are freed.
         static COMPILED: LazyLock<Mutex<HashMap<Box<str>, Weak<Inner>>>> =
@@ -174,7 +182,7 @@ impl JsonPath {
             Ok(Err(error)) => return Err(engine_error(text, &error)),
             Err(_) => {
                 return Err(JsonPathError {
-                    message: "the JSONPath engine failed on this query".to_owned(),
+                    message: ENGINE_FAILED.to_owned(),
                     offset: None,
                 });
             }
@@ -209,35 +217,86 @@ impl JsonPath {
     }
 
     /// What the query selects in `doc`: for a singular query its value or `None`, otherwise
-    /// the node list.
+    /// the node list. A query that blows the node budget selects nothing: use
+    /// [`JsonPath::try_select`] to tell the two apart.
     pub fn select<'a>(&self, doc: &'a Value) -> Selection<'a> {
+        self.try_select(doc)
+            .unwrap_or_else(|_| Selection::Nodes(Vec::new()))
+    }
+
+    /// [`JsonPath::select`], failing when evaluation would visit more than [`NODE_BUDGET`]
+    /// nodes.
+    pub fn try_select<'a>(&self, doc: &'a Value) -> Result<Selection<'a>, EvalError> {
         match &self.inner.singular {
-            Some(steps) => Selection::Singular(walk(steps, doc)),
-            None => Selection::Nodes(self.query(doc)),
+            Some(steps) => Ok(Selection::Singular(walk(steps, doc))),
+            None => self.try_query(doc).map(Selection::Nodes),
         }
     }
 
-    /// The node list, in RFC 9535 order.
+    /// The node list, in RFC 9535 order (empty when the node budget is blown: see
+    /// [`JsonPath::try_query`]).
     pub fn query<'a>(&self, doc: &'a Value) -> Vec<&'a Value> {
-        match (&self.inner.singular, &self.inner.structural) {
+        self.try_query(doc).unwrap_or_default()
+    }
+
+    /// The node list, in RFC 9535 order, failing when evaluation would visit more than
+    /// [`NODE_BUDGET`] nodes.
+    pub fn try_query<'a>(&self, doc: &'a Value) -> Result<Vec<&'a Value>, EvalError> {
+        let budget = NODE_BUDGET;
+        Ok(match (&self.inner.singular, &self.inner.structural) {
             (Some(steps), _) => walk(steps, doc).into_iter().collect(),
-            (None, Some(steps)) => structural::evaluate(steps, doc).nodes(),
-            (None, None) => eval::evaluate(&self.inner.query, self.inner.recurses, doc)
-                .into_iter()
-                .map(|(_, node)| node)
-                .collect(),
+            (None, Some(steps)) => structural::evaluate(steps, doc, budget)
+                .map_err(|()| self.blown(budget))?
+                .nodes(),
+            (None, None) => {
+                self.engine_fits(doc, budget)?;
+                eval::evaluate(&self.inner.query, self.inner.recurses, doc)
+                    .into_iter()
+                    .map(|(_, node)| node)
+                    .collect()
+            }
+        })
+    }
+
+    /// The node list with each node's location (empty when the node budget is blown: see
+    /// [`JsonPath::try_query_located`]).
+    pub fn query_located<'a>(&self, doc: &'a Value) -> Vec<(NormalizedPath, &'a Value)> {
+        self.try_query_located(doc).unwrap_or_default()
+    }
+
+    /// The node list with each node's location, failing when evaluation would visit more than
+    /// [`NODE_BUDGET`] nodes.
+    pub fn try_query_located<'a>(
+        &self,
+        doc: &'a Value,
+    ) -> Result<Vec<(NormalizedPath, &'a Value)>, EvalError> {
+        Ok(match (&self.inner.singular, &self.inner.structural) {
+            (Some(steps), _) => walk_located(steps, doc).into_iter().collect(),
+            (None, Some(steps)) => structural::evaluate(steps, doc, NODE_BUDGET)
+                .map_err(|()| self.blown(NODE_BUDGET))?
+                .located(),
+            (None, None) => {
+                self.engine_fits(doc, NODE_BUDGET)?;
+                eval::evaluate(&self.inner.query, self.inner.recurses, doc)
+                    .into_iter()
+                    .filter_map(|(path, node)| Some((locate(&path, node, doc)?, node)))
+                    .collect()
+            }
+        })
+    }
+
+    fn engine_fits(&self, doc: &Value, budget: usize) -> Result<(), EvalError> {
+        if budget::engine_fits(&self.inner.query.segments, doc, budget) {
+            Ok(())
+        } else {
+            Err(self.blown(budget))
         }
     }
 
-    /// The node list with each node's location.
-    pub fn query_located<'a>(&self, doc: &'a Value) -> Vec<(NormalizedPath, &'a Value)> {
-        match (&self.inner.singular, &self.inner.structural) {
-            (Some(steps), _) => walk_located(steps, doc).into_iter().collect(),
-            (None, Some(steps)) => structural::evaluate(steps, doc).located(),
-            (None, None) => eval::evaluate(&self.inner.query, self.inner.recurses, doc)
-                .into_iter()
-                .filter_map(|(path, node)| Some((locate(&path, node, doc)?, node)))
-                .collect(),
+    fn blown(&self, budget: usize) -> EvalError {
+        EvalError {
+            query: self.inner.text.clone(),
+            budget,
         }
     }
 

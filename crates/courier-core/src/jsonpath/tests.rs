@@ -7,6 +7,16 @@ fn path(text: &str) -> JsonPath {
     JsonPath::compile(text).unwrap()
 }
 
+/// Fails when `error` is the one the compile wrapper makes of a panic in the engine.
+fn assert_engine_did_not_fail(text: &str, error: Option<JsonPathError>) {
+    if let Some(error) = error {
+        assert_ne!(
+            error.message, ENGINE_FAILED,
+            "the engine panicked compiling `{text}`"
+        );
+    }
+}
+
 fn intacct() -> Value {
     json!({
         "ia::result": {"key": "53", "id": "V-1", "name": "Acme", "contacts": [{"name": "Ann"}, {"name": "Bob"}]},
@@ -446,6 +456,29 @@ fn arb_step() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A query that the engine evaluates (not singular, not names and wildcards only): filters,
+/// slices, unions and functions among plain steps, over the names of `arb_json`'s documents.
+fn arb_engine_query() -> impl Strategy<Value = String> {
+    let step = prop_oneof![
+        arb_step(),
+        Just("[*]".to_owned()),
+        arb_step().prop_map(|step| format!("..{}", step.trim_start_matches('.'))),
+        (
+            -3i64..4,
+            -3i64..4,
+            prop_oneof![Just(1i64), Just(-1), Just(2)]
+        )
+            .prop_map(|(a, b, c)| format!("[{a}:{b}:{c}]")),
+        "[a-c]{1,2}".prop_map(|name| format!("[?@.{name}]")),
+        ("[a-c]{1,2}", -2i64..3).prop_map(|(name, n)| format!("[?@.{name} > {n}]")),
+        "[a-c]{1,2}".prop_map(|name| format!("[?length(@.{name}) >= 1]")),
+        ("[a-c]{1,2}", "[a-c]{1,2}").prop_map(|(x, y)| format!("['{x}','{y}']")),
+        (-2i64..3, -2i64..3).prop_map(|(x, y)| format!("[{x},{y}]")),
+        Just("[?@ == @]".to_owned()),
+    ];
+    prop::collection::vec(step, 1..4).prop_map(|steps| format!("${}", steps.concat()))
+}
+
 /// Renders a value as JSON text with a chosen member (`"a"`) duplicated, to exercise
 /// last-wins in both parsers.
 fn with_duplicate_member(doc: &Value) -> String {
@@ -525,16 +558,33 @@ proptest! {
         prop_assert_eq!(targeted, full_parse_answer(&query, &body));
     }
 
+    /// The engine is wrapped in `catch_unwind`, so a panic would not fail this test by itself:
+    /// it looks for the error that the wrapper turns a caught panic into.
     #[test]
     fn compile_never_panics_on_arbitrary_text(text in "\\PC{0,40}") {
-        let _ = JsonPath::compile(&text);
+        assert_engine_did_not_fail(&text, JsonPath::compile(&text).err());
     }
 
+    /// As above, and evaluation too: a caught panic there yields an empty node list, which
+    /// the wrapper counts (`eval::ENGINE_PANICS`) for this test to read. Half the texts are
+    /// built to reach the engine (random text rarely compiles to a query that does).
     #[test]
-    fn compile_never_panics_on_query_like_text(text in "\\$[\\[\\]().,*?@$:'\"\\\\u0-9a-fA-F !=<>&|-]{0,30}") {
-        if let Ok(query) = JsonPath::compile(&text) {
-            let doc = json!({"a": [1, {"b": [true, null, "x"]}], "c": {"d": 2.5}});
-            let _ = query.query_located(&doc);
+    fn compile_never_panics_on_query_like_text(
+        text in prop_oneof![
+            "\\$[\\[\\]().,*?@$:'\"\\\\u0-9a-fA-F !=<>&|-]{0,30}",
+            arb_engine_query(),
+        ],
+        doc in arb_json(),
+    ) {
+        match JsonPath::compile(&text) {
+            Ok(query) => {
+                let before = eval::ENGINE_PANICS.with(std::cell::Cell::get);
+                let _ = query.query_located(&doc);
+                let _ = query.query(&doc);
+                let after = eval::ENGINE_PANICS.with(std::cell::Cell::get);
+                prop_assert_eq!(after, before, "the engine panicked evaluating `{}`", text);
+            }
+            Err(error) => assert_engine_did_not_fail(&text, Some(error)),
         }
     }
 }

@@ -1,18 +1,18 @@
-//! Reads one collection file (SPEC §2) from its YAML tree into a [`Collection`], reporting
-//! every problem in the file with its position: unknown keys, wrong types, matchers,
+//! Reads one collection file (docs/collections.md) from its YAML tree into a [`Collection`],
+//! reporting every problem in the file with its position: unknown keys, wrong types, matchers,
 //! JSONPaths, regexes, templates, duplicate names, colliding snapshot slugs.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile, Spanned, did_you_mean};
 use crate::model::{
-    Body, Capture, CaptureSource, Collection, CompareSpec, Defaults, Expect, Header, JsonType,
-    Matcher, MatcherKind, Op, OpKind, Redaction, Request, Retries, RetryOn, Skip, SnapshotSpec,
-    StatusKind, StatusMatcher, StatusPattern, TemplateValue, VarDef,
+    Body, Capture, CaptureSource, Collection, CompareSpec, Defaults, Header, Redaction, Request,
+    Retries, RetryOn, Skip, SnapshotSpec, VarDef,
 };
 use crate::yaml::{self, Node, Value};
 
+use super::checks::{check_slugs, check_unique_names, is_header_value};
+use super::expect::read_expect;
 use super::reader::{
     Cx, MapReader, boolean, compile_template, duration, entries, integer, jsonpath, jsonpath_node,
     list, nonempty_text, template, template_value, text,
@@ -124,54 +124,6 @@ fn read_collection(root: &Node, streamed: Streamed, cx: &mut Cx<'_>) -> Option<C
     })
 }
 
-fn check_unique_names(requests: &[Request], cx: &mut Cx<'_>) {
-    // A map, not a scan of the earlier requests: a 10,000-request file would otherwise cost
-    // 50 million comparisons (issue 9).
-    let mut first_of: HashMap<&str, &Request> = HashMap::with_capacity(requests.len());
-    for r in requests {
-        if let Some(first) = first_of.get(r.name.value.as_str()) {
-            cx.error_help(
-                r.name.span,
-                format!("duplicate request name `{}` (first at line {})", r.name.value, first.name.span.start.line),
-                "request names are unique in a collection: captures, reports and snapshots refer to them",
-            );
-        } else {
-            first_of.insert(&r.name.value, r);
-        }
-    }
-}
-
-fn check_slugs(requests: &[Request], cx: &mut Cx<'_>) {
-    let with_snapshots: Vec<&Request> = requests.iter().filter(|r| r.snapshot.is_some()).collect();
-    for (i, r) in with_snapshots.iter().enumerate() {
-        let slug = r.slug();
-        if slug.is_empty() {
-            cx.error_help(
-                r.name.span,
-                format!(
-                    "the request name `{}` gives an empty snapshot file name",
-                    r.name.value
-                ),
-                "a snapshot's file name is made of the letters and digits of the request name",
-            );
-            continue;
-        }
-        if let Some(other) = with_snapshots[..i]
-            .iter()
-            .find(|o| o.slug() == slug && o.name.value != r.name.value)
-        {
-            cx.error_help(
-                r.name.span,
-                format!(
-                    "the snapshot name `{slug}` of `{}` collides with that of `{}` (line {})",
-                    r.name.value, other.name.value, other.name.span.start.line
-                ),
-                "rename one of the requests: snapshot files are named after the request name in lower case with other characters as `-`",
-            );
-        }
-    }
-}
-
 fn tags(node: &Node, cx: &mut Cx<'_>) -> Vec<Spanned<String>> {
     match &node.value {
         Value::String(_) => text(node, "a tag", cx).into_iter().collect(),
@@ -256,6 +208,17 @@ fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
             continue;
         }
         if let Some(value) = template(v, "a header value", cx) {
+            if value.value.is_literal() && !is_header_value(value.value.source()) {
+                cx.error_help(
+                    cx.content_span(v.span),
+                    format!(
+                        "the value of header `{}` holds a line break or another control character",
+                        k.value
+                    ),
+                    "a header value is one line of text: remove the CR/LF (a YAML block scalar `|` keeps its line breaks; use a plain or quoted string)",
+                );
+                continue;
+            }
             out.push(Header {
                 name: k.clone(),
                 value,
@@ -324,7 +287,7 @@ fn retry_on(node: &Node, cx: &mut Cx<'_>) -> Option<RetryOn> {
     }
 }
 
-fn status_class(s: &str) -> Option<u16> {
+pub(super) fn status_class(s: &str) -> Option<u16> {
     let b = s.as_bytes();
     if b.len() == 3
         && (b'1'..=b'5').contains(&b[0])
@@ -565,264 +528,6 @@ fn read_skip(node: &Node, cx: &mut Cx<'_>) -> Option<Skip> {
     }
 }
 
-fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
-    let Some(mut m) = MapReader::new(node, "`expect`", cx) else {
-        return Expect::default();
-    };
-    let status = m.get("status").and_then(|n| status(n, cx));
-    let mut headers = Vec::new();
-    if let Some(n) = m.get("headers") {
-        for (k, v) in entries(n, "`expect.headers`", cx) {
-            if let Some(matcher) = matcher(v, cx) {
-                headers.push((k.clone(), matcher));
-            }
-        }
-    }
-    let mut paths = Vec::new();
-    if let Some(n) = m.get("jsonpath") {
-        for (k, v) in entries(n, "`expect.jsonpath`", cx) {
-            let path = jsonpath(k, cx);
-            let matcher = matcher(v, cx);
-            if let (Some(p), Some(matcher)) = (path, matcher) {
-                paths.push((p, matcher));
-            }
-        }
-    }
-    let body = m.get("body").and_then(|n| matcher(n, cx));
-    let duration = m.get("duration").and_then(|n| matcher(n, cx));
-    m.finish(cx);
-    // A vector's first push makes room for four: most requests check one or two.
-    headers.shrink_to_fit();
-    paths.shrink_to_fit();
-    Expect {
-        status: status.map(Box::new),
-        headers,
-        jsonpath: paths,
-        body: body.map(Box::new),
-        duration: duration.map(Box::new),
-    }
-}
-
-const STATUS_HELP: &str = "`status` takes a code (`200`), a class (`2xx`), a list of them (`[200, 204]`), or an operator map (`{ gte: 200, lt: 300 }`)";
-
-fn status(node: &Node, cx: &mut Cx<'_>) -> Option<StatusMatcher> {
-    let kind = match &node.value {
-        Value::Map(_) => StatusKind::Ops(Box::new(matcher(node, cx)?)),
-        Value::Seq(items) => {
-            if items.is_empty() {
-                cx.error_help(node.span, "`status` is an empty list", STATUS_HELP);
-                return None;
-            }
-            let mut patterns = Vec::new();
-            for item in items {
-                patterns.push(status_pattern(item, cx)?);
-            }
-            StatusKind::AnyOf(patterns)
-        }
-        _ => StatusKind::AnyOf(vec![status_pattern(node, cx)?]),
-    };
-    Some(StatusMatcher {
-        span: node.span,
-        kind,
-    })
-}
-
-fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
-    match &node.value {
-        Value::Int(i) if (100..=599).contains(i) => Some(StatusPattern::Code(*i as u16)),
-        Value::Int(i) => {
-            cx.error_help(
-                node.span,
-                format!("bad status `{i}`: a status code is between 100 and 599"),
-                STATUS_HELP,
-            );
-            None
-        }
-        Value::String(s) => {
-            if let Some(c) = status_class(s) {
-                return Some(StatusPattern::Class(c));
-            }
-            if let Ok(code) = s.parse::<u16>()
-                && (100..=599).contains(&code)
-            {
-                return Some(StatusPattern::Code(code));
-            }
-            cx.error_help(node.span, format!("bad status `{s}`"), STATUS_HELP);
-            None
-        }
-        _ => {
-            cx.error_help(
-                node.span,
-                format!("bad status: found {}", node.type_name()),
-                STATUS_HELP,
-            );
-            None
-        }
-    }
-}
-
-/// A matcher: a map in matcher position is always an operator map (SPEC §2).
-pub(crate) fn matcher(node: &Node, cx: &mut Cx<'_>) -> Option<Matcher> {
-    let Value::Map(entries) = &node.value else {
-        return Some(Matcher {
-            span: node.span,
-            kind: MatcherKind::Equals(template_value(node, cx)?),
-        });
-    };
-    if entries.is_empty() {
-        cx.error_help(
-            node.span,
-            "an empty operator map",
-            format!(
-                "a map here is an operator map: use one or more of {}",
-                OpKind::NAMES.join(", ")
-            ),
-        );
-        return None;
-    }
-    let mut ops = Vec::new();
-    let mut ok = true;
-    for (k, v) in entries {
-        match op(k, v, cx) {
-            Some(o) => ops.push(o),
-            None => ok = false,
-        }
-    }
-    ok.then_some(Matcher {
-        span: node.span,
-        kind: MatcherKind::Ops(ops),
-    })
-}
-
-fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
-    let kind = match key.value.as_str() {
-        "eq" => OpKind::Eq(template_value(v, cx)?),
-        "ne" => OpKind::Ne(template_value(v, cx)?),
-        "gt" => OpKind::Gt(ordering_operand(v, "gt", cx)?),
-        "gte" => OpKind::Gte(ordering_operand(v, "gte", cx)?),
-        "lt" => OpKind::Lt(ordering_operand(v, "lt", cx)?),
-        "lte" => OpKind::Lte(ordering_operand(v, "lte", cx)?),
-        "contains" => OpKind::Contains(template_value(v, cx)?),
-        "not_contains" => OpKind::NotContains(template_value(v, cx)?),
-        "matches" => {
-            let pattern = text(v, "`matches`", cx)?;
-            match regex::Regex::new(&pattern.value) {
-                Ok(r) => OpKind::Matches(r),
-                Err(e) => {
-                    let detail = e.to_string();
-                    let last = detail
-                        .lines()
-                        .last()
-                        .unwrap_or("invalid regex")
-                        .trim()
-                        .to_owned();
-                    cx.error_help(
-                        v.span,
-                        format!(
-                            "bad regex `{}`: {}",
-                            pattern.value,
-                            last.trim_start_matches("error: ")
-                        ),
-                        "`matches` takes a Rust regex, unanchored (anchor with `^…$`)",
-                    );
-                    return None;
-                }
-            }
-        }
-        "exists" => OpKind::Exists(boolean(v, "`exists`", cx)?),
-        "type" => {
-            let t = text(v, "`type`", cx)?;
-            if let Some(ty) = JsonType::parse(&t.value) {
-                OpKind::Type(ty)
-            } else {
-                let message = format!("unknown type `{}`", t.value);
-                let help = format!("types: {}", JsonType::NAMES.join(", "));
-                match did_you_mean(&t.value, JsonType::NAMES) {
-                    Some(s) => {
-                        cx.error_help(t.span, format!("{message}, did you mean `{s}`?"), help);
-                    }
-                    None => cx.error_help(t.span, message, help),
-                }
-                return None;
-            }
-        }
-        "length" => match &v.value {
-            Value::Int(i) if *i >= 0 => OpKind::Length(Box::new(Matcher {
-                span: v.span,
-                kind: MatcherKind::Equals(TemplateValue::Number((*i).into())),
-            })),
-            Value::Map(_) => OpKind::Length(Box::new(matcher(v, cx)?)),
-            Value::String(s) if s.trim_start().starts_with("{{") => {
-                OpKind::Length(Box::new(matcher(v, cx)?))
-            }
-            _ => {
-                cx.error_help(
-                    v.span,
-                    format!("expected `length` to be a whole number, a template or an operator map, found {}", v.type_name()),
-                    "for example `length: 3` or `length: { gte: 1 }`",
-                );
-                return None;
-            }
-        },
-        "in" | "not_in" => {
-            let value = match &v.value {
-                Value::Seq(_) => template_value(v, cx)?,
-                Value::String(s) if s.trim_start().starts_with("{{") => template_value(v, cx)?,
-                _ => {
-                    cx.error_help(
-                        v.span,
-                        format!(
-                            "expected `{}` to be a list, found {}",
-                            key.value,
-                            v.type_name()
-                        ),
-                        format!("for example `{}: [active, inactive]`", key.value),
-                    );
-                    return None;
-                }
-            };
-            if key.value == "in" {
-                OpKind::In(value)
-            } else {
-                OpKind::NotIn(value)
-            }
-        }
-        other => {
-            let message = format!("unknown matcher operator `{other}`");
-            let help = format!(
-                "a map in matcher position is an operator map; the operators are {}. To compare with a literal map, write `eq: {{...}}`",
-                OpKind::NAMES.join(", ")
-            );
-            match did_you_mean(other, OpKind::NAMES) {
-                Some(s) => cx.error_help(key.span, format!("{message}, did you mean `{s}`?"), help),
-                None => cx.error_help(key.span, message, help),
-            }
-            return None;
-        }
-    };
-    Some(Op {
-        span: key.span,
-        kind,
-    })
-}
-
-fn ordering_operand(v: &Node, op: &str, cx: &mut Cx<'_>) -> Option<TemplateValue> {
-    match &v.value {
-        Value::Int(_) | Value::Float(_) | Value::String(_) => template_value(v, cx),
-        _ => {
-            cx.error_help(
-                v.span,
-                format!(
-                    "`{op}` compares with a number or a string, found {}",
-                    v.type_name()
-                ),
-                format!("for example `{op}: 100`"),
-            );
-            None
-        }
-    }
-}
-
 fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
     let mut out: Vec<Capture> = Vec::new();
     for (k, v) in entries(node, "`capture`", cx) {
@@ -891,128 +596,4 @@ fn read_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<SnapshotSpec> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<Collection, Vec<Diagnostic>> {
-        parse_collection(&SourceFile::new("c.yaml", text))
-    }
-
-    fn errors(text: &str) -> Vec<String> {
-        load(text)
-            .err()
-            .unwrap_or_default()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
-
-    #[test]
-    fn a_full_request_loads() {
-        let c = load(
-            r#"
-name: Vendors
-tags: [a, b]
-vars: { page: 10 }
-defaults:
-  headers: { Accept: application/json }
-  timeout: 5s
-  retries: { count: 2, on: [429, 5xx, network], backoff: 100ms }
-requests:
-  - name: create vendor
-    method: post
-    url: "{{ base_url }}/v"
-    json: { id: "{{ vendor_id }}", n: 1 }
-    expect:
-      status: [201, 2xx]
-      headers: { content-type: { contains: json } }
-      jsonpath:
-        "$['ia::result'].key": { exists: true }
-        "$.n": { gt: 0, lt: 5, type: integer }
-        "$.s": { matches: "^a" }
-        "$.l": { length: { gte: 1 } }
-        "$.t": { in: [active, inactive] }
-      duration: { lt: 2000 }
-    capture:
-      key: "$['ia::result'].key"
-      rid: { header: x-request-id }
-    snapshot: { redact: { "$..id": "[id]" }, per_env: true }
-"#,
-        )
-        .unwrap();
-        let r = &c.requests[0];
-        assert_eq!(r.method.value, "POST");
-        assert!(r.mutates());
-        assert_eq!(r.captures.len(), 2);
-        assert_eq!(r.expect.jsonpath.len(), 5);
-        assert_eq!(c.defaults.retries.as_ref().unwrap().on.len(), 3);
-    }
-
-    #[test]
-    fn unknown_keys_get_suggestions_with_positions() {
-        let errs = errors("name: x\nrequests:\n  - name: a\n    url: http://x\n    expcet: {}\n");
-        assert_eq!(
-            errs,
-            ["c.yaml:5:5: unknown key `expcet` in a request, did you mean `expect`?"]
-        );
-    }
-
-    #[test]
-    fn unknown_operator_gets_a_suggestion() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        $.a: { equals: 1 }\n",
-        );
-        assert_eq!(errs.len(), 1);
-        assert!(
-            errs[0].starts_with("c.yaml:7:16: unknown matcher operator `equals`"),
-            "{}",
-            errs[0]
-        );
-    }
-
-    #[test]
-    fn two_bodies_are_an_error() {
-        let errs =
-            errors("name: x\nrequests:\n  - name: a\n    url: u\n    json: {}\n    body: text\n");
-        assert_eq!(
-            errs,
-            ["c.yaml:6:5: a request takes one body, found both `json` and `body`"]
-        );
-    }
-
-    #[test]
-    fn bad_jsonpath_points_into_the_key() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        \"$.a[\": 1\n",
-        );
-        assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("c.yaml:7:"), "{}", errs[0]);
-        assert!(errs[0].contains("bad JSONPath"), "{}", errs[0]);
-    }
-
-    #[test]
-    fn all_errors_of_a_file_are_reported() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    timeout: 30\n  - name: a\n    url: u\n    expect: { status: 700 }\n",
-        );
-        assert_eq!(errs.len(), 3, "{errs:?}");
-    }
-
-    #[test]
-    fn status_forms() {
-        let c = load("name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: 2XX }\n")
-            .unwrap();
-        assert!(matches!(
-            c.requests[0].expect.status.as_ref().unwrap().kind,
-            StatusKind::AnyOf(ref p) if p == &[StatusPattern::Class(2)]
-        ));
-        let c = load(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: { gte: 200 } }\n",
-        )
-        .unwrap();
-        assert!(matches!(
-            c.requests[0].expect.status.as_ref().unwrap().kind,
-            StatusKind::Ops(_)
-        ));
-    }
-}
+mod tests;

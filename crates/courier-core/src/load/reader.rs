@@ -255,38 +255,10 @@ pub(crate) fn number(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<f64> {
     }
 }
 
-/// `250ms`, `30s`, `1.5s`, `2m`, `1h`.
+/// `250ms`, `30s`, `1.5s`, `2m`, `1h`: the one duration grammar of `courier-units`, with its
+/// messages as text.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| {
-        format!(
-            "`{text}` is not a duration: expected a number and a unit, like `250ms`, `30s` or `2m`"
-        )
-    })?;
-    let millis = match unit.trim() {
-        "ms" => value,
-        "s" => value * 1000.0,
-        "m" => value * 60_000.0,
-        "h" => value * 3_600_000.0,
-        "" => {
-            return Err(format!(
-                "`{text}` has no unit: write `{text}ms` or `{text}s`"
-            ));
-        }
-        other => {
-            return Err(format!(
-                "`{other}` is not a duration unit: use `ms`, `s`, `m` or `h`"
-            ));
-        }
-    };
-    if !millis.is_finite() || millis > 86_400_000.0 * 365.0 {
-        return Err(format!("`{text}` is too long a duration"));
-    }
-    Ok(Duration::from_secs_f64(millis / 1000.0))
+    courier_units::parse_duration(text).map_err(|error| error.to_string())
 }
 
 pub(crate) fn duration(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<Duration>> {

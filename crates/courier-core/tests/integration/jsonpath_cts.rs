@@ -1,5 +1,5 @@
 //! The RFC 9535 JSONPath Compliance Test Suite, every case through `courier_core::jsonpath`
-//! (issue 2, acceptance point 5). The suite is a copy of
+//! (docs/collections.md, "JSONPath"). The suite is a copy of
 //! <https://github.com/jsonpath-standard/jsonpath-compliance-test-suite> in `tests/data/`
 //! (BSD-2, licence beside it).
 //!

@@ -1,4 +1,4 @@
-//! No panic and no hang on any input (issue 2): thousands of mutated collection and
+//! No panic and no hang on any input: thousands of mutated collection and
 //! environment files — truncations, swapped types, random bytes, deep nesting, huge strings,
 //! odd unicode — go through loading and the plan's checks, and each ends in a clean success
 //! or diagnostics with positions inside the file.

@@ -2,6 +2,11 @@
 //! talks to them with reqwest, as the runner and users do.
 
 mod api_auth;
+mod batch;
+mod bulk;
+mod composite;
+mod concurrency;
+mod conformance;
 mod data;
 mod knobs;
 mod model;
@@ -10,5 +15,7 @@ mod objects;
 mod query;
 mod readme;
 mod robustness;
+mod services_auth;
 mod stats;
 mod support;
+mod transactions;

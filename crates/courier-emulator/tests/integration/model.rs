@@ -57,6 +57,37 @@ async fn every_seeded_object_has_a_model_and_the_catalogue_lists_them() {
         body["ia::result"]["refs"]["department"]["apiObject"],
         "company-config/department"
     );
+    // A transaction lists its lines; the line object is owned; types come from one schema.
+    let (_, bill) = harness
+        .get("/services/core/model?name=accounts-payable/bill", &token)
+        .await;
+    assert_eq!(
+        bill["ia::result"]["lists"]["lines"]["apiObject"],
+        "accounts-payable/bill-line"
+    );
+    assert_eq!(bill["ia::result"]["fields"]["dueInDays"]["type"], "string");
+    assert_eq!(
+        bill["ia::result"]["refs"]["vendor"]["fields"]["name"]["readOnly"],
+        true
+    );
+    let (_, line) = harness
+        .get(
+            "/services/core/model?name=accounts-payable/bill-line",
+            &token,
+        )
+        .await;
+    assert_eq!(line["ia::result"]["type"], "ownedObject");
+    let (_, invoice) = harness
+        .get(
+            "/services/core/model?name=accounts-receivable/invoice",
+            &token,
+        )
+        .await;
+    assert_eq!(
+        invoice["ia::result"]["fields"]["dueInDays"]["type"],
+        "integer"
+    );
+    assert_eq!(invoice["ia::result"]["fields"]["action"]["writeOnly"], true);
     let (status, body) = harness
         .get("/services/core/model?name=order-entry/document", &token)
         .await;

@@ -98,11 +98,12 @@ async fn comma_separated_keys_get_several_records() {
         body["ia::meta"],
         json!({"totalCount": 3, "totalSuccess": 3, "totalError": 0})
     );
+    // A missing key fails its own item only (docs/emulator-services.md, "Batch").
     let (status, body) = harness
         .get("/objects/accounts-payable/vendor/84,999", &token)
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(error_of(&body)["code"], "notFound");
+    assert_eq!(status, StatusCode::MULTI_STATUS);
+    assert_eq!(body["ia::result"][1]["ia::error"]["code"], "notFound");
 }
 
 #[tokio::test]
@@ -124,17 +125,35 @@ async fn missing_records_objects_and_routes_are_404_not_found() {
         (status, error_of(&body)["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("notFound"))
     );
-    for (method, path) in [
-        (Method::GET, "/nothing/here"),
-        (Method::PUT, "/objects/accounts-payable/vendor/84"),
-        (Method::DELETE, "/objects/accounts-payable/vendor"),
-        (Method::GET, "/services/core/query"),
-        (Method::POST, "/services/core/composite"),
-        (Method::GET, ""),
+    // A known path with another method is a 405 (docs/emulator-services.md, "Errors and auth").
+    for (method, path, expected) in [
+        (Method::GET, "/nothing/here", StatusCode::NOT_FOUND),
+        (
+            Method::PUT,
+            "/objects/accounts-payable/vendor/84",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::DELETE,
+            "/objects/accounts-payable/vendor",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::GET,
+            "/services/core/query",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (Method::GET, "/services/core/nothing", StatusCode::NOT_FOUND),
+        (Method::GET, "", StatusCode::NOT_FOUND),
     ] {
         let (status, body) = harness.call(method.clone(), path, &token, None).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
-        assert_eq!(error_of(&body)["code"], "notFound", "{method} {path}");
+        assert_eq!(status, expected, "{method} {path}");
+        let code = if expected == StatusCode::NOT_FOUND {
+            "notFound"
+        } else {
+            "methodNotAllowed"
+        };
+        assert_eq!(error_of(&body)["code"], code, "{method} {path}");
         if path == "/nothing/here" {
             snapshot!("route_not_found", &body);
         }
@@ -171,8 +190,9 @@ async fn create_answers_201_with_a_reference_and_the_record_reads_back() {
     assert_eq!(status, StatusCode::OK);
     let record = &body["ia::result"];
     assert_eq!(
-        record["creditLimit"], "28800.00",
-        "amounts are normalized to strings with two decimals"
+        record["creditLimit"],
+        json!(28800),
+        "creditLimit is a JSON number (docs/emulator.md, \"Field types\")"
     );
     assert_eq!(record["totalDue"], "0.00");
     assert_eq!(record["status"], "active");
@@ -215,7 +235,7 @@ async fn create_resolves_references_and_sets_the_entity_from_the_context() {
 async fn schema_errors_are_400_with_a_target_per_field() {
     let harness = Harness::default().await;
     let token = harness.token().await;
-    let payload = json!({"id": "V-X", "name": 42, "newDate": "2024-01-01", "isOnHold": "yes", "creditLimit": "12.345", "key": "1", "status": "gone"});
+    let payload = json!({"id": "V-X", "name": 42, "newDate": "2024-01-01", "isOnHold": "yes", "creditLimit": "lots", "key": "1", "status": "gone"});
     let (status, body) = harness
         .call(Method::POST, VENDORS, &token, Some(payload))
         .await;
@@ -293,7 +313,7 @@ async fn patch_updates_fields_and_answers_a_reference() {
     snapshot!("vendor_patched", &body);
     let (_, body) = harness.get(path, &token).await;
     assert_eq!(body["ia::result"]["name"], "Renamed Ltd");
-    assert_eq!(body["ia::result"]["creditLimit"], "100.00");
+    assert_eq!(body["ia::result"]["creditLimit"], json!(100));
     let (status, body) = harness
         .call(
             Method::PATCH,

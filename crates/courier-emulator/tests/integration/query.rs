@@ -40,10 +40,11 @@ fn ids(body: &Value) -> Vec<String> {
 /// A predicate on a record, for the expected side of a filter.
 type Check = Box<dyn Fn(&Value) -> bool>;
 
+/// An amount: a 2-decimal string (`totalDue`) or a JSON number (`creditLimit`).
 fn money(value: &Value) -> f64 {
     value
-        .as_str()
-        .and_then(|s| s.parse().ok())
+        .as_f64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
         .expect("an amount")
 }
 

@@ -409,7 +409,7 @@ mod tests {
             request_index: index,
             row: None,
             page: None,
-            attempts: None,
+            poll_attempts: None,
             outcome: if status.is_some() {
                 Outcome::Passed
             } else {
@@ -425,6 +425,8 @@ mod tests {
             error_kind: None,
             exchange: None,
             body: Some(body.to_owned().into_bytes().into()),
+            attempts: u32::from(status.is_some()),
+            started: None,
         })
     }
 

@@ -1,0 +1,1 @@
+curl 'https://api.example.com/search?q=caf%C3%A9&tag=a&tag=b' -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0' -H 'Accept: */*' -H 'Accept-Encoding: gzip, deflate, br, zstd' -H 'Connection: keep-alive' -H 'Sec-Fetch-Mode: cors'
