@@ -110,3 +110,61 @@ fn vendor_paging_collects_every_id() {
     assert_eq!(requests[names.len() - 1]["page"], serde_json::Value::Null);
     assert_eq!(names[names.len() - 1], "every vendor was collected");
 }
+
+/// An Intacct bulk job the way a collection runs one: a `multipart` create (an
+/// `ia::requestBody` JSON part with a template, and a file part read from beside the
+/// collection), then `poll` on the status until the job is `completed`, then its results.
+#[test]
+fn bulk_job_with_multipart_and_poll() {
+    let collection = r#"name: Bulk
+auth: intacct
+requests:
+  - name: create the job
+    method: POST
+    url: "{{ base_url }}/services/bulk/job/create"
+    multipart:
+      "ia::requestBody":
+        json: { objectName: vendor, operation: create, jobFile: "{{ part }}", fileContentType: json }
+      records: { file: data/vendors.json }
+    expect: { status: 200 }
+    capture:
+      job_id: "$['ia::result'].jobId"
+  - name: wait for the job
+    url: "{{ base_url }}/services/bulk/job/status?jobId={{ job_id }}"
+    poll: { interval: 200ms, timeout: 60s }
+    expect:
+      jsonpath:
+        "$['ia::result'].status": completed
+  - name: results
+    url: "{{ base_url }}/services/bulk/job/status?jobId={{ job_id }}&download=true"
+    expect:
+      status: 200
+      jsonpath:
+        "$": { length: 2 }
+"#;
+    let vendors =
+        r#"[{"id": "V-BULK-1", "name": "Bulk One"}, {"id": "V-BULK-2", "name": "Bulk Two"}]"#;
+    let dir = crate::support::workspace(&[
+        ("collections/bulk.yaml", collection),
+        ("collections/data/vendors.json", vendors),
+    ]);
+    let (code, stdout, stderr) = parts(
+        &courier(dir.path())
+            .args(["run", "--env", "local", "--var", "part=records"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("PASS Bulk / create the job  200"),
+        "{stdout}"
+    );
+    // The emulator's job takes 2 s: the status was asked more than once.
+    let wait = stdout
+        .lines()
+        .find(|l| l.starts_with("PASS Bulk / wait for the job"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(wait.ends_with(" attempts)"), "{wait}");
+    assert!(!wait.contains("(1 attempts)"), "{wait}");
+    assert!(stdout.contains("PASS Bulk / results  200"), "{stdout}");
+}

@@ -22,6 +22,8 @@ pub enum InputKind {
     Snapshot,
     CaCert,
     TokenCache,
+    /// A file a request sends (`body_file`, a multipart file part).
+    BodyFile,
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -31,7 +33,7 @@ impl InputKind {
     pub fn cap(self) -> u64 {
         match self {
             Self::Collection => 16 * MIB,
-            Self::Data | Self::Snapshot => 64 * MIB,
+            Self::Data | Self::Snapshot | Self::BodyFile => 64 * MIB,
             Self::Environment | Self::DotEnv | Self::CaCert | Self::TokenCache => MIB,
         }
     }
@@ -46,6 +48,7 @@ impl InputKind {
             Self::Snapshot => "snapshot",
             Self::CaCert => "CA certificate",
             Self::TokenCache => "token cache",
+            Self::BodyFile => "body file",
         }
     }
 }

@@ -168,6 +168,39 @@ pub enum Body {
     Json(TemplateValue),
     Form(Vec<(Spanned<String>, STemplate)>),
     Text(STemplate),
+    /// `body_file: PATH`, sent as is (docs/collections-language.md#bodies-from-files-and-multipart).
+    File(BodyFile),
+    /// `multipart: { name: part }`, sent as `multipart/form-data`.
+    Multipart(Vec<Part>),
+}
+
+/// A file a request sends, checked at load and read when the request is sent.
+#[derive(Debug, Clone)]
+pub struct BodyFile {
+    /// Resolved against the collection file's folder.
+    pub path: std::path::PathBuf,
+    /// As written in the collection, for messages.
+    pub written: Spanned<String>,
+    /// From the extension (`.json` → `application/json`); `None` when it says nothing.
+    pub content_type: Option<&'static str>,
+}
+
+/// One part of a `multipart` body.
+#[derive(Debug)]
+pub struct Part {
+    pub name: Spanned<String>,
+    pub value: PartValue,
+}
+
+#[derive(Debug)]
+pub enum PartValue {
+    Text(STemplate),
+    Json(TemplateValue),
+    /// A file part: the file's bytes, never rendered; its `filename` is the file's name.
+    File {
+        file: BodyFile,
+        content_type: Option<Spanned<String>>,
+    },
 }
 
 #[derive(Debug)]

@@ -107,6 +107,11 @@ pub struct RequestFile {
     pub form: Option<BTreeMap<String, Scalar>>,
     /// A raw text body.
     pub body: Option<String>,
+    /// A file sent as is, relative to the collection's folder; its content type comes from
+    /// the extension unless a header sets one.
+    pub body_file: Option<String>,
+    /// A `multipart/form-data` body: part name → text, `{ json }` or `{ file, content_type }`.
+    pub multipart: Option<BTreeMap<String, PartFile>>,
     pub timeout: Option<DurationText>,
     pub retries: Option<RetriesFile>,
     pub follow_redirects: Option<bool>,
@@ -160,6 +165,32 @@ pub struct JsonPathCapture {
     pub jsonpath: String,
     /// Add to an array across the pages of a `repeat` request instead of replacing.
     pub append: Option<bool>,
+}
+
+/// A multipart part: a text (a template), a JSON value, or a file.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+pub enum PartFile {
+    Text(String),
+    Json(JsonPart),
+    File(FilePart),
+}
+
+/// `{ json: … }`: a part sent as `application/json`; its strings are templates.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct JsonPart {
+    pub json: Value,
+}
+
+/// `{ file: PATH, content_type: T }`: a file part, never rendered.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct FilePart {
+    /// Relative to the collection file's folder.
+    pub file: String,
+    /// Default: from the extension, else `application/octet-stream`.
+    pub content_type: Option<String>,
 }
 
 /// `poll: { interval, timeout }`: send the request again until its `expect` holds.

@@ -10,6 +10,7 @@ pub mod context;
 mod flow;
 pub mod limits;
 pub mod loopback;
+mod multipart;
 pub mod oauth;
 mod prepare;
 mod repeat;

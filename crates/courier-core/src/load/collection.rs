@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile, Spanned, did_you_mean};
 use crate::model::{
-    Body, Capture, CaptureSource, Collection, CompareSpec, Defaults, Header, Redaction, Request,
-    Retries, RetryOn, Skip, SnapshotSpec, VarDef,
+    Capture, CaptureSource, Collection, CompareSpec, Defaults, Header, Redaction, Request, Retries,
+    RetryOn, Skip, SnapshotSpec, VarDef,
 };
 use crate::yaml::{self, Node, Value};
 
+use super::body::read_body;
 use super::checks::{check_slugs, check_unique_names, is_header_value};
 use super::expect::read_expect;
 use super::reader::{
@@ -468,46 +469,6 @@ fn query(node: &Node, cx: &mut Cx<'_>) -> Vec<(Spanned<String>, crate::model::ST
         }
     }
     out
-}
-
-fn read_body(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<Body> {
-    let kinds = ["json", "form", "body"];
-    let present: Vec<&str> = kinds
-        .iter()
-        .copied()
-        .filter(|k| m.key_span(k).is_some())
-        .collect();
-    let json = m.get("json");
-    let form = m.get("form");
-    let text_body = m.get("body");
-    if present.len() > 1 {
-        let second = present[1];
-        cx.error_help(
-            m.key_span(second).unwrap_or(m.span),
-            format!(
-                "a request takes one body, found both `{}` and `{second}`",
-                present[0]
-            ),
-            "use `json:` for a JSON body, `form:` for a form, or `body:` for raw text",
-        );
-        return None;
-    }
-    if let Some(n) = json {
-        return template_value(n, cx).map(Body::Json);
-    }
-    if let Some(n) = form {
-        let mut fields = Vec::new();
-        for (k, v) in entries(n, "`form`", cx) {
-            if let Some(t) = template(v, "a form value", cx) {
-                fields.push((k.clone(), t));
-            }
-        }
-        return Some(Body::Form(fields));
-    }
-    if let Some(n) = text_body {
-        return template(n, "`body`", cx).map(Body::Text);
-    }
-    None
 }
 
 fn read_skip(node: &Node, cx: &mut Cx<'_>) -> Option<Skip> {

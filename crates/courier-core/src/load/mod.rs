@@ -2,6 +2,7 @@
 //! environments from their positioned YAML trees, and resolving `--env`
 //! (docs/environments.md). Files are read through [`crate::fs`]: regular files only, capped.
 
+mod body;
 mod checks;
 mod collection;
 mod environment;
