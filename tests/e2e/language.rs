@@ -168,3 +168,95 @@ requests:
     assert!(!wait.contains("(1 attempts)"), "{wait}");
     assert!(stdout.contains("PASS Bulk / results  200"), "{stdout}");
 }
+
+/// A value captured with `secret: true` is redacted everywhere from then on: the console and
+/// `-v` (the exchange that captured it, the headers, query and body that send it again), the
+/// JSON and JUnit reports and a snapshot, in plain, percent-encoded, Base64 and JSON-escaped
+/// form. A first run plants the value in the emulator, so the second run learns it only by
+/// capturing it.
+#[test]
+fn a_secret_capture_never_shows() {
+    use crate::auth::{CLIENT_ID, Emu, WS_USER, leak_forms};
+    let planted = "Cs7/Leak+Captured Val=ue";
+    let emu = Emu::start(|_| {});
+    let env = format!(
+        "scope: non-production\nvars:\n  base_url: {}\n  ws_user: {WS_USER}\n  client_secret: courier-np-secret\nauth:\n  intacct:\n    type: oauth2\n    grant: client_credentials\n    token_url: \"{{{{ base_url }}}}/oauth2/token\"\n    client_id: {CLIENT_ID}\n    client_secret: \"{{{{ client_secret }}}}\"\n    token_params: {{ username: \"{{{{ ws_user }}}}\" }}\n",
+        emu.base_url()
+    );
+    let plant = format!(
+        "name: Plant\nauth: intacct\nrequests:\n  - name: create\n    method: POST\n    url: \"{{{{ base_url }}}}/objects/accounts-payable/vendor\"\n    json: {{ id: V-CAPSEC, name: \"{planted}\" }}\n    expect: {{ status: 201 }}\n"
+    );
+    let reader = r#"name: Reader
+auth: intacct
+requests:
+  - name: find it
+    method: POST
+    mutates: false
+    url: "{{ base_url }}/services/core/query"
+    json: { object: accounts-payable/vendor, fields: [id, name], filters: [{ $eq: { id: V-CAPSEC } }] }
+    expect:
+      jsonpath:
+        "$['ia::result'][0].name": not the planted value
+    capture:
+      hidden: { jsonpath: "$['ia::result'][0].name", secret: true }
+    snapshot: true
+  - name: send it again
+    url: "{{ base_url }}/objects/accounts-payable/vendor"
+    query: { q: "{{ hidden }}" }
+    headers:
+      X-Hidden: "{{ hidden }}"
+      X-B64: "{{ hidden | base64 }}"
+    expect:
+      status: 200
+      body: { contains: "{{ hidden }}" }
+"#;
+    let dir = crate::support::workspace(&[
+        ("environments/emu.yaml", &env),
+        ("plant/plant.yaml", &plant),
+        ("collections/reader.yaml", reader),
+    ]);
+    let (code, stdout, stderr) = parts(
+        &courier(dir.path())
+            .args(["run", "plant", "--env", "emu"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    let out = courier(dir.path())
+        .args([
+            "run",
+            "collections",
+            "--env",
+            "emu",
+            "-v",
+            "--json",
+            "out/report.json",
+            "--junit",
+            "out/junit.xml",
+            "--snapshots",
+            "update",
+        ])
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = parts(&out);
+    // Both checks fail, and their actual values are the redacted secret.
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stdout.contains("[REDACTED]"), "{stdout}");
+    assert!(stderr.contains("x-hidden: [REDACTED]"), "{stderr}");
+    let mut outputs = vec![("stdout".to_owned(), stdout), ("stderr".to_owned(), stderr)];
+    for file in [
+        "out/report.json",
+        "out/junit.xml",
+        "collections/__snapshots__/reader__find-it.snap",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        outputs.push((file.to_owned(), text));
+    }
+    for form in leak_forms(planted) {
+        for (name, text) in &outputs {
+            assert!(!text.contains(&form), "`{form}` in {name}:\n{text}");
+        }
+    }
+}

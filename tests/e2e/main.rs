@@ -2,7 +2,7 @@
 //! `tests/broken/` and behaviour tests per capability. The golden cases under `tests/cases/`
 //! are a test target of their own (`tests/cases.rs`), one test per case.
 
-mod auth;
+pub(crate) mod auth;
 #[cfg(feature = "external")]
 mod auth_external;
 mod broken;

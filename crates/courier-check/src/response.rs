@@ -152,6 +152,17 @@ pub fn evaluate(ctx: &Context<'_>, response: &Response<'_>, vars: &Vars) -> Eval
             CaptureSource::Header(h) => response.headers.get(&h.value).map(Value::String),
         };
         if let Some(v) = value {
+            // Before the snapshot is written and anything is reported.
+            if cap.secret {
+                match &v {
+                    Value::String(s) => {
+                        ctx.secrets.add(s);
+                    }
+                    other => {
+                        ctx.secrets.add(&other.to_string());
+                    }
+                }
+            }
             captures.push((cap.name.value.clone(), v));
         } else {
             let source = courier_core::plan::capture_source_text(&cap.source);

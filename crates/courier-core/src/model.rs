@@ -490,6 +490,9 @@ pub struct Capture {
     pub source: CaptureSource,
     /// `append: true`: each page of a `repeat` adds to an array instead of replacing it.
     pub append: bool,
+    /// `secret: true`: the value joins the secrets when it is captured
+    /// (docs/collections-language.md#secret-captures).
+    pub secret: bool,
 }
 
 /// `poll: { interval, timeout }`: the request is sent again until its `expect` holds

@@ -155,6 +155,8 @@ pub struct HeaderCapture {
     pub header: String,
     /// Add to an array across the pages of a `repeat` request instead of replacing.
     pub append: Option<bool>,
+    /// The captured value joins the secrets: `[REDACTED]` in every output from then on.
+    pub secret: Option<bool>,
 }
 
 /// A capture by JSONPath, written as a map to take options.
@@ -165,6 +167,8 @@ pub struct JsonPathCapture {
     pub jsonpath: String,
     /// Add to an array across the pages of a `repeat` request instead of replacing.
     pub append: Option<bool>,
+    /// The captured value joins the secrets: `[REDACTED]` in every output from then on.
+    pub secret: Option<bool>,
 }
 
 /// A multipart part: a text (a template), a JSON value, or a file.

@@ -83,9 +83,6 @@ pub(crate) async fn execute(
     };
     result.status = Some(received.status.as_u16());
     result.duration = Some(received.elapsed);
-    if shared.options.verbose {
-        result.exchange = Some(exchange(&prepared, &received, secrets));
-    }
     if shared.options.keep_bodies {
         result.body = Some(received.body.clone());
     }
@@ -109,6 +106,11 @@ pub(crate) async fn execute(
         },
         vars,
     );
+    // After the checks, so that a value captured with `secret: true` is redacted in the
+    // exchange that captured it.
+    if shared.options.verbose {
+        result.exchange = Some(exchange(&prepared, &received, secrets));
+    }
     let passed = evaluation.passed();
     for (name, value) in evaluation.captures {
         vars.top_mut().insert(name.clone(), json_to_value(&value));

@@ -506,6 +506,7 @@ fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
                 name: k.clone(),
                 source: CaptureSource::JsonPath(p),
                 append: false,
+                secret: false,
             }),
         };
         if let Some(capture) = capture {

@@ -86,6 +86,10 @@ pub(super) fn read_capture_map(
         .get("append")
         .and_then(|n| boolean(n, "`append`", cx))
         .unwrap_or(false);
+    let secret = m
+        .get("secret")
+        .and_then(|n| boolean(n, "`secret`", cx))
+        .unwrap_or(false);
     let both = m.key_span("jsonpath").is_some() && m.key_span("header").is_some();
     let neither = m.key_span("jsonpath").is_none() && m.key_span("header").is_none();
     m.finish(cx);
@@ -110,6 +114,7 @@ pub(super) fn read_capture_map(
         name: name.clone(),
         source,
         append,
+        secret,
     })
 }
 
