@@ -21,6 +21,8 @@ pub enum AssertKind {
     Capture,
     /// A `repeat` loop that reached `max` with its condition still true.
     Repeat,
+    /// A JSON Schema check (`expect.schema`).
+    Schema,
     /// A `poll` request whose `expect` never held before its timeout.
     Poll,
 }
@@ -35,6 +37,7 @@ impl AssertKind {
             Self::Duration => "duration",
             Self::Capture => "capture",
             Self::Repeat => "repeat",
+            Self::Schema => "schema",
             Self::Poll => "poll",
         }
     }

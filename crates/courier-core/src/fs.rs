@@ -24,6 +24,8 @@ pub enum InputKind {
     TokenCache,
     /// A file a request sends (`body_file`, a multipart file part).
     BodyFile,
+    /// A JSON Schema of `expect.schema`.
+    Schema,
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -32,7 +34,7 @@ impl InputKind {
     /// The largest file of this kind that is read, in bytes.
     pub fn cap(self) -> u64 {
         match self {
-            Self::Collection => 16 * MIB,
+            Self::Collection | Self::Schema => 16 * MIB,
             Self::Data | Self::Snapshot | Self::BodyFile => 64 * MIB,
             Self::Environment | Self::DotEnv | Self::CaCert | Self::TokenCache => MIB,
         }
@@ -49,6 +51,7 @@ impl InputKind {
             Self::CaCert => "CA certificate",
             Self::TokenCache => "token cache",
             Self::BodyFile => "body file",
+            Self::Schema => "schema file",
         }
     }
 }

@@ -293,6 +293,25 @@ pub struct Expect {
     pub jsonpath: Vec<(Spanned<JsonPath>, Matcher)>,
     pub body: Option<Box<Matcher>>,
     pub duration: Option<Box<Matcher>>,
+    pub schema: Option<Box<SchemaCheck>>,
+}
+
+/// `expect.schema`: a compiled JSON Schema and the part of the body it checks
+/// (docs/collections-language.md#json-schema).
+pub struct SchemaCheck {
+    /// `None`: the whole body.
+    pub path: Option<Spanned<JsonPath>>,
+    pub validator: jsonschema::Validator,
+    pub span: Span,
+}
+
+impl std::fmt::Debug for SchemaCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaCheck")
+            .field("path", &self.path)
+            .field("span", &self.span)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Expect {
@@ -302,6 +321,7 @@ impl Expect {
             && self.jsonpath.is_empty()
             && self.body.is_none()
             && self.duration.is_none()
+            && self.schema.is_none()
     }
 }
 

@@ -146,6 +146,8 @@ pub struct ExpectFile {
     pub body: Option<MatcherSchema>,
     /// A matcher in milliseconds.
     pub duration: Option<MatcherSchema>,
+    /// A JSON Schema check: a schema file, an inline schema, or `{ path, file | schema }`.
+    pub schema: Option<SchemaCheckFile>,
 }
 
 /// A capture from a header.
@@ -195,6 +197,25 @@ pub struct FilePart {
     pub file: String,
     /// Default: from the extension, else `application/octet-stream`.
     pub content_type: Option<String>,
+}
+
+/// `expect.schema`: a file (relative to the collection), `{ path, file }`, `{ path, schema }`,
+/// or an inline schema map.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+pub enum SchemaCheckFile {
+    File(String),
+    At(SchemaAt),
+    Inline(BTreeMap<String, Value>),
+}
+
+/// `{ path: JSONPATH, file: FILE }` or `{ path: JSONPATH, schema: {…} }`; `path` defaults to `$`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SchemaAt {
+    pub path: Option<String>,
+    pub file: Option<String>,
+    pub schema: Option<BTreeMap<String, Value>>,
 }
 
 /// `poll: { interval, timeout }`: send the request again until its `expect` holds.

@@ -233,6 +233,7 @@ fn assertion(a: &AssertOutcome, values: ReportValues, secrets: &Secrets) -> Repo
             AssertKind::Capture => AssertionKind::Capture,
             AssertKind::Repeat => AssertionKind::Repeat,
             AssertKind::Poll => AssertionKind::Poll,
+            AssertKind::Schema => AssertionKind::Schema,
         },
         path: a.path.clone(),
         matcher: a.matcher.clone(),

@@ -36,6 +36,9 @@ pub(super) fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
     }
     let body = m.get("body").and_then(|n| matcher(n, cx));
     let duration = m.get("duration").and_then(|n| matcher(n, cx));
+    let schema = m
+        .get("schema")
+        .and_then(|n| super::json_schema::read(n, cx));
     m.finish(cx);
     // A vector's first push makes room for four: most requests check one or two.
     headers.shrink_to_fit();
@@ -46,6 +49,7 @@ pub(super) fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
         jsonpath: paths,
         body: body.map(Box::new),
         duration: duration.map(Box::new),
+        schema: schema.map(Box::new),
     }
 }
 

@@ -167,13 +167,7 @@ pub(super) fn check_request(r: &Request, node: &Node, cx: &mut Cx<'_>) {
         }
     }
     if let Some(poll) = r.poll.as_deref() {
-        let e = &r.expect;
-        let empty = e.status.is_none()
-            && e.headers.is_empty()
-            && e.jsonpath.is_empty()
-            && e.body.is_none()
-            && e.duration.is_none();
-        if empty {
+        if r.expect.is_empty() {
             cx.error_help(
                 poll.span,
                 format!("`poll` on `{}`, which has no `expect`", r.name.value),

@@ -7,6 +7,7 @@ mod checks;
 mod collection;
 mod environment;
 mod expect;
+mod json_schema;
 mod language;
 pub(crate) mod reader;
 
