@@ -442,9 +442,11 @@ schema_type!(DurationText, "A duration: `250ms`, `30s`, `2m`, `1h`.", {
     "type": "string",
     "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"
 });
-schema_type!(MethodText, "An HTTP method.", {
+// Character classes rather than `(?i)`: schema patterns are ECMA-262 regexes (editors and
+// other validators read them), which have no inline flags.
+schema_type!(MethodText, "An HTTP method, in any case.", {
     "type": "string",
-    "pattern": "^(?i)(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$"
+    "pattern": "^([Gg][Ee][Tt]|[Hh][Ee][Aa][Dd]|[Pp][Oo][Ss][Tt]|[Pp][Uu][Tt]|[Pp][Aa][Tt][Cc][Hh]|[Dd][Ee][Ll][Ee][Tt][Ee]|[Oo][Pp][Tt][Ii][Oo][Nn][Ss])$"
 });
 schema_type!(RetryOnText, "A status code, a class like `5xx`, or `network`.", {
     "anyOf": [
