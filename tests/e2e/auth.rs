@@ -807,7 +807,7 @@ fn a_cache_from_a_future_version_is_refused_and_left_untouched() {
 /// The forms a leaked secret could take in output (docs/environments.md, "Secrets"): plain,
 /// percent- and form-encoded (either hex case), JSON-escaped, and Base64 (standard and URL-safe) at
 /// each of the three byte alignments — for those, the characters that depend on the secret alone.
-fn leak_forms(secret: &str) -> Vec<String> {
+pub(crate) fn leak_forms(secret: &str) -> Vec<String> {
     use base64::Engine as _;
     let mut out = vec![secret.to_owned()];
     let mut pct = String::new();

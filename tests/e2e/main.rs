@@ -2,7 +2,7 @@
 //! `tests/broken/` and behaviour tests per capability. The golden cases under `tests/cases/`
 //! are a test target of their own (`tests/cases.rs`), one test per case.
 
-mod auth;
+pub(crate) mod auth;
 #[cfg(feature = "external")]
 mod auth_external;
 mod broken;
@@ -18,6 +18,7 @@ mod html;
 mod html_external;
 mod import;
 mod init;
+mod language;
 mod list;
 mod merge;
 mod readme;

@@ -19,6 +19,12 @@ pub enum AssertKind {
     Body,
     Duration,
     Capture,
+    /// A `repeat` loop that reached `max` with its condition still true.
+    Repeat,
+    /// A JSON Schema check (`expect.schema`).
+    Schema,
+    /// A `poll` request whose `expect` never held before its timeout.
+    Poll,
 }
 
 impl AssertKind {
@@ -30,6 +36,9 @@ impl AssertKind {
             Self::Body => "body",
             Self::Duration => "duration",
             Self::Capture => "capture",
+            Self::Repeat => "repeat",
+            Self::Schema => "schema",
+            Self::Poll => "poll",
         }
     }
 }
@@ -348,15 +357,18 @@ fn numeric_string(s: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
-/// Top-level equality with Intacct's coercion: an expected number equals a string holding
-/// the same decimal number. Nested values compare by [`json_eq`] without coercion.
+/// Top-level equality with Intacct's coercion, either way round: a number equals a string
+/// holding the same decimal number. Nested values compare by [`json_eq`] without coercion.
 pub fn loose_eq(actual: &Value, expected: &Value) -> bool {
-    if let (Value::String(s), Value::Number(n)) = (actual, expected)
-        && let (Some(a), Some(e)) = (numeric_string(s), n.as_f64())
-    {
-        return a == e;
+    match (actual, expected) {
+        (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
+            match (numeric_string(s), n.as_f64()) {
+                (Some(a), Some(e)) => a == e,
+                _ => false,
+            }
+        }
+        _ => json_eq(actual, expected),
     }
-    json_eq(actual, expected)
 }
 
 /// Deep JSON equality; numbers compare by value (`1` equals `1.0`).
@@ -482,7 +494,11 @@ mod tests {
         assert!(passes("53", json!("53")));
         assert!(passes("28800", json!("28800.00")));
         assert!(passes("1", json!(1.0)));
-        assert!(!passes("\"53\"", json!(53)));
+        // Symmetric: an expected numeric string equals an actual number.
+        assert!(passes("\"53\"", json!(53)));
+        assert!(passes("\"125.50\"", json!(125.5)));
+        assert!(!passes("\"54\"", json!(53)));
+        assert!(!passes("\"V-1\"", json!(1)));
         assert!(passes("{ eq: { a: 1 } }", json!({"a": 1.0})));
         // Nested values are not coerced.
         assert!(!passes("{ eq: { a: 1 } }", json!({"a": "1"})));
@@ -494,6 +510,9 @@ mod tests {
     fn ordering() {
         assert!(passes("{ gt: 100, lte: 200 }", json!("150.50")));
         assert!(passes("{ lt: b }", json!("a")));
+        assert!(passes("{ gt: \"100\", lte: \"200.5\" }", json!(150)));
+        // Two strings compare as strings, even when both hold numbers.
+        assert!(!passes("{ lt: \"10\" }", json!("9")));
         let out = run("{ gt: 1 }", Some(&json!(true)));
         assert!(!out[0].passed);
         assert!(
@@ -513,6 +532,9 @@ mod tests {
         assert!(passes("{ not_contains: x }", json!("abc")));
         assert!(passes("{ in: [active, inactive] }", json!("active")));
         assert!(passes("{ in: [1, 2] }", json!("2")));
+        assert!(passes("{ in: [\"1\", \"2\"] }", json!(2)));
+        assert!(passes("{ not_in: [\"1\"] }", json!(2)));
+        assert!(!passes("{ not_in: [\"2\"] }", json!(2)));
         assert!(passes("{ not_in: [a] }", json!("b")));
     }
 
@@ -524,6 +546,9 @@ mod tests {
         assert!(passes("{ type: number }", json!(3)));
         assert!(passes("{ length: 3 }", json!("abc")));
         assert!(passes("{ length: { gte: 2 } }", json!([1, 2])));
+        // A length against a numeric string, as a `--var` rendered into the matcher gives.
+        assert!(passes("{ length: { eq: \"3\" } }", json!("abc")));
+        assert!(passes("{ length: { lte: \"3\" } }", json!([1, 2])));
         assert!(passes("{ exists: true }", json!(null)));
     }
 

@@ -123,6 +123,9 @@ pub fn evaluate(ctx: &Context<'_>, response: &Response<'_>, vars: &Vars) -> Eval
             vars,
         ));
     }
+    if let Some(s) = e.schema.as_deref() {
+        assertions.extend(check_schema(s, &body));
+    }
     if let Some(m) = &e.duration {
         let ms = Value::from(response.elapsed.as_millis() as u64);
         assertions.extend(matcher::check(
@@ -152,6 +155,17 @@ pub fn evaluate(ctx: &Context<'_>, response: &Response<'_>, vars: &Vars) -> Eval
             CaptureSource::Header(h) => response.headers.get(&h.value).map(Value::String),
         };
         if let Some(v) = value {
+            // Before the snapshot is written and anything is reported.
+            if cap.secret {
+                match &v {
+                    Value::String(s) => {
+                        ctx.secrets.add(s);
+                    }
+                    other => {
+                        ctx.secrets.add(&other.to_string());
+                    }
+                }
+            }
             captures.push((cap.name.value.clone(), v));
         } else {
             let source = courier_core::plan::capture_source_text(&cap.source);
@@ -267,6 +281,73 @@ impl<'a> BodyDoc<'a> {
             _ => Some(Value::Array(nodes)),
         })
     }
+}
+
+/// `expect.schema`: one failed check per violation, named by its keyword and the JSONPath of
+/// the instance that broke it (docs/collections-language.md#json-schema); one passing check
+/// when there is none.
+fn check_schema(s: &courier_core::model::SchemaCheck, body: &BodyDoc<'_>) -> Vec<AssertOutcome> {
+    let root = s.path.as_ref().map_or("$", |p| p.value.as_str());
+    let fail = |matcher: &str, message: String, path: &str| AssertOutcome {
+        kind: AssertKind::Schema,
+        path: Some(path.to_owned()),
+        matcher: matcher.to_owned(),
+        expected: Value::String("valid".to_owned()),
+        actual: None,
+        passed: false,
+        message: Some(message),
+        span: s.span,
+    };
+    let found = match &s.path {
+        Some(p) => body.select(&p.value),
+        None => body.full().map(|v| Some(v.clone())),
+    };
+    let instance = match found {
+        Ok(Some(v)) => v,
+        Ok(None) => return vec![fail("schema", "no match".to_owned(), root)],
+        Err(why) => return vec![fail("schema", why, root)],
+    };
+    let mut out: Vec<AssertOutcome> = s
+        .validator
+        .iter_errors(&instance)
+        .map(|e| {
+            let schema_path = e.schema_path().to_string();
+            let keyword = schema_path
+                .rsplit('/')
+                .next()
+                .unwrap_or("schema")
+                .to_owned();
+            let mut path = root.to_owned();
+            for seg in e.instance_path().to_string().split('/').skip(1) {
+                let seg = seg.replace("~1", "/").replace("~0", "~");
+                if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+                    path.push('[');
+                    path.push_str(&seg);
+                    path.push(']');
+                } else {
+                    path.push_str("['");
+                    path.push_str(&seg.replace('\\', "\\\\").replace('\'', "\\'"));
+                    path.push_str("']");
+                }
+            }
+            let mut a = fail(&keyword, e.to_string(), &path);
+            // An object or array would print whole: its kind says enough beside the message.
+            a.actual = Some(match e.instance().as_ref() {
+                Value::Object(_) => Value::String("an object".to_owned()),
+                Value::Array(_) => Value::String("an array".to_owned()),
+                scalar => scalar.clone(),
+            });
+            a
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(AssertOutcome {
+            passed: true,
+            message: None,
+            ..fail("schema", String::new(), root)
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-/// One row: field name → value (CSV fields are strings).
+/// One row: field name → value (CSV cells typed as `--var` values are).
 pub type Row = IndexMap<String, serde_json::Value>;
 
 /// The rows of a data file, and its field names (the union over rows, in first-seen order).
@@ -49,7 +49,7 @@ pub fn read_data(path: &Path) -> Result<DataSet, DataError> {
     Ok(set)
 }
 
-/// CSV with a header row; every value is a string.
+/// CSV with a header row; cells typed by [`crate::value::typed_cell`].
 pub fn parse_csv(text: &str, shown: &str) -> Result<DataSet, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -89,10 +89,19 @@ pub fn parse_csv(text: &str, shown: &str) -> Result<DataSet, DataError> {
             path: shown.to_owned(),
             message: e.to_string(),
         })?;
+        // Cells are typed like `--var` values; one written in CSV quotes stays a string.
+        let raw = record
+            .position()
+            .map_or("", |p| text.get(p.byte() as usize..).unwrap_or(""));
+        let quoted = crate::value::quoted_fields(raw);
         let row: Row = fields
             .iter()
             .zip(record.iter())
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_owned())))
+            .enumerate()
+            .map(|(i, (k, v))| {
+                let typed = crate::value::typed_cell(v, quoted.get(i).copied().unwrap_or(false));
+                (k.clone(), typed)
+            })
             .collect();
         rows.push(row);
     }
@@ -144,6 +153,17 @@ mod tests {
         assert_eq!(d.fields, ["id", "name"]);
         assert_eq!(d.rows.len(), 2);
         assert_eq!(d.rows[1]["name"], "Beta, Inc");
+    }
+
+    #[test]
+    fn csv_cells_are_typed_unless_quoted() {
+        let d = parse_csv("n,q,d,e,b\n5,\"5\",125.50,,true\n", "d.csv").unwrap();
+        let row = &d.rows[0];
+        assert_eq!(row["n"], 5);
+        assert_eq!(row["q"], "5");
+        assert_eq!(row["d"], "125.50");
+        assert_eq!(row["e"], "");
+        assert_eq!(row["b"], true);
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub enum InputKind {
     Snapshot,
     CaCert,
     TokenCache,
+    /// A file a request sends (`body_file`, a multipart file part).
+    BodyFile,
+    /// A JSON Schema of `expect.schema`.
+    Schema,
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -30,8 +34,8 @@ impl InputKind {
     /// The largest file of this kind that is read, in bytes.
     pub fn cap(self) -> u64 {
         match self {
-            Self::Collection => 16 * MIB,
-            Self::Data | Self::Snapshot => 64 * MIB,
+            Self::Collection | Self::Schema => 16 * MIB,
+            Self::Data | Self::Snapshot | Self::BodyFile => 64 * MIB,
             Self::Environment | Self::DotEnv | Self::CaCert | Self::TokenCache => MIB,
         }
     }
@@ -46,6 +50,8 @@ impl InputKind {
             Self::Snapshot => "snapshot",
             Self::CaCert => "CA certificate",
             Self::TokenCache => "token cache",
+            Self::BodyFile => "body file",
+            Self::Schema => "schema file",
         }
     }
 }

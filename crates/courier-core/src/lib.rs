@@ -14,4 +14,5 @@ pub mod plan;
 pub mod schema;
 pub mod secret;
 pub mod template;
+pub mod value;
 pub mod yaml;

@@ -54,6 +54,8 @@ pub struct Defaults {
     pub timeout: Option<Spanned<Duration>>,
     pub retries: Option<Retries>,
     pub follow_redirects: Option<bool>,
+    /// A pause before each request (docs/collections-language.md#delay).
+    pub delay: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,9 +113,16 @@ pub struct Request {
     pub timeout: Option<Spanned<Duration>>,
     pub retries: Option<Box<Retries>>,
     pub follow_redirects: Option<bool>,
+    /// A pause before the request is sent; overrides `defaults.delay`.
+    pub delay: Option<Duration>,
     pub tags: Vec<Spanned<String>>,
     pub skip: Option<Box<Skip>>,
     pub mutates: Option<Spanned<bool>>,
+    /// Runs even after `--bail` stopped the run (clean-up); still skipped when a capture it
+    /// needs is missing.
+    pub always: bool,
+    pub repeat: Option<Box<Repeat>>,
+    pub poll: Option<Box<Poll>>,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub snapshot: Option<Box<SnapshotSpec>>,
@@ -159,6 +168,39 @@ pub enum Body {
     Json(TemplateValue),
     Form(Vec<(Spanned<String>, STemplate)>),
     Text(STemplate),
+    /// `body_file: PATH`, sent as is (docs/collections-language.md#bodies-from-files-and-multipart).
+    File(BodyFile),
+    /// `multipart: { name: part }`, sent as `multipart/form-data`.
+    Multipart(Vec<Part>),
+}
+
+/// A file a request sends, checked at load and read when the request is sent.
+#[derive(Debug, Clone)]
+pub struct BodyFile {
+    /// Resolved against the collection file's folder.
+    pub path: std::path::PathBuf,
+    /// As written in the collection, for messages.
+    pub written: Spanned<String>,
+    /// From the extension (`.json` → `application/json`); `None` when it says nothing.
+    pub content_type: Option<&'static str>,
+}
+
+/// One part of a `multipart` body.
+#[derive(Debug)]
+pub struct Part {
+    pub name: Spanned<String>,
+    pub value: PartValue,
+}
+
+#[derive(Debug)]
+pub enum PartValue {
+    Text(STemplate),
+    Json(TemplateValue),
+    /// A file part: the file's bytes, never rendered; its `filename` is the file's name.
+    File {
+        file: BodyFile,
+        content_type: Option<Spanned<String>>,
+    },
 }
 
 #[derive(Debug)]
@@ -251,6 +293,25 @@ pub struct Expect {
     pub jsonpath: Vec<(Spanned<JsonPath>, Matcher)>,
     pub body: Option<Box<Matcher>>,
     pub duration: Option<Box<Matcher>>,
+    pub schema: Option<Box<SchemaCheck>>,
+}
+
+/// `expect.schema`: a compiled JSON Schema and the part of the body it checks
+/// (docs/collections-language.md#json-schema).
+pub struct SchemaCheck {
+    /// `None`: the whole body.
+    pub path: Option<Spanned<JsonPath>>,
+    pub validator: jsonschema::Validator,
+    pub span: Span,
+}
+
+impl std::fmt::Debug for SchemaCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaCheck")
+            .field("path", &self.path)
+            .field("span", &self.span)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Expect {
@@ -260,6 +321,7 @@ impl Expect {
             && self.jsonpath.is_empty()
             && self.body.is_none()
             && self.duration.is_none()
+            && self.schema.is_none()
     }
 }
 
@@ -446,6 +508,29 @@ impl JsonType {
 pub struct Capture {
     pub name: Spanned<String>,
     pub source: CaptureSource,
+    /// `append: true`: each page of a `repeat` adds to an array instead of replacing it.
+    pub append: bool,
+    /// `secret: true`: the value joins the secrets when it is captured
+    /// (docs/collections-language.md#secret-captures).
+    pub secret: bool,
+}
+
+/// `poll: { interval, timeout }`: the request is sent again until its `expect` holds
+/// (docs/collections-language.md#polling).
+#[derive(Debug)]
+pub struct Poll {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub span: Span,
+}
+
+/// `repeat: { while, max }`: the request is sent again while `condition` is truthy after a
+/// response (docs/collections-language.md#paging-loops).
+#[derive(Debug)]
+pub struct Repeat {
+    pub condition: STemplate,
+    pub max: u32,
+    pub span: Span,
 }
 
 #[derive(Debug)]

@@ -52,6 +52,8 @@ pub struct DefaultsFile {
     pub timeout: Option<DurationText>,
     pub retries: Option<RetriesFile>,
     pub follow_redirects: Option<bool>,
+    /// A pause before each request of the collection (`500ms`, `2s`).
+    pub delay: Option<DurationText>,
 }
 
 /// Retries of a request (never a mutating one without an `Idempotency-Key`).
@@ -105,14 +107,26 @@ pub struct RequestFile {
     pub form: Option<BTreeMap<String, Scalar>>,
     /// A raw text body.
     pub body: Option<String>,
+    /// A file sent as is, relative to the collection's folder; its content type comes from
+    /// the extension unless a header sets one.
+    pub body_file: Option<String>,
+    /// A `multipart/form-data` body: part name → text, `{ json }` or `{ file, content_type }`.
+    pub multipart: Option<BTreeMap<String, PartFile>>,
     pub timeout: Option<DurationText>,
     pub retries: Option<RetriesFile>,
     pub follow_redirects: Option<bool>,
+    /// A pause before the request is sent (`500ms`, `2s`); overrides `defaults.delay`.
+    pub delay: Option<DurationText>,
     pub tags: Option<Tags>,
     /// `true`, or a template whose truthiness decides.
     pub skip: Option<BoolOrText>,
     /// Overrides the method's mutating-ness for the production guard.
     pub mutates: Option<bool>,
+    /// Runs even after `--bail` stopped the run (clean-up); still skipped when a capture it
+    /// needs is missing.
+    pub always: Option<bool>,
+    pub repeat: Option<RepeatFile>,
+    pub poll: Option<PollFile>,
     pub expect: Option<ExpectFile>,
     /// Variable → a JSONPath into the body, or `{ header: name }`.
     pub capture: Option<BTreeMap<String, CaptureFile>>,
@@ -132,6 +146,8 @@ pub struct ExpectFile {
     pub body: Option<MatcherSchema>,
     /// A matcher in milliseconds.
     pub duration: Option<MatcherSchema>,
+    /// A JSON Schema check: a schema file, an inline schema, or `{ path, file | schema }`.
+    pub schema: Option<SchemaCheckFile>,
 }
 
 /// A capture from a header.
@@ -139,6 +155,89 @@ pub struct ExpectFile {
 #[schemars(deny_unknown_fields)]
 pub struct HeaderCapture {
     pub header: String,
+    /// Add to an array across the pages of a `repeat` request instead of replacing.
+    pub append: Option<bool>,
+    /// The captured value joins the secrets: `[REDACTED]` in every output from then on.
+    pub secret: Option<bool>,
+}
+
+/// A capture by JSONPath, written as a map to take options.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct JsonPathCapture {
+    /// RFC 9535 JSONPath into the body.
+    pub jsonpath: String,
+    /// Add to an array across the pages of a `repeat` request instead of replacing.
+    pub append: Option<bool>,
+    /// The captured value joins the secrets: `[REDACTED]` in every output from then on.
+    pub secret: Option<bool>,
+}
+
+/// A multipart part: a text (a template), a JSON value, or a file.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+pub enum PartFile {
+    Text(String),
+    Json(JsonPart),
+    File(FilePart),
+}
+
+/// `{ json: … }`: a part sent as `application/json`; its strings are templates.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct JsonPart {
+    pub json: Value,
+}
+
+/// `{ file: PATH, content_type: T }`: a file part, never rendered.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct FilePart {
+    /// Relative to the collection file's folder.
+    pub file: String,
+    /// Default: from the extension, else `application/octet-stream`.
+    pub content_type: Option<String>,
+}
+
+/// `expect.schema`: a file (relative to the collection), `{ path, file }`, `{ path, schema }`,
+/// or an inline schema map.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+pub enum SchemaCheckFile {
+    File(String),
+    At(SchemaAt),
+    Inline(BTreeMap<String, Value>),
+}
+
+/// `{ path: JSONPATH, file: FILE }` or `{ path: JSONPATH, schema: {…} }`; `path` defaults to `$`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SchemaAt {
+    pub path: Option<String>,
+    pub file: Option<String>,
+    pub schema: Option<BTreeMap<String, Value>>,
+}
+
+/// `poll: { interval, timeout }`: send the request again until its `expect` holds.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PollFile {
+    /// The wait between attempts (`2s`).
+    pub interval: DurationText,
+    /// No attempt starts after this (`2m`); then the last attempt's failures are reported.
+    pub timeout: DurationText,
+}
+
+/// `repeat: { while, max }`: send the request again while `while` is truthy after a response.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RepeatFile {
+    /// A template evaluated after each response, with that response's captures applied.
+    #[schemars(rename = "while")]
+    pub condition: String,
+    /// The most pages; reaching it with `while` still true fails the request.
+    #[schemars(range(min = 1, max = 100_000))]
+    pub max: u32,
 }
 
 /// A capture: a JSONPath string, or a header.
@@ -147,6 +246,7 @@ pub struct HeaderCapture {
 pub enum CaptureFile {
     JsonPath(String),
     Header(HeaderCapture),
+    Options(JsonPathCapture),
 }
 
 /// `snapshot: true` or its settings.
@@ -353,9 +453,11 @@ schema_type!(DurationText, "A duration: `250ms`, `30s`, `2m`, `1h`.", {
     "type": "string",
     "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"
 });
-schema_type!(MethodText, "An HTTP method.", {
+// Character classes rather than `(?i)`: schema patterns are ECMA-262 regexes (editors and
+// other validators read them), which have no inline flags.
+schema_type!(MethodText, "An HTTP method, in any case.", {
     "type": "string",
-    "pattern": "^(?i)(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$"
+    "pattern": "^([Gg][Ee][Tt]|[Hh][Ee][Aa][Dd]|[Pp][Oo][Ss][Tt]|[Pp][Uu][Tt]|[Pp][Aa][Tt][Cc][Hh]|[Dd][Ee][Ll][Ee][Tt][Ee]|[Oo][Pp][Tt][Ii][Oo][Nn][Ss])$"
 });
 schema_type!(RetryOnText, "A status code, a class like `5xx`, or `network`.", {
     "anyOf": [

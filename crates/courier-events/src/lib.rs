@@ -76,6 +76,11 @@ pub struct RequestResult {
     pub request_index: usize,
     /// The data row, counted from 1, in data-driven runs.
     pub row: Option<usize>,
+    /// The page of a `repeat` request, counted from 1.
+    pub page: Option<usize>,
+    /// The attempts of a `poll` request (docs/collections-language.md#polling); each may
+    /// have sent more than once (its retries), which `attempts` counts.
+    pub poll_attempts: Option<u32>,
     pub outcome: Outcome,
     pub skip_reason: Option<String>,
     pub status: Option<u16>,
@@ -104,11 +109,14 @@ impl RequestResult {
         &self.collection.requests[self.request_index].name.value
     }
 
-    /// `name` or `name [row N]`.
+    /// `name`, `name [row R]`, `name [page N]` or `name [row R] [page N]`.
     pub fn display_name(&self) -> String {
-        match self.row {
-            Some(n) => format!("{} [row {n}]", self.name()),
-            None => self.name().to_owned(),
+        let name = self.name();
+        match (self.row, self.page) {
+            (Some(r), Some(p)) => format!("{name} [row {r}] [page {p}]"),
+            (Some(r), None) => format!("{name} [row {r}]"),
+            (None, Some(p)) => format!("{name} [page {p}]"),
+            (None, None) => name.to_owned(),
         }
     }
 }

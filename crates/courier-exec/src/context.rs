@@ -9,6 +9,7 @@ use courier_core::model::{AuthKind, AuthProfile, Environment, STemplate};
 use courier_core::plan::lookup_env;
 use courier_core::secret::{Secret, Secrets};
 use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
+use courier_core::value::typed_scalar;
 use minijinja::value::Value as MjValue;
 
 use crate::auth::{OAuth2Settings, ResolvedAuth};
@@ -175,11 +176,11 @@ pub fn env_argument(env: &Environment) -> String {
     }
 }
 
-/// `--var` values as a layer.
+/// `--var` values as a layer, typed (`5` is a number, `"5"` and `125.50` are strings).
 pub fn cli_layer(vars: &[(String, String)]) -> Arc<VarMap> {
     Arc::new(
         vars.iter()
-            .map(|(k, v)| (k.clone(), MjValue::from(v.as_str())))
+            .map(|(k, v)| (k.clone(), json_to_value(&typed_scalar(v))))
             .collect(),
     )
 }

@@ -1,7 +1,8 @@
 //! One collection run (one data row): the flow rules of docs/collections.md#flow-within-a-collection.
 //! Requests run in order; a collection goes on after a failure; a request that needs a capture
 //! that was never made is skipped with the reason; `--bail` skips everything after the first
-//! failure; `--read-only` skips mutating requests; `skip:` is rendered. Each request that is
+//! failure, except requests marked `always: true`; `--read-only` skips mutating requests;
+//! `skip:` is rendered. Each request that is
 //! not skipped goes to [`crate::request::execute`], and every result is emitted as an event.
 
 use std::sync::Arc;
@@ -86,7 +87,8 @@ pub(crate) async fn run_collection(
     let mut made: Vec<Vec<String>> = vec![Vec::new(); n];
     let mut out = Vec::new();
     for r in &c.requests {
-        if !pc.selected.get(r.index).copied().unwrap_or(false) {
+        let row_deselected = row.is_some_and(|(n, _)| !pc.is_row_selected(r.index, n));
+        if !pc.selected.get(r.index).copied().unwrap_or(false) || row_deselected {
             continue;
         }
         shared.emit(Event::RequestStarted {
@@ -94,11 +96,14 @@ pub(crate) async fn run_collection(
             request_index: r.index,
             row: row.map(|(n, _)| n),
         });
+        let mut report = true;
         let mut result = RequestResult {
             collection_id: id,
             collection: Arc::clone(c),
             request_index: r.index,
             row: row.map(|(n, _)| n),
+            page: None,
+            poll_attempts: None,
             outcome: Outcome::Skipped,
             skip_reason: None,
             status: None,
@@ -128,16 +133,32 @@ pub(crate) async fn run_collection(
                 }
             }
         } else {
-            crate::request::execute(
-                shared,
-                c,
-                r,
-                &mut vars,
-                &jar,
-                row.map(|(n, _)| n),
-                &mut result,
-            )
-            .await;
+            if let Some(poll) = r.poll.as_deref() {
+                crate::repeat::poll(shared, c, r, poll, &mut vars, &jar, &mut result).await;
+            } else if let Some(repeat) = r.repeat.as_deref() {
+                report = crate::repeat::run_pages(
+                    shared,
+                    pc,
+                    r,
+                    repeat,
+                    &mut vars,
+                    &jar,
+                    &mut result,
+                    &mut out,
+                )
+                .await;
+            } else {
+                crate::request::execute(
+                    shared,
+                    c,
+                    r,
+                    &mut vars,
+                    &jar,
+                    row.map(|(n, _)| n),
+                    &mut result,
+                )
+                .await;
+            }
             ran[r.index] = if result.status.is_some() {
                 Ran::Responded
             } else {
@@ -145,12 +166,9 @@ pub(crate) async fn run_collection(
             };
             made[r.index].clone_from(&result.captures);
         }
-        if matches!(result.outcome, Outcome::Failed | Outcome::Error) && shared.options.bail {
-            shared.bail.store(true, Ordering::SeqCst);
+        if report {
+            finish(shared, result, &mut out);
         }
-        let unchecked = result.outcome == Outcome::Error && result.error_kind.is_some();
-        out.push((result.outcome, unchecked));
-        shared.emit(Event::RequestFinished(Arc::new(result)));
     }
     shared.emit(Event::CollectionFinished {
         collection_id: id,
@@ -158,6 +176,16 @@ pub(crate) async fn run_collection(
         row: row.map(|(n, _)| n),
     });
     out
+}
+
+/// Reports one result: counts it, and stops the run under `--bail` when it failed.
+pub(crate) fn finish(shared: &Shared, result: RequestResult, out: &mut Vec<(Outcome, bool)>) {
+    if matches!(result.outcome, Outcome::Failed | Outcome::Error) && shared.options.bail {
+        shared.bail.store(true, Ordering::SeqCst);
+    }
+    let unchecked = result.outcome == Outcome::Error && result.error_kind.is_some();
+    out.push((result.outcome, unchecked));
+    shared.emit(Event::RequestFinished(Arc::new(result)));
 }
 
 fn base_vars(shared: &Shared, coll: &Arc<VarMap>, row: &Arc<VarMap>) -> Vars {
@@ -183,7 +211,8 @@ fn skip_reason(
     vars: &Vars,
     vars_error: Option<&str>,
 ) -> Option<Skipping> {
-    if shared.bail.load(Ordering::SeqCst) {
+    // `always: true` (a clean-up request) runs even after `--bail`.
+    if shared.bail.load(Ordering::SeqCst) && !r.always {
         return Some(Skipping::Skip(
             "--bail: an earlier request failed".to_owned(),
         ));
@@ -238,7 +267,7 @@ fn skip_reason(
     None
 }
 
-fn truthy(v: &Value) -> bool {
+pub(crate) fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,

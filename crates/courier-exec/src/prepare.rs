@@ -9,7 +9,8 @@ use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use courier_core::diag::Span;
-use courier_core::model::{Body, Collection, Request};
+use courier_core::fs::{self, InputKind};
+use courier_core::model::{Body, BodyFile, Collection, PartValue, Request};
 use courier_core::secret::Secrets;
 use courier_core::template::Vars;
 
@@ -106,6 +107,44 @@ pub(crate) fn prepare(
                 .or_insert(HeaderValue::from_static("text/plain; charset=utf-8"));
             Some(Bytes::from(text))
         }
+        Some(Body::File(f)) => {
+            if let Some(t) = f.content_type {
+                headers
+                    .entry(CONTENT_TYPE)
+                    .or_insert(HeaderValue::from_static(t));
+            }
+            Some(Bytes::from(read_file(c, f)?))
+        }
+        Some(Body::Multipart(parts)) => {
+            let (bytes, content_type) = crate::multipart::encode(parts, |p| match &p.value {
+                PartValue::Text(t) => render(t, &format!("multipart part `{}`", p.name.value))
+                    .map(|s| (s.into_bytes(), None)),
+                PartValue::Json(v) => {
+                    let json = v.render(vars).map_err(|(e, span)| {
+                        format!(
+                            "multipart part `{}` failed to render ({}): {}",
+                            p.name.value,
+                            location(c, span),
+                            secrets.redact(&e.message)
+                        )
+                    })?;
+                    let bytes = serde_json::to_vec(&json).map_err(|e| e.to_string())?;
+                    Ok((bytes, Some("application/json".to_owned())))
+                }
+                PartValue::File { file, content_type } => {
+                    let t = content_type
+                        .as_ref()
+                        .map(|t| t.value.clone())
+                        .or_else(|| file.content_type.map(str::to_owned))
+                        .unwrap_or_else(|| "application/octet-stream".to_owned());
+                    Ok((read_file(c, file)?, Some(t)))
+                }
+            })?;
+            // The boundary is ours, so the content type is too, whatever a header says.
+            let value = HeaderValue::from_str(&content_type).map_err(|e| e.to_string())?;
+            headers.insert(CONTENT_TYPE, value);
+            Some(Bytes::from(bytes))
+        }
     };
     let method = Method::from_bytes(r.method.value.as_bytes())
         .map_err(|_| format!("bad method `{}`", r.method.value))?;
@@ -124,6 +163,12 @@ pub(crate) fn prepare(
             .or(c.defaults.follow_redirects)
             .unwrap_or(false),
     })
+}
+
+/// A file the request sends, read at each send (it was checked at load; it may have changed).
+fn read_file(c: &Collection, f: &BodyFile) -> Result<Vec<u8>, String> {
+    fs::read_bytes(&f.path, InputKind::BodyFile)
+        .map_err(|e| format!("{e} ({})", location(c, f.written.span)))
 }
 
 /// `file:line:col` of a position in a collection.

@@ -56,6 +56,9 @@ pub(crate) async fn execute(
             return;
         }
     };
+    if let Some(delay) = r.delay.or(c.defaults.delay) {
+        tokio::time::sleep(delay).await;
+    }
     let profile = profile_of(c, r);
     let retries = r.retries.as_deref().or(c.defaults.retries.as_ref());
     let mut sent = crate::send::Sends::default();
@@ -81,14 +84,6 @@ pub(crate) async fn execute(
     };
     result.status = Some(received.status.as_u16());
     result.duration = Some(received.elapsed);
-    if shared.options.verbose {
-        let mut x = exchange(&prepared, &received, secrets);
-        // The earlier sends of this request, before the one shown.
-        for line in sent.log.iter().rev() {
-            x.request = format!("{}\n{}", secrets.redact(line), x.request);
-        }
-        result.exchange = Some(x);
-    }
     if shared.options.keep_bodies {
         result.body = Some(received.body.clone());
     }
@@ -112,6 +107,16 @@ pub(crate) async fn execute(
         },
         vars,
     );
+    // After the checks, so that a value captured with `secret: true` is redacted in the
+    // exchange that captured it.
+    if shared.options.verbose {
+        let mut x = exchange(&prepared, &received, secrets);
+        // The earlier sends of this request, before the one shown.
+        for line in sent.log.iter().rev() {
+            x.request = format!("{}\n{}", secrets.redact(line), x.request);
+        }
+        result.exchange = Some(x);
+    }
     let passed = evaluation.passed();
     for (name, value) in evaluation.captures {
         vars.top_mut().insert(name.clone(), json_to_value(&value));

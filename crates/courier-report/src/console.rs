@@ -120,10 +120,19 @@ impl ConsoleReporter {
         // Every send after the first (retries, a resend after a renewed token), so a pass
         // after two 503s does not look like a first-time pass (docs/cli.md#console-output).
         // An error's message already says `(after N retries)`.
-        let resent = match r.attempts.saturating_sub(1) {
+        // A polled request counts its attempts too; sends beyond one per attempt were retries
+        // (docs/collections-language.md#polling).
+        let retries = r.attempts.saturating_sub(r.poll_attempts.unwrap_or(1));
+        let retried = match retries {
             0 => String::new(),
-            1 => " (1 retry)".to_owned(),
-            n => format!(" ({n} retries)"),
+            1 => "1 retry".to_owned(),
+            n => format!("{n} retries"),
+        };
+        let resent = match (r.poll_attempts, retried.is_empty()) {
+            (Some(n), true) => format!(" ({n} attempts)"),
+            (Some(n), false) => format!(" ({n} attempts, {retried})"),
+            (None, true) => String::new(),
+            (None, false) => format!(" ({retried})"),
         };
         let head = match (r.outcome, r.status) {
             (Outcome::Skipped, _) => format!(

@@ -180,7 +180,7 @@ fn request(r: &RequestResult, values: ReportValues, secrets: &Secrets) -> Report
     ReportRequest {
         name: r.display_name(),
         row: r.row,
-        page: None,
+        page: r.page,
         outcome: match r.outcome {
             Outcome::Passed => ReportOutcome::Passed,
             Outcome::Failed => ReportOutcome::Failed,
@@ -231,6 +231,9 @@ fn assertion(a: &AssertOutcome, values: ReportValues, secrets: &Secrets) -> Repo
             AssertKind::Body => AssertionKind::Body,
             AssertKind::Duration => AssertionKind::Duration,
             AssertKind::Capture => AssertionKind::Capture,
+            AssertKind::Repeat => AssertionKind::Repeat,
+            AssertKind::Poll => AssertionKind::Poll,
+            AssertKind::Schema => AssertionKind::Schema,
         },
         path: a.path.clone(),
         matcher: a.matcher.clone(),
@@ -430,6 +433,8 @@ mod tests {
         let c = collection("c.yaml", "Rows", &["get"]);
         let row = |n| RequestResult {
             row: Some(n),
+            page: None,
+            poll_attempts: None,
             ..result(&c, 0, 0)
         };
         let report = reporter_after(&run(vec![row(1), row(2)]), Secrets::new())

@@ -139,6 +139,8 @@ pub(crate) mod fixtures {
             collection: Arc::clone(c),
             request_index: index,
             row: None,
+            page: None,
+            poll_attempts: None,
             outcome: Outcome::Passed,
             skip_reason: None,
             status: Some(200),

@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile, Spanned, did_you_mean};
 use crate::model::{
-    Body, Capture, CaptureSource, Collection, CompareSpec, Defaults, Expect, Header, JsonType,
-    Matcher, MatcherKind, Op, OpKind, Redaction, Request, Retries, RetryOn, Skip, SnapshotSpec,
-    StatusKind, StatusMatcher, StatusPattern, TemplateValue, VarDef,
+    Capture, CaptureSource, Collection, CompareSpec, Defaults, Header, Redaction, Request, Retries,
+    RetryOn, Skip, SnapshotSpec, VarDef,
 };
 use crate::yaml::{self, Node, Value};
 
+use super::body::read_body;
 use super::checks::{check_slugs, check_unique_names, is_header_value};
+use super::expect::read_expect;
 use super::reader::{
     Cx, MapReader, boolean, compile_template, duration, entries, integer, jsonpath, jsonpath_node,
     list, nonempty_text, template, template_value, text,
@@ -173,12 +174,17 @@ fn read_defaults(node: &Node, cx: &mut Cx<'_>) -> Defaults {
     let follow_redirects = m
         .get("follow_redirects")
         .and_then(|n| boolean(n, "`follow_redirects`", cx));
+    let delay = m
+        .get("delay")
+        .and_then(|n| duration(n, "`delay`", cx))
+        .map(|d| d.value);
     m.finish(cx);
     Defaults {
         headers,
         timeout,
         retries,
         follow_redirects,
+        delay,
     }
 }
 
@@ -282,7 +288,7 @@ fn retry_on(node: &Node, cx: &mut Cx<'_>) -> Option<RetryOn> {
     }
 }
 
-fn status_class(s: &str) -> Option<u16> {
+pub(super) fn status_class(s: &str) -> Option<u16> {
     let b = s.as_bytes();
     if b.len() == 3
         && (b'1'..=b'5').contains(&b[0])
@@ -365,11 +371,25 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
     let follow_redirects = m
         .get("follow_redirects")
         .and_then(|n| boolean(n, "`follow_redirects`", cx));
+    let delay = m
+        .get("delay")
+        .and_then(|n| duration(n, "`delay`", cx))
+        .map(|d| d.value);
     let tags = m.get("tags").map(|n| tags(n, cx)).unwrap_or_default();
     let skip = m.get("skip").and_then(|n| read_skip(n, cx));
     let mutates = m
         .get("mutates")
         .and_then(|n| boolean(n, "`mutates`", cx).map(|b| Spanned::new(b, n.span)));
+    let always = m
+        .get("always")
+        .and_then(|n| boolean(n, "`always`", cx))
+        .unwrap_or(false);
+    let repeat = m
+        .get("repeat")
+        .and_then(|n| super::language::read_repeat(n, cx));
+    let poll = m
+        .get("poll")
+        .and_then(|n| super::language::read_poll(n, cx));
     let expect = m
         .get("expect")
         .map(|n| read_expect(n, cx))
@@ -380,7 +400,7 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         .unwrap_or_default();
     let snapshot = m.get("snapshot").and_then(|n| read_snapshot(n, cx));
     m.finish(cx);
-    Some(Request {
+    let request = Request {
         index,
         name: name?,
         span: node.span,
@@ -393,13 +413,19 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         timeout,
         retries: retries.map(Box::new),
         follow_redirects,
+        delay,
         tags,
         skip: skip.map(Box::new),
         mutates,
+        always,
+        repeat: repeat.map(Box::new),
+        poll: poll.map(Box::new),
         expect,
         captures,
         snapshot: snapshot.map(Box::new),
-    })
+    };
+    super::language::check_request(&request, node, cx);
+    Some(request)
 }
 
 fn method(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
@@ -445,46 +471,6 @@ fn query(node: &Node, cx: &mut Cx<'_>) -> Vec<(Spanned<String>, crate::model::ST
     out
 }
 
-fn read_body(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<Body> {
-    let kinds = ["json", "form", "body"];
-    let present: Vec<&str> = kinds
-        .iter()
-        .copied()
-        .filter(|k| m.key_span(k).is_some())
-        .collect();
-    let json = m.get("json");
-    let form = m.get("form");
-    let text_body = m.get("body");
-    if present.len() > 1 {
-        let second = present[1];
-        cx.error_help(
-            m.key_span(second).unwrap_or(m.span),
-            format!(
-                "a request takes one body, found both `{}` and `{second}`",
-                present[0]
-            ),
-            "use `json:` for a JSON body, `form:` for a form, or `body:` for raw text",
-        );
-        return None;
-    }
-    if let Some(n) = json {
-        return template_value(n, cx).map(Body::Json);
-    }
-    if let Some(n) = form {
-        let mut fields = Vec::new();
-        for (k, v) in entries(n, "`form`", cx) {
-            if let Some(t) = template(v, "a form value", cx) {
-                fields.push((k.clone(), t));
-            }
-        }
-        return Some(Body::Form(fields));
-    }
-    if let Some(n) = text_body {
-        return template(n, "`body`", cx).map(Body::Text);
-    }
-    None
-}
-
 fn read_skip(node: &Node, cx: &mut Cx<'_>) -> Option<Skip> {
     match &node.value {
         Value::Bool(b) => Some(Skip::Always(*b)),
@@ -503,265 +489,6 @@ fn read_skip(node: &Node, cx: &mut Cx<'_>) -> Option<Skip> {
     }
 }
 
-fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
-    let Some(mut m) = MapReader::new(node, "`expect`", cx) else {
-        return Expect::default();
-    };
-    let status = m.get("status").and_then(|n| status(n, cx));
-    let mut headers = Vec::new();
-    if let Some(n) = m.get("headers") {
-        for (k, v) in entries(n, "`expect.headers`", cx) {
-            if let Some(matcher) = matcher(v, cx) {
-                headers.push((k.clone(), matcher));
-            }
-        }
-    }
-    let mut paths = Vec::new();
-    if let Some(n) = m.get("jsonpath") {
-        for (k, v) in entries(n, "`expect.jsonpath`", cx) {
-            let path = jsonpath(k, cx);
-            let matcher = matcher(v, cx);
-            if let (Some(p), Some(matcher)) = (path, matcher) {
-                paths.push((p, matcher));
-            }
-        }
-    }
-    let body = m.get("body").and_then(|n| matcher(n, cx));
-    let duration = m.get("duration").and_then(|n| matcher(n, cx));
-    m.finish(cx);
-    // A vector's first push makes room for four: most requests check one or two.
-    headers.shrink_to_fit();
-    paths.shrink_to_fit();
-    Expect {
-        status: status.map(Box::new),
-        headers,
-        jsonpath: paths,
-        body: body.map(Box::new),
-        duration: duration.map(Box::new),
-    }
-}
-
-const STATUS_HELP: &str = "`status` takes a code (`200`), a class (`2xx`), a list of them (`[200, 204]`), or an operator map (`{ gte: 200, lt: 300 }`)";
-
-fn status(node: &Node, cx: &mut Cx<'_>) -> Option<StatusMatcher> {
-    let kind = match &node.value {
-        Value::Map(_) => StatusKind::Ops(Box::new(matcher(node, cx)?)),
-        Value::Seq(items) => {
-            if items.is_empty() {
-                cx.error_help(node.span, "`status` is an empty list", STATUS_HELP);
-                return None;
-            }
-            let mut patterns = Vec::new();
-            for item in items {
-                patterns.push(status_pattern(item, cx)?);
-            }
-            StatusKind::AnyOf(patterns)
-        }
-        _ => StatusKind::AnyOf(vec![status_pattern(node, cx)?]),
-    };
-    Some(StatusMatcher {
-        span: node.span,
-        kind,
-    })
-}
-
-fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
-    match &node.value {
-        Value::Int(i) if (100..=599).contains(i) => Some(StatusPattern::Code(*i as u16)),
-        Value::Int(i) => {
-            cx.error_help(
-                node.span,
-                format!("bad status `{i}`: a status code is between 100 and 599"),
-                STATUS_HELP,
-            );
-            None
-        }
-        Value::String(s) => {
-            if let Some(c) = status_class(s) {
-                return Some(StatusPattern::Class(c));
-            }
-            if let Ok(code) = s.parse::<u16>()
-                && (100..=599).contains(&code)
-            {
-                return Some(StatusPattern::Code(code));
-            }
-            cx.error_help(node.span, format!("bad status `{s}`"), STATUS_HELP);
-            None
-        }
-        _ => {
-            cx.error_help(
-                node.span,
-                format!("bad status: found {}", node.type_name()),
-                STATUS_HELP,
-            );
-            None
-        }
-    }
-}
-
-/// A matcher: a map in matcher position is always an operator map (docs/collections.md,
-/// "Matchers").
-pub(crate) fn matcher(node: &Node, cx: &mut Cx<'_>) -> Option<Matcher> {
-    let Value::Map(entries) = &node.value else {
-        return Some(Matcher {
-            span: node.span,
-            kind: MatcherKind::Equals(template_value(node, cx)?),
-        });
-    };
-    if entries.is_empty() {
-        cx.error_help(
-            node.span,
-            "an empty operator map",
-            format!(
-                "a map here is an operator map: use one or more of {}",
-                OpKind::NAMES.join(", ")
-            ),
-        );
-        return None;
-    }
-    let mut ops = Vec::new();
-    let mut ok = true;
-    for (k, v) in entries {
-        match op(k, v, cx) {
-            Some(o) => ops.push(o),
-            None => ok = false,
-        }
-    }
-    ok.then_some(Matcher {
-        span: node.span,
-        kind: MatcherKind::Ops(ops),
-    })
-}
-
-fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
-    let kind = match key.value.as_str() {
-        "eq" => OpKind::Eq(template_value(v, cx)?),
-        "ne" => OpKind::Ne(template_value(v, cx)?),
-        "gt" => OpKind::Gt(ordering_operand(v, "gt", cx)?),
-        "gte" => OpKind::Gte(ordering_operand(v, "gte", cx)?),
-        "lt" => OpKind::Lt(ordering_operand(v, "lt", cx)?),
-        "lte" => OpKind::Lte(ordering_operand(v, "lte", cx)?),
-        "contains" => OpKind::Contains(template_value(v, cx)?),
-        "not_contains" => OpKind::NotContains(template_value(v, cx)?),
-        "matches" => {
-            let pattern = text(v, "`matches`", cx)?;
-            match regex::Regex::new(&pattern.value) {
-                Ok(r) => OpKind::Matches(r),
-                Err(e) => {
-                    let detail = e.to_string();
-                    let last = detail
-                        .lines()
-                        .last()
-                        .unwrap_or("invalid regex")
-                        .trim()
-                        .to_owned();
-                    cx.error_help(
-                        v.span,
-                        format!(
-                            "bad regex `{}`: {}",
-                            pattern.value,
-                            last.trim_start_matches("error: ")
-                        ),
-                        "`matches` takes a Rust regex, unanchored (anchor with `^…$`)",
-                    );
-                    return None;
-                }
-            }
-        }
-        "exists" => OpKind::Exists(boolean(v, "`exists`", cx)?),
-        "type" => {
-            let t = text(v, "`type`", cx)?;
-            if let Some(ty) = JsonType::parse(&t.value) {
-                OpKind::Type(ty)
-            } else {
-                let message = format!("unknown type `{}`", t.value);
-                let help = format!("types: {}", JsonType::NAMES.join(", "));
-                match did_you_mean(&t.value, JsonType::NAMES) {
-                    Some(s) => {
-                        cx.error_help(t.span, format!("{message}, did you mean `{s}`?"), help);
-                    }
-                    None => cx.error_help(t.span, message, help),
-                }
-                return None;
-            }
-        }
-        "length" => match &v.value {
-            Value::Int(i) if *i >= 0 => OpKind::Length(Box::new(Matcher {
-                span: v.span,
-                kind: MatcherKind::Equals(TemplateValue::Number((*i).into())),
-            })),
-            Value::Map(_) => OpKind::Length(Box::new(matcher(v, cx)?)),
-            Value::String(s) if s.trim_start().starts_with("{{") => {
-                OpKind::Length(Box::new(matcher(v, cx)?))
-            }
-            _ => {
-                cx.error_help(
-                    v.span,
-                    format!("expected `length` to be a whole number, a template or an operator map, found {}", v.type_name()),
-                    "for example `length: 3` or `length: { gte: 1 }`",
-                );
-                return None;
-            }
-        },
-        "in" | "not_in" => {
-            let value = match &v.value {
-                Value::Seq(_) => template_value(v, cx)?,
-                Value::String(s) if s.trim_start().starts_with("{{") => template_value(v, cx)?,
-                _ => {
-                    cx.error_help(
-                        v.span,
-                        format!(
-                            "expected `{}` to be a list, found {}",
-                            key.value,
-                            v.type_name()
-                        ),
-                        format!("for example `{}: [active, inactive]`", key.value),
-                    );
-                    return None;
-                }
-            };
-            if key.value == "in" {
-                OpKind::In(value)
-            } else {
-                OpKind::NotIn(value)
-            }
-        }
-        other => {
-            let message = format!("unknown matcher operator `{other}`");
-            let help = format!(
-                "a map in matcher position is an operator map; the operators are {}. To compare with a literal map, write `eq: {{...}}`",
-                OpKind::NAMES.join(", ")
-            );
-            match did_you_mean(other, OpKind::NAMES) {
-                Some(s) => cx.error_help(key.span, format!("{message}, did you mean `{s}`?"), help),
-                None => cx.error_help(key.span, message, help),
-            }
-            return None;
-        }
-    };
-    Some(Op {
-        span: key.span,
-        kind,
-    })
-}
-
-fn ordering_operand(v: &Node, op: &str, cx: &mut Cx<'_>) -> Option<TemplateValue> {
-    match &v.value {
-        Value::Int(_) | Value::Float(_) | Value::String(_) => template_value(v, cx),
-        _ => {
-            cx.error_help(
-                v.span,
-                format!(
-                    "`{op}` compares with a number or a string, found {}",
-                    v.type_name()
-                ),
-                format!("for example `{op}: 100`"),
-            );
-            None
-        }
-    }
-}
-
 fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
     let mut out: Vec<Capture> = Vec::new();
     for (k, v) in entries(node, "`capture`", cx) {
@@ -773,29 +500,18 @@ fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
             );
             continue;
         }
-        let source = match &v.value {
-            Value::Map(_) => {
-                let Some(mut m) = MapReader::new(v, "a capture", cx) else {
-                    continue;
-                };
-                let header = m
-                    .required("header", cx)
-                    .and_then(|h| nonempty_text(h, "`header`", cx));
-                m.finish(cx);
-                match header {
-                    Some(h) => CaptureSource::Header(h),
-                    None => continue,
-                }
-            }
-            _ => match jsonpath_node(v, "a capture", cx) {
-                Some(p) => CaptureSource::JsonPath(p),
-                None => continue,
-            },
+        let capture = match &v.value {
+            Value::Map(_) => super::language::read_capture_map(k, v, cx),
+            _ => jsonpath_node(v, "a capture", cx).map(|p| Capture {
+                name: k.clone(),
+                source: CaptureSource::JsonPath(p),
+                append: false,
+                secret: false,
+            }),
         };
-        out.push(Capture {
-            name: k.clone(),
-            source,
-        });
+        if let Some(capture) = capture {
+            out.push(capture);
+        }
     }
     out
 }

@@ -2,9 +2,13 @@
 //! environments from their positioned YAML trees, and resolving `--env`
 //! (docs/environments.md). Files are read through [`crate::fs`]: regular files only, capped.
 
+mod body;
 mod checks;
 mod collection;
 mod environment;
+mod expect;
+mod json_schema;
+mod language;
 pub(crate) mod reader;
 
 use std::collections::HashSet;

@@ -101,17 +101,48 @@ pub struct PlannedCollection {
     /// Per request (by index): the captures it needs from earlier requests.
     pub needs: Vec<Vec<Need>>,
     pub data: Option<DataSet>,
+    /// Per request (by index): `Some(rows)` when `-k` picked only some data rows by their
+    /// `[row N]` suffix (row N is element N-1); `None` for every row.
+    pub rows: Vec<Option<Vec<bool>>>,
+    /// Per request (by index): `-k` reaches it only through `[page N]`, so its pages are
+    /// reported only where [`Self::filters`] match their names.
+    pub by_page_only: Vec<bool>,
+    /// `-k`, in lower case.
+    pub filters: Vec<String>,
 }
 
 impl PlannedCollection {
     /// Requests that will be reported: selected requests × rows.
     pub fn planned_count(&self) -> usize {
-        let selected = self.selected.iter().filter(|s| **s).count();
-        selected * self.data.as_ref().map_or(1, |d| d.rows.len())
+        let all_rows = self.data.as_ref().map_or(1, |d| d.rows.len());
+        (0..self.selected.len())
+            .filter(|i| self.is_selected(*i))
+            .map(|i| match self.rows.get(i) {
+                Some(Some(rows)) => rows.iter().filter(|r| **r).count(),
+                _ => all_rows,
+            })
+            .sum()
     }
 
     pub fn is_selected(&self, index: usize) -> bool {
         self.selected.get(index).copied().unwrap_or(false)
+    }
+
+    /// Whether a page's result (named `collection / display name`) is reported.
+    pub fn reports_page(&self, index: usize, full_name: &str) -> bool {
+        if !self.by_page_only.get(index).copied().unwrap_or(false) {
+            return true;
+        }
+        let full = full_name.to_lowercase();
+        self.filters.iter().any(|f| full.contains(f.as_str()))
+    }
+
+    /// Whether a selected request runs for data row `row` (counted from 1).
+    pub fn is_row_selected(&self, index: usize, row: usize) -> bool {
+        match self.rows.get(index) {
+            Some(Some(rows)) => rows.get(row.wrapping_sub(1)).copied().unwrap_or(false),
+            _ => true,
+        }
     }
 }
 
@@ -185,6 +216,9 @@ fn everything(c: &Arc<Collection>) -> PlannedCollection {
         selected: vec![true; c.requests.len()],
         needs: Vec::new(),
         data: None,
+        rows: Vec::new(),
+        by_page_only: Vec::new(),
+        filters: Vec::new(),
     }
 }
 
@@ -271,12 +305,39 @@ fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
     for c in &collections {
         let (check, data) = check_collection(c, Some(&environment), &names, data_override.as_ref());
         diags.extend(check.errors);
-        let selected: Vec<bool> = c.requests.iter().map(|r| selection.selects(c, r)).collect();
+        let row_count = data.as_ref().map_or(0, |d: &DataSet| d.rows.len());
+        let rows: Vec<Option<Vec<bool>>> = c
+            .requests
+            .iter()
+            .map(|r| selection.rows(c, r, row_count))
+            .collect();
+        let by_page_only: Vec<bool> = c
+            .requests
+            .iter()
+            .map(|r| selection.by_page_only(c, r, row_count))
+            .collect();
+        // Without a data file, a request reached through `[page N]` runs once.
+        let rows: Vec<Option<Vec<bool>>> = rows
+            .into_iter()
+            .zip(&by_page_only)
+            .map(|(rows, pages)| if row_count == 0 && *pages { None } else { rows })
+            .collect();
+        let selected: Vec<bool> = c
+            .requests
+            .iter()
+            .zip(&rows)
+            .map(|(r, rows)| {
+                selection.tags_match(c, r) && rows.as_ref().is_none_or(|v| v.contains(&true))
+            })
+            .collect();
         planned.push(PlannedCollection {
             collection: Arc::clone(c),
             selected,
             needs: check.needs,
             data,
+            rows,
+            by_page_only,
+            filters: selection.filters.clone(),
         });
     }
     if !diags.is_empty() {

@@ -33,12 +33,57 @@ impl Selection {
     }
 
     pub fn selects(&self, c: &Collection, r: &Request) -> bool {
-        if !self.filters.is_empty() {
-            let full = format!("{} / {}", c.name.value, r.name.value).to_lowercase();
-            if !self.filters.iter().any(|f| full.contains(f)) {
-                return false;
-            }
+        self.name_matches(c, r, "") && self.tags_match(c, r)
+    }
+
+    /// Which of `rows` data rows `-k` picks for a request whose tags match: `None` when the
+    /// name alone matches (every row), else the rows whose `name [row N]` matches (row N is
+    /// element N-1). An empty `Vec` means no row.
+    pub fn rows(&self, c: &Collection, r: &Request, rows: usize) -> Option<Vec<bool>> {
+        if self.name_matches(c, r, "") {
+            return None;
         }
+        Some(
+            (1..=rows)
+                .map(|n| {
+                    let row = format!(" [row {n}]");
+                    self.name_matches(c, r, &row) || self.some_page_matches(c, r, &row)
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether `-k` reaches a `repeat` request only through the `[page N]` suffix of its
+    /// results: then every page is sent, and only the matching ones are reported.
+    pub fn by_page_only(&self, c: &Collection, r: &Request, rows: usize) -> bool {
+        if r.repeat.is_none() || self.name_matches(c, r, "") {
+            return false;
+        }
+        if rows == 0 {
+            return self.some_page_matches(c, r, "");
+        }
+        let by_row = (1..=rows).any(|n| self.name_matches(c, r, &format!(" [row {n}]")));
+        !by_row && (1..=rows).any(|n| self.some_page_matches(c, r, &format!(" [row {n}]")))
+    }
+
+    /// Some page up to `repeat.max` of a `repeat` request matches `-k`.
+    fn some_page_matches(&self, c: &Collection, r: &Request, row: &str) -> bool {
+        r.repeat.as_deref().is_some_and(|repeat| {
+            (1..=repeat.max).any(|n| self.name_matches(c, r, &format!("{row} [page {n}]")))
+        })
+    }
+
+    /// `-k`: some filter is a substring of `collection / request{suffix}`, or there is none.
+    pub fn name_matches(&self, c: &Collection, r: &Request, suffix: &str) -> bool {
+        if self.filters.is_empty() {
+            return true;
+        }
+        let full = format!("{} / {}{suffix}", c.name.value, r.name.value).to_lowercase();
+        self.filters.iter().any(|f| full.contains(f))
+    }
+
+    /// `--tag`: request tags and their collection's.
+    pub fn tags_match(&self, c: &Collection, r: &Request) -> bool {
         let has = |tag: &str| r.tags.iter().chain(c.tags.iter()).any(|t| t.value == tag);
         if !self.include_tags.is_empty() && !self.include_tags.iter().any(|t| has(t)) {
             return false;

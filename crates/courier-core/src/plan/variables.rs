@@ -12,7 +12,7 @@ use crate::data::{DataSet, read_data};
 use crate::diag::{Diagnostic, Location, Span};
 use crate::model::{
     AuthKind, BUILTIN_VARIABLES, Body, Collection, EmulatorSpec, Environment, Matcher, MatcherKind,
-    OpKind, Request, STemplate, Skip, StatusKind, TemplateValue,
+    OpKind, PartValue, Request, STemplate, Skip, StatusKind, TemplateValue,
 };
 
 use super::PlannedCollection;
@@ -85,10 +85,22 @@ pub fn send_templates<'a>(c: &'a Collection, r: &'a Request) -> Vec<&'a STemplat
         Some(Body::Json(v)) => out.extend(v.templates()),
         Some(Body::Form(fields)) => out.extend(fields.iter().map(|(_, t)| t)),
         Some(Body::Text(t)) => out.push(t),
-        None => {}
+        Some(Body::Multipart(parts)) => {
+            for p in parts {
+                match &p.value {
+                    PartValue::Text(t) => out.push(t),
+                    PartValue::Json(v) => out.extend(v.templates()),
+                    PartValue::File { .. } => {}
+                }
+            }
+        }
+        Some(Body::File(_)) | None => {}
     }
     if let Some(Skip::When(t)) = r.skip.as_deref() {
         out.push(t);
+    }
+    if let Some(repeat) = r.repeat.as_deref() {
+        out.push(&repeat.condition);
     }
     out
 }
@@ -242,6 +254,11 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
             for t in templates {
                 for name in t.value.variables() {
                     if outer.defines(name) || defined.contains(name.as_str()) {
+                        continue;
+                    }
+                    // A `repeat` request's own captures feed its next page (undefined before
+                    // the first response, where `default()` applies).
+                    if r.repeat.is_some() && r.captures.iter().any(|cap| &cap.name.value == name) {
                         continue;
                     }
                     let earlier = producers

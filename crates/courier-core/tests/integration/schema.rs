@@ -167,3 +167,43 @@ fn examples_validate_and_unknown_keys_do_not() {
     let doc = yaml_as_json(&root().join("tests/broken/environments/unknown-env-key.yaml"));
     assert!(!errors(&e, &doc).is_empty());
 }
+
+/// Every `pattern` in a value of the JSON Schema, depth first.
+fn patterns(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("pattern", Value::String(p)) => out.push(p.clone()),
+                    _ => patterns(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| patterns(v, out)),
+        _ => {}
+    }
+}
+
+/// Schema patterns are ECMA-262 regexes (editors, ajv and Python's jsonschema read them), so
+/// each must compile with an ECMA-262 engine; Rust's `(?i)` inline flag is not one, and the
+/// check must say so.
+#[test]
+fn schema_patterns_are_ecma_262() {
+    assert!(
+        regress::Regex::new("^(?i)(GET|HEAD)$").is_err(),
+        "the engine must refuse an inline flag"
+    );
+    let mut all = Vec::new();
+    for schema in [collection_schema(), environment_schema()] {
+        let v: Value = serde_json::from_str(&schema).unwrap();
+        patterns(&v, &mut all);
+    }
+    assert!(all.len() >= 3, "{all:?}");
+    for p in &all {
+        assert!(regress::Regex::new(p).is_ok(), "not ECMA-262: {p}");
+    }
+    let method = all.iter().find(|p| p.contains("[Gg]")).unwrap();
+    let re = regress::Regex::new(method).unwrap();
+    assert!(re.find("get").is_some() && re.find("PATCH").is_some());
+    assert!(re.find("FETCH").is_none());
+}

@@ -408,6 +408,8 @@ mod tests {
             collection: Arc::clone(c),
             request_index: index,
             row: None,
+            page: None,
+            poll_attempts: None,
             outcome: if status.is_some() {
                 Outcome::Passed
             } else {

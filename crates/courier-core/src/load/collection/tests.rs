@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::{StatusKind, StatusPattern};
 
 fn load(text: &str) -> Result<Collection, Vec<Diagnostic>> {
     parse_collection(&SourceFile::new("c.yaml", text))
