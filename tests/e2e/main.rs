@@ -11,6 +11,7 @@ mod cookies;
 mod docs;
 #[cfg(feature = "external")]
 mod external;
+mod hostile;
 mod import;
 mod init;
 mod list;

@@ -54,6 +54,8 @@ pub struct Defaults {
     pub timeout: Option<Spanned<Duration>>,
     pub retries: Option<Retries>,
     pub follow_redirects: Option<bool>,
+    /// The largest response body, decoded, in bytes (docs/collections.md#response-size).
+    pub max_body: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +111,8 @@ pub struct Request {
     // Rarely set and large: boxed, so a collection of 10,000 requests stays small.
     pub body: Option<Box<Body>>,
     pub timeout: Option<Spanned<Duration>>,
+    /// The largest response body, decoded, in bytes (docs/collections.md#response-size).
+    pub max_body: Option<Spanned<u64>>,
     pub retries: Option<Box<Retries>>,
     pub follow_redirects: Option<bool>,
     pub tags: Vec<Spanned<String>>,

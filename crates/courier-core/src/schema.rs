@@ -52,6 +52,8 @@ pub struct DefaultsFile {
     pub timeout: Option<DurationText>,
     pub retries: Option<RetriesFile>,
     pub follow_redirects: Option<bool>,
+    /// The largest response body, decoded (default 64MiB).
+    pub max_body: Option<SizeText>,
 }
 
 /// Retries of a request (never a mutating one without an `Idempotency-Key`).
@@ -106,6 +108,8 @@ pub struct RequestFile {
     /// A raw text body.
     pub body: Option<String>,
     pub timeout: Option<DurationText>,
+    /// The largest response body, decoded (default: `defaults`, else 64MiB).
+    pub max_body: Option<SizeText>,
     pub retries: Option<RetriesFile>,
     pub follow_redirects: Option<bool>,
     pub tags: Option<Tags>,
@@ -341,6 +345,12 @@ schema_type!(BoolOrText, "A boolean or a template.", { "type": ["boolean", "stri
 schema_type!(DurationText, "A duration: `250ms`, `30s`, `2m`, `1h`.", {
     "type": "string",
     "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"
+});
+schema_type!(SizeText, "A size: bytes, or a number and a unit (`512KiB`, `64MiB`, `10MB`).", {
+    "anyOf": [
+        { "type": "integer", "minimum": 1 },
+        { "type": "string", "pattern": "^(?i)[0-9]+(\\.[0-9]+)?\\s*(b|kib|mib|gib|kb|mb|gb)?$" }
+    ]
 });
 schema_type!(MethodText, "An HTTP method.", {
     "type": "string",

@@ -242,6 +242,43 @@ pub struct Prepared {
     pub body: Option<Bytes>,
     pub timeout: Duration,
     pub follow_redirects: bool,
+    /// The largest response body accepted, decoded.
+    pub max_body: BodyCap,
+}
+
+/// A response body cap (docs/collections.md#response-size) and the setting that made it, which
+/// the error names so the user knows what to raise.
+#[derive(Debug, Clone)]
+pub struct BodyCap {
+    pub bytes: u64,
+    /// `--max-body`, or `` `max_body:` at file:line:col ``.
+    pub set_by: String,
+}
+
+impl BodyCap {
+    /// A cap set by the run (`--max-body`).
+    pub fn run(bytes: u64) -> Self {
+        Self {
+            bytes,
+            set_by: "`--max-body`".to_owned(),
+        }
+    }
+
+    fn exceeded(&self, what: &str) -> SendError {
+        let cap = courier_units::format_size(self.bytes);
+        let how = if self.set_by == "`--max-body`" {
+            "raise it with `--max-body SIZE`, or `max_body:` in the collection's `defaults` or on the request"
+        } else {
+            "raise it there"
+        };
+        SendError {
+            kind: ErrorKind::Network,
+            message: format!(
+                "the response body {what} the {cap} cap on response bodies (set by {}): {how}",
+                self.set_by
+            ),
+        }
+    }
 }
 
 /// A response, read whole.
@@ -397,14 +434,13 @@ pub async fn send(
                 method = Method::GET;
                 body = None;
             }
-            let _ = response.bytes().await;
+            // The redirect's own body is never read: dropping it closes the connection, so a
+            // hostile endless body cannot grow here either.
+            drop(response);
             url = next;
             continue;
         }
-        let body_bytes = response
-            .bytes()
-            .await
-            .map_err(|e| classify(&e, prepared.timeout))?;
+        let body_bytes = read_capped(response, &prepared.max_body, prepared.timeout).await?;
         return Ok(Received {
             status,
             headers: response_headers,
@@ -417,6 +453,31 @@ pub async fn send(
         kind: ErrorKind::Network,
         message: format!("more than {MAX_REDIRECTS} redirects"),
     })
+}
+
+/// Reads a body chunk by chunk, decoded (gzip is inflated by the client before it counts), and
+/// stops at the cap: a body that announces more, or grows past it, fails the request without
+/// being held whole (docs/collections.md#response-size).
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: &BodyCap,
+    timeout: Duration,
+) -> Result<Bytes, SendError> {
+    // A Content-Length only counts when nothing is decoded: the client drops it when it inflates.
+    if response
+        .content_length()
+        .is_some_and(|announced| announced > cap.bytes)
+    {
+        return Err(cap.exceeded("announces more than"));
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, timeout))? {
+        if (body.len() + chunk.len()) as u64 > cap.bytes {
+            return Err(cap.exceeded("is larger than"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Adds a credential header's value to the secrets: the whole value, and for cookies each
@@ -524,6 +585,7 @@ mod tests {
             body: None,
             timeout: Duration::from_secs(10),
             follow_redirects: false,
+            max_body: BodyCap::run(crate::prepare::DEFAULT_MAX_BODY),
         }
     }
 

@@ -141,6 +141,7 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         parallel: usize::from(args.select.parallel),
         read_only: args.guard.read_only,
         keep_bodies: true,
+        max_body: args.select.max_body,
         skip_expect: true,
         ..RunOptions::default()
     };

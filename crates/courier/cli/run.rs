@@ -159,6 +159,7 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
             bail: args.bail,
             read_only: args.guard.read_only,
             verbose: args.verbose,
+            max_body: args.select.max_body,
             // Made effective once, from this process's `CI` (docs/cli.md#snapshots).
             snapshots: Some(SnapshotMode::from(args.snapshots).effective_from_env()),
             ..RunOptions::default()
