@@ -623,7 +623,8 @@ fn the_json_report_is_the_spec_document() {
         keys(&report),
         ["left", "pairs", "right", "summary", "version"]
     );
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
+    crate::reports::assert_valid_report("compare --json", &report);
     assert_eq!(
         report["left"],
         json!({"name": "local", "scope": "non-production"})
@@ -645,7 +646,8 @@ fn the_json_report_is_the_spec_document() {
                 "left_status",
                 "noise",
                 "request",
-                "right_status"
+                "right_status",
+                "skip_reason"
             ]
         );
         for d in pair["differences"].as_array().expect("differences") {

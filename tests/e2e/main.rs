@@ -9,12 +9,17 @@ mod broken;
 mod compare;
 mod cookies;
 mod docs;
+mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
 mod hostile;
+mod html;
+#[cfg(feature = "external")]
+mod html_external;
 mod import;
 mod init;
 mod list;
+mod readme;
 mod reports;
 mod run_limits;
 mod snapshots_cli;

@@ -449,7 +449,9 @@ fn assert_report_snapshot(name: &str, report: &Value, tmp: &Path) {
                 for (k, v) in map.iter_mut() {
                     match k.as_str() {
                         "started_at" => *v = Value::from("[started_at]"),
-                        "duration_ms" if v.is_number() => *v = Value::from("[ms]"),
+                        "duration_ms" | "started_ms" if v.is_number() => {
+                            *v = Value::from("[ms]");
+                        }
                         _ => walk(v),
                     }
                 }
@@ -481,6 +483,7 @@ fn json_report_of_a_mixed_run() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .expect("the report is JSON");
+    assert_valid_report("the mixed run", &report);
     assert_report_snapshot("json_report_of_a_mixed_run", &report, dir.path());
 }
 
@@ -542,7 +545,7 @@ fn json_report_has_every_field_of_the_spec_with_its_type() {
     let rfc3339 =
         regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
             .unwrap();
-    let version_is_1 = |v: &Value| v == 1;
+    let version_is_2 = |v: &Value| v == 2;
     let is_time = |v: &Value| v.as_str().is_some_and(|s| rfc3339.is_match(s));
     let is_obj = |v: &Value| v.is_object();
     let is_arr = |v: &Value| v.is_array();
@@ -550,11 +553,12 @@ fn json_report_has_every_field_of_the_spec_with_its_type() {
         "the report",
         &r,
         &[
-            ("version", &version_is_1),
+            ("version", &version_is_2),
             ("tool", &is_obj),
             ("started_at", &is_time),
             ("duration_ms", &is_count),
             ("environment", &is_obj),
+            ("shard", &Value::is_null),
             ("summary", &is_obj),
             ("collections", &is_arr),
         ],
@@ -587,7 +591,7 @@ fn json_report_has_every_field_of_the_spec_with_its_type() {
     let outcome = one_of(&["passed", "failed", "skipped", "error"]);
     let snapshot = one_of(&["none", "matched", "new", "changed", "updated"]);
     let kind = one_of(&[
-        "status", "header", "jsonpath", "body", "duration", "capture",
+        "status", "header", "jsonpath", "body", "duration", "capture", "schema", "repeat", "poll",
     ]);
     let status_or_null =
         |v: &Value| v.is_null() || v.as_u64().is_some_and(|s| (100..600).contains(&s));
@@ -621,13 +625,19 @@ fn json_report_has_every_field_of_the_spec_with_its_type() {
                 q,
                 &[
                     ("name", &is_str),
+                    ("row", &count_or_null),
+                    ("page", &Value::is_null),
                     ("outcome", &outcome),
                     ("skip_reason", &str_or_null),
                     ("status", &status_or_null),
                     ("duration_ms", &count_or_null),
+                    ("attempts", &is_count),
+                    ("started_ms", &count_or_null),
+                    ("tags", &strings),
                     ("assertions", &is_arr),
                     ("captures", &strings),
                     ("snapshot", &snapshot),
+                    ("snapshot_diff", &Value::is_null),
                     ("error", &str_or_null),
                 ],
             );
@@ -643,21 +653,25 @@ fn json_report_has_every_field_of_the_spec_with_its_type() {
                 "{q}"
             );
             assert_eq!(q["error"].is_string(), o == "error", "{q}");
+            // Skipped requests never started; the others did, and were sent once.
+            assert_eq!(q["started_ms"].is_null(), o == "skipped", "{q}");
+            assert_eq!(q["attempts"], u64::from(o != "skipped"), "{q}");
             for a in q["assertions"].as_array().unwrap() {
-                assert_shape(
-                    "an assertion",
-                    a,
-                    &[
-                        ("kind", &kind),
-                        ("path", &str_or_null),
-                        ("matcher", &is_str),
-                        ("expected", &any),
-                        ("actual", &any),
-                        ("passed", &is_bool),
-                        ("line", &position),
-                        ("column", &position),
-                    ],
-                );
+                // `actual` and `message` only on failed checks.
+                let mut fields: Vec<Field<'_>> = vec![
+                    ("kind", &kind),
+                    ("path", &str_or_null),
+                    ("matcher", &is_str),
+                    ("expected", &any),
+                    ("passed", &is_bool),
+                    ("line", &position),
+                    ("column", &position),
+                ];
+                if a["passed"] == false {
+                    fields.push(("actual", &any));
+                    fields.push(("message", &is_str));
+                }
+                assert_shape("an assertion", a, &fields);
             }
         }
     }
@@ -682,7 +696,82 @@ fn json_report_has_every_field_of_the_spec_with_its_type() {
     // And the contract type reads the file back with nothing left over.
     let typed: courier_report::contract::RunReport =
         serde_json::from_str(&text).expect("the contract type reads the report");
-    assert_eq!(typed.version, 1);
+    assert_eq!(typed.version, 2);
+    assert_valid_report("the mixed run", &r);
+}
+
+/// Validates `report` against `schemas/report.schema.json`, naming every violation.
+pub(crate) fn assert_valid_report(what: &str, report: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::root().join("schemas/report.schema.json"))
+            .expect("schemas/report.schema.json"),
+    )
+    .expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}\n{report:#}");
+}
+
+#[test]
+fn a_passing_runs_report_holds_no_response_values_unless_asked() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let (code, stdout, stderr) = run_local(dir.path(), &["--json", "r.json"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let text = std::fs::read_to_string(dir.path().join("r.json")).unwrap();
+    let r: Value = serde_json::from_str(&text).unwrap();
+    assert_valid_report("a passing run", &r);
+    assert!(!text.contains("\"actual\""), "{text}");
+    let (code, stdout, stderr) = run_local(
+        dir.path(),
+        &["--json", "all.json", "--report-values", "all"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let all: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("all.json")).unwrap())
+            .unwrap();
+    assert_valid_report("--report-values all", &all);
+    let read = &all["collections"][0]["requests"][1]["assertions"];
+    assert_eq!(read[0]["actual"], 200, "{read}");
+    assert_eq!(read[1]["actual"], "V-0001", "{read}");
+}
+
+#[test]
+fn the_report_schema_rejects_what_version_2_forbids() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let (code, stdout, stderr) = run_local(dir.path(), &["--json", "r.json"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let good: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::root().join("schemas/report.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&good));
+    let mut v1 = good.clone();
+    v1["version"] = Value::from(1);
+    let mut no_attempts = good.clone();
+    no_attempts["collections"][0]["requests"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("attempts");
+    let mut failed_without_message = good.clone();
+    failed_without_message["collections"][0]["requests"][0]["assertions"][0]["passed"] =
+        Value::Bool(false);
+    for (what, bad) in [
+        ("version 1", v1),
+        ("no attempts", no_attempts),
+        (
+            "a failed check without actual and message",
+            failed_without_message,
+        ),
+    ] {
+        assert!(!validator.is_valid(&bad), "the schema accepted {what}");
+    }
 }
 
 #[test]
@@ -717,7 +806,7 @@ requests:
     ]);
     let out = courier(dir.path())
         .args([
-            "run", "--env", "leaky", "--json", "r.json", "--junit", "j.xml",
+            "run", "--env", "leaky", "--json", "r.json", "--junit", "j.xml", "--html", "r.html",
         ])
         .env("REPORTS_API_KEY", SECRET)
         .output()
@@ -726,13 +815,26 @@ requests:
     assert_eq!(code, 1, "{stdout}{stderr}");
     let json = std::fs::read_to_string(dir.path().join("r.json")).unwrap();
     let xml = std::fs::read_to_string(dir.path().join("j.xml")).unwrap();
-    for (what, text) in [("json", &json), ("junit", &xml), ("stdout", &stdout)] {
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(html.contains("[REDACTED]"), "{html}");
+    for (what, text) in [
+        ("json", &json),
+        ("junit", &xml),
+        ("html", &html),
+        ("stdout", &stdout),
+    ] {
         assert!(!text.contains(SECRET), "{what} leaks the secret:\n{text}");
     }
     let r: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(
-        r["collections"][0]["requests"][0]["assertions"][0]["expected"],
-        "[REDACTED]"
+    assert_valid_report("the leaky run", &r);
+    let check = &r["collections"][0]["requests"][0]["assertions"][0];
+    assert_eq!(check["expected"], "[REDACTED]");
+    // A version 2 failed check carries the actual value and a message; the secret is in
+    // neither (the message quotes the expected value).
+    assert_eq!(check["actual"], "V-0001");
+    assert!(
+        check["message"].as_str().unwrap().contains("[REDACTED]"),
+        "{check}"
     );
     assert!(xml.contains("[REDACTED]"), "{xml}");
 }

@@ -19,8 +19,9 @@ pub struct DataSet {
 /// Why a data file could not be read.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DataError {
-    #[error("cannot read data file `{path}`: {message}")]
-    Read { path: String, message: String },
+    /// Not a regular file, over the size cap, unreadable or not UTF-8 (see [`crate::fs`]).
+    #[error("{0}")]
+    File(Box<crate::fs::ReadError>),
     #[error("data file `{path}`: {message}")]
     Format { path: String, message: String },
     #[error("data file `{path}` has no rows")]
@@ -35,10 +36,8 @@ pub fn read_data(path: &Path) -> Result<DataSet, DataError> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let text = std::fs::read_to_string(path).map_err(|e| DataError::Read {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
+    let text = crate::fs::read_text(path, crate::fs::InputKind::Data)
+        .map_err(|e| DataError::File(Box::new(e)))?;
     let set = match ext.as_deref() {
         Some("csv") => parse_csv(&text, &shown)?,
         Some("json") => parse_json(&text, &shown)?,
@@ -70,6 +69,19 @@ pub fn parse_csv(text: &str, shown: &str) -> Result<DataSet, DataError> {
             path: shown.to_owned(),
             message: "the header row has an empty column name".to_owned(),
         });
+    }
+    // A repeated name would silently keep one of the columns: each row is a map by name.
+    for (i, name) in fields.iter().enumerate() {
+        if let Some(first) = fields[..i].iter().position(|f| f == name) {
+            return Err(DataError::Format {
+                path: shown.to_owned(),
+                message: format!(
+                    "the header row names the column `{name}` twice (columns {} and {}): rename one",
+                    first + 1,
+                    i + 1
+                ),
+            });
+        }
     }
     let mut rows = Vec::new();
     for record in reader.records() {
@@ -150,5 +162,28 @@ mod tests {
     #[test]
     fn ragged_csv_is_an_error() {
         assert!(parse_csv("a,b\n1\n", "d.csv").is_err());
+    }
+
+    #[test]
+    fn duplicate_csv_columns_are_an_error() {
+        let err = parse_csv("id,name, id\n1,a,2\n", "d.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "data file `d.csv`: the header row names the column `id` twice (columns 1 and 3): rename one"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn data_files_must_be_regular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("rows.csv");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let err = read_data(&link).unwrap_err().to_string();
+        assert!(
+            err.starts_with("data file `")
+                && err.ends_with("rows.csv` is a character device, not a regular file"),
+            "{err}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing here does I/O beyond reading the files it is asked to load and the one atomic
 //! file writer ([`fs`]), and nothing is async.
 
+pub mod cut;
 pub mod data;
 pub mod diag;
 pub mod fs;

@@ -503,26 +503,8 @@ impl Environment {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    NonProduction,
-    Production,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NonProduction => "non-production",
-            Self::Production => "production",
-        }
-    }
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// An environment's client scope: the one type the emulator and the reports share.
+pub use courier_units::Scope;
 
 #[derive(Debug)]
 pub struct AuthProfile {

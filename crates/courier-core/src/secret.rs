@@ -1,26 +1,35 @@
-//! Secrets: the [`Secret`] newtype that never prints its value, and the [`Secrets`] set that every
-//! reporter runs its text through as a last line of defence (docs/environments.md, "Secrets").
+//! Secrets: the [`Secret`] newtype that never prints its value, and the [`Secrets`] set that
+//! every reporter runs the data it prints through (docs/secrets.md).
 //!
 //! A secret is hidden in every form it is likely to travel in: plain, percent- and
-//! form-encoded, JSON-escaped, and Base64 (standard and URL-safe) at any byte offset — a
-//! secret inside a Basic `Authorization` header is Base64 of `user:secret`, so its encoding
-//! depends on where it starts. For Base64 we search for the characters that depend on the
-//! secret's bytes alone, for each of the three alignments.
+//! form-encoded as the common URL serializers write it, JSON-escaped as the common JSON
+//! encoders write it, and Base64 (standard and URL-safe) at any byte offset (the `forms`
+//! module). Values are redacted first and cut after ([`Secrets::redact_and_cut`]), so a cut
+//! never shows the start of a secret.
+
+mod forms;
+mod matcher;
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
-use aho_corasick::{AhoCorasick, MatchKind};
-use base64::Engine as _;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+
+pub use matcher::BuildWork;
 
 /// What a secret shows as.
 pub const REDACTED: &str = "[REDACTED]";
 
 /// Secrets shorter than this are not searched for in text: a two-letter value would redact
-/// half of every line. `validate` warns about them.
+/// half of every line.
 pub const MIN_SECRET_LEN: usize = 4;
+
+/// Secrets shorter than this are searched for, but adding one gives a [`ShortSecret`]
+/// warning: a five-letter value is likely to be an ordinary word of a response too. Rendered
+/// values shorter than this are not tainted ([`Secrets::add_rendered`]).
+pub const WARN_SECRET_LEN: usize = 6;
 
 /// Characters percent-encoded by the `urlencode` filter and form bodies: all but RFC 3986's
 /// unreserved set.
@@ -38,6 +47,24 @@ impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
+
+    /// The value itself, for the places that must send or store it (a header, a token
+    /// request, the token cache). Never format it for a person.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -53,7 +80,12 @@ impl fmt::Display for Secret {
 }
 
 /// The set of secret values known to a run, shared by everything that prints or writes.
-/// Values are added as they become known (a token is issued, `env()` is called).
+/// Values are added as they become known (a token is issued, `env()` is called, a template
+/// renders a value from a secret).
+///
+/// Redaction is for data: values from requests, responses and templates. Courier's own words
+/// (summary lines, report keys, messages) are never run through it: redact each value before
+/// it is formatted into fixed text, so that a secret `pass` never rewrites `1 passed`.
 #[derive(Default)]
 pub struct Secrets {
     inner: RwLock<Inner>,
@@ -61,8 +93,40 @@ pub struct Secrets {
 
 #[derive(Default)]
 struct Inner {
-    values: Vec<String>,
-    matcher: Option<Arc<AhoCorasick>>,
+    values: HashSet<Box<str>>,
+    levels: matcher::Levels,
+    searchers: Vec<matcher::Searcher>,
+    /// Values too short to search for, kept so that each warns once.
+    too_short: HashSet<Box<str>>,
+}
+
+/// The warning for a secret shorter than [`WARN_SECRET_LEN`] characters, given by the call
+/// that adds it (once per value: adding it again gives nothing) for the program to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShortSecret {
+    /// The secret's length in characters (never the secret itself).
+    pub chars: usize,
+}
+
+impl fmt::Display for ShortSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.chars;
+        if n < MIN_SECRET_LEN {
+            write!(
+                f,
+                "a secret is only {n} character{} long: secrets shorter than {MIN_SECRET_LEN} \
+                 characters are not hidden in output; use a longer secret",
+                if n == 1 { "" } else { "s" }
+            )
+        } else {
+            write!(
+                f,
+                "a secret is only {n} characters long: it is hidden in output, but so is every \
+                 other occurrence of those {n} characters in the data shown; secrets of at \
+                 least {WARN_SECRET_LEN} characters avoid this"
+            )
+        }
+    }
 }
 
 impl fmt::Debug for Secrets {
@@ -77,24 +141,56 @@ impl Secrets {
         Arc::new(Self::default())
     }
 
-    /// Adds a value; short or already-known values are ignored.
-    pub fn add(&self, value: &str) {
-        if value.chars().count() < MIN_SECRET_LEN {
-            return;
+    /// Adds a value; an already-known value is ignored, and one shorter than
+    /// [`MIN_SECRET_LEN`] is not searched for. A new value shorter than [`WARN_SECRET_LEN`]
+    /// characters gives a warning for the caller to print, naming where the secret comes from.
+    ///
+    /// Adding costs a matcher build over this secret's forms plus, now and then, a merge of
+    /// earlier ones (the `matcher` module): n adds cost O(n log n), not O(n²).
+    pub fn add(&self, value: &str) -> Option<ShortSecret> {
+        let chars = value.chars().count();
+        if value.is_empty() {
+            return None;
         }
         let Ok(mut inner) = self.inner.write() else {
-            return;
+            return None;
         };
-        if inner.values.iter().any(|v| v == value) {
-            return;
+        if chars < MIN_SECRET_LEN {
+            let new = inner.too_short.insert(value.into());
+            return new.then_some(ShortSecret { chars });
         }
-        inner.values.push(value.to_owned());
-        let patterns: Vec<String> = inner.values.iter().flat_map(|v| forms(v)).collect();
-        inner.matcher = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)
-            .ok()
-            .map(Arc::new);
+        if !inner.values.insert(value.into()) {
+            return None;
+        }
+        let warning = (chars < WARN_SECRET_LEN).then_some(ShortSecret { chars });
+        let patterns = forms::forms(value)
+            .into_iter()
+            .map(matcher::Pattern::new)
+            .collect();
+        inner.levels.push(patterns);
+        inner.searchers = inner.levels.searchers();
+        warning
+    }
+
+    /// Adds a value rendered from a template that read a secret (a transformed secret:
+    /// `{{ key | upper }}`), when it could give the secret away: strings of at least
+    /// [`WARN_SECRET_LEN`] characters. Numbers, booleans, null and shorter strings are left
+    /// alone (`{{ key | length }}` does not make `12` a secret); arrays and objects have
+    /// their strings added.
+    pub fn add_rendered(&self, value: &serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => self.add_rendered_text(s),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| self.add_rendered(v)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| self.add_rendered(v)),
+            _ => {}
+        }
+    }
+
+    /// [`Secrets::add_rendered`] for rendered text.
+    pub fn add_rendered_text(&self, text: &str) {
+        if text.chars().count() >= WARN_SECRET_LEN && !is_number_or_bool(text) {
+            self.add(text);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -103,35 +199,57 @@ impl Secrets {
 
     /// Whether `value` is one of the secrets (exactly).
     pub fn contains(&self, value: &str) -> bool {
-        self.inner
-            .read()
-            .is_ok_and(|i| i.values.iter().any(|v| v == value))
+        self.inner.read().is_ok_and(|i| i.values.contains(value))
     }
 
-    /// `text` with every form of every secret replaced by `[REDACTED]`.
+    /// Whether `text` holds any form of any secret.
+    pub fn mentions(&self, text: &str) -> bool {
+        match self.inner.read() {
+            Ok(inner) => matcher::any(&inner.searchers, text),
+            Err(_) => false,
+        }
+    }
+
+    /// The work done so far building matchers (for tests that pin the cost of adding).
+    pub fn build_work(&self) -> BuildWork {
+        self.inner
+            .read()
+            .map(|i| i.levels.work())
+            .unwrap_or_default()
+    }
+
+    /// Data text with every form of every secret replaced by `[REDACTED]`. Overlapping
+    /// secrets become one `[REDACTED]`.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let matcher = match self.inner.read() {
-            Ok(inner) => inner.matcher.clone(),
-            Err(_) => None,
+        let searchers = match self.inner.read() {
+            Ok(inner) if !inner.searchers.is_empty() => inner.searchers.clone(),
+            _ => return Cow::Borrowed(text),
         };
-        let Some(matcher) = matcher else {
-            return Cow::Borrowed(text);
-        };
-        if !matcher.is_match(text) {
+        let spans = matcher::spans(&searchers, text);
+        if spans.is_empty() {
             return Cow::Borrowed(text);
         }
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
-        for m in matcher.find_iter(text) {
-            out.push_str(&text[last..m.start()]);
+        for (start, end) in spans {
+            out.push_str(&text[last..start]);
             out.push_str(REDACTED);
-            last = m.end();
+            last = end;
         }
         out.push_str(&text[last..]);
         Cow::Owned(out)
     }
 
-    /// Redacts every string inside a JSON value (keys included).
+    /// Data text redacted, then cut after `max_chars` characters with
+    /// `… (N more characters)`; the cut never falls inside a `[REDACTED]`, so no part of a
+    /// secret is ever shown, whatever the offset. See [`crate::cut`].
+    pub fn redact_and_cut(&self, text: &str, max_chars: usize) -> String {
+        crate::cut::chars(&self.redact(text), max_chars).into_owned()
+    }
+
+    /// Redacts every string inside a JSON document of data (a response body, a captured
+    /// value), keys included: a key of data is data. Not for Courier's own reports, whose keys
+    /// are Courier's words: redact their data fields one by one.
     pub fn redact_json(&self, value: &mut serde_json::Value) {
         if self.is_empty() {
             return;
@@ -155,118 +273,12 @@ impl Secrets {
     }
 }
 
-/// Some encoders leave `/`, `:` and `@` alone in paths and queries.
-const LOOSE: &AsciiSet = &COMPONENT.remove(b'/').remove(b':').remove(b'@');
-
-/// The encodings of one secret that are searched for.
-fn forms(secret: &str) -> Vec<String> {
-    let mut out = vec![secret.to_owned()];
-    let pct = utf8_percent_encode(secret, COMPONENT).to_string();
-    out.push(pct.clone());
-    out.push(pct.to_lowercase_hex());
-    out.push(pct.replace("%20", "+"));
-    out.push(utf8_percent_encode(secret, LOOSE).to_string());
-    if let Ok(json) = serde_json::to_string(secret) {
-        out.push(json[1..json.len() - 1].to_owned());
-    }
-    let bytes = secret.as_bytes();
-    for engine in [
-        &base64::engine::general_purpose::STANDARD_NO_PAD,
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-    ] {
-        for k in 0..3usize {
-            let mut buf = vec![0u8; k];
-            buf.extend_from_slice(bytes);
-            let encoded = engine.encode(&buf);
-            let start = (8 * k).div_ceil(6);
-            let end = (8 * (k + bytes.len())) / 6;
-            if end > start && end - start >= MIN_SECRET_LEN {
-                out.push(encoded[start..end].to_owned());
-            }
-        }
-    }
-    out.retain(|p| p.len() >= MIN_SECRET_LEN);
-    out.sort();
-    out.dedup();
-    out
-}
-
-trait LowerHex {
-    fn to_lowercase_hex(&self) -> String;
-}
-
-impl LowerHex for String {
-    /// `%2F` → `%2f`: some encoders write lowercase hex digits.
-    fn to_lowercase_hex(&self) -> String {
-        let mut out = String::with_capacity(self.len());
-        let mut chars = self.chars();
-        while let Some(c) = chars.next() {
-            out.push(c);
-            if c == '%' {
-                for _ in 0..2 {
-                    if let Some(h) = chars.next() {
-                        out.push(h.to_ascii_lowercase());
-                    }
-                }
-            }
-        }
-        out
-    }
+/// `12`, `-3.5`, `1e9`, `true`, `false`: rendered values that are numbers or booleans.
+fn is_number_or_bool(text: &str) -> bool {
+    let t = text.trim();
+    matches!(t, "true" | "false" | "True" | "False")
+        || serde_json::from_str::<serde_json::Number>(t).is_ok()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-
-    const S: &str = "s3cr3t/v@lue+with spaces\"q";
-
-    fn redacted(text: &str) -> String {
-        let secrets = Secrets::new();
-        secrets.add(S);
-        secrets.redact(text).into_owned()
-    }
-
-    #[test]
-    fn plain_and_encoded_forms_are_hidden() {
-        let pct = utf8_percent_encode(S, COMPONENT).to_string();
-        let json = serde_json::to_string(S).unwrap();
-        for text in [
-            format!("token={S}"),
-            format!("q={pct}&x=1"),
-            format!("q={}", pct.replace("%20", "+")),
-            format!("{{\"v\":{json}}}"),
-        ] {
-            let out = redacted(&text);
-            assert!(out.contains(REDACTED), "{text} -> {out}");
-            assert!(!out.contains(S), "{out}");
-            assert!(!out.contains(&pct), "{out}");
-        }
-    }
-
-    #[test]
-    fn base64_at_every_offset_is_hidden() {
-        for prefix in ["", "u:", "us:", "use:"] {
-            for engine in [&STANDARD, &URL_SAFE] {
-                let encoded = engine.encode(format!("{prefix}{S}"));
-                let out = redacted(&format!("Authorization: Basic {encoded}"));
-                assert!(out.contains(REDACTED), "{prefix}: {out}");
-                // What is left must not decode back to the secret.
-                assert!(!out.contains(&encoded), "{out}");
-            }
-        }
-    }
-
-    #[test]
-    fn debug_and_display_never_show_the_value() {
-        let s = Secret::new("hunter22");
-        assert_eq!(format!("{s} {s:?}"), "[REDACTED] [REDACTED]");
-    }
-
-    #[test]
-    fn short_values_are_not_searched() {
-        let secrets = Secrets::new();
-        secrets.add("ab");
-        assert_eq!(secrets.redact("abcabc"), "abcabc");
-    }
-}
+mod tests;

@@ -19,6 +19,8 @@ use percent_encoding::utf8_percent_encode;
 
 use crate::secret::{COMPONENT, Secrets};
 
+mod taint;
+
 /// Names that templates may call rather than read: Courier's functions and minijinja's
 /// global functions. They are not variables for the static check.
 pub const FUNCTIONS: &[&str] = &["uuid", "now", "timestamp", "random_int", "env"];
@@ -89,6 +91,7 @@ fn env_function(
             if let Some(runtime) = &runtime {
                 runtime.secrets.add(&value);
             }
+            taint::note_env_read();
             Ok(MjValue::from(value))
         }
         None => default.ok_or_else(|| {
@@ -154,7 +157,11 @@ enum Kind {
 
 enum Part {
     Text(String),
-    Expr { expr: Expr, offset: usize },
+    Expr {
+        expr: Expr,
+        offset: usize,
+        reads: taint::Reads,
+    },
 }
 
 /// One compiled `{{ expr }}`.
@@ -175,6 +182,15 @@ impl Expr {
         match bare_variable(text) {
             Some(name) => Ok(Self::Var(name.to_owned())),
             None => compile_expression(text, offset).map(Self::Engine),
+        }
+    }
+
+    /// What the expression reads, for taint: nothing for a bare name, whose value is the
+    /// variable itself (a secret already when the variable is one).
+    fn reads(&self, text: &str) -> taint::Reads {
+        match self {
+            Self::Var(_) => taint::Reads::default(),
+            Self::Engine(expr) => taint::Reads::new(expr.undeclared_variables(false), text),
         }
     }
 
@@ -241,6 +257,8 @@ pub struct Template {
     source: Arc<str>,
     kind: Kind,
     variables: Vec<String>,
+    /// What a lone expression or a full template reads, for taint (parts have their own).
+    reads: taint::Reads,
 }
 
 impl fmt::Debug for Template {
@@ -265,24 +283,27 @@ impl Template {
         if let Some(expr) = lone_expression(source) {
             let compiled = Expr::compile(expr, 2)?;
             let variables = filter_variables(compiled.undeclared_variables());
+            let reads = compiled.reads(expr);
             return Ok(Self {
                 source: source.into(),
                 kind: Kind::Lone(compiled),
                 variables,
+                reads,
             });
         }
         if source.contains("{%") || source.contains("{#") {
             let mut env = engine();
             env.add_template_owned(FULL_NAME, source.to_owned())
                 .map_err(|e| TemplateError::from_mj(&e, source, 0))?;
-            let variables = env
+            let undeclared = env
                 .get_template(FULL_NAME)
-                .map(|t| filter_variables(t.undeclared_variables(false)))
+                .map(|t| t.undeclared_variables(false))
                 .map_err(|e| TemplateError::from_mj(&e, source, 0))?;
             return Ok(Self {
                 source: source.into(),
                 kind: Kind::Full(Arc::new(env)),
-                variables,
+                variables: filter_variables(undeclared.clone()),
+                reads: taint::Reads::new(undeclared, &taint::tag_code(source)),
             });
         }
         let mut parts = Vec::new();
@@ -293,7 +314,12 @@ impl Template {
                 Piece::Expr { text, offset } => {
                     let expr = Expr::compile(text, offset)?;
                     names.extend(expr.undeclared_variables());
-                    parts.push(Part::Expr { expr, offset });
+                    let reads = expr.reads(text);
+                    parts.push(Part::Expr {
+                        expr,
+                        offset,
+                        reads,
+                    });
                 }
             }
         }
@@ -301,6 +327,7 @@ impl Template {
             source: source.into(),
             kind: Kind::Parts(parts),
             variables: filter_variables(names),
+            reads: taint::Reads::default(),
         })
     }
 
@@ -310,6 +337,7 @@ impl Template {
             source: text.into(),
             kind: Kind::Literal,
             variables: Vec::new(),
+            reads: taint::Reads::default(),
         }
     }
 
@@ -348,11 +376,14 @@ impl Template {
     }
 
     /// Renders to text.
+    ///
+    /// When `vars` carries the run's [`Runtime`], a value rendered by an expression that read
+    /// a secret joins the run's secrets (the `taint` module).
     pub fn render(&self, vars: &Vars) -> Result<String, TemplateError> {
         match &self.kind {
             Kind::Literal => Ok(self.source.to_string()),
             Kind::Lone(expr) => {
-                let value = expr.eval(vars, &mut None, &self.source, 2)?;
+                let value = self.eval_lone(expr, vars)?;
                 Ok(text_of(&value))
             }
             Kind::Parts(parts) => {
@@ -361,27 +392,46 @@ impl Template {
                 for part in parts {
                     match part {
                         Part::Text(t) => out.push_str(t),
-                        Part::Expr { expr, offset } => {
-                            let value = expr.eval(vars, &mut ctx, &self.source, *offset)?;
+                        Part::Expr {
+                            expr,
+                            offset,
+                            reads,
+                        } => {
+                            let value = taint::tainting(
+                                reads,
+                                vars,
+                                || expr.eval(vars, &mut ctx, &self.source, *offset),
+                                |v| v.as_ref().ok().and_then(taint::as_json),
+                            )?;
                             push_text(&mut out, &value);
                         }
                     }
                 }
                 Ok(out)
             }
-            Kind::Full(env) => env
-                .get_template(FULL_NAME)
-                .and_then(|t| t.render(vars.to_value()))
-                .map_err(|e| TemplateError::from_mj(&e, &self.source, 0)),
+            Kind::Full(env) => taint::tainting(
+                &self.reads,
+                vars,
+                || {
+                    env.get_template(FULL_NAME)
+                        .and_then(|t| t.render(vars.to_value()))
+                        .map_err(|e| TemplateError::from_mj(&e, &self.source, 0))
+                },
+                |r| {
+                    r.as_ref()
+                        .ok()
+                        .map(|s| serde_json::Value::String(s.clone()))
+                },
+            ),
         }
     }
 
     /// Renders keeping the JSON type when the template is exactly one `{{ expr }}`; any other
-    /// template gives a string.
+    /// template gives a string. Taints as [`Template::render`] does.
     pub fn render_json(&self, vars: &Vars) -> Result<serde_json::Value, TemplateError> {
         match &self.kind {
             Kind::Lone(expr) => {
-                let value = expr.eval(vars, &mut None, &self.source, 2)?;
+                let value = self.eval_lone(expr, vars)?;
                 serde_json::to_value(&value).map_err(|e| TemplateError {
                     message: format!("the value cannot be written as JSON: {e}"),
                     range: None,
@@ -389,6 +439,15 @@ impl Template {
             }
             _ => self.render(vars).map(serde_json::Value::String),
         }
+    }
+
+    fn eval_lone(&self, expr: &Expr, vars: &Vars) -> Result<MjValue, TemplateError> {
+        taint::tainting(
+            &self.reads,
+            vars,
+            || expr.eval(vars, &mut None, &self.source, 2),
+            |v| v.as_ref().ok().and_then(taint::as_json),
+        )
     }
 }
 
@@ -666,210 +725,4 @@ pub fn json_to_value(value: &serde_json::Value) -> MjValue {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn vars(pairs: &[(&str, serde_json::Value)]) -> Vars {
-        let mut layer = VarMap::new();
-        for (k, v) in pairs {
-            layer.insert((*k).to_owned(), json_to_value(v));
-        }
-        Vars::new(Some(Arc::new(Runtime::default()))).with_layer(Arc::new(layer))
-    }
-
-    #[test]
-    fn literal_strings_do_not_touch_the_engine() {
-        let t = Template::compile("plain text").unwrap();
-        assert!(t.is_literal());
-        assert_eq!(t.render(&Vars::default()).unwrap(), "plain text");
-    }
-
-    #[test]
-    fn lone_expression_keeps_its_type() {
-        let v = vars(&[("n", json!(42)), ("list", json!([1, 2]))]);
-        assert_eq!(
-            Template::compile("{{ n }}")
-                .unwrap()
-                .render_json(&v)
-                .unwrap(),
-            json!(42)
-        );
-        assert_eq!(
-            Template::compile("{{ list }}")
-                .unwrap()
-                .render_json(&v)
-                .unwrap(),
-            json!([1, 2])
-        );
-        assert_eq!(
-            Template::compile("id-{{ n }}")
-                .unwrap()
-                .render_json(&v)
-                .unwrap(),
-            json!("id-42")
-        );
-        assert_eq!(
-            Template::compile("{{ n + 1 }}")
-                .unwrap()
-                .render_json(&v)
-                .unwrap(),
-            json!(43)
-        );
-    }
-
-    #[test]
-    fn variables_exclude_functions() {
-        let t = Template::compile("{{ base_url }}/x/{{ uuid() }}/{{ user.name | upper }}").unwrap();
-        assert_eq!(t.variables(), ["base_url", "user"]);
-    }
-
-    #[test]
-    fn undefined_is_an_error() {
-        let err = Template::compile("{{ nope }}")
-            .unwrap()
-            .render(&Vars::default())
-            .unwrap_err();
-        assert!(err.message.contains("undefined"), "{}", err.message);
-    }
-
-    #[test]
-    fn syntax_errors_are_reported_at_compile_time() {
-        let err = Template::compile("{{ a + }}").unwrap_err();
-        assert!(!err.message.is_empty());
-    }
-
-    #[test]
-    fn functions_and_filters() {
-        let v = vars(&[]);
-        let r = |s: &str| Template::compile(s).unwrap().render(&v).unwrap();
-        assert_eq!(r("{{ uuid() }}").len(), 36);
-        assert_eq!(r("{{ 'a b/c~' | urlencode }}"), "a%20b%2Fc~");
-        assert_eq!(r("{{ 'user:pass' | base64 }}"), "dXNlcjpwYXNz");
-        let n: i64 = r("{{ random_int(3, 3) }}").parse().unwrap();
-        assert_eq!(n, 3);
-        let ts: i64 = r("{{ timestamp() }}").parse().unwrap();
-        assert!(ts > 1_700_000_000);
-        assert_eq!(r("{{ now('%Y') }}").len(), 4);
-        assert!(r("{{ now() }}").ends_with('Z'));
-        assert_eq!(r("{{ env('COURIER_TEST_SURELY_UNSET', 'dflt') }}"), "dflt");
-        assert!(
-            Template::compile("{{ now('%Q%') }}")
-                .unwrap()
-                .render(&v)
-                .is_err()
-        );
-        assert!(
-            Template::compile("{{ random_int(5, 1) }}")
-                .unwrap()
-                .render(&v)
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn env_values_become_secrets() {
-        let runtime = Arc::new(Runtime {
-            dotenv: HashMap::from([(
-                "COURIER_TEST_DOTENV_ONLY".to_owned(),
-                "from-dotenv-value".to_owned(),
-            )]),
-            secrets: Secrets::new(),
-        });
-        let v = Vars::new(Some(Arc::clone(&runtime)));
-        let out = Template::compile("{{ env('COURIER_TEST_DOTENV_ONLY') }}")
-            .unwrap()
-            .render(&v)
-            .unwrap();
-        assert_eq!(out, "from-dotenv-value");
-        assert!(runtime.secrets.contains("from-dotenv-value"));
-        let t = Template::compile("{{ env(\"A_B\") }} {{ env('C', 'd') }}").unwrap();
-        assert_eq!(
-            t.env_references(),
-            vec![("A_B".to_owned(), false), ("C".to_owned(), true)]
-        );
-    }
-
-    #[test]
-    fn text_parts_and_blocks() {
-        let v = vars(&[("a", json!("x")), ("flag", json!(true))]);
-        let r = |s: &str| Template::compile(s).unwrap().render(&v).unwrap();
-        assert_eq!(r("<{{ a }}|{{ '}}' }}>"), "<x|}}>");
-        assert_eq!(r("a  {{- a -}}  b"), "axb");
-        assert_eq!(
-            r("{% if flag %}yes{% else %}no{% endif %}-{{ a }}"),
-            "yes-x"
-        );
-        let t = Template::compile("{% if flag %}{{ other }}{% endif %}").unwrap();
-        assert_eq!(t.variables(), ["flag", "other"]);
-        let err = Template::compile("x {{ a ").unwrap_err();
-        assert!(err.message.contains("unterminated"), "{}", err.message);
-    }
-
-    #[test]
-    fn error_ranges_point_into_the_source() {
-        let err = Template::compile("abc {{ a +* }}").unwrap_err();
-        let (start, _) = err.range.expect("a range");
-        assert!(start >= 4, "{start}");
-    }
-
-    /// Guards the bare-name path (no engine): it answers exactly what the engine answers.
-    #[test]
-    fn bare_names_answer_as_the_engine_does() {
-        let v = vars(&[
-            ("n", json!(42)),
-            ("s", json!("x")),
-            ("nothing", json!(null)),
-        ]);
-        let t = |s: &str| Template::compile(s).unwrap();
-        assert_eq!(t("{{ n }}").render_json(&v).unwrap(), json!(42));
-        assert_eq!(t("{{n}}-{{ s }}").render(&v).unwrap(), "42-x");
-        // Parenthesised, the same name goes through the engine.
-        for name in ["n", "s", "nothing"] {
-            assert_eq!(
-                t(&format!("{{{{ {name} }}}}")).render_json(&v).unwrap(),
-                t(&format!("{{{{ ({name}) }}}}")).render_json(&v).unwrap()
-            );
-            assert_eq!(
-                t(&format!("<{{{{ {name} }}}}>")).render(&v).unwrap(),
-                t(&format!("<{{{{ ({name}) }}}}>")).render(&v).unwrap()
-            );
-        }
-        let bare = t("{{ missing }}").render(&v).unwrap_err();
-        let engine = t("{{ (missing) }}").render(&v).unwrap_err();
-        assert_eq!(bare.message, engine.message);
-        assert_eq!(bare.message, "undefined variable `missing`");
-        assert_eq!(t("a {{ missing }}").variables(), ["missing"]);
-        // Constants, functions and globals are not variables.
-        assert_eq!(t("{{ true }}").render_json(&v).unwrap(), json!(true));
-        assert_eq!(t("{{ None }}").render_json(&v).unwrap(), json!(null));
-        assert!(t("{{ uuid }}").variables().is_empty());
-        assert!(t("{{ range }}").variables().is_empty());
-    }
-
-    /// Guards the compile cache: one compiled expression for equal sources while in use.
-    #[test]
-    fn equal_expressions_share_one_compilation() {
-        let a = Template::compile("{{ uuid() ~ 'shared' }}").unwrap();
-        let b = Template::compile("{{ uuid() ~ 'shared' }}").unwrap();
-        let (Kind::Lone(Expr::Engine(a)), Kind::Lone(Expr::Engine(b))) = (&a.kind, &b.kind) else {
-            panic!("both go through the engine");
-        };
-        assert!(Arc::ptr_eq(a, b));
-    }
-
-    #[test]
-    fn higher_layers_win() {
-        let mut low = VarMap::new();
-        low.insert("x".into(), MjValue::from("low"));
-        let mut high = VarMap::new();
-        high.insert("x".into(), MjValue::from("high"));
-        let v = Vars::default()
-            .with_layer(Arc::new(low))
-            .with_layer(Arc::new(high));
-        assert_eq!(
-            Template::compile("{{ x }}").unwrap().render(&v).unwrap(),
-            "high"
-        );
-    }
-}
+mod tests;

@@ -142,6 +142,7 @@ fn build<'s>(
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
+        expanded: 0,
         peeked: None,
         stream,
     };
@@ -172,6 +173,8 @@ struct Builder<'a, 's> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
+    /// How many of `nodes` come from expanding aliases.
+    expanded: usize,
     peeked: Option<(Event<'a>, YSpan)>,
     /// The top-level key whose list items are handed out as they are built.
     stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
@@ -247,12 +250,15 @@ impl<'a> Builder<'a, '_> {
     fn count(&mut self, sp: Span) -> Result<(), YamlError> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
-            return Err(YamlError {
-                message: format!(
+            // Only a document that aliases made this large is called an alias expansion.
+            let message = if self.expanded > 0 {
+                format!(
                     "the document is too large: more than {MAX_NODES} values after expanding aliases"
-                ),
-                span: sp,
-            });
+                )
+            } else {
+                format!("the document is too large: more than {MAX_NODES} values")
+            };
+            return Err(YamlError { message, span: sp });
         }
         Ok(())
     }
@@ -284,6 +290,7 @@ impl<'a> Builder<'a, '_> {
                 };
                 let size = count_nodes(&target);
                 self.nodes += size;
+                self.expanded += size;
                 self.count(sp)?;
                 Ok(Node {
                     value: target.value,
@@ -690,7 +697,22 @@ mod tests {
             );
         }
         let err = parse(&doc).unwrap_err();
-        assert!(err.message.contains("too large"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("too large: more than 1000000 values after expanding aliases"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_large_document_without_aliases_is_not_called_an_alias_expansion() {
+        let doc = "- 1\n".repeat(MAX_NODES + 1);
+        let err = parse(&doc).unwrap_err();
+        assert_eq!(
+            err.message,
+            format!("the document is too large: more than {MAX_NODES} values")
+        );
     }
 
     #[test]

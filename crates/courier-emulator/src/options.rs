@@ -2,8 +2,6 @@
 //! the credentials it accepts, the fault settings and the service knobs, with the parsers that
 //! `courier emulator` and environment files share for their textual forms (`2s`, `50/s`).
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 /// The seed used when none is given: the README's table of scope differences is made with it.
@@ -19,55 +17,14 @@ pub const DEFAULT_REDIRECT_URIS: [&str; 2] = [
 ];
 
 /// The client scope of a company and of an OAuth client: Intacct keys are created for one of
-/// the two and cannot be moved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    NonProduction,
-    Production,
-}
-
-impl Scope {
-    /// The spelling used on the command line, in environment files and in error messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::NonProduction => "non-production",
-            Scope::Production => "production",
-        }
-    }
-
-    /// The other scope: the one whose client an emulator knows but refuses.
-    #[must_use]
-    pub fn other(self) -> Scope {
-        match self {
-            Scope::NonProduction => Scope::Production,
-            Scope::Production => Scope::NonProduction,
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = OptionError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "non-production" => Ok(Scope::NonProduction),
-            "production" => Ok(Scope::Production),
-            other => Err(OptionError::Scope(other.to_owned())),
-        }
-    }
-}
+/// the two and cannot be moved. Shared with courier-core through the leaf crate.
+pub use courier_units::Scope;
 
 /// A knob value that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
-    #[error("unknown scope `{0}`: expected `non-production` or `production`")]
-    Scope(String),
+    #[error("{0}")]
+    Scope(#[from] courier_units::UnknownScope),
     #[error("invalid duration: {0}")]
     Duration(courier_units::DurationError),
     #[error("invalid rate limit `{0}`: expected requests per second, such as `50/s` or `50`")]

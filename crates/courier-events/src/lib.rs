@@ -92,6 +92,11 @@ pub struct RequestResult {
     /// The response body as received, only when the run was asked to keep bodies
     /// (courier-exec's `RunOptions::keep_bodies`, for `courier compare`).
     pub body: Option<bytes::Bytes>,
+    /// Every send of the request: the first, each retry, the resend after a renewed token; 0
+    /// when nothing was sent.
+    pub attempts: u32,
+    /// When the request started, from the run's start; `None` when it was skipped.
+    pub started: Option<Duration>,
 }
 
 impl RequestResult {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use courier_core::model::{AuthKind, AuthProfile, Environment, STemplate};
 use courier_core::plan::lookup_env;
-use courier_core::secret::Secrets;
+use courier_core::secret::{Secret, Secrets};
 use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
 use minijinja::value::Value as MjValue;
 
@@ -114,14 +114,14 @@ pub fn resolve_profile(
         AuthKind::Bearer { token } => {
             let t = render(token, "token")?;
             secrets.add(&t);
-            ResolvedAuth::Bearer(t)
+            ResolvedAuth::Bearer(Secret::new(t))
         }
         AuthKind::Basic { username, password } => {
             let password = render(password, "password")?;
             secrets.add(&password);
             ResolvedAuth::Basic {
                 username: render(username, "username")?,
-                password,
+                password: Secret::new(password),
             }
         }
         AuthKind::OAuth2(o) => {
@@ -149,8 +149,8 @@ pub fn resolve_profile(
                 redirect_uri: optional(o.redirect_uri.as_ref(), "redirect_uri")?,
                 pkce: o.pkce,
                 client_id: render(&o.client_id, "client_id")?,
-                client_secret,
-                refresh_token: refresh_token.filter(|r| !r.is_empty()),
+                client_secret: client_secret.map(Secret::new),
+                refresh_token: refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
                 scope: optional(o.scope.as_ref(), "scope")?.filter(|s| !s.trim().is_empty()),
                 token_params,
                 client_auth: o.client_auth,

@@ -110,11 +110,14 @@ pub(crate) async fn run_collection(
             error_kind: None,
             exchange: None,
             body: None,
+            attempts: 0,
+            started: Some(shared.run_started.elapsed()),
         };
         if let Some(reason) = skip_reason(shared, pc, r, &ran, &made, &vars, vars_error.as_deref())
         {
             match reason {
                 Skipping::Skip(reason) => {
+                    result.started = None;
                     result.skip_reason = Some(reason);
                     ran[r.index] = Ran::Skipped;
                 }

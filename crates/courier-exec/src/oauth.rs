@@ -21,6 +21,7 @@ use oauth2::{
 };
 
 use courier_core::model::ClientAuth;
+use courier_core::secret::Secret;
 
 use crate::auth::OAuth2Settings;
 use crate::limits::Limiter;
@@ -29,24 +30,14 @@ use courier_events::ErrorKind;
 /// How long a token request may take.
 pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What a token endpoint issued.
-#[derive(Clone)]
+/// What a token endpoint issued. The tokens are [`Secret`]s, so the derived `Debug` hides them.
+#[derive(Debug, Clone)]
 pub struct TokenSet {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
     pub token_type: String,
     pub expires_in: Option<Duration>,
     pub scope: Option<String>,
-}
-
-impl std::fmt::Debug for TokenSet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSet")
-            .field("token_type", &self.token_type)
-            .field("expires_in", &self.expires_in)
-            .field("scope", &self.scope)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Why an OAuth request failed. Messages never hold a token, but may hold what the server
@@ -180,7 +171,7 @@ fn token_client(s: &OAuth2Settings) -> Result<TokenClient, OAuthError> {
         })
         .set_token_uri(token_url);
     if let Some(secret) = &s.client_secret {
-        client = client.set_client_secret(ClientSecret::new(secret.clone()));
+        client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
     }
     Ok(client)
 }
@@ -219,8 +210,8 @@ fn token_error(
 
 fn token_set(r: &oauth2::basic::BasicTokenResponse) -> TokenSet {
     TokenSet {
-        access_token: r.access_token().secret().clone(),
-        refresh_token: r.refresh_token().map(|t| t.secret().clone()),
+        access_token: Secret::new(r.access_token().secret().clone()),
+        refresh_token: r.refresh_token().map(|t| Secret::new(t.secret().clone())),
         token_type: r.token_type().as_ref().to_owned(),
         expires_in: r.expires_in(),
         scope: r
@@ -390,7 +381,8 @@ pub async fn revoke(
     if let (ClientAuth::Basic, Some(secret)) = (s.client_auth, &s.client_secret) {
         // RFC 6749 §2.3.1: each part form-encoded before Base64, as the token requests do.
         let id: String = url::form_urlencoded::byte_serialize(s.client_id.as_bytes()).collect();
-        let secret: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let secret: String =
+            url::form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
         request = request.header(
             oauth2::http::header::AUTHORIZATION,
             format!(
@@ -401,7 +393,7 @@ pub async fn revoke(
     } else {
         form.append_pair("client_id", &s.client_id);
         if let Some(secret) = &s.client_secret {
-            form.append_pair("client_secret", secret);
+            form.append_pair("client_secret", secret.expose());
         }
     }
     let request = request

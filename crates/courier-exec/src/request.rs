@@ -58,16 +58,26 @@ pub(crate) async fn execute(
     };
     let profile = profile_of(c, r);
     let retries = r.retries.as_deref().or(c.defaults.retries.as_ref());
-    let received =
-        match send_with_retries(shared, &prepared, profile, retries, r.mutates(), jar).await {
-            Ok(rec) => rec,
-            Err(e) => {
-                result.outcome = Outcome::Error;
-                result.error = Some(secrets.redact(&e.message).into_owned());
-                result.error_kind = Some(e.kind);
-                return;
-            }
-        };
+    let sent = &mut result.attempts;
+    let received = match send_with_retries(
+        shared,
+        &prepared,
+        profile,
+        retries,
+        r.mutates(),
+        jar,
+        sent,
+    )
+    .await
+    {
+        Ok(rec) => rec,
+        Err(e) => {
+            result.outcome = Outcome::Error;
+            result.error = Some(secrets.redact(&e.message).into_owned());
+            result.error_kind = Some(e.kind);
+            return;
+        }
+    };
     result.status = Some(received.status.as_u16());
     result.duration = Some(received.elapsed);
     if shared.options.verbose {

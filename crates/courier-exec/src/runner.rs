@@ -96,6 +96,8 @@ pub(crate) struct Shared {
     /// Set by the first failure under `--bail`.
     pub(crate) bail: AtomicBool,
     events: mpsc::Sender<Event>,
+    /// The moment of `RunStarted`: requests' start offsets count from it.
+    pub(crate) run_started: Instant,
 }
 
 impl Shared {
@@ -188,6 +190,7 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         options: input.options.clone(),
         bail: AtomicBool::new(false),
         events,
+        run_started: Instant::now(),
     });
     shared.emit(Event::RunStarted {
         environment: env_info,

@@ -29,6 +29,7 @@ pub(crate) async fn send_with_retries(
     retries: Option<&Retries>,
     mutates: bool,
     jar: &Arc<reqwest::cookie::Jar>,
+    sent: &mut u32,
 ) -> Result<Received, SendError> {
     let may_retry = !mutates || prepared.headers.contains_key("idempotency-key");
     let (count, on, backoff) = match retries {
@@ -48,6 +49,7 @@ pub(crate) async fn send_with_retries(
     let mut attempt = 0u32;
     loop {
         let slot = shared.limiter.acquire().await;
+        *sent += 1;
         let outcome = client::send(
             &shared.client,
             prepared,

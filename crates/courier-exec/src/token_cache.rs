@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use courier_core::secret::Secret;
+
 /// The format version this Courier reads and writes.
 pub const CACHE_VERSION: u64 = 1;
 
@@ -66,8 +68,9 @@ pub struct CacheKey {
     pub username: Option<String>,
 }
 
-/// One cached session: its key, its tokens and their times.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One cached session: its key, its tokens and their times. The tokens are [`Secret`]s, so
+/// the derived `Debug` hides them; the file holds their values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CachedSession {
     pub environment: String,
     pub profile: String,
@@ -75,10 +78,10 @@ pub struct CachedSession {
     pub client_id: String,
     #[serde(default)]
     pub username: Option<String>,
-    #[serde(default)]
-    pub access_token: Option<String>,
-    #[serde(default)]
-    pub refresh_token: Option<String>,
+    #[serde(default, with = "secret_opt")]
+    pub access_token: Option<Secret>,
+    #[serde(default, with = "secret_opt")]
+    pub refresh_token: Option<Secret>,
     #[serde(default)]
     pub token_type: Option<String>,
     #[serde(default)]
@@ -90,22 +93,6 @@ pub struct CachedSession {
     /// newer than its own.
     #[serde(with = "rfc3339")]
     pub obtained_at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for CachedSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Tokens never reach a log, not even a debug one.
-        f.debug_struct("CachedSession")
-            .field("environment", &self.environment)
-            .field("profile", &self.profile)
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
-            .field("username", &self.username)
-            .field("scope", &self.scope)
-            .field("expires_at", &self.expires_at)
-            .field("obtained_at", &self.obtained_at)
-            .finish_non_exhaustive()
-    }
 }
 
 impl CachedSession {
@@ -122,7 +109,7 @@ impl CachedSession {
         self.access_token
             .iter()
             .chain(self.refresh_token.iter())
-            .map(String::as_str)
+            .map(Secret::expose)
     }
 }
 
@@ -395,6 +382,27 @@ mod rfc3339_opt {
     }
 }
 
+/// A token in the file: its value, written and read as a plain string (the file is 0600).
+mod secret_opt {
+    use courier_core::secret::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[expect(
+        clippy::ref_option,
+        reason = "serde's `with` hands the field by reference"
+    )]
+    pub(super) fn serialize<S: Serializer>(t: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(t.expose()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(Secret::from))
+    }
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -436,7 +444,7 @@ mod tests {
         assert_eq!(back.sessions.len(), 2);
         assert_eq!(
             back.find(&session("a", "", now).key())
-                .and_then(|s| s.refresh_token.as_deref()),
+                .and_then(|s| s.refresh_token.as_ref().map(Secret::expose)),
             Some("r2")
         );
         // Microsecond precision survives the round trip.

@@ -1,27 +1,50 @@
-//! The JSON report of `courier run --json FILE` (docs/reports.md#json-report): the types are the stable
-//! contract's [`RunReport`]; this module fills them from the run's events and writes the
-//! file (atomically) or standard output at the end. Every string passes through the run's
-//! secrets set before it is written.
+//! The JSON report of `courier run --json FILE` (docs/reports-v2.md): the types are the
+//! stable contract's [`RunReport`]; this module fills them from the run's events (the HTML
+//! report renders the same document) and writes the file (atomically) or standard output at
+//! the end. Every string passes through the run's secrets set before it is written, and a
+//! long `actual` is cut after it is redacted, so a cut never splits a secret.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use courier_check::matcher::{AssertKind, AssertOutcome};
 use courier_check::snapshot::SnapshotOutcome;
-use courier_core::secret::Secrets;
+use courier_core::secret::{REDACTED, Secrets};
 use courier_events::{Event, Outcome, Reporter, RequestResult};
+use serde_json::Value;
 
 use crate::contract::{
-    AssertionKind, RUN_REPORT_VERSION, ReportAssertion, ReportCollection, ReportEnvironment,
-    ReportOutcome, ReportRequest, ReportSnapshot, ReportSummary, RunReport, Tool,
+    AssertionKind, CUT_MARK, MAX_ACTUAL_BYTES, RUN_REPORT_VERSION, ReportAssertion,
+    ReportCollection, ReportEnvironment, ReportOutcome, ReportRequest, ReportShard, ReportSnapshot,
+    ReportSummary, RunReport, Tool,
 };
 use crate::output::ReportTarget;
 use crate::record::RunRecord;
+
+/// Which assertions keep their `actual` value in a report (`--report-values`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReportValues {
+    /// Failed assertions only: a passing run's report holds no response data.
+    #[default]
+    Failed,
+    /// Every assertion.
+    All,
+}
+
+/// What a report is asked to hold beyond the run's events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    pub values: ReportValues,
+    /// `--shard K/N`.
+    pub shard: Option<ReportShard>,
+}
 
 /// Collects the run and writes the JSON report in `finish()`.
 pub struct JsonReporter {
     target: ReportTarget,
     secrets: Arc<Secrets>,
     record: RunRecord,
+    options: ReportOptions,
 }
 
 impl JsonReporter {
@@ -30,12 +53,19 @@ impl JsonReporter {
             target,
             secrets,
             record: RunRecord::default(),
+            options: ReportOptions::default(),
         }
     }
 
-    /// The report of the run so far; `None` before `RunStarted`.
+    #[must_use]
+    pub fn with_options(mut self, options: ReportOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The report of the run so far, secrets redacted; `None` before `RunStarted`.
     pub fn report(&self) -> Option<RunReport> {
-        build_report(&self.record)
+        build_report(&self.record, self.options, &self.secrets)
     }
 
     /// The report as written: pretty JSON with a final newline, secrets redacted.
@@ -56,18 +86,25 @@ pub fn render_redacted(report: &impl serde::Serialize, secrets: &Secrets) -> Str
     text
 }
 
-fn build_report(record: &RunRecord) -> Option<RunReport> {
+/// The report document of a run (the JSON report; the HTML report renders it), every string
+/// in it redacted with `secrets`; `None` before `RunStarted`.
+pub fn build_report(
+    record: &RunRecord,
+    options: ReportOptions,
+    secrets: &Secrets,
+) -> Option<RunReport> {
     let environment = record.environment.as_ref()?;
     let started_at = record.started_at?;
-    Some(RunReport {
+    let mut report = RunReport {
         version: RUN_REPORT_VERSION,
         tool: Tool::current(),
         started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         duration_ms: millis(record.duration),
         environment: ReportEnvironment {
             name: environment.name.clone(),
-            scope: environment.scope.into(),
+            scope: environment.scope,
         },
+        shard: options.shard,
         summary: ReportSummary {
             passed: record.summary.passed,
             failed: record.summary.failed,
@@ -78,19 +115,72 @@ fn build_report(record: &RunRecord) -> Option<RunReport> {
             .map(|c| ReportCollection {
                 name: c.collection.name.value.clone(),
                 file: c.collection.file.display().to_owned(),
-                requests: c.results.iter().map(|r| request(r)).collect(),
+                requests: c
+                    .results
+                    .iter()
+                    .map(|r| request(r, options.values, secrets))
+                    .collect(),
             })
             .collect(),
-    })
+    };
+    redact_report(&mut report, secrets);
+    Some(report)
+}
+
+/// Redacts every string of `report` in place (names, reasons, errors, paths, messages,
+/// diffs, tags, and every string inside `expected` and `actual`).
+pub fn redact_report(report: &mut RunReport, secrets: &Secrets) {
+    let text = |s: &mut String| {
+        if let std::borrow::Cow::Owned(r) = secrets.redact(s) {
+            *s = r;
+        }
+    };
+    let opt = |s: &mut Option<String>| {
+        if let Some(s) = s {
+            text(s);
+        }
+    };
+    text(&mut report.environment.name);
+    for c in &mut report.collections {
+        text(&mut c.name);
+        text(&mut c.file);
+        for r in &mut c.requests {
+            text(&mut r.name);
+            opt(&mut r.skip_reason);
+            opt(&mut r.error);
+            opt(&mut r.snapshot_diff);
+            r.tags.iter_mut().for_each(text);
+            r.captures.iter_mut().for_each(text);
+            for a in &mut r.assertions {
+                opt(&mut a.path);
+                text(&mut a.matcher);
+                opt(&mut a.message);
+                secrets.redact_json(&mut a.expected);
+                if let Some(v) = &mut a.actual {
+                    secrets.redact_json(v);
+                }
+            }
+        }
+    }
 }
 
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn request(r: &RequestResult) -> ReportRequest {
+fn request(r: &RequestResult, values: ReportValues, secrets: &Secrets) -> ReportRequest {
+    let spec = &r.collection.requests[r.request_index];
+    let tags: BTreeSet<String> = r
+        .collection
+        .tags
+        .iter()
+        .chain(&spec.tags)
+        .map(|t| t.value.clone())
+        .collect();
     ReportRequest {
         name: r.display_name(),
+        row: r.row,
+        page: None,
         outcome: match r.outcome {
             Outcome::Passed => ReportOutcome::Passed,
             Outcome::Failed => ReportOutcome::Failed,
@@ -100,7 +190,14 @@ fn request(r: &RequestResult) -> ReportRequest {
         skip_reason: r.skip_reason.clone(),
         status: r.status,
         duration_ms: r.duration.map(millis),
-        assertions: r.assertions.iter().map(assertion).collect(),
+        attempts: r.attempts,
+        started_ms: r.started.map(millis),
+        tags: tags.into_iter().collect(),
+        assertions: r
+            .assertions
+            .iter()
+            .map(|a| assertion(a, values, secrets))
+            .collect(),
         captures: r.captures.clone(),
         snapshot: match r.snapshot {
             None => ReportSnapshot::None,
@@ -113,6 +210,10 @@ fn request(r: &RequestResult) -> ReportRequest {
             }
             Some(SnapshotOutcome::Updated) => ReportSnapshot::Updated,
         },
+        snapshot_diff: match &r.snapshot {
+            Some(SnapshotOutcome::Changed { diff, .. }) => Some(diff.report(false)),
+            _ => None,
+        },
         error: r.error.clone().or_else(|| match &r.snapshot {
             Some(SnapshotOutcome::Error { message }) => Some(message.clone()),
             _ => None,
@@ -120,7 +221,8 @@ fn request(r: &RequestResult) -> ReportRequest {
     }
 }
 
-fn assertion(a: &AssertOutcome) -> ReportAssertion {
+fn assertion(a: &AssertOutcome, values: ReportValues, secrets: &Secrets) -> ReportAssertion {
+    let keep = !a.passed || values == ReportValues::All;
     ReportAssertion {
         kind: match a.kind {
             AssertKind::Status => AssertionKind::Status,
@@ -133,11 +235,79 @@ fn assertion(a: &AssertOutcome) -> ReportAssertion {
         path: a.path.clone(),
         matcher: a.matcher.clone(),
         expected: a.expected.clone(),
-        actual: a.actual.clone().unwrap_or(serde_json::Value::Null),
+        actual: keep.then(|| {
+            a.actual
+                .as_ref()
+                .map_or(Value::Null, |v| kept_value(v, secrets))
+        }),
+        message: (!a.passed).then(|| failure_message(a)),
         passed: a.passed,
         line: a.span.start.line as usize,
         column: a.span.start.col as usize,
     }
+}
+
+/// Why an assertion failed, in words: the matcher's own message, or `no match` when there was
+/// nothing to compare, or what was expected and what came.
+fn failure_message(a: &AssertOutcome) -> String {
+    if let Some(m) = &a.message {
+        return m.clone();
+    }
+    match &a.actual {
+        None => "no match".to_owned(),
+        Some(actual) => format!(
+            "expected {} {}, got {}",
+            a.matcher,
+            short(&a.expected),
+            short(actual)
+        ),
+    }
+}
+
+/// Compact JSON for a message, cut to a line's length.
+fn short(v: &Value) -> String {
+    const MAX: usize = 200;
+    let text = v.to_string();
+    if text.len() <= MAX {
+        text
+    } else {
+        cut_text(&text, MAX)
+    }
+}
+
+/// `value` redacted, and when its compact JSON is longer than [`MAX_ACTUAL_BYTES`], that JSON
+/// cut to a string of at most that many bytes ending [`CUT_MARK`].
+pub fn kept_value(value: &Value, secrets: &Secrets) -> Value {
+    let mut v = value.clone();
+    secrets.redact_json(&mut v);
+    let text = v.to_string();
+    if text.len() <= MAX_ACTUAL_BYTES {
+        v
+    } else {
+        Value::String(cut_text(&text, MAX_ACTUAL_BYTES))
+    }
+}
+
+/// `text` (already redacted) cut to at most `max` bytes, [`CUT_MARK`] included: on a
+/// character boundary, and before a `[REDACTED]` marker rather than inside it, so a reader
+/// never sees half a marker (or takes a marker's start for data).
+pub fn cut_text(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max.saturating_sub(CUT_MARK.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    for (start, _) in text.match_indices(REDACTED) {
+        if start >= end {
+            break;
+        }
+        if end < start + REDACTED.len() {
+            end = start;
+        }
+    }
+    format!("{}{CUT_MARK}", &text[..end])
 }
 
 impl Reporter for JsonReporter {
@@ -182,7 +352,8 @@ mod tests {
         ]);
         let r = reporter_after(&events, Secrets::new());
         let value: Value = serde_json::from_str(&r.render().unwrap()).unwrap();
-        assert_eq!(value["version"], 1);
+        assert_eq!(value["version"], 2);
+        assert_eq!(value["shard"], Value::Null);
         assert_eq!(
             value["tool"],
             json!({"name": "courier", "version": TOOL_VERSION_FOR_TEST})
@@ -210,8 +381,26 @@ mod tests {
         assert_eq!(
             c0["requests"][1]["assertions"][1],
             json!({"kind": "jsonpath", "path": "$['ia::result'].id", "matcher": "eq",
-                   "expected": "V-0001", "actual": "V-0002", "passed": false, "line": 7, "column": 9})
+                   "expected": "V-0001", "actual": "V-0002",
+                   "message": "expected eq \"V-0001\", got \"V-0002\"",
+                   "passed": false, "line": 7, "column": 9})
         );
+        // The passing check beside it keeps no response data.
+        assert_eq!(
+            c0["requests"][1]["assertions"][0],
+            json!({"kind": "jsonpath", "path": "$['ia::result'].id", "matcher": "eq",
+                   "expected": "V-0001", "passed": true, "line": 7, "column": 9})
+        );
+        let read = &c0["requests"][1];
+        assert_eq!(read["attempts"], 1);
+        assert_eq!(read["started_ms"], 3);
+        assert_eq!(read["row"], Value::Null);
+        assert_eq!(read["page"], Value::Null);
+        assert_eq!(read["tags"], json!([]));
+        assert_eq!(read["snapshot_diff"], Value::Null);
+        assert_eq!(c0["requests"][2]["attempts"], 3);
+        assert_eq!(c0["requests"][3]["attempts"], 0);
+        assert_eq!(c0["requests"][3]["started_ms"], Value::Null);
         let err = &c0["requests"][2];
         assert_eq!(err["status"], Value::Null);
         assert_eq!(err["duration_ms"], Value::Null);
@@ -266,6 +455,117 @@ mod tests {
         let text = reporter_after(&run(vec![r]), secrets).render().unwrap();
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("Bearer [REDACTED]"), "{text}");
+    }
+
+    #[test]
+    fn report_values_all_keeps_passing_actuals_and_shard_is_reported() {
+        let c = collection("c.yaml", "C", &["a"]);
+        let events = run(vec![failed(&c, 0, 0)]);
+        let mut r =
+            JsonReporter::new(ReportTarget::Stdout, Secrets::new()).with_options(ReportOptions {
+                values: ReportValues::All,
+                shard: Some(ReportShard { index: 2, total: 3 }),
+            });
+        for e in &events {
+            r.on_event(e);
+        }
+        let value: Value = serde_json::from_str(&r.render().unwrap()).unwrap();
+        let a = &value["collections"][0]["requests"][0]["assertions"];
+        assert_eq!(a[0]["actual"], "V-0001");
+        assert_eq!(a[0].get("message"), None, "a passing check has no message");
+        assert_eq!(value["shard"], json!({"index": 2, "total": 3}));
+    }
+
+    #[test]
+    fn no_match_is_a_null_actual_with_a_message_and_reads_back_as_present() {
+        let c = collection("c.yaml", "C", &["a"]);
+        let mut r = failed(&c, 0, 0);
+        r.assertions[1].actual = None;
+        let reporter = reporter_after(&run(vec![r]), Secrets::new());
+        let text = reporter.render().unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let a = &value["collections"][0]["requests"][0]["assertions"][1];
+        assert_eq!(a["actual"], Value::Null);
+        assert!(a.as_object().unwrap().contains_key("actual"));
+        assert_eq!(a["message"], "no match");
+        let typed: RunReport = serde_json::from_str(&text).unwrap();
+        let ta = &typed.collections[0].requests[0].assertions;
+        assert_eq!(ta[1].actual, Some(Value::Null));
+        assert_eq!(ta[0].actual, None);
+    }
+
+    #[test]
+    fn tags_are_the_requests_and_its_collections_sorted_once() {
+        let text = "name: T\ntags: [smoke, vendors]\nrequests:\n  - name: a\n    url: http://x\n    tags: [read, smoke]\n";
+        let c = Arc::new(
+            courier_core::load::parse_collection(&courier_core::diag::SourceFile::new(
+                "t.yaml", text,
+            ))
+            .unwrap(),
+        );
+        let report = reporter_after(&run(vec![result(&c, 0, 0)]), Secrets::new())
+            .report()
+            .unwrap();
+        assert_eq!(
+            report.collections[0].requests[0].tags,
+            ["read", "smoke", "vendors"]
+        );
+    }
+
+    #[test]
+    fn a_changed_snapshot_carries_its_plain_diff() {
+        let c = collection("c.yaml", "C", &["a"]);
+        let r = RequestResult {
+            outcome: Outcome::Failed,
+            snapshot: Some(SnapshotOutcome::Changed {
+                pending: None,
+                diff: courier_check::snapshot::SnapshotDiff::new("old\n", "new\n"),
+            }),
+            ..result(&c, 0, 0)
+        };
+        let report = reporter_after(&run(vec![r]), Secrets::new())
+            .report()
+            .unwrap();
+        let q = &report.collections[0].requests[0];
+        assert_eq!(q.snapshot, ReportSnapshot::Changed);
+        let diff = q.snapshot_diff.as_deref().unwrap();
+        assert!(diff.contains("-old\n") && diff.contains("+new\n"), "{diff}");
+        assert!(!diff.contains('\u{1b}'), "a plain diff: {diff:?}");
+    }
+
+    #[test]
+    fn a_long_actual_is_cut_to_4096_bytes_after_redaction_never_inside_a_marker() {
+        let secret = "topsecret-value-123";
+        let secrets = Secrets::new();
+        secrets.add(secret);
+        // Move the secret across the cut point byte by byte: whatever the offset, no part of
+        // it survives and the marker is whole or absent.
+        for shift in 0..40 {
+            let mut s = "x".repeat(4070 + shift);
+            s.push_str(secret);
+            s.push_str(&"y".repeat(200));
+            let kept = kept_value(&Value::String(s), &secrets);
+            let text = kept.as_str().unwrap();
+            assert!(text.len() <= MAX_ACTUAL_BYTES, "{shift}: {}", text.len());
+            assert!(text.ends_with(CUT_MARK), "{shift}");
+            assert!(
+                !text.contains("topsecret") && !text.contains("value-123"),
+                "{shift}"
+            );
+            let body = text.strip_suffix(CUT_MARK).unwrap();
+            assert_eq!(
+                body.matches('[').count(),
+                body.matches(REDACTED).count(),
+                "{shift}: a marker was split: …{}",
+                &body[body.len() - 20..]
+            );
+        }
+        // Multi-byte characters are never split either.
+        let wide = Value::String("é".repeat(3000));
+        let kept = kept_value(&wide, &secrets);
+        assert!(kept.as_str().unwrap().len() <= MAX_ACTUAL_BYTES);
+        // A short value stays the value.
+        assert_eq!(kept_value(&json!({"a": 1}), &secrets), json!({"a": 1}));
     }
 
     #[test]

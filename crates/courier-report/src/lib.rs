@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod contract;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod output;

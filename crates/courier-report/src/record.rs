@@ -150,6 +150,8 @@ pub(crate) mod fixtures {
             error_kind: None,
             exchange: None,
             body: None,
+            attempts: 1,
+            started: Some(Duration::from_millis(3)),
         }
     }
 
@@ -183,6 +185,7 @@ pub(crate) mod fixtures {
             outcome: Outcome::Error,
             status: None,
             duration: None,
+            attempts: 3,
             error: Some("connection refused (127.0.0.1:9)".to_owned()),
             error_kind: Some(ErrorKind::Network),
             ..result(c, id, index)
@@ -194,6 +197,8 @@ pub(crate) mod fixtures {
             outcome: Outcome::Skipped,
             status: None,
             duration: None,
+            attempts: 0,
+            started: None,
             skip_reason: Some("skip: true".to_owned()),
             ..result(c, id, index)
         }

@@ -8,7 +8,15 @@
 //!   (powers of 1024) or `kB`, `MB`, `GB` (powers of 1000), case-insensitive (`512KiB`,
 //!   `64MiB`, `100`).
 //!
-//! The crate has no dependencies: it is a leaf every other crate may use.
+//! - The client [`Scope`] (`non-production` or `production`) of environments, reports and the
+//!   emulator, so that no crate converts between copies of it.
+//!
+//! The crate has no dependencies (serde only with the `serde` feature): it is a leaf every
+//! other crate may use, the emulator included.
+
+mod scope;
+
+pub use scope::{Scope, UnknownScope};
 
 use std::fmt;
 use std::time::Duration;

@@ -434,8 +434,8 @@ impl LoadedEnv {
         let client = self.client()?;
         let http = courier_exec::oauth::HttpClient::new(&client, None);
         let (token, is_refresh) = match (&s.refresh_token, &s.access_token) {
-            (Some(r), _) => (r.as_str(), true),
-            (None, Some(a)) => (a.as_str(), false),
+            (Some(r), _) => (r.expose(), true),
+            (None, Some(a)) => (a.expose(), false),
             (None, None) => return Ok(()),
         };
         courier_exec::oauth::revoke(&http, &settings, token, is_refresh)

@@ -100,6 +100,17 @@ pub(crate) struct OutputArgs {
     /// to standard error).
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
+    /// Write an HTML report to FILE: one self-contained page (no network) with the summary,
+    /// the failures, a timeline per collection and filters by outcome and tag (in `compare`,
+    /// the counts, the differences of every pair that differs, and filters by outcome).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) html: Option<PathBuf>,
+    /// Which checks keep the response's value (`actual`) in the JSON and HTML reports:
+    /// `failed` (the default: a passing run's reports hold no response data) or `all`. A
+    /// compare report holds only the values that differ, each cut to 4096 bytes, whichever is
+    /// given.
+    #[arg(long, value_name = "WHICH", value_enum, default_value_t = ReportValuesFlag::Failed)]
+    pub(crate) report_values: ReportValuesFlag,
     /// Colour: `auto` (a terminal, with NO_COLOR and CI unset), `always` or `never`.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub(crate) color: ColorChoice,
@@ -109,6 +120,22 @@ impl OutputArgs {
     /// `--json -`: standard output carries the JSON report alone.
     pub(crate) fn json_to_stdout(&self) -> bool {
         self.json.as_deref().is_some_and(|p| p.as_os_str() == "-")
+    }
+}
+
+/// `--report-values failed|all` (docs/reports-v2.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ReportValuesFlag {
+    Failed,
+    All,
+}
+
+impl From<ReportValuesFlag> for courier_report::json::ReportValues {
+    fn from(flag: ReportValuesFlag) -> Self {
+        match flag {
+            ReportValuesFlag::Failed => Self::Failed,
+            ReportValuesFlag::All => Self::All,
+        }
     }
 }
 

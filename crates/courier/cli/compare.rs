@@ -48,6 +48,7 @@ use super::error::{CliError, CliResult};
   courier compare collections --left local --right local-production --read-only
   courier compare --left sandbox --right production --read-only --ignore \"$..supportId\"
   courier compare --left sandbox --right production --read-only --noise --json compare.json
+  courier compare --left local --right local-production --read-only --html compare.html
 
 Exit codes: 0 every pair identical (or skipped); 1 something differs; 2 invalid input or usage,
 nothing sent; 3 a side could not be checked (connection, TLS, timeout, no token).")]
@@ -251,14 +252,14 @@ fn finish(
     } else {
         Exit::Success
     };
+    let report = output::report(
+        &left.environment,
+        &right.environment,
+        pairs,
+        counts,
+        redactor,
+    );
     if let Some(path) = &args.output.json {
-        let report = output::report(
-            &left.environment,
-            &right.environment,
-            pairs,
-            counts,
-            redactor,
-        );
         let written = serde_json::to_string_pretty(&report)
             .map_err(|e| e.to_string())
             .and_then(|mut text| {
@@ -284,6 +285,12 @@ fn finish(
             });
         if let Err(e) = written {
             failed.push(format!("cannot write the JUnit report: {e}"));
+        }
+    }
+    if let Some(path) = &args.output.html {
+        let page = courier_report::html::render_compare(&report);
+        if let Err(e) = courier_report::output::write_atomic(path, page.as_bytes()) {
+            failed.push(format!("cannot write the HTML report: {e}"));
         }
     }
     let mut error: Option<CliError> = None;

@@ -43,10 +43,7 @@ async fn start(
     secrets: &Secrets,
 ) -> Result<Started, SetupError> {
     let mut options = courier_emulator::EmulatorOptions {
-        scope: match scope {
-            Scope::NonProduction => courier_emulator::Scope::NonProduction,
-            Scope::Production => courier_emulator::Scope::Production,
-        },
+        scope,
         port: 0,
         ..courier_emulator::EmulatorOptions::default()
     };
@@ -69,6 +66,11 @@ async fn start(
     options.client_id.clone_from(&spec.client_id);
     options.client_secret.clone_from(&spec.client_secret);
     options.username.clone_from(&spec.username);
+    // COURIER_EMULATOR_SEED applies to every embedded emulator, over an environment's own
+    // `seed:`, so one variable reseeds a whole CI run (docs/emulator.md, "Seeds").
+    let options = options
+        .with_env_seed()
+        .map_err(|e| SetupError::Invalid(e.to_string()))?;
     let emulator = courier_emulator::start(options)
         .await
         .map_err(|e| SetupError::Unavailable(format!("cannot start the Intacct emulator: {e}")))?;

@@ -154,7 +154,7 @@ pub(crate) struct EmulatorArgs {
 
 fn parse_scope(text: &str) -> Result<Scope, String> {
     text.parse()
-        .map_err(|error: courier_emulator::OptionError| error.to_string())
+        .map_err(|error: courier_units::UnknownScope| error.to_string())
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

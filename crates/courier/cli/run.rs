@@ -31,6 +31,7 @@ use super::error::{CliError, CliResult};
   courier run collections/vendors.yaml --env sandbox -k 'read' --tag smoke
   courier run --env production --read-only --junit report.xml
   courier run --env sandbox --shard 2/4 --json -
+  courier run --env local --html report.html
 
 Exit codes: 0 everything passed (also an empty selection); 1 a check failed; 2 invalid input or
 usage, nothing sent; 3 a request could not be checked (connection, TLS, timeout, no token).")]
@@ -262,8 +263,15 @@ fn idle(reporters: &mut [Box<dyn Reporter>]) {
     }
 }
 
-/// The `--junit` and `--json` reporters (docs/reports.md), peers of the console.
+/// The `--junit`, `--json` and `--html` reporters (docs/reports-v2.md), peers of the console.
 fn file_reporters(args: &RunArgs, secrets: &Arc<Secrets>) -> Vec<Box<dyn Reporter>> {
+    let options = courier_report::json::ReportOptions {
+        values: args.output.report_values.into(),
+        shard: args.shard.map(|s| courier_report::contract::ReportShard {
+            index: u32::try_from(s.index).unwrap_or(u32::MAX),
+            total: u32::try_from(s.total).unwrap_or(u32::MAX),
+        }),
+    };
     let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
     if let Some(path) = &args.output.junit {
         reporters.push(Box::new(courier_report::junit::JunitReporter::new(
@@ -272,9 +280,19 @@ fn file_reporters(args: &RunArgs, secrets: &Arc<Secrets>) -> Vec<Box<dyn Reporte
         )));
     }
     if let Some(path) = &args.output.json {
-        reporters.push(Box::new(courier_report::json::JsonReporter::new(
-            courier_report::output::ReportTarget::from_arg(path),
+        reporters.push(Box::new(
+            courier_report::json::JsonReporter::new(
+                courier_report::output::ReportTarget::from_arg(path),
+                Arc::clone(secrets),
+            )
+            .with_options(options),
+        ));
+    }
+    if let Some(path) = &args.output.html {
+        reporters.push(Box::new(courier_report::html::HtmlReporter::new(
+            path.clone(),
             Arc::clone(secrets),
+            options,
         )));
     }
     reporters

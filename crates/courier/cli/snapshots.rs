@@ -24,6 +24,7 @@ use courier_core::diag::{Diagnostic, display_path};
 use courier_core::load;
 use courier_core::model::Collection;
 use courier_events::Exit;
+use owo_colors::Style;
 
 use super::common::{ColorChoice, paths_or_default};
 use super::error::{CliError, CliResult};
@@ -387,15 +388,18 @@ fn show(
     total: usize,
     color: bool,
 ) -> std::io::Result<()> {
-    let (bold, reset) = if color {
-        ("\x1b[1m", "\x1b[0m")
+    let bold = if color {
+        Style::new().bold()
     } else {
-        ("", "")
+        Style::new()
     };
     writeln!(
         out,
-        "{bold}Snapshot {n} of {total}: {}{reset}",
-        display_path(&p.path)
+        "{}",
+        bold.style(format_args!(
+            "Snapshot {n} of {total}: {}",
+            display_path(&p.path)
+        ))
     )?;
     if !p.label.is_empty() {
         writeln!(out, "  {}", p.label)?;

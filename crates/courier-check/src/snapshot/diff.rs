@@ -6,16 +6,16 @@
 use std::fmt::Write as _;
 
 use courier_core::jsonpath::{NormalizedPath, PathElement};
+use owo_colors::Style;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 /// Lines of unchanged context shown around each change.
 pub const CONTEXT_LINES: usize = 3;
 
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const CYAN: &str = "\x1b[36m";
-const RESET: &str = "\x1b[0m";
+const RED: Style = Style::new().red();
+const GREEN: Style = Style::new().green();
+const CYAN: Style = Style::new().cyan();
 
 /// The difference between a stored snapshot and a new value. Both are kept after insta's
 /// normalisation (trailing whitespace trimmed, CRLF as LF), so the diff shows exactly what the
@@ -94,7 +94,7 @@ impl SnapshotDiff {
         for hunk in self.hunks() {
             let header = hunk_header(&hunk);
             if color {
-                let _ = writeln!(out, "{CYAN}{header}{RESET}");
+                let _ = writeln!(out, "{}", CYAN.style(&header));
             } else {
                 let _ = writeln!(out, "{header}");
             }
@@ -106,7 +106,8 @@ impl SnapshotDiff {
                 };
                 match paint {
                     Some(code) if color => {
-                        let _ = writeln!(out, "{code}{mark}{}{RESET}", line.text);
+                        let _ =
+                            writeln!(out, "{}", code.style(format_args!("{mark}{}", line.text)));
                     }
                     _ => {
                         let _ = writeln!(out, "{mark}{}", line.text);

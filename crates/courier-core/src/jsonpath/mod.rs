@@ -61,6 +61,7 @@
 //! a body is read by the targeted byte pass, 5× faster than a full parse: `benches/jsonpath.rs`),
 //! so the engine's speed matters little and jsonpath-rust, the engine Courier had chosen, stays.
 
+mod budget;
 mod check;
 mod eval;
 mod extract;
@@ -77,6 +78,7 @@ use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
 use jsonpath_rust::parser::parse_json_path;
 use serde_json::Value;
 
+pub use budget::{EvalError, NODE_BUDGET};
 pub use normalized::{NormalizedPath, PathElement, write_quoted_name};
 
 use extract::Step;
@@ -215,35 +217,86 @@ impl JsonPath {
     }
 
     /// What the query selects in `doc`: for a singular query its value or `None`, otherwise
-    /// the node list.
+    /// the node list. A query that blows the node budget selects nothing: use
+    /// [`JsonPath::try_select`] to tell the two apart.
     pub fn select<'a>(&self, doc: &'a Value) -> Selection<'a> {
+        self.try_select(doc)
+            .unwrap_or_else(|_| Selection::Nodes(Vec::new()))
+    }
+
+    /// [`JsonPath::select`], failing when evaluation would visit more than [`NODE_BUDGET`]
+    /// nodes.
+    pub fn try_select<'a>(&self, doc: &'a Value) -> Result<Selection<'a>, EvalError> {
         match &self.inner.singular {
-            Some(steps) => Selection::Singular(walk(steps, doc)),
-            None => Selection::Nodes(self.query(doc)),
+            Some(steps) => Ok(Selection::Singular(walk(steps, doc))),
+            None => self.try_query(doc).map(Selection::Nodes),
         }
     }
 
-    /// The node list, in RFC 9535 order.
+    /// The node list, in RFC 9535 order (empty when the node budget is blown: see
+    /// [`JsonPath::try_query`]).
     pub fn query<'a>(&self, doc: &'a Value) -> Vec<&'a Value> {
-        match (&self.inner.singular, &self.inner.structural) {
+        self.try_query(doc).unwrap_or_default()
+    }
+
+    /// The node list, in RFC 9535 order, failing when evaluation would visit more than
+    /// [`NODE_BUDGET`] nodes.
+    pub fn try_query<'a>(&self, doc: &'a Value) -> Result<Vec<&'a Value>, EvalError> {
+        let budget = NODE_BUDGET;
+        Ok(match (&self.inner.singular, &self.inner.structural) {
             (Some(steps), _) => walk(steps, doc).into_iter().collect(),
-            (None, Some(steps)) => structural::evaluate(steps, doc).nodes(),
-            (None, None) => eval::evaluate(&self.inner.query, self.inner.recurses, doc)
-                .into_iter()
-                .map(|(_, node)| node)
-                .collect(),
+            (None, Some(steps)) => structural::evaluate(steps, doc, budget)
+                .map_err(|()| self.blown(budget))?
+                .nodes(),
+            (None, None) => {
+                self.engine_fits(doc, budget)?;
+                eval::evaluate(&self.inner.query, self.inner.recurses, doc)
+                    .into_iter()
+                    .map(|(_, node)| node)
+                    .collect()
+            }
+        })
+    }
+
+    /// The node list with each node's location (empty when the node budget is blown: see
+    /// [`JsonPath::try_query_located`]).
+    pub fn query_located<'a>(&self, doc: &'a Value) -> Vec<(NormalizedPath, &'a Value)> {
+        self.try_query_located(doc).unwrap_or_default()
+    }
+
+    /// The node list with each node's location, failing when evaluation would visit more than
+    /// [`NODE_BUDGET`] nodes.
+    pub fn try_query_located<'a>(
+        &self,
+        doc: &'a Value,
+    ) -> Result<Vec<(NormalizedPath, &'a Value)>, EvalError> {
+        Ok(match (&self.inner.singular, &self.inner.structural) {
+            (Some(steps), _) => walk_located(steps, doc).into_iter().collect(),
+            (None, Some(steps)) => structural::evaluate(steps, doc, NODE_BUDGET)
+                .map_err(|()| self.blown(NODE_BUDGET))?
+                .located(),
+            (None, None) => {
+                self.engine_fits(doc, NODE_BUDGET)?;
+                eval::evaluate(&self.inner.query, self.inner.recurses, doc)
+                    .into_iter()
+                    .filter_map(|(path, node)| Some((locate(&path, node, doc)?, node)))
+                    .collect()
+            }
+        })
+    }
+
+    fn engine_fits(&self, doc: &Value, budget: usize) -> Result<(), EvalError> {
+        if budget::engine_fits(&self.inner.query.segments, doc, budget) {
+            Ok(())
+        } else {
+            Err(self.blown(budget))
         }
     }
 
-    /// The node list with each node's location.
-    pub fn query_located<'a>(&self, doc: &'a Value) -> Vec<(NormalizedPath, &'a Value)> {
-        match (&self.inner.singular, &self.inner.structural) {
-            (Some(steps), _) => walk_located(steps, doc).into_iter().collect(),
-            (None, Some(steps)) => structural::evaluate(steps, doc).located(),
-            (None, None) => eval::evaluate(&self.inner.query, self.inner.recurses, doc)
-                .into_iter()
-                .filter_map(|(path, node)| Some((locate(&path, node, doc)?, node)))
-                .collect(),
+    fn blown(&self, budget: usize) -> EvalError {
+        EvalError {
+            query: self.inner.text.clone(),
+            budget,
         }
     }
 

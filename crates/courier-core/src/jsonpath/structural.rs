@@ -79,6 +79,10 @@ enum Element<'a> {
 pub(super) struct Evaluation<'a> {
     arena: Vec<Entry<'a>>,
     selected: Vec<usize>,
+    /// The most nodes the arena may hold (the `budget` module).
+    budget: usize,
+    /// Set when a push found the arena full: the evaluation is abandoned.
+    blown: bool,
 }
 
 impl<'a> Evaluation<'a> {
@@ -112,6 +116,10 @@ impl<'a> Evaluation<'a> {
     }
 
     fn push(&mut self, value: &'a Value, parent: usize, element: Element<'a>) -> usize {
+        if self.arena.len() >= self.budget {
+            self.blown = true;
+            return 0;
+        }
         self.arena.push(Entry {
             value,
             parent,
@@ -160,6 +168,9 @@ impl<'a> Evaluation<'a> {
         let mut order = Vec::new();
         let mut pending = vec![index];
         while let Some(at) = pending.pop() {
+            if self.blown {
+                break;
+            }
             order.push(at);
             let start = pending.len();
             match self.arena[at].value {
@@ -185,11 +196,17 @@ impl<'a> Evaluation<'a> {
 }
 
 /// Runs the steps over `doc` (RFC 9535 §2.5: each segment applied to each input node in
-/// order, each selector in order).
-pub(super) fn evaluate<'a>(steps: &[Step], doc: &'a Value) -> Evaluation<'a> {
+/// order, each selector in order). `Err` when more than `budget` nodes would be visited.
+pub(super) fn evaluate<'a>(
+    steps: &[Step],
+    doc: &'a Value,
+    budget: usize,
+) -> Result<Evaluation<'a>, ()> {
     let mut evaluation = Evaluation {
         arena: Vec::new(),
         selected: Vec::new(),
+        budget: budget.max(1),
+        blown: false,
     };
     let root = evaluation.push(doc, 0, Element::Root);
     let mut current = vec![root];
@@ -204,13 +221,19 @@ pub(super) fn evaluate<'a>(steps: &[Step], doc: &'a Value) -> Evaluation<'a> {
             for input in inputs {
                 for pick in &step.picks {
                     evaluation.apply(input, pick, &mut next);
+                    if evaluation.blown {
+                        return Err(());
+                    }
                 }
+            }
+            if evaluation.blown {
+                return Err(());
             }
         }
         current = next;
     }
     evaluation.selected = current;
-    evaluation
+    Ok(evaluation)
 }
 
 impl Pick {

@@ -2,7 +2,6 @@
 //! reporting every problem in the file with its position: unknown keys, wrong types, matchers,
 //! JSONPaths, regexes, templates, duplicate names, colliding snapshot slugs.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile, Spanned, did_you_mean};
@@ -13,6 +12,7 @@ use crate::model::{
 };
 use crate::yaml::{self, Node, Value};
 
+use super::checks::{check_slugs, check_unique_names, is_header_value};
 use super::reader::{
     Cx, MapReader, boolean, compile_template, duration, entries, integer, jsonpath, jsonpath_node,
     list, nonempty_text, template, template_value, text,
@@ -122,54 +122,6 @@ fn read_collection(root: &Node, streamed: Streamed, cx: &mut Cx<'_>) -> Option<C
         compare,
         requests,
     })
-}
-
-fn check_unique_names(requests: &[Request], cx: &mut Cx<'_>) {
-    // A map, not a scan of the earlier requests: a 10,000-request file would otherwise cost
-    // 50 million comparisons.
-    let mut first_of: HashMap<&str, &Request> = HashMap::with_capacity(requests.len());
-    for r in requests {
-        if let Some(first) = first_of.get(r.name.value.as_str()) {
-            cx.error_help(
-                r.name.span,
-                format!("duplicate request name `{}` (first at line {})", r.name.value, first.name.span.start.line),
-                "request names are unique in a collection: captures, reports and snapshots refer to them",
-            );
-        } else {
-            first_of.insert(&r.name.value, r);
-        }
-    }
-}
-
-fn check_slugs(requests: &[Request], cx: &mut Cx<'_>) {
-    let with_snapshots: Vec<&Request> = requests.iter().filter(|r| r.snapshot.is_some()).collect();
-    for (i, r) in with_snapshots.iter().enumerate() {
-        let slug = r.slug();
-        if slug.is_empty() {
-            cx.error_help(
-                r.name.span,
-                format!(
-                    "the request name `{}` gives an empty snapshot file name",
-                    r.name.value
-                ),
-                "a snapshot's file name is made of the letters and digits of the request name",
-            );
-            continue;
-        }
-        if let Some(other) = with_snapshots[..i]
-            .iter()
-            .find(|o| o.slug() == slug && o.name.value != r.name.value)
-        {
-            cx.error_help(
-                r.name.span,
-                format!(
-                    "the snapshot name `{slug}` of `{}` collides with that of `{}` (line {})",
-                    r.name.value, other.name.value, other.name.span.start.line
-                ),
-                "rename one of the requests: snapshot files are named after the request name in lower case with other characters as `-`",
-            );
-        }
-    }
 }
 
 fn tags(node: &Node, cx: &mut Cx<'_>) -> Vec<Spanned<String>> {
@@ -282,6 +234,17 @@ fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
             continue;
         }
         if let Some(value) = template(v, "a header value", cx) {
+            if value.value.is_literal() && !is_header_value(value.value.source()) {
+                cx.error_help(
+                    cx.content_span(v.span),
+                    format!(
+                        "the value of header `{}` holds a line break or another control character",
+                        k.value
+                    ),
+                    "a header value is one line of text: remove the CR/LF (a YAML block scalar `|` keeps its line breaks; use a plain or quoted string)",
+                );
+                continue;
+            }
             out.push(Header {
                 name: k.clone(),
                 value,
@@ -912,128 +875,4 @@ fn read_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<SnapshotSpec> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<Collection, Vec<Diagnostic>> {
-        parse_collection(&SourceFile::new("c.yaml", text))
-    }
-
-    fn errors(text: &str) -> Vec<String> {
-        load(text)
-            .err()
-            .unwrap_or_default()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
-
-    #[test]
-    fn a_full_request_loads() {
-        let c = load(
-            r#"
-name: Vendors
-tags: [a, b]
-vars: { page: 10 }
-defaults:
-  headers: { Accept: application/json }
-  timeout: 5s
-  retries: { count: 2, on: [429, 5xx, network], backoff: 100ms }
-requests:
-  - name: create vendor
-    method: post
-    url: "{{ base_url }}/v"
-    json: { id: "{{ vendor_id }}", n: 1 }
-    expect:
-      status: [201, 2xx]
-      headers: { content-type: { contains: json } }
-      jsonpath:
-        "$['ia::result'].key": { exists: true }
-        "$.n": { gt: 0, lt: 5, type: integer }
-        "$.s": { matches: "^a" }
-        "$.l": { length: { gte: 1 } }
-        "$.t": { in: [active, inactive] }
-      duration: { lt: 2000 }
-    capture:
-      key: "$['ia::result'].key"
-      rid: { header: x-request-id }
-    snapshot: { redact: { "$..id": "[id]" }, per_env: true }
-"#,
-        )
-        .unwrap();
-        let r = &c.requests[0];
-        assert_eq!(r.method.value, "POST");
-        assert!(r.mutates());
-        assert_eq!(r.captures.len(), 2);
-        assert_eq!(r.expect.jsonpath.len(), 5);
-        assert_eq!(c.defaults.retries.as_ref().unwrap().on.len(), 3);
-    }
-
-    #[test]
-    fn unknown_keys_get_suggestions_with_positions() {
-        let errs = errors("name: x\nrequests:\n  - name: a\n    url: http://x\n    expcet: {}\n");
-        assert_eq!(
-            errs,
-            ["c.yaml:5:5: unknown key `expcet` in a request, did you mean `expect`?"]
-        );
-    }
-
-    #[test]
-    fn unknown_operator_gets_a_suggestion() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        $.a: { equals: 1 }\n",
-        );
-        assert_eq!(errs.len(), 1);
-        assert!(
-            errs[0].starts_with("c.yaml:7:16: unknown matcher operator `equals`"),
-            "{}",
-            errs[0]
-        );
-    }
-
-    #[test]
-    fn two_bodies_are_an_error() {
-        let errs =
-            errors("name: x\nrequests:\n  - name: a\n    url: u\n    json: {}\n    body: text\n");
-        assert_eq!(
-            errs,
-            ["c.yaml:6:5: a request takes one body, found both `json` and `body`"]
-        );
-    }
-
-    #[test]
-    fn bad_jsonpath_points_into_the_key() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect:\n      jsonpath:\n        \"$.a[\": 1\n",
-        );
-        assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("c.yaml:7:"), "{}", errs[0]);
-        assert!(errs[0].contains("bad JSONPath"), "{}", errs[0]);
-    }
-
-    #[test]
-    fn all_errors_of_a_file_are_reported() {
-        let errs = errors(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    timeout: 30\n  - name: a\n    url: u\n    expect: { status: 700 }\n",
-        );
-        assert_eq!(errs.len(), 3, "{errs:?}");
-    }
-
-    #[test]
-    fn status_forms() {
-        let c = load("name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: 2XX }\n")
-            .unwrap();
-        assert!(matches!(
-            c.requests[0].expect.status.as_ref().unwrap().kind,
-            StatusKind::AnyOf(ref p) if p == &[StatusPattern::Class(2)]
-        ));
-        let c = load(
-            "name: x\nrequests:\n  - name: a\n    url: u\n    expect: { status: { gte: 200 } }\n",
-        )
-        .unwrap();
-        assert!(matches!(
-            c.requests[0].expect.status.as_ref().unwrap().kind,
-            StatusKind::Ops(_)
-        ));
-    }
-}
+mod tests;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile, Span, Spanned};
+use crate::fs::{InputKind, ReadError};
 use crate::model::{
     AuthKind, AuthProfile, ClientAuth, EmulatorSpec, Environment, Grant, Limits, OAuth2Profile,
     Scope, Tls,
@@ -532,17 +533,18 @@ pub fn resolve_environment(name: &str, first_path: Option<&Path>) -> Result<EnvS
             .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
     if is_path {
         let p = PathBuf::from(name);
-        if p.is_file() {
-            return Ok(EnvSource::File(p));
-        }
-        return Err(Diagnostic::new(format!(
-            "environment file `{name}` does not exist"
-        )));
+        // A FIFO or a device is taken too: loading it says what it is.
+        return match crate::fs::check(&p, InputKind::Environment) {
+            Ok(_) | Err(ReadError::NotRegular { .. } | ReadError::TooLarge { .. }) => {
+                Ok(EnvSource::File(p))
+            }
+            Err(e) => Err(Diagnostic::new(e.to_string())),
+        };
     }
     for dir in environment_dirs(first_path) {
         for ext in ["yaml", "yml"] {
             let p = dir.join(format!("{name}.{ext}"));
-            if p.is_file() {
+            if std::fs::metadata(&p).is_ok_and(|m| !m.is_dir()) {
                 return Ok(EnvSource::File(relative_to_cwd(&p)));
             }
         }
@@ -606,12 +608,8 @@ pub fn environment_files(dir: &Path) -> Vec<PathBuf> {
 pub fn load_environment(source: &EnvSource) -> Result<Environment, Vec<Diagnostic>> {
     match source {
         EnvSource::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                vec![Diagnostic::new(format!(
-                    "cannot read environment file `{}`: {e}",
-                    path.display()
-                ))]
-            })?;
+            let text = crate::fs::read_text(path, InputKind::Environment)
+                .map_err(|e| vec![Diagnostic::new(e.to_string())])?;
             let identity = path
                 .file_stem()
                 .map_or_else(String::new, |s| s.to_string_lossy().into_owned());

@@ -1,11 +1,13 @@
-//! Loading: finding collection files (docs/collections.md, "Finding collections"), reading
-//! collections and environments from their positioned YAML trees, and resolving `--env`
-//! (docs/environments.md, "Choosing an environment").
+//! Loading: finding collection files (docs/collections.md), reading collections and
+//! environments from their positioned YAML trees, and resolving `--env`
+//! (docs/environments.md). Files are read through [`crate::fs`]: regular files only, capped.
 
+mod checks;
 mod collection;
 mod environment;
 pub(crate) mod reader;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ pub use environment::{
 pub use reader::parse_duration;
 
 use crate::diag::{Diagnostic, SourceFile};
+use crate::fs::{FileId, InputKind};
 use crate::model::Collection;
 
 /// Directories never walked into when looking for collections.
@@ -25,52 +28,123 @@ const SKIPPED_DIRS: [&str; 4] = ["environments", "__snapshots__", "target", "nod
 /// Finds the collection files under `paths`: directories are walked recursively for `*.yaml`
 /// and `*.yml` (skipping `environments`, `__snapshots__`, `target`, `node_modules` and hidden
 /// directories); a file named explicitly is always taken. Sorted by path, without repeats.
+///
+/// Symbolic links are followed once: a folder reached again (a link loop) is not walked
+/// again, and a file reached through two paths is listed once, under the first path in sort
+/// order (docs/inputs.md). A folder that cannot be read, and a named path that is not a
+/// regular file or folder (a FIFO, a device), is an error saying what it is.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
-    let mut files = Vec::new();
+    discover_with(paths, &list_dir)
+}
+
+/// A folder's entries.
+type ListDir = dyn Fn(&Path) -> std::io::Result<Vec<PathBuf>>;
+
+fn list_dir(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::read_dir(dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect()
+}
+
+fn discover_with(paths: &[PathBuf], list: &ListDir) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let mut found = Vec::new();
     let mut errors = Vec::new();
+    let mut seen_dirs = HashSet::new();
     for path in paths {
-        if path.is_file() {
-            files.push(path.clone());
-        } else if path.is_dir() {
-            walk(path, &mut files);
-        } else {
-            errors.push(
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                let mut walker = Walker {
+                    list,
+                    seen: &mut seen_dirs,
+                    out: &mut found,
+                    errors: &mut errors,
+                };
+                walker.walk(path, &meta);
+            }
+            Ok(meta) if meta.is_file() => found.push((path.clone(), Some(FileId::of(path, &meta)))),
+            Ok(meta) => errors.push(Diagnostic::new(format!(
+                "`{}` is {}, not a collection file or folder",
+                path.display(),
+                crate::fs::describe(&meta)
+            ))),
+            Err(e) if crate::fs::is_symlink_loop(&e) => errors.push(Diagnostic::new(format!(
+                "`{}` is a loop of symbolic links",
+                path.display()
+            ))),
+            Err(_) => errors.push(
                 Diagnostic::new(format!("`{}` does not exist", path.display())).with_help(
                     "give a collection file or a folder of them (the default is `collections`)",
                 ),
-            );
+            ),
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut keyed: Vec<(String, PathBuf)> = files
+    let mut keyed: Vec<(String, PathBuf, Option<FileId>)> = found
         .into_iter()
-        .map(|p| (crate::diag::display_path(&p), p))
+        .map(|(p, id)| (crate::diag::display_path(&p), p, id))
         .collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     keyed.dedup_by(|a, b| a.0 == b.0);
-    Ok(keyed.into_iter().map(|(_, p)| p).collect())
+    let mut seen_files = HashSet::new();
+    keyed.retain(|(_, _, id)| id.as_ref().is_none_or(|id| seen_files.insert(id.clone())));
+    Ok(keyed.into_iter().map(|(_, p, _)| p).collect())
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if path.is_dir() {
-            if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) {
-                continue;
+/// The state of one walk of a folder tree.
+struct Walker<'a> {
+    list: &'a ListDir,
+    /// The folders walked so far, by identity: a link back to one is not followed again.
+    seen: &'a mut HashSet<FileId>,
+    out: &'a mut Vec<(PathBuf, Option<FileId>)>,
+    errors: &'a mut Vec<Diagnostic>,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, dir: &Path, meta: &std::fs::Metadata) {
+        if !self.seen.insert(FileId::of(dir, meta)) {
+            return;
+        }
+        let mut paths = match (self.list)(dir) {
+            Ok(paths) => paths,
+            Err(e) => {
+                self.errors.push(Diagnostic::new(format!(
+                    "cannot read the folder `{}`: {e}",
+                    crate::diag::display_path(dir)
+                )));
+                return;
             }
-            walk(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
+        };
+        paths.sort();
+        for path in paths {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_dir() => {
+                    if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) {
+                        continue;
+                    }
+                    self.walk(&path, &meta);
+                }
+                // Not a regular file (a FIFO, a device): taken, so that loading it says what it is.
+                Ok(meta) if is_yaml => {
+                    let id = meta.is_file().then(|| FileId::of(&path, &meta));
+                    self.out.push((path, id));
+                }
+                Err(e) if is_yaml && crate::fs::is_symlink_loop(&e) => {
+                    self.errors.push(Diagnostic::new(format!(
+                        "`{}` is a loop of symbolic links",
+                        crate::diag::display_path(&path)
+                    )));
+                }
+                // A dangling link or an entry removed meanwhile: loading it would say so.
+                Err(_) if is_yaml => self.out.push((path, None)),
+                Ok(_) | Err(_) => {}
+            }
         }
     }
 }
@@ -78,24 +152,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Reads and loads one collection file.
 pub fn load_collection(path: &Path) -> Result<Collection, Vec<Diagnostic>> {
     let text = read_text(path)?;
-    parse_collection(&SourceFile::new(path, text))
+    let file = SourceFile::new(path, text);
+    let collection = parse_collection(&file)?;
+    let diags = checks::check_sendable(&collection, &file);
+    if diags.is_empty() {
+        Ok(collection)
+    } else {
+        Err(diags)
+    }
 }
 
-/// A file's text, with a diagnostic naming it when it cannot be read or is not UTF-8.
+/// A collection file's text: a regular file of at most 16 MiB, in UTF-8 (see [`crate::fs`]).
 pub fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![Diagnostic::new(format!(
-            "cannot read `{}`: {e}",
-            crate::diag::display_path(path)
-        ))]
-    })?;
-    String::from_utf8(bytes).map_err(|e| {
-        vec![Diagnostic::new(format!(
-            "`{}` is not UTF-8 text (invalid byte at offset {})",
-            crate::diag::display_path(path),
-            e.utf8_error().valid_up_to()
-        ))]
-    })
+    crate::fs::read_text(path, InputKind::Collection)
+        .map_err(|e| vec![Diagnostic::new(e.to_string())])
 }
 
 /// Loads every file, keeping the collections that load and every diagnostic, both in the
@@ -155,6 +225,120 @@ pub fn load_all(files: &[PathBuf]) -> (Vec<Arc<Collection>>, Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const COLLECTION: &str = "name: c\nrequests:\n  - name: r\n    url: http://127.0.0.1/\n";
+
+    fn names(files: &[PathBuf], root: &Path) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+            .collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_walked_once_and_files_reached_twice_listed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/a.yaml"), COLLECTION).unwrap();
+        // A loop back to the root, and a second name for the same file.
+        std::os::unix::fs::symlink(root, root.join("sub/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("sub/a.yaml"), root.join("z-again.yaml")).unwrap();
+        let files = discover(&[root.to_path_buf()]).unwrap();
+        assert_eq!(names(&files, root), ["sub/a.yaml"]);
+        // Named twice on the command line, through two paths: still once.
+        let files = discover(&[root.join("z-again.yaml"), root.join("sub/a.yaml")]).unwrap();
+        assert_eq!(names(&files, root), ["sub/a.yaml"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn fifos_and_devices_say_what_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.yaml");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = discover(std::slice::from_ref(&fifo)).unwrap_err();
+        assert!(
+            err[0]
+                .to_string()
+                .ends_with("pipe.yaml` is a FIFO (named pipe), not a collection file or folder"),
+            "{}",
+            err[0]
+        );
+        // Inside a folder it is listed, and loading it (without blocking) says what it is.
+        let files = discover(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(files, std::slice::from_ref(&fifo));
+        let err = load_collection(&fifo).unwrap_err();
+        assert!(
+            err[0]
+                .to_string()
+                .contains("is a FIFO (named pipe), not a regular file"),
+            "{}",
+            err[0]
+        );
+        let zero = dir.path().join("zero.yaml");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let err = load_collection(&zero).unwrap_err();
+        assert!(
+            err[0].to_string().contains("is a character device"),
+            "{}",
+            err[0]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_subfolder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("locked")).unwrap();
+        std::fs::write(root.join("a.yaml"), COLLECTION).unwrap();
+        let locked = root.join("locked");
+        let deny = move |p: &Path| {
+            if p == locked {
+                Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+            } else {
+                list_dir(p)
+            }
+        };
+        let err = discover_with(&[root.to_path_buf()], &deny).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert!(
+            err[0].to_string().starts_with("cannot read the folder `")
+                && err[0].to_string().contains("locked`: permission denied"),
+            "{}",
+            err[0]
+        );
+    }
+
+    /// The same with real permissions, where they apply (not as root).
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_subfolder_on_disk_is_an_error() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let locked = dir.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let readable_anyway = std::fs::read_dir(&locked).is_ok();
+        let result = discover(&[dir.path().to_path_buf()]);
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        if readable_anyway {
+            // Root reads it: nothing to refuse, and nothing is found in it.
+            assert_eq!(result.unwrap(), Vec::<PathBuf>::new());
+        } else {
+            let err = result.unwrap_err();
+            assert!(
+                err[0].to_string().contains("cannot read the folder"),
+                "{}",
+                err[0]
+            );
+        }
+    }
 
     /// Guards the parallel load: collections and diagnostics come out in file order, exactly
     /// as loading the files one by one gives them.

@@ -213,9 +213,9 @@ fn login(args: &LoginArgs, secrets: &Arc<Secrets>) -> Result<(), Stop> {
         )
         .await
         .map_err(|e| exchange_stop(&name, &e))?;
-        secrets.add(&set.access_token);
+        secrets.add(set.access_token.expose());
         if let Some(r) = &set.refresh_token {
-            secrets.add(r);
+            secrets.add(r.expose());
         }
         store(&cache, env.identity.as_str(), &name, &settings, &set, &scope, secrets).await?;
         if set.refresh_token.is_none() {

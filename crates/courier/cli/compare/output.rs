@@ -15,6 +15,7 @@ use courier_report::contract::{
     CompareSummary, ReportEnvironment,
 };
 use courier_report::junit::{CaseResult, JunitDocument, Problem, TestCase, TestSuite};
+use owo_colors::Style;
 use serde_json::Value;
 
 use super::pairs::{Counts, Pair, Verdict};
@@ -26,12 +27,11 @@ const MAX_JUNIT_VALUE_CHARS: usize = 2_000;
 /// Widest the first column of the table grows; longer titles push their row out.
 const MAX_TITLE_WIDTH: usize = 70;
 
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const DIM: &str = "\x1b[2m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
+const RED: Style = Style::new().red();
+const GREEN: Style = Style::new().green();
+const YELLOW: Style = Style::new().yellow();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
 
 /// The secrets of both sides: a value secret on either side is hidden everywhere.
 pub(super) struct Redactor(pub(super) Vec<Arc<Secrets>>);
@@ -54,9 +54,9 @@ impl Redactor {
 
 /// The console report, colour codes included when `color`.
 pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
-    let paint = |code: &str, text: &str| {
+    let paint = |code: Style, text: &str| {
         if color {
-            format!("{code}{text}{RESET}")
+            code.style(text).to_string()
         } else {
             text.to_owned()
         }
@@ -128,7 +128,7 @@ pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
     out
 }
 
-fn mark(verdict: &Verdict, color: bool) -> (&'static str, &'static str) {
+fn mark(verdict: &Verdict, color: bool) -> (&'static str, Style) {
     match (verdict, color) {
         (Verdict::Identical, true) => ("✓", GREEN),
         (Verdict::Identical, false) => ("SAME", GREEN),
@@ -143,9 +143,9 @@ fn mark(verdict: &Verdict, color: bool) -> (&'static str, &'static str) {
 /// `path  kind  left → right`, values as compact JSON (cut after `max` characters), `(none)`
 /// for the side that lacks the value.
 fn difference_line(d: &Difference, color: bool, max: usize) -> String {
-    let paint = |code: &str, text: String| {
+    let paint = |code: Style, text: String| {
         if color {
-            format!("{code}{text}{RESET}")
+            code.style(text).to_string()
         } else {
             text
         }
@@ -180,7 +180,7 @@ fn short(v: &Value, max: usize) -> String {
 fn environment(env: &Environment) -> ReportEnvironment {
     ReportEnvironment {
         name: env.identity.clone(),
-        scope: env.scope.into(),
+        scope: env.scope,
     }
 }
 
@@ -208,20 +208,30 @@ pub(super) fn report(
                 request: p.display_request(),
                 left_status: p.left_status,
                 right_status: p.right_status,
+                skip_reason: match &p.verdict {
+                    Verdict::Skipped(reason) => Some(redactor.text(reason)),
+                    _ => None,
+                },
                 differences: p
                     .differences
                     .iter()
                     .map(|d| CompareDifference {
                         path: redactor.text(&d.path),
                         kind: kind(d.kind),
-                        left: d.left.as_ref().map(|v| redactor.value(v)),
-                        right: d.right.as_ref().map(|v| redactor.value(v)),
+                        left: d.left.as_ref().map(|v| kept(redactor, v)),
+                        right: d.right.as_ref().map(|v| kept(redactor, v)),
                     })
                     .collect(),
                 noise: p.noise.iter().map(|n| redactor.text(n)).collect(),
             })
             .collect(),
     }
+}
+
+/// A difference's value redacted with both sides' secrets, then cut as a run report's
+/// `actual` is (docs/reports-v2.md).
+fn kept(redactor: &Redactor, v: &Value) -> Value {
+    courier_report::json::kept_value(&redactor.value(v), &Secrets::default())
 }
 
 fn kind(k: DiffKind) -> CompareDifferenceKind {

@@ -423,6 +423,8 @@ mod tests {
             error_kind: None,
             exchange: None,
             body: Some(body.to_owned().into_bytes().into()),
+            attempts: u32::from(status.is_some()),
+            started: None,
         })
     }
 
