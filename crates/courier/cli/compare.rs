@@ -236,7 +236,7 @@ fn finish(
         }
     }
     let counts = pairs::count(pairs);
-    let console = redactor.text(&output::console(pairs, counts, color));
+    let console = output::console(pairs, counts, color, redactor);
     if args.output.json_to_stdout() {
         eprint!("{console}");
     } else {
