@@ -265,3 +265,49 @@ fn a_collection_cap_names_where_it_is_set() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_short_secret_warns_by_name_and_leaves_courier_s_words_alone() {
+    let env = r#"scope: non-production
+emulator: intacct
+secrets:
+  word: SHORT_SECRET
+auth:
+  intacct:
+    type: oauth2
+    grant: client_credentials
+    token_url: "{{ base_url }}/oauth2/token"
+    client_id: "{{ client_id }}"
+    client_secret: "{{ client_secret }}"
+    token_params: { username: "{{ ws_user }}" }
+"#;
+    let collection = r#"name: Short
+auth: intacct
+requests:
+  - name: read
+    url: "{{ base_url }}/objects/accounts-payable/vendor/84"
+    expect: { status: 200 }
+"#;
+    let dir = workspace(&[
+        ("environments/short.yaml", env),
+        ("collections/short.yaml", collection),
+    ]);
+    let out = courier(dir.path())
+        .args(["run", "--env", "short", "--color", "never"])
+        .env("SHORT_SECRET", "pass")
+        .output()
+        .expect("the courier binary runs");
+    let (code, stdout, stderr) = parts(&out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "environments/short.yaml:4:3: secret `word` (from `SHORT_SECRET`): a secret is only 4 characters long"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("characters long").count(), 1, "{stderr}");
+    assert!(
+        stdout.ends_with("1 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+}

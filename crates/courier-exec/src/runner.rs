@@ -198,6 +198,9 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         parallel,
         started_at: chrono::Utc::now(),
     });
+    for notice in context::short_secret_notices(&env, &shared.runtime) {
+        shared.emit(Event::Notice(notice));
+    }
 
     let mut totals = RunTotals::default();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(parallel));
