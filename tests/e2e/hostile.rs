@@ -311,3 +311,62 @@ requests:
         "{stdout}"
     );
 }
+
+/// `.env`, `tls.ca_cert`, the token cache and a `.snap` that are links to `/dev/zero` are
+/// refused with what they are, through core's checked reads, instead of being read forever
+/// (docs/inputs.md).
+#[cfg(unix)]
+#[test]
+fn inputs_linked_to_a_device_are_refused_by_what_they_are() {
+    use std::os::unix::fs::symlink;
+
+    let (base, _) = hostile_server();
+    let env = format!("scope: non-production\nvars:\n  base_url: {base}\n");
+    let collection = "name: Plain\nrequests:\n  - name: plain\n    url: \"{{ base_url }}/small\"\n    snapshot: true\n";
+    let dir = workspace(&[
+        ("environments/plain.yaml", &env),
+        ("collections/plain.yaml", collection),
+    ]);
+    let args = ["run", "collections", "--env", "plain", "--color", "never"];
+    let device = "is a character device, not a regular file";
+
+    symlink("/dev/zero", dir.path().join(".env")).expect("symlink");
+    let (code, stdout, stderr) = parts(&run(dir.path(), &args));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("`.env` file `.env` {device}")),
+        "{stderr}"
+    );
+    std::fs::remove_file(dir.path().join(".env")).expect("remove");
+
+    std::fs::write(
+        dir.path().join("environments/plain.yaml"),
+        format!("{env}tls: {{ ca_cert: zero.pem }}\n"),
+    )
+    .expect("write");
+    symlink("/dev/zero", dir.path().join("environments/zero.pem")).expect("symlink");
+    let (code, stdout, stderr) = parts(&run(dir.path(), &args));
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("`tls.ca_cert`: CA certificate"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        format!("{stdout}{stderr}").contains(device),
+        "{stdout}{stderr}"
+    );
+    std::fs::write(dir.path().join("environments/plain.yaml"), &env).expect("write");
+
+    let snaps = dir.path().join("collections/__snapshots__");
+    std::fs::create_dir_all(&snaps).expect("mkdir");
+    symlink("/dev/zero", snaps.join("plain__plain.snap")).expect("symlink");
+    let (code, stdout, stderr) = parts(&run(dir.path(), &args));
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("snapshot")
+            && stdout.contains(&format!(
+                "snapshot `collections/__snapshots__/plain__plain.snap` {device}"
+            )),
+        "{stdout}{stderr}"
+    );
+}

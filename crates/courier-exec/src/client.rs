@@ -32,6 +32,10 @@ const MAX_REDIRECTS: usize = 10;
 pub enum ClientError {
     #[error("cannot read the CA certificate `{path}`: {message}")]
     CaCert { path: String, message: String },
+    /// `tls.ca_cert` names something that is not a regular file of a sensible size
+    /// (docs/inputs.md).
+    #[error("`tls.ca_cert`: {0}")]
+    CaFile(#[from] courier_core::fs::ReadError),
     #[error("bad proxy setting `{var}`: {message}")]
     Proxy { var: String, message: String },
     #[error("cannot build the HTTP client: {0}")]
@@ -82,7 +86,7 @@ fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientError> {
         path: path.display().to_string(),
         message,
     };
-    let pem = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+    let pem = courier_core::fs::read_bytes(path, courier_core::fs::InputKind::CaCert)?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| error(e.to_string()))?;
@@ -626,6 +630,12 @@ mod tests {
         let err = build_client(Some(&ca), false, 1).unwrap_err();
         assert!(matches!(err, ClientError::CaCert { .. }), "{err}");
         let missing = build_client(Some(&dir.path().join("nope.pem")), false, 1).unwrap_err();
-        assert!(matches!(missing, ClientError::CaCert { .. }), "{missing}");
+        assert!(
+            missing
+                .to_string()
+                .starts_with("`tls.ca_cert`: CA certificate `")
+                && missing.to_string().ends_with("nope.pem` does not exist"),
+            "{missing}"
+        );
     }
 }

@@ -92,7 +92,8 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         )));
     };
     let ignore = compile_ignores(&args.ignore)?;
-    let dotenv = read_dotenv(std::path::Path::new(".env"));
+    let dotenv =
+        read_dotenv(std::path::Path::new(".env")).map_err(|e| CliError::invalid(e.to_string()))?;
     let side = |name| PlanOptions {
         vars: &args.select.vars,
         filters: &args.select.filters,

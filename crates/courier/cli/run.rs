@@ -93,7 +93,8 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
             load::visible_environments(first).join(", ")
         )));
     };
-    let dotenv = read_dotenv(std::path::Path::new(".env"));
+    let dotenv =
+        read_dotenv(std::path::Path::new(".env")).map_err(|e| CliError::invalid(e.to_string()))?;
     let secrets = Secrets::new();
     let plan_options = PlanOptions {
         vars: &args.select.vars,
