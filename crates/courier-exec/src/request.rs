@@ -64,7 +64,7 @@ pub(crate) async fn execute(
         &prepared,
         profile,
         retries,
-        r.mutates(),
+        r.mutates_in(&c.defaults),
         jar,
         sent,
     )
