@@ -736,21 +736,15 @@ mod tests {
         // The summary cuts at 120 characters, the detail at 300: cover both.
         for at in (100..130).chain(280..310) {
             let mut r = failed(&c, 0, 0);
-            r.assertions[1].actual = Some(serde_json::Value::String(format!(
-                "{}{SECRET}{}",
-                "x".repeat(at),
-                "y".repeat(400)
-            )));
-            let mut reporter =
-                JunitReporter::new(PathBuf::from("unused.xml"), Arc::clone(&secrets));
+            let long = format!("{}{SECRET}{}", "x".repeat(at), "y".repeat(400));
+            r.assertions[1].actual = Some(serde_json::Value::String(long));
+            let mut junit = JunitReporter::new(PathBuf::from("unused.xml"), Arc::clone(&secrets));
             for e in run(vec![r]) {
-                reporter.on_event(&e);
+                junit.on_event(&e);
             }
-            let xml = reporter.document().unwrap().to_xml(&secrets).unwrap();
-            assert!(
-                !(5..=SECRET.len()).any(|n| xml.contains(&SECRET[..n])),
-                "offset {at}: {xml}"
-            );
+            let xml = junit.document().unwrap().to_xml(&secrets).unwrap();
+            let leaks = (5..=SECRET.len()).any(|n| xml.contains(&SECRET[..n]));
+            assert!(!leaks, "offset {at}: {xml}");
         }
     }
 
