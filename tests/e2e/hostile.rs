@@ -108,6 +108,14 @@ fn serve(mut stream: TcpStream, bomb_wire: &AtomicU64) {
                 bomb_wire.store(count.load(Ordering::SeqCst), Ordering::SeqCst);
             }
         }
+        "/token" => {
+            let body = r#"{"access_token":"eyJhbGciOiJIUzI1NiJ9.issued-access-0001","token_type":"bearer","refresh_token":"issued-refresh-0002","nested":{"id_token":"issued-id-token-0003"}}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
         _ => {
             let body = "x".repeat(2048);
             let _ = write!(
@@ -369,4 +377,43 @@ fn inputs_linked_to_a_device_are_refused_by_what_they_are() {
             )),
         "{stdout}{stderr}"
     );
+}
+
+/// A plain request that posts the token form itself: the tokens in its JSON response join the
+/// secrets before the failure detail, `-v` and the JSON report show the response.
+#[test]
+fn tokens_issued_to_a_plain_request_are_redacted_everywhere() {
+    let (base, _) = hostile_server();
+    let env = format!("scope: non-production\nvars:\n  base_url: {base}\n");
+    let collection = "name: Tokens\nrequests:\n  - name: token form\n    method: POST\n    url: \"{{ base_url }}/token\"\n    form: { grant_type: client_credentials }\n    expect:\n      jsonpath:\n        $.access_token: nope\n        $.nested: { eq: {} }\n";
+    let dir = workspace(&[
+        ("environments/tokens.yaml", &env),
+        ("collections/tokens.yaml", collection),
+    ]);
+    let (code, stdout, stderr) = parts(&run(
+        dir.path(),
+        &[
+            "run",
+            "collections",
+            "--env",
+            "tokens",
+            "--color",
+            "never",
+            "-v",
+            "--json",
+            "r.json",
+        ],
+    ));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let json = std::fs::read_to_string(dir.path().join("r.json")).expect("the JSON report");
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr), ("json", &json)] {
+        for token in [
+            "issued-access-0001",
+            "issued-refresh-0002",
+            "issued-id-token-0003",
+        ] {
+            assert!(!text.contains(token), "{what} shows {token}:\n{text}");
+        }
+    }
+    assert!(stdout.contains("[REDACTED]"), "{stdout}");
 }

@@ -445,6 +445,7 @@ pub async fn send(
             continue;
         }
         let body_bytes = read_capped(response, &prepared.max_body, prepared.timeout).await?;
+        add_issued_tokens(secrets, &body_bytes);
         return Ok(Received {
             status,
             headers: response_headers,
@@ -482,6 +483,40 @@ async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// Tokens a server issues in any JSON response (a plain request that posts the token form
+/// itself, too) join the secrets before the response is printed or reported: the values of
+/// `access_token`, `refresh_token` and `id_token` at any depth (docs/secrets.md).
+fn add_issued_tokens(secrets: &Secrets, body: &[u8]) {
+    // Cheap test first: most bodies name none of the keys and are never parsed here.
+    let named = |k: &str| body.windows(k.len()).any(|w| w == k.as_bytes());
+    if !TOKEN_KEYS.iter().any(|k| named(k)) {
+        return;
+    }
+    if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) {
+        add_token_values(&doc, secrets);
+    }
+}
+
+/// The keys whose values are issued tokens, at any depth of a JSON response.
+const TOKEN_KEYS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+
+fn add_token_values(v: &serde_json::Value, secrets: &Secrets) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    serde_json::Value::String(s) if TOKEN_KEYS.contains(&k.as_str()) => {
+                        secrets.add(s);
+                    }
+                    _ => add_token_values(v, secrets),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| add_token_values(v, secrets)),
+        _ => {}
+    }
 }
 
 /// Adds a credential header's value to the secrets: the whole value, and for cookies each
