@@ -13,6 +13,7 @@ mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
 mod help_examples;
+mod hostile;
 mod html;
 #[cfg(feature = "external")]
 mod html_external;

@@ -259,7 +259,10 @@ impl<'a> BodyDoc<'a> {
         }
         // Not JSON: the full parse says why.
         let doc = self.full()?;
-        Ok(match path.select(doc) {
+        // A query that would visit more nodes than the budget fails its check with that
+        // reason, instead of passing for "no match" (docs/inputs.md#jsonpath).
+        let selection = path.try_select(doc).map_err(|e| e.to_string())?;
+        Ok(match selection {
             jsonpath::Selection::Singular(v) => v.cloned(),
             jsonpath::Selection::Nodes(nodes) => {
                 Some(Value::Array(nodes.into_iter().cloned().collect()))
@@ -274,7 +277,12 @@ impl<'a> BodyDoc<'a> {
             return self.select(path);
         }
         let doc = self.full()?;
-        let mut nodes: Vec<Value> = path.query(doc).into_iter().cloned().collect();
+        let mut nodes: Vec<Value> = path
+            .try_query(doc)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .cloned()
+            .collect();
         Ok(match nodes.len() {
             0 => None,
             1 => nodes.pop(),
@@ -386,6 +394,33 @@ mod tests {
             elapsed: Duration::from_millis(5),
         };
         evaluate(&ctx, &response, &Vars::new(None))
+    }
+
+    #[test]
+    fn a_query_over_its_node_budget_fails_its_check_and_capture_with_the_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // `length: 0` would pass on an empty selection: a spent budget must fail it instead.
+        let c = collection(
+            dir.path(),
+            "  - name: r\n    url: http://x/\n    expect: { jsonpath: { \"$..*..*..*..*..*..*\": { length: 0 } } }\n    capture: { all: \"$..*..*..*..*..*..*\" }\n",
+        );
+        let deep = format!("{}{}", "[".repeat(120), "]".repeat(120));
+        let e = eval(&c, deep.as_bytes(), None);
+        assert!(!e.passed());
+        let failed: Vec<(&str, Option<&str>)> = e
+            .assertions
+            .iter()
+            .filter(|a| !a.passed)
+            .map(|a| (a.kind.as_str(), a.message.as_deref()))
+            .collect();
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        for (_, message) in &failed {
+            assert!(
+                message.is_some_and(|m| m.contains("nodes of this document (its node budget)")),
+                "{failed:?}"
+            );
+        }
+        assert!(e.captures.is_empty());
     }
 
     #[test]

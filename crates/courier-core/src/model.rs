@@ -56,6 +56,8 @@ pub struct Defaults {
     pub follow_redirects: Option<bool>,
     /// A pause before each request (docs/collections-language.md#delay).
     pub delay: Option<Duration>,
+    /// The largest response body, decoded, in bytes (docs/collections.md#response-size).
+    pub max_body: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +113,8 @@ pub struct Request {
     // Rarely set and large: boxed, so a collection of 10,000 requests stays small.
     pub body: Option<Box<Body>>,
     pub timeout: Option<Spanned<Duration>>,
+    /// The largest response body, decoded, in bytes (docs/collections.md#response-size).
+    pub max_body: Option<Spanned<u64>>,
     pub retries: Option<Box<Retries>>,
     pub follow_redirects: Option<bool>,
     /// A pause before the request is sent; overrides `defaults.delay`.
@@ -128,6 +132,13 @@ pub struct Request {
     pub snapshot: Option<Box<SnapshotSpec>>,
 }
 
+/// Headers that tell a server to act as if the request had another method.
+const OVERRIDE_HEADERS: [&str; 3] = [
+    "X-HTTP-Method-Override",
+    "X-HTTP-Method",
+    "X-Method-Override",
+];
+
 impl Request {
     /// A request mutates unless its method is GET, HEAD or OPTIONS; `mutates` overrides
     /// either way (docs/environments.md, "Production safety").
@@ -136,6 +147,39 @@ impl Request {
             || !matches!(self.method.value.as_str(), "GET" | "HEAD" | "OPTIONS"),
             |m| m.value,
         )
+    }
+
+    /// [`Request::mutates`] with the method-override headers counted (`X-HTTP-Method-Override`,
+    /// `X-HTTP-Method`, `X-Method-Override`, the request's own or its collection's `defaults`):
+    /// many servers act on the method they name, so the request mutates when either its method
+    /// or the named one does, and a templated override counts as "could"
+    /// (docs/environments.md#production-safety). `mutates:` still overrides either way.
+    pub fn mutates_in(&self, defaults: &Defaults) -> bool {
+        if let Some(m) = &self.mutates {
+            return m.value;
+        }
+        if self.mutates() {
+            return true;
+        }
+        let is_override = |h: &&Header| {
+            OVERRIDE_HEADERS
+                .iter()
+                .any(|o| h.name.value.eq_ignore_ascii_case(o))
+        };
+        // The request's header replaces the default of the same name (docs/collections.md).
+        let own: Vec<&Header> = self.headers.iter().filter(is_override).collect();
+        let inherited = defaults.headers.iter().filter(is_override).filter(|d| {
+            !own.iter()
+                .any(|h| h.name.value.eq_ignore_ascii_case(&d.name.value))
+        });
+        own.iter().copied().chain(inherited).any(|h| {
+            let value = &h.value.value;
+            !value.is_literal()
+                || !matches!(
+                    value.source().trim().to_ascii_uppercase().as_str(),
+                    "GET" | "HEAD" | "OPTIONS"
+                )
+        })
     }
 
     /// The snapshot slug (docs/snapshots.md, "Files"): lower case, runs outside `[a-z0-9]` become

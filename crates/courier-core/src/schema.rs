@@ -54,6 +54,8 @@ pub struct DefaultsFile {
     pub follow_redirects: Option<bool>,
     /// A pause before each request of the collection (`500ms`, `2s`).
     pub delay: Option<DurationText>,
+    /// The largest response body, decoded (default 64MiB).
+    pub max_body: Option<SizeText>,
 }
 
 /// Retries of a request (never a mutating one without an `Idempotency-Key`).
@@ -113,6 +115,8 @@ pub struct RequestFile {
     /// A `multipart/form-data` body: part name → text, `{ json }` or `{ file, content_type }`.
     pub multipart: Option<BTreeMap<String, PartFile>>,
     pub timeout: Option<DurationText>,
+    /// The largest response body, decoded (default: `defaults`, else 64MiB).
+    pub max_body: Option<SizeText>,
     pub retries: Option<RetriesFile>,
     pub follow_redirects: Option<bool>,
     /// A pause before the request is sent (`500ms`, `2s`); overrides `defaults.delay`.
@@ -452,6 +456,12 @@ schema_type!(BoolOrText, "A boolean or a template.", { "type": ["boolean", "stri
 schema_type!(DurationText, "A duration: `250ms`, `30s`, `2m`, `1h`.", {
     "type": "string",
     "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"
+});
+schema_type!(SizeText, "A size: bytes, or a number and a unit (`512KiB`, `64MiB`, `10MB`).", {
+    "anyOf": [
+        { "type": "integer", "minimum": 1 },
+        { "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?\\s*([bB]|[kKmMgG][iI]?[bB])?$" }
+    ]
 });
 // Character classes rather than `(?i)`: schema patterns are ECMA-262 regexes (editors and
 // other validators read them), which have no inline flags.

@@ -32,6 +32,10 @@ const MAX_REDIRECTS: usize = 10;
 pub enum ClientError {
     #[error("cannot read the CA certificate `{path}`: {message}")]
     CaCert { path: String, message: String },
+    /// `tls.ca_cert` names something that is not a regular file of a sensible size
+    /// (docs/inputs.md).
+    #[error("`tls.ca_cert`: {0}")]
+    CaFile(#[from] courier_core::fs::ReadError),
     #[error("bad proxy setting `{var}`: {message}")]
     Proxy { var: String, message: String },
     #[error("cannot build the HTTP client: {0}")]
@@ -82,7 +86,7 @@ fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientError> {
         path: path.display().to_string(),
         message,
     };
-    let pem = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+    let pem = courier_core::fs::read_bytes(path, courier_core::fs::InputKind::CaCert)?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| error(e.to_string()))?;
@@ -242,6 +246,43 @@ pub struct Prepared {
     pub body: Option<Bytes>,
     pub timeout: Duration,
     pub follow_redirects: bool,
+    /// The largest response body accepted, decoded.
+    pub max_body: BodyCap,
+}
+
+/// A response body cap (docs/collections.md#response-size) and the setting that made it, which
+/// the error names so the user knows what to raise.
+#[derive(Debug, Clone)]
+pub struct BodyCap {
+    pub bytes: u64,
+    /// `--max-body`, or `` `max_body:` at file:line:col ``.
+    pub set_by: String,
+}
+
+impl BodyCap {
+    /// A cap set by the run (`--max-body`).
+    pub fn run(bytes: u64) -> Self {
+        Self {
+            bytes,
+            set_by: "`--max-body`".to_owned(),
+        }
+    }
+
+    fn exceeded(&self, what: &str) -> SendError {
+        let cap = courier_units::format_size(self.bytes);
+        let how = if self.set_by == "`--max-body`" {
+            "raise it with `--max-body SIZE`, or `max_body:` in the collection's `defaults` or on the request"
+        } else {
+            "raise it there"
+        };
+        SendError {
+            kind: ErrorKind::Network,
+            message: format!(
+                "the response body {what} the {cap} cap on response bodies (set by {}): {how}",
+                self.set_by
+            ),
+        }
+    }
 }
 
 /// A response, read whole.
@@ -400,14 +441,14 @@ pub async fn send(
                 method = Method::GET;
                 body = None;
             }
-            let _ = response.bytes().await;
+            // The redirect's own body is never read: dropping it closes the connection, so a
+            // hostile endless body cannot grow here either.
+            drop(response);
             url = next;
             continue;
         }
-        let body_bytes = response
-            .bytes()
-            .await
-            .map_err(|e| classify(&e, prepared.timeout))?;
+        let body_bytes = read_capped(response, &prepared.max_body, prepared.timeout).await?;
+        add_issued_tokens(secrets, &body_bytes);
         return Ok(Received {
             status,
             headers: response_headers,
@@ -421,6 +462,65 @@ pub async fn send(
         kind: ErrorKind::Network,
         message: format!("more than {MAX_REDIRECTS} redirects"),
     })
+}
+
+/// Reads a body chunk by chunk, decoded (gzip is inflated by the client before it counts), and
+/// stops at the cap: a body that announces more, or grows past it, fails the request without
+/// being held whole (docs/collections.md#response-size).
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: &BodyCap,
+    timeout: Duration,
+) -> Result<Bytes, SendError> {
+    // A Content-Length only counts when nothing is decoded: the client drops it when it inflates.
+    if response
+        .content_length()
+        .is_some_and(|announced| announced > cap.bytes)
+    {
+        return Err(cap.exceeded("announces more than"));
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, timeout))? {
+        if (body.len() + chunk.len()) as u64 > cap.bytes {
+            return Err(cap.exceeded("is larger than"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Tokens a server issues in any JSON response (a plain request that posts the token form
+/// itself, too) join the secrets before the response is printed or reported: the values of
+/// `access_token`, `refresh_token` and `id_token` at any depth (docs/secrets.md).
+fn add_issued_tokens(secrets: &Secrets, body: &[u8]) {
+    // Cheap test first: most bodies name none of the keys and are never parsed here.
+    let named = |k: &str| body.windows(k.len()).any(|w| w == k.as_bytes());
+    if !TOKEN_KEYS.iter().any(|k| named(k)) {
+        return;
+    }
+    if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) {
+        add_token_values(&doc, secrets);
+    }
+}
+
+/// The keys whose values are issued tokens, at any depth of a JSON response.
+const TOKEN_KEYS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+
+fn add_token_values(v: &serde_json::Value, secrets: &Secrets) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    serde_json::Value::String(s) if TOKEN_KEYS.contains(&k.as_str()) => {
+                        secrets.add(s);
+                    }
+                    _ => add_token_values(v, secrets),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| add_token_values(v, secrets)),
+        _ => {}
+    }
 }
 
 /// Adds a credential header's value to the secrets: the whole value, and for cookies each
@@ -528,6 +628,7 @@ mod tests {
             body: None,
             timeout: Duration::from_secs(10),
             follow_redirects: false,
+            max_body: BodyCap::run(crate::prepare::DEFAULT_MAX_BODY),
         }
     }
 
@@ -568,6 +669,12 @@ mod tests {
         let err = build_client(Some(&ca), false, 1).unwrap_err();
         assert!(matches!(err, ClientError::CaCert { .. }), "{err}");
         let missing = build_client(Some(&dir.path().join("nope.pem")), false, 1).unwrap_err();
-        assert!(matches!(missing, ClientError::CaCert { .. }), "{missing}");
+        assert!(
+            missing
+                .to_string()
+                .starts_with("`tls.ca_cert`: CA certificate `")
+                && missing.to_string().ends_with("nope.pem` does not exist"),
+            "{missing}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use courier_core::model::{AuthKind, AuthProfile, Environment, STemplate};
 use courier_core::plan::lookup_env;
-use courier_core::secret::{Secret, Secrets};
+use courier_core::secret::{Secret, Secrets, ShortSecret, WARN_SECRET_LEN};
 use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
 use courier_core::value::typed_scalar;
 use minijinja::value::Value as MjValue;
@@ -23,6 +23,30 @@ pub enum SetupError {
     /// The emulator or the client could not start (exit 3).
     #[error("{0}")]
     Unavailable(String),
+}
+
+/// A warning for each of the environment's `secrets:` whose value is shorter than
+/// [`WARN_SECRET_LEN`] characters: it is hidden, but so is every other occurrence of those
+/// characters in the data shown (docs/secrets.md). Names the variable, never the value.
+pub fn short_secret_notices(env: &Environment, runtime: &Runtime) -> Vec<String> {
+    env.secrets
+        .iter()
+        .filter_map(|(var, env_var)| {
+            let value = lookup_env(&env_var.value, &runtime.dotenv)?;
+            let chars = value.chars().count();
+            (chars > 0 && chars < WARN_SECRET_LEN).then(|| {
+                format!(
+                    "{}:{}:{}: secret `{}` (from `{}`): {}",
+                    env.file.display(),
+                    var.span.start.line,
+                    var.span.start.col,
+                    var.value,
+                    env_var.value,
+                    ShortSecret { chars }
+                )
+            })
+        })
+        .collect()
 }
 
 /// The environment's variables for a run: the emulator's, then `vars` (rendered in order)

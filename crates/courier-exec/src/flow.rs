@@ -258,7 +258,7 @@ fn skip_reason(
         },
         _ => {}
     }
-    if shared.options.read_only && r.mutates() {
+    if shared.options.read_only && r.mutates_in(&pc.collection.defaults) {
         return Some(Skipping::Skip(format!(
             "--read-only: {} mutates",
             r.method.value

@@ -15,11 +15,15 @@ use courier_core::secret::Secrets;
 use courier_core::template::Vars;
 
 use crate::auth::form_encode;
-use crate::client::{self, Prepared};
+use crate::client::{self, BodyCap, Prepared};
 
 /// The request timeout when neither the request nor its collection sets one
 /// (docs/collections.md#requests).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest response body, decoded, when neither `--max-body`, the collection's `defaults`
+/// nor the request sets one (docs/collections.md#response-size).
+pub const DEFAULT_MAX_BODY: u64 = 64 << 20;
 
 /// Renders everything a request sends.
 pub(crate) fn prepare(
@@ -27,6 +31,7 @@ pub(crate) fn prepare(
     c: &Collection,
     r: &Request,
     vars: &Vars,
+    run_max_body: u64,
 ) -> Result<Prepared, String> {
     let render = |t: &courier_core::model::STemplate, what: &str| -> Result<String, String> {
         t.value.render(vars).map_err(|e| {
@@ -162,6 +167,7 @@ pub(crate) fn prepare(
             .follow_redirects
             .or(c.defaults.follow_redirects)
             .unwrap_or(false),
+        max_body: body_cap(c, r, run_max_body),
     })
 }
 
@@ -169,6 +175,22 @@ pub(crate) fn prepare(
 fn read_file(c: &Collection, f: &BodyFile) -> Result<Vec<u8>, String> {
     fs::read_bytes(&f.path, InputKind::BodyFile)
         .map_err(|e| format!("{e} ({})", location(c, f.written.span)))
+}
+
+/// The request's body cap and where it comes from: its own `max_body:`, its collection's
+/// `defaults`, else the run's (`--max-body`, 64MiB by default).
+fn body_cap(c: &Collection, r: &Request, run_max_body: u64) -> BodyCap {
+    let (bytes, set_by) = if let Some(m) = &r.max_body {
+        (m.value, format!("`max_body:` at {}", location(c, m.span)))
+    } else if let Some(m) = &c.defaults.max_body {
+        (
+            m.value,
+            format!("`defaults: max_body:` at {}", location(c, m.span)),
+        )
+    } else {
+        (run_max_body, "`--max-body`".to_owned())
+    };
+    BodyCap { bytes, set_by }
 }
 
 /// `file:line:col` of a position in a collection.

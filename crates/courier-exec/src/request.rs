@@ -48,7 +48,7 @@ pub(crate) async fn execute(
     result: &mut RequestResult,
 ) {
     let secrets = &shared.runtime.secrets;
-    let prepared = match prepare(secrets, c, r, vars) {
+    let prepared = match prepare(secrets, c, r, vars, shared.options.max_body) {
         Ok(p) => p,
         Err(message) => {
             result.outcome = Outcome::Failed;
@@ -67,7 +67,7 @@ pub(crate) async fn execute(
         &prepared,
         profile,
         retries,
-        r.mutates(),
+        r.mutates_in(&c.defaults),
         jar,
         &mut sent,
     )

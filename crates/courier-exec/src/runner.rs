@@ -22,7 +22,7 @@ use crate::flow::run_collection;
 use crate::limits::Limiter;
 use courier_events::{EnvInfo, Event, Outcome, Summary};
 
-pub use crate::prepare::DEFAULT_TIMEOUT;
+pub use crate::prepare::{DEFAULT_MAX_BODY, DEFAULT_TIMEOUT};
 
 /// Run-wide switches.
 #[derive(Debug, Clone)]
@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub skip_expect: bool,
     /// The effective snapshot mode; `None` checks no snapshots (`courier compare`).
     pub snapshots: Option<SnapshotMode>,
+    /// `--max-body`: the largest response body, decoded, unless a collection sets its own
+    /// (docs/collections.md#response-size).
+    pub max_body: u64,
 }
 
 impl Default for RunOptions {
@@ -50,6 +53,7 @@ impl Default for RunOptions {
             keep_bodies: false,
             skip_expect: false,
             snapshots: None,
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 }
@@ -194,6 +198,9 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         parallel,
         started_at: chrono::Utc::now(),
     });
+    for notice in context::short_secret_notices(&env, &shared.runtime) {
+        shared.emit(Event::Notice(notice));
+    }
 
     let mut totals = RunTotals::default();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(parallel));

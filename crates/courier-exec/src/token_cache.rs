@@ -40,6 +40,11 @@ pub enum CacheError {
         "the token cache `{path}` cannot be read ({message}); it was left untouched: move it away and log in again with `courier auth login`"
     )]
     Corrupt { path: String, message: String },
+    /// Not a regular file, or over the token cache's cap (docs/inputs.md).
+    #[error(
+        "{0}; it was left untouched: point {CACHE_ENV} at a regular file, or move it away and log in again with `courier auth login`"
+    )]
+    Unreadable(courier_core::fs::ReadError),
     #[error("cannot {action} the token cache `{path}`: {message}")]
     Io {
         action: &'static str,
@@ -242,10 +247,10 @@ impl TokenCache {
     /// Reads the cache without the lock (a missing file is an empty cache). Safe because
     /// every write replaces the file whole.
     pub fn load(&self) -> Result<CacheFile, CacheError> {
-        match std::fs::read_to_string(&self.path) {
+        match courier_core::fs::read_text(&self.path, courier_core::fs::InputKind::TokenCache) {
             Ok(text) => CacheFile::parse(&text, &self.path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CacheFile::empty()),
-            Err(e) => Err(self.io("read", &e)),
+            Err(courier_core::fs::ReadError::Missing { .. }) => Ok(CacheFile::empty()),
+            Err(e) => Err(CacheError::Unreadable(e)),
         }
     }
 
@@ -501,6 +506,20 @@ mod tests {
         drop(first);
         let third = tokio::time::timeout(Duration::from_secs(5), cache.lock()).await;
         assert!(matches!(third, Ok(Ok(_))));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_linked_to_a_device_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = TokenCache::at(&path).load().unwrap_err().to_string();
+        assert!(
+            err.contains("is a character device, not a regular file; it was left untouched"),
+            "{err}"
+        );
+        assert!(std::fs::symlink_metadata(&path).unwrap().is_symlink());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! the last line `{p} passed, {f} failed, {s} skipped`. Marks are `✓ ✗ -` with colour and
 //! `PASS FAIL SKIP` without. Under `--parallel`, a collection's lines are printed together
 //! when it finishes. The progress bar (colour only), `-v` exchanges and warnings go to
-//! standard error. Every line passes through the secrets set before it is written.
+//! standard error. Every line of data passes through the secrets set before it is written;
+//! values are redacted before they are cut, and the summary line, Courier's own words and
+//! counts, is never redacted (docs/secrets.md).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -201,11 +203,11 @@ impl ConsoleReporter {
             at
         };
         let mut lines = vec![format!("    {at}  {what}  {}", a.matcher)];
-        let expected = show_value(&a.expected);
+        let expected = show_value(&a.expected, &self.secrets);
         let actual = a
             .actual
             .as_ref()
-            .map_or_else(|| "(none)".to_owned(), show_value);
+            .map_or_else(|| "(none)".to_owned(), |v| show_value(v, &self.secrets));
         let (expected, actual) = if self.color {
             (expected.green().to_string(), actual.red().to_string())
         } else {
@@ -237,31 +239,24 @@ fn push_labelled(lines: &mut Vec<String>, label: &str, value: &str) {
     }
 }
 
-/// A value for a failure detail: JSON, pretty-printed when it is a container, cut when long.
-pub fn show_value(v: &Value) -> String {
+/// A value for a failure detail: JSON, pretty-printed when it is a container, each line
+/// redacted and then cut when long, so a cut never shows the start of a secret.
+pub fn show_value(v: &Value, secrets: &Secrets) -> String {
     let text = match v {
         Value::Array(a) if !a.is_empty() => serde_json::to_string_pretty(v).unwrap_or_default(),
         Value::Object(o) if !o.is_empty() => serde_json::to_string_pretty(v).unwrap_or_default(),
         _ => v.to_string(),
     };
-    let mut lines: Vec<String> = text.lines().map(cut).collect();
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| secrets.redact_and_cut(l, MAX_VALUE_CHARS))
+        .collect();
     if lines.len() > MAX_VALUE_LINES {
         let more = lines.len() - MAX_VALUE_LINES;
         lines.truncate(MAX_VALUE_LINES);
         lines.push(format!("… ({more} more lines)"));
     }
     lines.join("\n")
-}
-
-fn cut(line: &str) -> String {
-    if line.chars().count() <= MAX_VALUE_CHARS {
-        return line.to_owned();
-    }
-    let kept: String = line.chars().take(MAX_VALUE_CHARS).collect();
-    format!(
-        "{kept}… ({} more characters)",
-        line.chars().count() - MAX_VALUE_CHARS
-    )
 }
 
 impl Reporter for ConsoleReporter {
@@ -330,8 +325,10 @@ impl Reporter for ConsoleReporter {
                 for lines in leftovers {
                     self.write_lines(&lines);
                 }
+                // Counts and fixed words only: redacting it would turn a secret `pass` into
+                // `1 [REDACTED]ed` (docs/secrets.md).
                 let last = self.summary_line();
-                self.write_lines(&[last]);
+                let _ = writeln!(self.out, "{last}");
             }
             Event::CollectionStarted { .. } | Event::RequestStarted { .. } => {}
         }
@@ -344,5 +341,74 @@ impl Reporter for ConsoleReporter {
     fn finish(&mut self) -> std::io::Result<()> {
         self.out.flush()?;
         self.err.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::record::fixtures::{collection, failed, result, run};
+
+    const SECRET: &str = "tok-0123456789abcdefghijklmnopqrstuvwxyz";
+
+    /// Every prefix of the secret long enough to mean something (5 characters and more).
+    fn shows_part_of_secret(text: &str) -> bool {
+        (5..=SECRET.len()).any(|n| text.contains(&SECRET[..n]))
+    }
+
+    #[test]
+    fn a_value_is_redacted_before_it_is_cut_at_every_offset_around_the_secret() {
+        let secrets = Secrets::new();
+        secrets.add(SECRET);
+        for at in 0..=MAX_VALUE_CHARS + 5 {
+            let value = Value::String(format!("{}{SECRET}{}", "x".repeat(at), "y".repeat(400)));
+            let shown = show_value(&value, &secrets);
+            assert!(!shows_part_of_secret(&shown), "offset {at}: {shown}");
+            assert!(shown.contains("more characters)"), "offset {at}: {shown}");
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_summary_line_is_courier_s_own_words_and_never_redacted() {
+        let secrets = Secrets::new();
+        // A short secret that is also a word of the summary line (the user is warned about it).
+        secrets.add("pass");
+        secrets.add(SECRET);
+        let out = Shared::default();
+        let mut console = ConsoleReporter::new(
+            Box::new(out.clone()),
+            Box::new(std::io::sink()),
+            false,
+            false,
+            Arc::clone(&secrets),
+        );
+        let c = collection("c.yaml", "C", &["pass it on", "b"]);
+        let mut bad = failed(&c, 0, 1);
+        bad.assertions[1].actual = Some(Value::String(format!("{SECRET} pass")));
+        for e in run(vec![result(&c, 0, 0), bad]) {
+            console.on_event(&e);
+        }
+        console.finish().expect("flushed");
+        let text = String::from_utf8(out.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+        assert!(text.ends_with("1 passed, 1 failed, 0 skipped\n"), "{text}");
+        // Data is still redacted: the request's name and the value.
+        assert!(text.contains("C / [REDACTED] it on"), "{text}");
+        assert!(text.contains("\"[REDACTED] [REDACTED]\""), "{text}");
+        assert!(!text.contains(SECRET), "{text}");
     }
 }

@@ -69,19 +69,21 @@ impl JsonReporter {
     }
 
     /// The report as written: pretty JSON with a final newline, secrets redacted.
+    ///
+    /// [`build_report`] redacts the report's data field by field; the document as a whole is
+    /// not run through the secrets again, so a secret such as `version` or `passed` never
+    /// renames a key of the report (docs/secrets.md).
     pub fn render(&self) -> Option<String> {
-        let report = self.report()?;
-        Some(render_redacted(&report, &self.secrets))
+        Some(render_report(&self.report()?))
     }
 }
 
-/// Serialises `report` and redacts every string in it (keys included).
-pub fn render_redacted(report: &impl serde::Serialize, secrets: &Secrets) -> String {
+/// A report as written: pretty JSON with a final newline. The report's data must be redacted
+/// already ([`build_report`] does it field by field).
+pub fn render_report(report: &impl serde::Serialize) -> String {
     // Serialising plain structs of strings, numbers and JSON values cannot fail; an empty
     // object keeps the output valid JSON if that ever changes.
-    let mut value = serde_json::to_value(report).unwrap_or_default();
-    secrets.redact_json(&mut value);
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{}".to_owned());
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_owned());
     text.push('\n');
     text
 }
@@ -416,6 +418,26 @@ mod tests {
     }
 
     const TOOL_VERSION_FOR_TEST: &str = env!("CARGO_PKG_VERSION");
+
+    #[test]
+    fn secrets_that_are_report_keys_rename_no_key_and_data_stays_redacted() {
+        let secrets = Secrets::new();
+        for word in ["version", "passed", "collections", "expected", "V-0002"] {
+            secrets.add(word);
+        }
+        let c = collection("c.yaml", "C", &["read"]);
+        let r = reporter_after(&run(vec![failed(&c, 0, 0)]), secrets);
+        let text = r.render().unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["version"], 2, "{text}");
+        assert_eq!(value["summary"]["passed"], 0, "{text}");
+        let a = &value["collections"][0]["requests"][0]["assertions"][1];
+        assert_eq!(a["expected"], "V-0001", "{text}");
+        assert_eq!(a["actual"], "[REDACTED]", "{text}");
+        assert!(!text.contains("V-0002"), "{text}");
+        // The contract type still reads it back.
+        let _: RunReport = serde_json::from_value(value).unwrap();
+    }
 
     #[test]
     fn collections_are_in_run_order_whatever_order_they_finish_in() {

@@ -373,11 +373,11 @@ impl JunitReporter {
 
     /// The document of the run so far; `None` before `RunStarted`.
     pub fn document(&self) -> Option<JunitDocument> {
-        build_document(&self.record)
+        build_document(&self.record, &self.secrets)
     }
 }
 
-fn build_document(record: &RunRecord) -> Option<JunitDocument> {
+fn build_document(record: &RunRecord, secrets: &Secrets) -> Option<JunitDocument> {
     record.environment.as_ref()?;
     let timestamp = record
         .started_at
@@ -399,7 +399,7 @@ fn build_document(record: &RunRecord) -> Option<JunitDocument> {
                     name: r.display_name(),
                     classname: collection.clone(),
                     time: Some(r.duration.unwrap_or_default()),
-                    result: case_result(r),
+                    result: case_result(r, secrets),
                 })
                 .collect(),
         });
@@ -412,7 +412,7 @@ fn build_document(record: &RunRecord) -> Option<JunitDocument> {
 /// A failed request has one `<failure>`: of type `assertion` when a check (an assertion, a
 /// capture, a template rendered at run time) failed, else `snapshot`; its text lists every
 /// failed check and the snapshot's state, so nothing is hidden behind the first.
-pub fn case_result(r: &RequestResult) -> CaseResult {
+pub fn case_result(r: &RequestResult, secrets: &Secrets) -> CaseResult {
     match r.outcome {
         Outcome::Passed => CaseResult::Passed,
         Outcome::Skipped => CaseResult::Skipped {
@@ -425,11 +425,11 @@ pub fn case_result(r: &RequestResult) -> CaseResult {
             let kind = r.error_kind.map_or("network", |k| k.as_str());
             CaseResult::Error(Problem::new(kind, first_line(&message), message))
         }
-        Outcome::Failed => CaseResult::Failure(failure(r)),
+        Outcome::Failed => CaseResult::Failure(failure(r, secrets)),
     }
 }
 
-fn failure(r: &RequestResult) -> Problem {
+fn failure(r: &RequestResult, secrets: &Secrets) -> Problem {
     let file = r.collection.file.display();
     let failed: Vec<&AssertOutcome> = r.assertions.iter().filter(|a| !a.passed).collect();
     let mut detail = String::new();
@@ -440,8 +440,8 @@ fn failure(r: &RequestResult) -> Problem {
         detail.push('\n');
     }
     for a in &failed {
-        messages.push(assertion_summary(a));
-        detail.push_str(&assertion_detail(file, a));
+        messages.push(assertion_summary(a, secrets));
+        detail.push_str(&assertion_detail(file, a, secrets));
     }
     let snapshot = snapshot_detail(r.snapshot.as_ref());
     if let Some((summary, text)) = &snapshot {
@@ -471,7 +471,7 @@ pub(crate) fn problem_of(mut messages: Vec<String>, detail: &str, snapshot_only:
 
 /// `jsonpath $.id eq: expected "V-1", actual "V-2"` (or `status: expected …` where the
 /// matcher is the kind): what a CI summary line shows.
-fn assertion_summary(a: &AssertOutcome) -> String {
+fn assertion_summary(a: &AssertOutcome, secrets: &Secrets) -> String {
     let mut what = a.kind.as_str().to_owned();
     if let Some(p) = &a.path {
         what = format!("{what} {p}");
@@ -479,18 +479,18 @@ fn assertion_summary(a: &AssertOutcome) -> String {
     if a.matcher != a.kind.as_str() {
         what = format!("{what} {}", a.matcher);
     }
-    let actual = a
-        .actual
-        .as_ref()
-        .map_or_else(|| "(none)".to_owned(), |v| one_line(&v.to_string()));
+    let actual = a.actual.as_ref().map_or_else(
+        || "(none)".to_owned(),
+        |v| one_line(&v.to_string(), secrets),
+    );
     format!(
         "{what}: expected {}, actual {actual}",
-        one_line(&a.expected.to_string())
+        one_line(&a.expected.to_string(), secrets)
     )
 }
 
 /// The console's failure detail, without colour: location, check, matcher, expected, actual.
-fn assertion_detail(file: &str, a: &AssertOutcome) -> String {
+fn assertion_detail(file: &str, a: &AssertOutcome, secrets: &Secrets) -> String {
     let what = match &a.path {
         Some(p) => format!("{} {p}", a.kind.as_str()),
         None => a.kind.as_str().to_owned(),
@@ -499,11 +499,11 @@ fn assertion_detail(file: &str, a: &AssertOutcome) -> String {
         "{file}:{}:{}  {what}  {}\n",
         a.span.start.line, a.span.start.col, a.matcher
     );
-    push_labelled(&mut out, "expected: ", &show_value(&a.expected));
+    push_labelled(&mut out, "expected: ", &show_value(&a.expected, secrets));
     let actual = a
         .actual
         .as_ref()
-        .map_or_else(|| "(none)".to_owned(), show_value);
+        .map_or_else(|| "(none)".to_owned(), |v| show_value(v, secrets));
     push_labelled(&mut out, "actual:   ", &actual);
     if let Some(m) = &a.message {
         let _ = writeln!(out, "  {m}");
@@ -555,15 +555,11 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").to_owned()
 }
 
-/// A compact JSON value (already one line), cut: CI summaries show attribute values whole.
-fn one_line(s: &str) -> String {
+/// A compact JSON value (already one line), redacted and then cut: CI summaries show
+/// attribute values whole, and a cut must not show the start of a secret (docs/secrets.md).
+fn one_line(s: &str, secrets: &Secrets) -> String {
     const MAX: usize = 120;
-    if s.chars().count() <= MAX {
-        s.to_owned()
-    } else {
-        let kept: String = s.chars().take(MAX).collect();
-        format!("{kept}…")
-    }
+    secrets.redact_and_cut(s, MAX)
 }
 
 impl Reporter for JunitReporter {
@@ -697,7 +693,7 @@ mod tests {
             }),
             ..result(&c, 0, 0)
         };
-        let CaseResult::Failure(p) = case_result(&r) else {
+        let CaseResult::Failure(p) = case_result(&r, &Secrets::default()) else {
             panic!("a failure")
         };
         assert_eq!(p.kind, "snapshot");
@@ -712,7 +708,7 @@ mod tests {
             assertions: vec![crate::record::fixtures::assertion(false)],
             ..r
         };
-        let CaseResult::Failure(p) = case_result(&both) else {
+        let CaseResult::Failure(p) = case_result(&both, &Secrets::default()) else {
             panic!("a failure")
         };
         assert_eq!(p.kind, "assertion");
@@ -740,6 +736,27 @@ mod tests {
         assert!(!xml.contains('\u{1b}') && !xml.contains('\u{0}'), "{xml}");
         assert!(xml.contains(r"body: \u{1b}[1m [REDACTED] \u{0}"), "{xml}");
         elements(&xml);
+    }
+
+    #[test]
+    fn values_are_redacted_before_they_are_cut_at_every_offset_around_a_secret() {
+        const SECRET: &str = "tok-0123456789abcdefghijklmnopqrstuvwxyz";
+        let secrets = Secrets::new();
+        secrets.add(SECRET);
+        let c = collection("c.yaml", "C", &["a"]);
+        // The summary cuts at 120 characters, the detail at 300: cover both.
+        for at in (100..130).chain(280..310) {
+            let mut r = failed(&c, 0, 0);
+            let long = format!("{}{SECRET}{}", "x".repeat(at), "y".repeat(400));
+            r.assertions[1].actual = Some(serde_json::Value::String(long));
+            let mut junit = JunitReporter::new(PathBuf::from("unused.xml"), Arc::clone(&secrets));
+            for e in run(vec![r]) {
+                junit.on_event(&e);
+            }
+            let xml = junit.document().unwrap().to_xml(&secrets).unwrap();
+            let leaks = (5..=SECRET.len()).any(|n| xml.contains(&SECRET[..n]));
+            assert!(!leaks, "offset {at}: {xml}");
+        }
     }
 
     #[test]

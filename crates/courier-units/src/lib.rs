@@ -210,9 +210,34 @@ pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     Ok(bytes as u64)
 }
 
+/// A size as [`parse_size`] reads it back: the largest binary unit that divides it exactly
+/// (`64MiB`, `512KiB`, `1GiB`), else plain bytes (`1000B`).
+pub fn format_size(bytes: u64) -> String {
+    for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{}{unit}", bytes / size);
+        }
+    }
+    format!("{bytes}B")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_format_and_read_back() {
+        for (bytes, text) in [
+            (64 << 20, "64MiB"),
+            (512 << 10, "512KiB"),
+            (1 << 30, "1GiB"),
+            (1000, "1000B"),
+            (0, "0B"),
+        ] {
+            assert_eq!(format_size(bytes), text);
+            assert_eq!(parse_size(text), Ok(bytes));
+        }
+    }
 
     #[test]
     fn durations_of_every_unit() {

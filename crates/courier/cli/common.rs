@@ -43,8 +43,8 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic]) {
     }
 }
 
-/// `-k`, `--tag`, `--var` and `--parallel`: what runs and how many collections at once,
-/// shared by `run` and `compare`.
+/// `-k`, `--tag`, `--var`, `--parallel` and `--max-body`: what runs, how many collections at
+/// once and how large a response may be, shared by `run` and `compare`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SelectArgs {
     /// Define a variable (repeatable); wins over the environment (each side's, in `compare`)
@@ -66,6 +66,19 @@ pub(crate) struct SelectArgs {
     /// collection stay in order.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub(crate) parallel: u16,
+    /// The largest response body, decoded (`512KiB`, `64MiB`, `1GiB`); larger fails the
+    /// request. A collection's `max_body:` (in `defaults` or on a request) wins.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_max_body)]
+    pub(crate) max_body: u64,
+}
+
+/// `--max-body SIZE`: the one size grammar, more than 0 bytes.
+fn parse_max_body(s: &str) -> Result<u64, String> {
+    match courier_units::parse_size(s) {
+        Ok(0) => Err("a body cap must be more than 0 bytes".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The production guard's two flags (docs/environments.md#production-safety), which

@@ -92,7 +92,8 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         )));
     };
     let ignore = compile_ignores(&args.ignore)?;
-    let dotenv = read_dotenv(std::path::Path::new(".env"));
+    let dotenv =
+        read_dotenv(std::path::Path::new(".env")).map_err(|e| CliError::invalid(e.to_string()))?;
     let side = |name| PlanOptions {
         vars: &args.select.vars,
         filters: &args.select.filters,
@@ -143,6 +144,7 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         parallel: usize::from(args.select.parallel),
         read_only: args.guard.read_only,
         keep_bodies: true,
+        max_body: args.select.max_body,
         skip_expect: true,
         ..RunOptions::default()
     };
@@ -236,7 +238,7 @@ fn finish(
         }
     }
     let counts = pairs::count(pairs);
-    let console = redactor.text(&output::console(pairs, counts, color));
+    let console = output::console(pairs, counts, color, redactor);
     if args.output.json_to_stdout() {
         eprint!("{console}");
     } else {

@@ -105,7 +105,7 @@ fn write_reports(args: &MergeArgs, merged: &RunReport) -> Result<(), CliError> {
         courier_report::output::write_atomic(path, page.as_bytes()).map_err(|e| cannot(&e))?;
     }
     if let Some(path) = &args.json {
-        let text = courier_report::json::render_redacted(merged, &secrets);
+        let text = courier_report::json::render_report(merged);
         ReportTarget::from_arg(path)
             .write(text.as_bytes())
             .map_err(|e| cannot(&e))?;

@@ -97,7 +97,8 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
             load::visible_environments(first).join(", ")
         )));
     };
-    let dotenv = read_dotenv(std::path::Path::new(".env"));
+    let dotenv =
+        read_dotenv(std::path::Path::new(".env")).map_err(|e| CliError::invalid(e.to_string()))?;
     let secrets = Secrets::new();
     let plan_options = PlanOptions {
         vars: &args.select.vars,
@@ -179,6 +180,7 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
             bail: args.bail,
             read_only: args.guard.read_only,
             verbose: args.verbose,
+            max_body: args.select.max_body,
             // Made effective once, from this process's `CI` (docs/cli.md#snapshots).
             snapshots: Some(SnapshotMode::from(args.snapshots).effective_from_env()),
             ..RunOptions::default()

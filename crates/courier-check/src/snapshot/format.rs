@@ -51,8 +51,19 @@ pub fn serialize(meta: &SnapshotMeta, body: &str) -> String {
 /// `---` line, as written). Unknown header keys (insta's `assertion_line`, `snapshot_kind`,
 /// `info`, ...) are ignored; a missing `source` or `expression` reads as empty.
 pub fn read_snap(path: &Path) -> io::Result<(SnapshotMeta, String)> {
-    let text = std::fs::read_to_string(path)?;
+    let text = read_text(path)?;
     parse(&text).map_err(|e| invalid(path, &e))
+}
+
+/// A snapshot file's text through core's checked read: a regular file under the snapshot cap
+/// (docs/inputs.md). A missing file keeps the `NotFound` kind callers test for; the other
+/// errors carry core's message, which names the file and what was wrong.
+pub(crate) fn read_text(path: &Path) -> io::Result<String> {
+    use courier_core::fs::{InputKind, ReadError};
+    courier_core::fs::read_text(path, InputKind::Snapshot).map_err(|e| match e {
+        ReadError::Missing { .. } => io::Error::new(io::ErrorKind::NotFound, e.to_string()),
+        other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+    })
 }
 
 /// Writes a snapshot file atomically.

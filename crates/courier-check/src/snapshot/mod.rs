@@ -288,7 +288,7 @@ pub fn check(
     mode: SnapshotMode,
 ) -> io::Result<SnapshotOutcome> {
     let pending = pending_path(snap_path);
-    let existing = match std::fs::read_to_string(snap_path) {
+    let existing = match format::read_text(snap_path) {
         Ok(text) => match format::parse(&text) {
             Ok((old_meta, body)) => Some((old_meta, body, text)),
             // A broken file is replaced in `update` mode; otherwise a person must look at it.

@@ -178,6 +178,7 @@ fn read_defaults(node: &Node, cx: &mut Cx<'_>) -> Defaults {
         .get("delay")
         .and_then(|n| duration(n, "`delay`", cx))
         .map(|d| d.value);
+    let max_body = m.get("max_body").and_then(|n| size(n, "`max_body`", cx));
     m.finish(cx);
     Defaults {
         headers,
@@ -185,6 +186,36 @@ fn read_defaults(node: &Node, cx: &mut Cx<'_>) -> Defaults {
         retries,
         follow_redirects,
         delay,
+        max_body,
+    }
+}
+
+/// `max_body: 64MiB`: a size in the one grammar of `courier-units`; a bare integer is bytes.
+fn size(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<u64>> {
+    let text = if let Value::Int(i) = &node.value
+        && *i >= 0
+    {
+        i.to_string()
+    } else if let Some(t) = node.as_str() {
+        t.to_owned()
+    } else {
+        cx.error_help(
+            node.span,
+            format!("expected {what} to be a size, found {}", node.type_name()),
+            "write a number of bytes and a unit, like `512KiB` or `64MiB`",
+        );
+        return None;
+    };
+    match courier_units::parse_size(&text) {
+        Ok(0) => {
+            cx.error(node.span, format!("{what} must be more than 0 bytes"));
+            None
+        }
+        Ok(bytes) => Some(Spanned::new(bytes, node.span)),
+        Err(e) => {
+            cx.error(node.span, format!("bad {what}: {e}"));
+            None
+        }
     }
 }
 
@@ -367,6 +398,7 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
     let auth = m.get("auth").and_then(|n| nonempty_text(n, "`auth`", cx));
     let body = read_body(&mut m, cx);
     let timeout = m.get("timeout").and_then(|n| duration(n, "`timeout`", cx));
+    let max_body = m.get("max_body").and_then(|n| size(n, "`max_body`", cx));
     let retries = m.get("retries").and_then(|n| read_retries(n, cx));
     let follow_redirects = m
         .get("follow_redirects")
@@ -411,6 +443,7 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
         auth,
         body: body.map(Box::new),
         timeout,
+        max_body,
         retries: retries.map(Box::new),
         follow_redirects,
         delay,

@@ -13,7 +13,9 @@ pub fn guarded_requests<'a>(c: &'a Collection, selected: &[bool]) -> Vec<&'a Req
     c.requests
         .iter()
         .filter(|r| selected.get(r.index).copied().unwrap_or(false))
-        .filter(|r| r.mutates() && !matches!(r.skip.as_deref(), Some(Skip::Always(true))))
+        .filter(|r| {
+            r.mutates_in(&c.defaults) && !matches!(r.skip.as_deref(), Some(Skip::Always(true)))
+        })
         .collect()
 }
 

@@ -515,11 +515,15 @@ pub fn lookup_env(name: &str, dotenv: &HashMap<String, String>) -> Option<String
         .or_else(|| dotenv.get(name).cloned())
 }
 
-/// The `.env` file of the working directory, parsed; none (or an unreadable one) is empty.
-pub fn read_dotenv(path: &Path) -> HashMap<String, String> {
-    std::fs::read_to_string(path)
-        .map(|t| parse_dotenv(&t))
-        .unwrap_or_default()
+/// The `.env` file of the working directory, parsed; none is empty. One that is there but is
+/// not a regular file, is over its cap or cannot be read is an error, not silently empty: a
+/// FIFO or a link to `/dev/zero` must not hang or fill memory (docs/inputs.md).
+pub fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, crate::fs::ReadError> {
+    match crate::fs::read_text(path, crate::fs::InputKind::DotEnv) {
+        Ok(text) => Ok(parse_dotenv(&text)),
+        Err(crate::fs::ReadError::Missing { .. }) => Ok(HashMap::new()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Parses a `.env` file: `NAME=value` lines, `#` comments, optional `export `, quotes.

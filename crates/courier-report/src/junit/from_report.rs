@@ -15,6 +15,10 @@ use super::{
     push_labelled,
 };
 
+/// No secrets: a report was redacted when its run wrote it, and merging adds no data.
+static NONE: std::sync::LazyLock<courier_core::secret::Secrets> =
+    std::sync::LazyLock::new(courier_core::secret::Secrets::default);
+
 /// A suite per collection, a case per reported request, as `courier run --junit` writes them.
 pub fn document_of_report(report: &RunReport) -> JunitDocument {
     let timestamp = chrono::DateTime::parse_from_rfc3339(&report.started_at)
@@ -120,10 +124,10 @@ fn summary(a: &ReportAssertion) -> String {
     if a.matcher != kind {
         what = format!("{what} {}", a.matcher);
     }
-    let actual = actual_of(a).map_or_else(|| "(none)".to_owned(), |v| one_line(&v.to_string()));
+    let actual = actual_of(a).map_or_else(|| "(none)".to_owned(), |v| one_line(&v.to_string(), &NONE));
     format!(
         "{what}: expected {}, actual {actual}",
-        one_line(&a.expected.to_string())
+        one_line(&a.expected.to_string(), &NONE)
     )
 }
 
@@ -134,8 +138,8 @@ fn assertion_detail(file: &str, a: &ReportAssertion) -> String {
         None => kind,
     };
     let mut out = format!("{file}:{}:{}  {what}  {}\n", a.line, a.column, a.matcher);
-    push_labelled(&mut out, "expected: ", &show_value(&a.expected));
-    let actual = actual_of(a).map_or_else(|| "(none)".to_owned(), show_value);
+    push_labelled(&mut out, "expected: ", &show_value(&a.expected, &NONE));
+    let actual = actual_of(a).map_or_else(|| "(none)".to_owned(), |v| show_value(v, &NONE));
     push_labelled(&mut out, "actual:   ", &actual);
     if let Some(m) = own_message(a) {
         let _ = writeln!(out, "  {m}");

@@ -43,6 +43,12 @@ impl Redactor {
             .fold(text.to_owned(), |acc, s| s.redact(&acc).into_owned())
     }
 
+    /// Data text redacted, then cut after `max` characters: a cut never shows the start of a
+    /// secret (docs/secrets.md).
+    fn cut(&self, text: &str, max: usize) -> String {
+        courier_core::cut::chars(&self.text(text), max).into_owned()
+    }
+
     pub(super) fn value(&self, value: &Value) -> Value {
         let mut v = value.clone();
         for s in &self.0 {
@@ -52,8 +58,9 @@ impl Redactor {
     }
 }
 
-/// The console report, colour codes included when `color`.
-pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
+/// The console report, colour codes included when `color`. Data (titles, reasons, paths,
+/// values) is redacted piece by piece; Courier's own words and counts never are.
+pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool, redactor: &Redactor) -> String {
     let paint = |code: Style, text: &str| {
         if color {
             code.style(text).to_string()
@@ -66,7 +73,7 @@ pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
         let _ = writeln!(out, "0 identical, 0 different, 0 skipped");
         return out;
     }
-    let titles: Vec<String> = pairs.iter().map(Pair::title).collect();
+    let titles: Vec<String> = pairs.iter().map(|p| redactor.text(&p.title())).collect();
     let width = titles
         .iter()
         .map(|t| t.chars().count())
@@ -88,8 +95,8 @@ pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
                 1 => "1 difference".to_owned(),
                 n => format!("{n} differences"),
             },
-            Verdict::Skipped(reason) => format!("skipped: {reason}"),
-            Verdict::Failed { message, .. } => format!("error: {message}"),
+            Verdict::Skipped(reason) => format!("skipped: {}", redactor.text(reason)),
+            Verdict::Failed { message, .. } => format!("error: {}", redactor.text(message)),
         };
         let pad = width.saturating_sub(title.chars().count());
         let _ = writeln!(
@@ -102,21 +109,22 @@ pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
         );
     }
 
-    for pair in pairs
+    for (pair, title) in pairs
         .iter()
-        .filter(|p| !p.differences.is_empty() || !p.noise.is_empty())
+        .zip(&titles)
+        .filter(|(p, _)| !p.differences.is_empty() || !p.noise.is_empty())
     {
         let (mark, code) = mark(&pair.verdict, color);
-        let _ = writeln!(
-            out,
-            "\n{} {}",
-            paint(code, mark),
-            paint(BOLD, &pair.title())
-        );
+        let _ = writeln!(out, "\n{} {}", paint(code, mark), paint(BOLD, title));
         for d in &pair.differences {
-            let _ = writeln!(out, "    {}", difference_line(d, color, MAX_VALUE_CHARS));
+            let _ = writeln!(
+                out,
+                "    {}",
+                difference_line(d, color, MAX_VALUE_CHARS, redactor)
+            );
         }
         for path in &pair.noise {
+            let path = redactor.text(path);
             let _ = writeln!(out, "    {}", paint(DIM, &format!("noise: {path}")));
         }
     }
@@ -142,7 +150,7 @@ fn mark(verdict: &Verdict, color: bool) -> (&'static str, Style) {
 
 /// `path  kind  left → right`, values as compact JSON (cut after `max` characters), `(none)`
 /// for the side that lacks the value.
-fn difference_line(d: &Difference, color: bool, max: usize) -> String {
+fn difference_line(d: &Difference, color: bool, max: usize, redactor: &Redactor) -> String {
     let paint = |code: Style, text: String| {
         if color {
             code.style(text).to_string()
@@ -155,26 +163,19 @@ fn difference_line(d: &Difference, color: bool, max: usize) -> String {
         DiffKind::Removed => RED,
         DiffKind::Changed | DiffKind::TypeChanged | DiffKind::Status => YELLOW,
     };
-    let value = |v: Option<&Value>| v.map_or_else(|| "(none)".to_owned(), |v| short(v, max));
+    let value = |v: Option<&Value>| {
+        v.map_or_else(
+            || "(none)".to_owned(),
+            |v| redactor.cut(&v.to_string(), max),
+        )
+    };
     format!(
         "{}  {}  {} → {}",
-        d.path,
+        redactor.text(&d.path),
         paint(kind_code, d.kind.as_str().to_owned()),
         paint(RED, value(d.left.as_ref())),
         paint(GREEN, value(d.right.as_ref())),
     )
-}
-
-/// A value on one line, cut after `max` characters.
-fn short(v: &Value, max: usize) -> String {
-    let text = v.to_string();
-    let n = text.chars().count();
-    if n <= max {
-        text
-    } else {
-        let kept: String = text.chars().take(max).collect();
-        format!("{kept}… ({} more characters)", n - max)
-    }
 }
 
 fn environment(env: &Environment) -> ReportEnvironment {
@@ -284,7 +285,7 @@ pub(super) fn junit(
                     let _ = writeln!(
                         detail,
                         "{}",
-                        difference_line(d, false, MAX_JUNIT_VALUE_CHARS)
+                        difference_line(d, false, MAX_JUNIT_VALUE_CHARS, redactor)
                     );
                 }
                 for path in &pair.noise {
@@ -319,4 +320,65 @@ pub(super) fn junit(
         suite.cases.push(case);
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use courier_core::diag::SourceFile;
+    use courier_core::model::Collection;
+
+    const SECRET: &str = "tok-0123456789abcdefghijklmnopqrstuvwxyz";
+
+    fn pair(left: Value) -> Pair {
+        let file = SourceFile::new(
+            "c.yaml",
+            "name: C\nrequests:\n  - name: one\n    url: http://x/1\n".to_owned(),
+        );
+        let collection: Collection =
+            courier_core::load::parse_collection(&file).expect("a valid collection");
+        Pair {
+            collection: Arc::new(collection),
+            request_index: 0,
+            row: None,
+            left_status: Some(200),
+            right_status: Some(200),
+            verdict: Verdict::Different,
+            differences: vec![Difference {
+                path: "$.token".to_owned(),
+                kind: DiffKind::Changed,
+                left: Some(left),
+                right: Some(Value::from(1)),
+            }],
+            noise: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn values_are_redacted_before_the_cut_and_courier_s_words_never_are() {
+        let secrets = Secrets::new();
+        secrets.add(SECRET);
+        // A secret that is also a word of the last line (the user is warned about it).
+        secrets.add("identical");
+        let redactor = Redactor(vec![secrets]);
+        let counts = Counts {
+            different: 1,
+            ..Counts::default()
+        };
+        for at in 100..=MAX_VALUE_CHARS + 2 {
+            let value = Value::String(format!("{}{SECRET}{}", "x".repeat(at), "y".repeat(300)));
+            let text = console(&[pair(value)], counts, false, &redactor);
+            assert!(
+                !(5..=SECRET.len()).any(|n| text.contains(&SECRET[..n])),
+                "offset {at}: {text}"
+            );
+            assert!(text.contains("more characters)"), "offset {at}: {text}");
+            assert!(
+                text.ends_with("\n0 identical, 1 different, 0 skipped\n"),
+                "{text}"
+            );
+        }
+    }
 }

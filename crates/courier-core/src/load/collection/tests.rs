@@ -200,3 +200,52 @@ fn status_forms() {
         StatusKind::Ops(_)
     ));
 }
+
+#[test]
+fn a_method_override_header_makes_the_request_mutate_as_the_method_it_names() {
+    let c = load(
+        r#"name: Overrides
+defaults:
+  headers: { X-Method-Override: DELETE }
+requests:
+  - name: own override
+    method: GET
+    url: http://x/1
+    headers: { x-http-method-override: PATCH }
+  - name: inherited
+    url: http://x/2
+  - name: replaced by a safe one
+    url: http://x/3
+    headers: { X-METHOD-OVERRIDE: get }
+  - name: templated
+    url: http://x/4
+    headers: { X-Method-Override: "get", X-HTTP-Method: "{{ m }}" }
+  - name: said not to
+    url: http://x/5
+    headers: { X-HTTP-Method-Override: PUT }
+    mutates: false
+"#,
+    )
+    .unwrap();
+    let verdicts: Vec<(&str, bool, bool)> = c
+        .requests
+        .iter()
+        .map(|r| {
+            (
+                r.name.value.as_str(),
+                r.mutates(),
+                r.mutates_in(&c.defaults),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("own override", false, true),
+            ("inherited", false, true),
+            ("replaced by a safe one", false, false),
+            ("templated", false, true),
+            ("said not to", false, false),
+        ]
+    );
+}
