@@ -252,7 +252,7 @@ fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
         .map(|c| {
             c.requests
                 .iter()
-                .filter(|r| selection.selects(c, r))
+                .filter(|r| selection.may_select(c, r))
                 .count()
         })
         .sum::<usize>();

@@ -36,6 +36,28 @@ impl Selection {
         self.name_matches(c, r, "") && self.tags_match(c, r)
     }
 
+    /// Whether the request may run, judged before data files are read: its tags match and `-k`
+    /// matches its name, or could match one of its `[row N]` / `[page N]` results (a filter
+    /// that names such a suffix matches when the name matches what comes before it). The plan
+    /// then decides row by row and page by page ([`Self::rows`], [`Self::by_page_only`]).
+    pub fn may_select(&self, c: &Collection, r: &Request) -> bool {
+        if !self.tags_match(c, r) {
+            return false;
+        }
+        if self.name_matches(c, r, "") {
+            return true;
+        }
+        let full = format!("{} / {}", c.name.value, r.name.value).to_lowercase();
+        self.filters.iter().any(|f| {
+            ["[row ", "[page "].iter().any(|suffix| {
+                f.find(suffix).is_some_and(|at| {
+                    let before = f[..at].trim_end();
+                    !before.is_empty() && full.contains(before)
+                })
+            })
+        })
+    }
+
     /// Which of `rows` data rows `-k` picks for a request whose tags match: `None` when the
     /// name alone matches (every row), else the rows whose `name [row N]` matches (row N is
     /// element N-1). An empty `Vec` means no row.
@@ -270,6 +292,23 @@ mod tests {
         assert!(s.selects(&c, &c.requests[0]) && !s.selects(&c, &c.requests[1]));
         let s = Selection::new(&[], &["ap".into(), "!slow".into()]);
         assert!(s.selects(&c, &c.requests[0]) && !s.selects(&c, &c.requests[1]));
+    }
+
+    #[test]
+    fn a_row_or_page_filter_may_select_before_the_data_is_read() {
+        let c = collection(
+            "name: Rows\nrequests:\n  - name: vendor by key\n    url: u\n    tags: [smoke]\n",
+        );
+        let r = &c.requests[0];
+        let by_row = Selection::new(&["vendor by key [row 2]".into()], &[]);
+        assert!(!by_row.selects(&c, r) && by_row.may_select(&c, r));
+        let by_page = Selection::new(&["Rows / vendor by key [page 3]".into()], &[]);
+        assert!(by_page.may_select(&c, r));
+        // What comes before the suffix must still match, and the tags too.
+        let other = Selection::new(&["customer [row 2]".into()], &[]);
+        assert!(!other.may_select(&c, r));
+        let untagged = Selection::new(&["vendor by key [row 2]".into()], &["slow".into()]);
+        assert!(!untagged.may_select(&c, r));
     }
 
     #[test]

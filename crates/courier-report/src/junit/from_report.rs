@@ -124,7 +124,8 @@ fn summary(a: &ReportAssertion) -> String {
     if a.matcher != kind {
         what = format!("{what} {}", a.matcher);
     }
-    let actual = actual_of(a).map_or_else(|| "(none)".to_owned(), |v| one_line(&v.to_string(), &NONE));
+    let actual =
+        actual_of(a).map_or_else(|| "(none)".to_owned(), |v| one_line(&v.to_string(), &NONE));
     format!(
         "{what}: expected {}, actual {actual}",
         one_line(&a.expected.to_string(), &NONE)
