@@ -137,6 +137,18 @@ pub fn resolve_profile(
             if let Some(s) = &refresh_token {
                 secrets.add(s);
             }
+            // Which `secrets:` entry holds the configured refresh token: a rotation during a
+            // run makes that stored value stale (docs/environments.md#refresh-tokens-from-secrets).
+            let refresh_token_from = refresh_token.as_deref().and_then(|value| {
+                env.secrets
+                    .iter()
+                    .find(|(name, _)| {
+                        vars.get(&name.value)
+                            .and_then(MjValue::as_str)
+                            .is_some_and(|v| v == value)
+                    })
+                    .map(|(_, var)| var.value.clone())
+            });
             let mut token_params = Vec::new();
             for (k, t) in &o.token_params {
                 token_params.push((k.value.clone(), render(t, &k.value)?));
@@ -151,6 +163,7 @@ pub fn resolve_profile(
                 client_id: render(&o.client_id, "client_id")?,
                 client_secret: client_secret.map(Secret::new),
                 refresh_token: refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
+                refresh_token_from,
                 scope: optional(o.scope.as_ref(), "scope")?.filter(|s| !s.trim().is_empty()),
                 token_params,
                 client_auth: o.client_auth,

@@ -1,7 +1,7 @@
 //! The sessions of one environment's auth profiles for a run: single-flight token requests,
 //! renewal, the 401 retry and the token-cache protocol (docs/environments.md#oauth-sessions).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -47,6 +47,9 @@ pub struct Sessions {
     secrets: Arc<Secrets>,
     cache: Option<TokenCache>,
     token_requests: AtomicUsize,
+    /// The profiles whose configured refresh token was rotated away and said so: the warning
+    /// comes once per profile and run.
+    stale_warned: std::sync::Mutex<HashSet<String>>,
 }
 
 impl Sessions {
@@ -77,6 +80,7 @@ impl Sessions {
             secrets,
             cache: None,
             token_requests: AtomicUsize::new(0),
+            stale_warned: std::sync::Mutex::default(),
         }
     }
 
@@ -207,6 +211,7 @@ impl Sessions {
         };
         match result {
             Ok(set) => {
+                self.warn_if_stale(profile, s, used_refresh.as_ref(), &set);
                 let token =
                     self.token(&set, s, used_refresh, own.and_then(|t| t.scope), Utc::now());
                 *state = State::Ready(token.clone());
@@ -267,6 +272,7 @@ impl Sessions {
         let http = HttpClient::new(&self.client, Some(&self.limiter));
         match oauth::refresh(&http, s, refresh.expose()).await {
             Ok(set) => {
+                self.warn_if_stale(profile, s, Some(&refresh), &set);
                 let now = Utc::now();
                 let token = self.token(&set, s, Some(refresh.clone()), scope.clone(), now);
                 file.upsert(cached_session(
@@ -302,6 +308,43 @@ impl Sessions {
                 Err(self.token_failure(profile, s, state, &e))
             }
         }
+    }
+
+    /// After a refresh grant that sent the configured refresh token and got another one back:
+    /// the configured value (a CI secret, typically) no longer works, and a later run without
+    /// this run's token cache would fail with it. Says so once, naming the variable but never
+    /// a token (docs/environments.md#refresh-tokens-from-secrets).
+    fn warn_if_stale(
+        &self,
+        profile: &str,
+        s: &OAuth2Settings,
+        sent: Option<&Secret>,
+        set: &TokenSet,
+    ) {
+        let (Some(sent), Some(configured), Some(issued)) =
+            (sent, s.refresh_token.as_ref(), set.refresh_token.as_ref())
+        else {
+            return;
+        };
+        if sent != configured || issued == configured {
+            return;
+        }
+        let first = self
+            .stale_warned
+            .lock()
+            .is_ok_and(|mut warned| warned.insert(profile.to_owned()));
+        if !first {
+            return;
+        }
+        eprintln!(
+            "warning: {}",
+            self.secrets.redact(&stale_message(
+                profile,
+                &self.login_env,
+                s,
+                self.cache.as_ref()
+            ))
+        );
     }
 
     fn count(&self) {
@@ -395,4 +438,36 @@ impl Sessions {
             ),
         }
     }
+}
+
+/// The stale-secret warning: what went stale, who still has the new token, how to store a
+/// new one (docs/environments.md#refresh-tokens-from-secrets).
+fn stale_message(
+    profile: &str,
+    login_env: &str,
+    s: &OAuth2Settings,
+    cache: Option<&TokenCache>,
+) -> String {
+    let (what, update) = match &s.refresh_token_from {
+        Some(var) => (
+            format!("the refresh token in {var}"),
+            format!("update the secret {var} with the value it prints"),
+        ),
+        None => (
+            "the configured refresh token".to_owned(),
+            "store the value it prints where the configured one came from".to_owned(),
+        ),
+    };
+    let kept = cache.map_or_else(
+        || "This run goes on with the new one".to_owned(),
+        |c| {
+            format!(
+                "This run, and later runs that share the token cache {}, go on with the new one",
+                c.path().display()
+            )
+        },
+    );
+    format!(
+        "the server rotated the refresh token of auth profile `{profile}`: {what} no longer works. {kept}, but a run without that cache (a CI job) would be refused: run `courier auth login --env {login_env} --profile {profile} --print-refresh-token` and {update}"
+    )
 }

@@ -1,0 +1,133 @@
+//! Production from CI secrets (docs/ci.md#production-from-ci-secrets): a `grant:
+//! refresh_token` profile fed by `secrets: { refresh_token: VAR }` with no token cache; the one
+//! redacted warning when the server rotates that refresh token during a run, and the next run
+//! without a cache that the warning is about; `auth login --print-refresh-token` refused when
+//! standard output is not a terminal.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::auth::{CLIENT_ID, CLIENT_SECRET, Emu, WS_USER, reads};
+use crate::support::{courier, parts, workspace};
+
+const VAR: &str = "EMU_PROD_REFRESH_TOKEN";
+
+/// An environment whose refresh token comes from the secret `VAR`, as
+/// `environments/production.yaml` does.
+fn secret_env(base_url: &str) -> String {
+    format!(
+        "scope: non-production\nvars:\n  base_url: {base_url}\nsecrets:\n  client_secret: EMU_CLIENT_SECRET\n  refresh_token: {VAR}\nauth:\n  intacct:\n    type: oauth2\n    grant: refresh_token\n    authorize_url: \"{{{{ base_url }}}}/oauth2/authorize\"\n    token_url: \"{{{{ base_url }}}}/oauth2/token\"\n    client_id: {CLIENT_ID}\n    client_secret: \"{{{{ client_secret }}}}\"\n    redirect_uri: https://127.0.0.1:0/callback\n    refresh_token: \"{{{{ refresh_token }}}}\"\n    token_params: {{ username: \"{WS_USER}\" }}\n"
+    )
+}
+
+fn run(dir: &Path, refresh: &str, args: &[&str]) -> (i32, String, String) {
+    let out = courier(dir)
+        .args(args)
+        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
+        .env(VAR, refresh)
+        .output()
+        .unwrap();
+    parts(&out)
+}
+
+const STALE: &str = "rotated the refresh token of auth profile `intacct`";
+
+#[test]
+fn a_refresh_token_from_a_secret_runs_with_no_token_cache_and_no_warning() {
+    let emu = Emu::start(|_| {});
+    let first = emu.fresh_refresh_token();
+    let env = secret_env(&emu.base_url());
+    let coll = reads("A", 3);
+    let dir = workspace(&[
+        ("environments/emu.yaml", &env),
+        ("collections/a.yaml", &coll),
+    ]);
+    assert!(!dir.path().join(".home/tokens.json").exists());
+    let (code, out, err) = run(dir.path(), &first, &["run", "collections", "--env", "emu"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.ends_with("3 passed, 0 failed, 0 skipped\n"), "{out}");
+    assert_eq!(emu.token_requests("refresh_token"), 1, "{}", emu.stats());
+    assert_eq!(
+        emu.token_requests("client_credentials"),
+        1,
+        "only the test's own"
+    );
+    // Without rotation the secret stays good: nothing to warn about.
+    assert!(!err.contains(STALE), "{err}");
+    assert!(!out.contains(&first) && !err.contains(&first));
+}
+
+#[test]
+fn a_rotated_secret_refresh_token_warns_once_redacted_and_the_next_run_without_cache_fails() {
+    // Tokens live 1 s; 40 reads of 50 ms each take about 2 s, so the run refreshes at least
+    // twice: with the secret's token, then with the rotated one.
+    let emu = Emu::start(|o| {
+        o.rotate_refresh_tokens = true;
+        o.token_ttl = Duration::from_secs(1);
+        o.latency = Duration::from_millis(50);
+    });
+    let first = emu.fresh_refresh_token();
+    let env = secret_env(&emu.base_url());
+    let coll = reads("A", 40);
+    let dir = workspace(&[
+        ("environments/emu.yaml", &env),
+        ("collections/a.yaml", &coll),
+    ]);
+    let (code, out, err) = run(dir.path(), &first, &["run", "collections", "--env", "emu"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.ends_with("40 passed, 0 failed, 0 skipped\n"), "{out}");
+    let refreshes = emu.token_requests("refresh_token");
+    assert!(refreshes >= 2, "{}", emu.stats());
+
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains(STALE)).collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning, not one per rotation:\n{err}"
+    );
+    let warning = warnings[0];
+    assert!(warning.starts_with("warning: "), "{warning}");
+    assert!(
+        warning.contains(&format!("the refresh token in {VAR} no longer works")),
+        "{warning}"
+    );
+    assert!(
+        warning
+            .contains("run `courier auth login --env emu --profile intacct --print-refresh-token`"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains(&format!("update the secret {VAR}")),
+        "{warning}"
+    );
+    assert!(
+        !out.contains(STALE),
+        "the warning belongs on standard error:\n{out}"
+    );
+    let cached = std::fs::read_to_string(dir.path().join(".home/tokens.json")).unwrap();
+    let cache: serde_json::Value = serde_json::from_str(&cached).unwrap();
+    let newest = cache["sessions"][0]["refresh_token"].as_str().unwrap();
+    for token in [first.as_str(), newest] {
+        assert!(
+            !out.contains(token) && !err.contains(token),
+            "a token leaked:\n{out}\n{err}"
+        );
+    }
+
+    // The next CI job: a fresh machine (no token cache), the same secret. The warning was
+    // right: the secret's token is gone.
+    std::fs::remove_dir_all(dir.path().join(".home")).unwrap();
+    let (code, out, err) = run(dir.path(), &first, &["run", "collections", "--env", "emu"]);
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(out.contains("invalid_grant"), "{out}");
+    assert!(
+        out.contains("run `courier auth login --env emu --profile intacct`"),
+        "{out}"
+    );
+    assert!(!out.contains(&first) && !err.contains(&first));
+}
