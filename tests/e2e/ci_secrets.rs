@@ -126,8 +126,82 @@ fn a_rotated_secret_refresh_token_warns_once_redacted_and_the_next_run_without_c
     assert_eq!(code, 3, "{out}\n{err}");
     assert!(out.contains("invalid_grant"), "{out}");
     assert!(
-        out.contains("run `courier auth login --env emu --profile intacct`"),
+        out.contains(&format!(
+            "run `courier auth login --env emu --profile intacct`, or set {VAR} to a refresh token"
+        )),
         "{out}"
     );
     assert!(!out.contains(&first) && !err.contains(&first));
+}
+
+#[test]
+fn with_a_cached_session_the_secret_may_be_unset_and_without_either_the_run_says_what_to_set() {
+    let emu = Emu::start(|_| {});
+    let first = emu.fresh_refresh_token();
+    let env = secret_env(&emu.base_url());
+    let coll = reads("A", 2);
+    let dir = workspace(&[
+        ("environments/emu.yaml", &env),
+        ("collections/a.yaml", &coll),
+    ]);
+    let unset = |dir: &Path| {
+        let out = courier(dir)
+            .args(["run", "collections", "--env", "emu"])
+            .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
+            .output()
+            .unwrap();
+        parts(&out)
+    };
+    // Neither a cached session nor the secret: nothing is sent, and the message names both ways.
+    let (code, out, err) = unset(dir.path());
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("has no refresh token: run `courier auth login --env emu --profile intacct`, or set {VAR}")),
+        "{out}"
+    );
+    assert_eq!(emu.stats()["api_requests"], 0);
+    assert_eq!(emu.token_requests("refresh_token"), 0);
+
+    // A run with the secret leaves its session in the token cache; the next one, on the same
+    // machine, needs no secret at all (a developer's laptop after `courier auth login`).
+    let (code, out, err) = run(dir.path(), &first, &["run", "collections", "--env", "emu"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = unset(dir.path());
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.ends_with("2 passed, 0 failed, 0 skipped\n"), "{out}");
+    assert_eq!(
+        emu.token_requests("refresh_token"),
+        1,
+        "the cached token was used"
+    );
+}
+
+#[test]
+fn print_refresh_token_refuses_an_output_that_is_not_a_terminal_before_sending_anything() {
+    let emu = Emu::start(|_| {});
+    let env = secret_env(&emu.base_url());
+    let dir = workspace(&[("environments/emu.yaml", &env)]);
+    // Standard output is a pipe here, as in a CI log or `… > token.txt`.
+    let (code, out, err) = run(
+        dir.path(),
+        "",
+        &[
+            "auth",
+            "login",
+            "--env",
+            "emu",
+            "--no-browser",
+            "--print-refresh-token",
+        ],
+    );
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert_eq!(out, "", "nothing on standard output");
+    assert!(
+        err.contains("--print-refresh-token prints the refresh token only to a terminal"),
+        "{err}"
+    );
+    let stats = emu.stats();
+    assert_eq!(stats["authorize_requests"], 0, "{stats}");
+    assert_eq!(emu.token_requests("authorization_code"), 0, "{stats}");
+    assert!(!dir.path().join(".home/tokens.json").exists());
 }

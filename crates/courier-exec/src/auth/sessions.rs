@@ -200,7 +200,7 @@ impl Sessions {
                     .and_then(|t| t.refresh.clone())
                     .or_else(|| s.refresh_token.clone())
                 else {
-                    return Err(self.fail(state, &self.no_refresh_message(profile), true));
+                    return Err(self.fail(state, &self.no_refresh_message(profile, s), true));
                 };
                 self.count();
                 (
@@ -266,7 +266,7 @@ impl Sessions {
             }
         }
         let Some(refresh) = refresh.or_else(|| s.refresh_token.clone()) else {
-            return Err(self.fail(state, &self.no_refresh_message(profile), true));
+            return Err(self.fail(state, &self.no_refresh_message(profile, s), true));
         };
         self.count();
         let http = HttpClient::new(&self.client, Some(&self.limiter));
@@ -380,11 +380,23 @@ impl Sessions {
         }
     }
 
-    fn no_refresh_message(&self, profile: &str) -> String {
+    fn no_refresh_message(&self, profile: &str, s: &OAuth2Settings) -> String {
         format!(
-            "auth profile `{profile}` has no refresh token: run `courier auth login --env {} --profile {profile}`",
-            self.login_env
+            "auth profile `{profile}` has no refresh token: {}",
+            self.login_hint(profile, s)
         )
+    }
+
+    /// How to get a working refresh token again: log in, or store one in the secret the
+    /// profile reads (docs/environments.md#refresh-tokens-from-secrets).
+    fn login_hint(&self, profile: &str, s: &OAuth2Settings) -> String {
+        let env = &self.login_env;
+        match &s.refresh_token_from {
+            Some(var) => format!(
+                "run `courier auth login --env {env} --profile {profile}`, or set {var} to a refresh token from `courier auth login --env {env} --profile {profile} --print-refresh-token`"
+            ),
+            None => format!("run `courier auth login --env {env} --profile {profile}`"),
+        }
     }
 
     fn fail(&self, state: &mut State, message: &str, permanent: bool) -> AuthError {
@@ -416,8 +428,8 @@ impl Sessions {
                 if e.is_invalid_grant() && s.grant != Grant::ClientCredentials =>
             {
                 let message = format!(
-                    "the refresh token of auth profile `{profile}` was refused ({e}): run `courier auth login --env {} --profile {profile}`",
-                    self.login_env
+                    "the refresh token of auth profile `{profile}` was refused ({e}): {}",
+                    self.login_hint(profile, s)
                 );
                 self.fail(state, &message, true)
             }
