@@ -2,7 +2,8 @@
 //! refresh_token` profile fed by `secrets: { refresh_token: VAR }` with no token cache; the one
 //! redacted warning when the server rotates that refresh token during a run, and the next run
 //! without a cache that the warning is about; `auth login --print-refresh-token` refused when
-//! standard output is not a terminal.
+//! standard output is not a terminal; and docs/ci.md's `compare --left sandbox --right
+//! production --read-only` job run from its secrets alone against two emulators.
 
 #![expect(
     clippy::unwrap_used,
@@ -12,8 +13,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use courier_emulator::{Scope, default_credentials};
+
 use crate::auth::{CLIENT_ID, CLIENT_SECRET, Emu, WS_USER, reads};
-use crate::support::{courier, parts, workspace};
+use crate::support::{courier, examples, parts, root, workspace};
 
 const VAR: &str = "EMU_PROD_REFRESH_TOKEN";
 
@@ -204,4 +207,118 @@ fn print_refresh_token_refuses_an_output_that_is_not_a_terminal_before_sending_a
     assert_eq!(stats["authorize_requests"], 0, "{stats}");
     assert_eq!(emu.token_requests("authorization_code"), 0, "{stats}");
     assert!(!dir.path().join(".home/tokens.json").exists());
+}
+
+/// The `compare-production` job of docs/ci.md: its `courier` line and the variables it exports.
+fn documented_job() -> (Vec<String>, Vec<String>) {
+    let doc = std::fs::read_to_string(root().join("docs/ci.md")).unwrap();
+    let job: Vec<&str> = doc
+        .lines()
+        .skip_while(|l| l.trim() != "compare-production:")
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    let line = job
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("- run: courier compare"))
+        .expect("docs/ci.md has the compare-production job");
+    let mut args = vec!["compare".to_owned()];
+    args.extend(line.split_whitespace().map(str::to_owned));
+    let exported = job
+        .iter()
+        .filter_map(|l| {
+            let (name, value) = l.trim().split_once(": ")?;
+            value.starts_with("${{ secrets.").then(|| name.to_owned())
+        })
+        .collect();
+    (args, exported)
+}
+
+#[test]
+fn the_documented_production_compare_job_runs_from_secrets_alone() {
+    let sandbox = Emu::start(|_| {});
+    let production = Emu::start(|o| o.scope = Scope::Production);
+    let prod = default_credentials(Scope::Production);
+    let (status, body) = production.token(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", &prod.client_id),
+        ("client_secret", &prod.client_secret),
+        ("username", &prod.username),
+    ]);
+    assert_eq!(status, 200, "{body}");
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+
+    // The repository's collections and environments, each environment's `base_url` pointed at
+    // its emulator: nothing else of them changes.
+    let dir = examples();
+    for (name, emu) in [("sandbox", &sandbox), ("production", &production)] {
+        let path = dir.path().join(format!("environments/{name}.yaml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = "  base_url: https://api.intacct.com/ia/api/v1\n";
+        assert!(text.contains(line), "{name}.yaml: {text}");
+        let text = text.replace(line, &format!("  base_url: {}\n", emu.base_url()));
+        std::fs::write(&path, text).unwrap();
+    }
+    let values: Vec<(&str, &str)> = vec![
+        ("INTACCT_CLIENT_ID", CLIENT_ID),
+        ("INTACCT_CLIENT_SECRET", CLIENT_SECRET),
+        ("INTACCT_WS_USER", WS_USER),
+        ("INTACCT_PROD_CLIENT_ID", &prod.client_id),
+        ("INTACCT_PROD_CLIENT_SECRET", &prod.client_secret),
+        ("INTACCT_PROD_REFRESH_TOKEN", &refresh),
+    ];
+    let (args, exported) = documented_job();
+    let mut names: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    let mut exported: Vec<&str> = exported.iter().map(String::as_str).collect();
+    exported.sort_unstable();
+    assert_eq!(
+        exported, names,
+        "the job exports exactly the secrets both sides read"
+    );
+    assert!(
+        args.iter().any(|a| a == "--read-only"),
+        "the job is read-only: {args:?}"
+    );
+
+    let cache = dir.path().join(".home/tokens.json");
+    assert!(!cache.exists(), "a CI job starts with no token cache");
+    let mut cmd = courier(dir.path());
+    cmd.args(&args);
+    for (name, value) in &values {
+        cmd.env(name, value);
+    }
+    let (code, out, err) = parts(&cmd.output().unwrap());
+    // The two emulated companies differ (docs/emulator.md): exit 1, with both sides checked.
+    assert_eq!(code, 1, "{out}\n{err}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("compare.json")).unwrap())
+            .unwrap();
+    assert!(
+        report["summary"]["different"].as_u64().unwrap() > 0,
+        "{report:#}"
+    );
+    assert!(
+        report["summary"]["identical"].as_u64().unwrap() > 0,
+        "{report:#}"
+    );
+
+    let p = production.stats();
+    assert_eq!(production.token_requests("refresh_token"), 1, "{p}");
+    assert_eq!(p["token_errors"], 0, "{p}");
+    assert!(p["api_requests"].as_u64().unwrap() > 0, "{p}");
+    for route in p["routes"].as_object().unwrap().keys() {
+        assert!(
+            route.starts_with("GET ") || route == "POST /services/core/query",
+            "production was sent a write ({route}): {p}"
+        );
+    }
+    assert!(sandbox.stats()["api_requests"].as_u64().unwrap() > 0);
+    let report_text = std::fs::read_to_string(dir.path().join("compare.json")).unwrap();
+    for (name, value) in &values {
+        if name.contains("SECRET") || name.contains("TOKEN") {
+            for text in [&out, &err, &report_text] {
+                assert!(!text.contains(value), "{name} leaked");
+            }
+        }
+    }
 }
