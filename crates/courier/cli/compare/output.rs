@@ -52,8 +52,10 @@ impl Redactor {
     }
 }
 
-/// The console report, colour codes included when `color`.
-pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
+/// The console report, colour codes included when `color`. `quiet` (docs/cli.md#compare)
+/// leaves identical and skipped pairs out of the table: only what needs a look, then the
+/// summary line.
+pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool, quiet: bool) -> String {
     let paint = |code: Style, text: &str| {
         if color {
             code.style(text).to_string()
@@ -62,11 +64,24 @@ pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool) -> String {
         }
     };
     let mut out = String::new();
+    let shown: Vec<&Pair> = pairs
+        .iter()
+        .filter(|p| !quiet || matches!(p.verdict, Verdict::Different | Verdict::Failed { .. }))
+        .collect();
+    if shown.is_empty() && quiet && !pairs.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} identical, {} different, {} skipped",
+            counts.identical, counts.different, counts.skipped
+        );
+        return out;
+    }
+    let pairs = shown;
     if pairs.is_empty() {
         let _ = writeln!(out, "0 identical, 0 different, 0 skipped");
         return out;
     }
-    let titles: Vec<String> = pairs.iter().map(Pair::title).collect();
+    let titles: Vec<String> = pairs.iter().map(|p| p.title()).collect();
     let width = titles
         .iter()
         .map(|t| t.chars().count())
