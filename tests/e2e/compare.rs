@@ -866,3 +866,44 @@ fn an_empty_selection_is_0_with_a_warning() {
         json!({"identical": 0, "different": 0, "skipped": 0})
     );
 }
+
+/// `--quiet` keeps the pairs that differ and the summary line, and leaves out identical and
+/// skipped pairs that the full table shows (docs/cli.md#compare).
+#[test]
+fn quiet_shows_only_the_differing_pairs_and_the_summary() {
+    let dir = workspace(&[]);
+    let collections = root().join("collections");
+    let compare = |quiet: bool| {
+        let mut args = vec![
+            "compare",
+            collections.to_str().expect("a UTF-8 path"),
+            "--left",
+            "local",
+            "--right",
+            "local-production",
+            "--read-only",
+        ];
+        if quiet {
+            args.push("--quiet");
+        }
+        let (code, stdout, stderr) = parts(&run(dir.path(), &args));
+        assert_eq!(code, 1, "{stdout}\n{stderr}");
+        stdout
+    };
+    let full = compare(false);
+    let quiet = compare(true);
+    let marked = |text: &str, mark: &str| text.lines().filter(|l| l.starts_with(mark)).count();
+    assert!(
+        marked(&full, "SAME ") > 0 && marked(&full, "SKIP ") > 0,
+        "{full}"
+    );
+    assert_eq!(marked(&quiet, "SAME "), 0, "{quiet}");
+    assert_eq!(marked(&quiet, "SKIP "), 0, "{quiet}");
+    assert_eq!(marked(&quiet, "DIFF "), marked(&full, "DIFF "), "{quiet}");
+    assert!(marked(&quiet, "DIFF ") > 0, "{quiet}");
+    assert_eq!(
+        full.lines().last(),
+        quiet.lines().last(),
+        "the same summary line"
+    );
+}

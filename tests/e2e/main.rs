@@ -6,6 +6,7 @@ pub(crate) mod auth;
 #[cfg(feature = "external")]
 mod auth_external;
 mod broken;
+mod ci_secrets;
 mod compare;
 mod cookies;
 mod docs;

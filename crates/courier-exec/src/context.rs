@@ -154,7 +154,16 @@ pub fn resolve_profile(
             if let Some(s) = &client_secret {
                 secrets.add(s);
             }
-            let refresh_token = if for_login {
+            // A secret that only the refresh token reads may be unset: the token cache may hold
+            // the session (docs/environments.md#refresh-tokens-from-secrets).
+            let from_secret = o
+                .refresh_token
+                .as_ref()
+                .and_then(|t| refresh_token_secret(env, t));
+            let unset = from_secret
+                .as_ref()
+                .is_some_and(|(name, _)| vars.get(name).is_none());
+            let refresh_token = if for_login || unset {
                 None
             } else {
                 optional(o.refresh_token.as_ref(), "refresh_token")?
@@ -162,6 +171,7 @@ pub fn resolve_profile(
             if let Some(s) = &refresh_token {
                 secrets.add(s);
             }
+            let refresh_token_from = from_secret.map(|(_, var)| var);
             let mut token_params = Vec::new();
             for (k, t) in &o.token_params {
                 token_params.push((k.value.clone(), render(t, &k.value)?));
@@ -176,12 +186,27 @@ pub fn resolve_profile(
                 client_id: render(&o.client_id, "client_id")?,
                 client_secret: client_secret.map(Secret::new),
                 refresh_token: refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
+                refresh_token_from,
                 scope: optional(o.scope.as_ref(), "scope")?.filter(|s| !s.trim().is_empty()),
                 token_params,
                 client_auth: o.client_auth,
             })
         }
     })
+}
+
+/// The `secrets:` entry (variable, process environment variable) that a profile's
+/// `refresh_token` template reads, when it reads exactly one: the secret a rotation makes stale
+/// and `courier auth login --print-refresh-token` fills (docs/environments.md#refresh-tokens-from-secrets).
+pub fn refresh_token_secret(env: &Environment, template: &STemplate) -> Option<(String, String)> {
+    let mut read = env
+        .secrets
+        .iter()
+        .filter(|(name, _)| template.value.variables().contains(&name.value));
+    match (read.next(), read.next()) {
+        (Some((name, var)), None) => Some((name.value.clone(), var.value.clone())),
+        _ => None,
+    }
 }
 
 /// The `--env` argument that finds this environment again, for messages such as "run

@@ -447,6 +447,7 @@ mod tests {
             client_id: "cid.app.sage.com".into(),
             client_secret: Some("s3cret".into()),
             refresh_token: None,
+            refresh_token_from: None,
             scope: None,
             token_params: vec![],
             client_auth: ClientAuth::Body,

@@ -73,6 +73,9 @@ pub(crate) struct CompareArgs {
     /// noise, leaving them out of the differences (timestamps, request ids).
     #[arg(long)]
     pub(crate) noise: bool,
+    /// Print only the pairs that differ or could not be checked, and the summary line.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 }
@@ -238,7 +241,7 @@ fn finish(
         }
     }
     let counts = pairs::count(pairs);
-    let console = output::console(pairs, counts, color, redactor);
+    let console = output::console(pairs, counts, color, args.quiet, redactor);
     if args.output.json_to_stdout() {
         eprint!("{console}");
     } else {

@@ -588,7 +588,18 @@ pub fn missing_for<'a>(
     dotenv: &HashMap<String, String>,
 ) -> Vec<Diagnostic> {
     for p in profiles {
-        templates.extend(profile_templates(p));
+        // A configured refresh token is optional: the token cache may hold the session, and
+        // without either the run says to log in or set the secret
+        // (docs/environments.md#refresh-tokens-from-secrets).
+        let optional = match &p.kind {
+            AuthKind::OAuth2(o) => o.refresh_token.as_ref(),
+            _ => None,
+        };
+        templates.extend(
+            profile_templates(p)
+                .into_iter()
+                .filter(|t| !optional.is_some_and(|o| std::ptr::eq(*t, o))),
+        );
     }
     let mut env_templates = templates.clone();
     for v in &env.vars {

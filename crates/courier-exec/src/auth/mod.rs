@@ -58,6 +58,10 @@ pub struct OAuth2Settings {
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub refresh_token: Option<Secret>,
+    /// The process environment variable that `refresh_token` came from (through the
+    /// environment's `secrets:`), named by the stale-secret warning of
+    /// docs/environments.md#refresh-tokens-from-secrets.
+    pub refresh_token_from: Option<String>,
     pub scope: Option<String>,
     pub token_params: Vec<(String, String)>,
     pub client_auth: ClientAuth,

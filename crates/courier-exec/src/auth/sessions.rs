@@ -1,7 +1,7 @@
 //! The sessions of one environment's auth profiles for a run: single-flight token requests,
 //! renewal, the 401 retry and the token-cache protocol (docs/environments.md#oauth-sessions).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -47,6 +47,9 @@ pub struct Sessions {
     secrets: Arc<Secrets>,
     cache: Option<TokenCache>,
     token_requests: AtomicUsize,
+    /// The profiles whose configured refresh token was rotated away and said so: the warning
+    /// comes once per profile and run.
+    stale_warned: std::sync::Mutex<HashSet<String>>,
 }
 
 impl Sessions {
@@ -77,6 +80,7 @@ impl Sessions {
             secrets,
             cache: None,
             token_requests: AtomicUsize::new(0),
+            stale_warned: std::sync::Mutex::default(),
         }
     }
 
@@ -196,7 +200,7 @@ impl Sessions {
                     .and_then(|t| t.refresh.clone())
                     .or_else(|| s.refresh_token.clone())
                 else {
-                    return Err(self.fail(state, &self.no_refresh_message(profile), true));
+                    return Err(self.fail(state, &self.no_refresh_message(profile, s), true));
                 };
                 self.count();
                 (
@@ -207,6 +211,7 @@ impl Sessions {
         };
         match result {
             Ok(set) => {
+                self.warn_if_stale(profile, s, used_refresh.as_ref(), &set);
                 let token =
                     self.token(&set, s, used_refresh, own.and_then(|t| t.scope), Utc::now());
                 *state = State::Ready(token.clone());
@@ -261,12 +266,13 @@ impl Sessions {
             }
         }
         let Some(refresh) = refresh.or_else(|| s.refresh_token.clone()) else {
-            return Err(self.fail(state, &self.no_refresh_message(profile), true));
+            return Err(self.fail(state, &self.no_refresh_message(profile, s), true));
         };
         self.count();
         let http = HttpClient::new(&self.client, Some(&self.limiter));
         match oauth::refresh(&http, s, refresh.expose()).await {
             Ok(set) => {
+                self.warn_if_stale(profile, s, Some(&refresh), &set);
                 let now = Utc::now();
                 let token = self.token(&set, s, Some(refresh.clone()), scope.clone(), now);
                 file.upsert(cached_session(
@@ -304,6 +310,43 @@ impl Sessions {
         }
     }
 
+    /// After a refresh grant that sent the configured refresh token and got another one back:
+    /// the configured value (a CI secret, typically) no longer works, and a later run without
+    /// this run's token cache would fail with it. Says so once, naming the variable but never
+    /// a token (docs/environments.md#refresh-tokens-from-secrets).
+    fn warn_if_stale(
+        &self,
+        profile: &str,
+        s: &OAuth2Settings,
+        sent: Option<&Secret>,
+        set: &TokenSet,
+    ) {
+        let (Some(sent), Some(configured), Some(issued)) =
+            (sent, s.refresh_token.as_ref(), set.refresh_token.as_ref())
+        else {
+            return;
+        };
+        if sent != configured || issued == configured {
+            return;
+        }
+        let first = self
+            .stale_warned
+            .lock()
+            .is_ok_and(|mut warned| warned.insert(profile.to_owned()));
+        if !first {
+            return;
+        }
+        eprintln!(
+            "warning: {}",
+            self.secrets.redact(&stale_message(
+                profile,
+                &self.login_env,
+                s,
+                self.cache.as_ref()
+            ))
+        );
+    }
+
     fn count(&self) {
         self.token_requests.fetch_add(1, Ordering::Relaxed);
     }
@@ -337,11 +380,23 @@ impl Sessions {
         }
     }
 
-    fn no_refresh_message(&self, profile: &str) -> String {
+    fn no_refresh_message(&self, profile: &str, s: &OAuth2Settings) -> String {
         format!(
-            "auth profile `{profile}` has no refresh token: run `courier auth login --env {} --profile {profile}`",
-            self.login_env
+            "auth profile `{profile}` has no refresh token: {}",
+            self.login_hint(profile, s)
         )
+    }
+
+    /// How to get a working refresh token again: log in, or store one in the secret the
+    /// profile reads (docs/environments.md#refresh-tokens-from-secrets).
+    fn login_hint(&self, profile: &str, s: &OAuth2Settings) -> String {
+        let env = &self.login_env;
+        match &s.refresh_token_from {
+            Some(var) => format!(
+                "run `courier auth login --env {env} --profile {profile}`, or set {var} to a refresh token from `courier auth login --env {env} --profile {profile} --print-refresh-token`"
+            ),
+            None => format!("run `courier auth login --env {env} --profile {profile}`"),
+        }
     }
 
     fn fail(&self, state: &mut State, message: &str, permanent: bool) -> AuthError {
@@ -373,8 +428,8 @@ impl Sessions {
                 if e.is_invalid_grant() && s.grant != Grant::ClientCredentials =>
             {
                 let message = format!(
-                    "the refresh token of auth profile `{profile}` was refused ({e}): run `courier auth login --env {} --profile {profile}`",
-                    self.login_env
+                    "the refresh token of auth profile `{profile}` was refused ({e}): {}",
+                    self.login_hint(profile, s)
                 );
                 self.fail(state, &message, true)
             }
@@ -395,4 +450,36 @@ impl Sessions {
             ),
         }
     }
+}
+
+/// The stale-secret warning: what went stale, who still has the new token, how to store a
+/// new one (docs/environments.md#refresh-tokens-from-secrets).
+fn stale_message(
+    profile: &str,
+    login_env: &str,
+    s: &OAuth2Settings,
+    cache: Option<&TokenCache>,
+) -> String {
+    let (what, update) = match &s.refresh_token_from {
+        Some(var) => (
+            format!("the refresh token in {var}"),
+            format!("update the secret {var} with the value it prints"),
+        ),
+        None => (
+            "the configured refresh token".to_owned(),
+            "store the value it prints where the configured one came from".to_owned(),
+        ),
+    };
+    let kept = cache.map_or_else(
+        || "This run goes on with the new one".to_owned(),
+        |c| {
+            format!(
+                "This run, and later runs that share the token cache {}, go on with the new one",
+                c.path().display()
+            )
+        },
+    );
+    format!(
+        "the server rotated the refresh token of auth profile `{profile}`: {what} no longer works. {kept}, but a run without that cache (a CI job) would be refused: run `courier auth login --env {login_env} --profile {profile} --print-refresh-token` and {update}"
+    )
 }

@@ -1,9 +1,10 @@
 //! `courier auth login`: the authorization-code flow for one profile (docs/cli.md#courier-auth) — the authorize
 //! URL with a fresh `state`, the scope and PKCE S256; the redirect taken on the HTTPS loopback
 //! listener or pasted; `state` checked; the code traded for tokens; the tokens stored in the
-//! token cache.
+//! token cache — or, with `--print-refresh-token`, the refresh token printed to a terminal for
+//! a CI secret (docs/ci.md#production-from-ci-secrets).
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,18 +49,26 @@ input.
 
 The `state` must match, or the login is refused. The code is then traded for tokens (with the \
 PKCE verifier), and the session is stored in the token cache under (environment, profile, \
-token URL, client id, username).";
+token URL, client id, username).
+
+With --print-refresh-token the refresh token is printed instead, for a CI secret such as \
+INTACCT_PROD_REFRESH_TOKEN, and nothing is stored in the token cache: a local run refreshing \
+with the same token would rotate it away from under the CI job. Standard output must be a \
+terminal (exit 2 otherwise, before anything is sent), so the token never lands in a file or a \
+log by accident: it is the one place Courier shows an issued token.";
 
 const AFTER_LONG_HELP: &str = "\
 Examples:
   courier auth login --env production
   courier auth login --env sandbox --profile intacct --no-browser
   courier auth login --env environments/staging.yaml --paste
+  courier auth login --env production --print-refresh-token
 
 Exit codes:
   0 logged in; 2 invalid input (unknown environment or profile, a client-credentials profile, a \
 missing secret, a pasted address that is not the redirect, a `state` that does not match, a \
-token cache this courier cannot write); 3 no token could be obtained (access denied, the token \
+token cache this courier cannot write, --print-refresh-token with standard output not a \
+terminal); 3 no token could be obtained (access denied, the token \
 request refused or unreachable, no redirect within 10 minutes).";
 
 /// Log in to an auth profile in a browser and keep its tokens in the token cache.
@@ -79,6 +88,10 @@ pub(crate) struct LoginArgs {
     /// Read the redirected URL from standard input instead of listening for it.
     #[arg(long)]
     paste: bool,
+    /// Print the refresh token (to store as a CI secret) instead of keeping the session in the
+    /// token cache. Standard output must be a terminal.
+    #[arg(long)]
+    print_refresh_token: bool,
 }
 
 /// A login that stopped: a message to print (redacted on the way out) with its exit code,
@@ -101,7 +114,17 @@ fn invalid(message: impl Into<String>) -> Stop {
     Stop::Message(Exit::Invalid, message.into())
 }
 
+/// Whether the refresh token may be printed: only to a terminal, where a person reads it, never
+/// into a pipe or a file that a CI log or a shell history keeps (docs/cli.md#auth).
+fn print_target(print_refresh_token: bool, stdout_is_terminal: bool) -> Result<(), String> {
+    if print_refresh_token && !stdout_is_terminal {
+        return Err("--print-refresh-token prints the refresh token only to a terminal, and standard output is not one (a pipe or a file would keep the token): run the command in a terminal without redirecting its output".to_owned());
+    }
+    Ok(())
+}
+
 fn login(args: &LoginArgs, secrets: &Arc<Secrets>) -> Result<(), Stop> {
+    print_target(args.print_refresh_token, std::io::stdout().is_terminal()).map_err(invalid)?;
     let Some(env_name) = &args.env else {
         return Err(invalid(format!(
             "no environment: give `--env NAME` (or set COURIER_ENV)\n  = help: the environments Courier can see: {}",
@@ -217,6 +240,9 @@ fn login(args: &LoginArgs, secrets: &Arc<Secrets>) -> Result<(), Stop> {
         if let Some(r) = &set.refresh_token {
             secrets.add(r.expose());
         }
+        if args.print_refresh_token {
+            return print_refresh_token(env, &name, &set);
+        }
         store(&cache, env.identity.as_str(), &name, &settings, &set, &scope, secrets).await?;
         if set.refresh_token.is_none() {
             eprintln!(
@@ -235,6 +261,43 @@ fn login(args: &LoginArgs, secrets: &Arc<Secrets>) -> Result<(), Stop> {
         let _ = std::io::stdout().write_all(secrets.redact(&line).as_bytes());
         Ok(())
     })
+}
+
+/// Prints the refresh token on its own line of standard output (a terminal, see
+/// [`print_target`]) and says on standard error where it goes.
+fn print_refresh_token(
+    env: &courier_core::model::Environment,
+    profile: &str,
+    set: &oauth::TokenSet,
+) -> Result<(), Stop> {
+    let Some(refresh) = &set.refresh_token else {
+        return Err(Stop::Message(
+            Exit::Unchecked,
+            format!(
+                "the server issued no refresh token for auth profile `{profile}` (is `offline_access` in the profile's `scope`?): there is nothing to print"
+            ),
+        ));
+    };
+    println!("{}", refresh.expose());
+    let _ = std::io::stdout().flush();
+    let target = secret_variable(env, profile).map_or_else(
+        || "the secret that the profile's `refresh_token` reads".to_owned(),
+        |var| format!("the secret {var}"),
+    );
+    eprintln!(
+        "The refresh token of auth profile `{profile}` of environment `{}` is printed above: store it as {target} (docs/ci.md). It is not kept in the token cache, so no run on this machine rotates it away.",
+        env.identity
+    );
+    Ok(())
+}
+
+/// The process environment variable that a profile's `refresh_token` reads through
+/// `secrets:`, when it reads exactly one.
+fn secret_variable(env: &courier_core::model::Environment, profile: &str) -> Option<String> {
+    let AuthKind::OAuth2(o) = &env.profile(profile)?.kind else {
+        return None;
+    };
+    courier_exec::context::refresh_token_secret(env, o.refresh_token.as_ref()?).map(|(_, var)| var)
 }
 
 /// The profile to log in to: the one named, or the environment's only candidate.
@@ -376,4 +439,37 @@ fn open_browser(url: &str) -> Result<(), String> {
         .spawn()
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{print_target, secret_variable};
+
+    #[test]
+    fn the_secret_to_update_is_the_one_the_profiles_refresh_token_reads() {
+        let file = courier_core::diag::SourceFile::new(
+            "environments/production.yaml",
+            include_str!("../../../../environments/production.yaml"),
+        );
+        let Ok(env) = courier_core::load::parse_environment(&file, "production") else {
+            panic!("environments/production.yaml loads");
+        };
+        assert_eq!(
+            secret_variable(&env, "intacct").as_deref(),
+            Some("INTACCT_PROD_REFRESH_TOKEN")
+        );
+        assert_eq!(secret_variable(&env, "nosuch"), None);
+    }
+
+    #[test]
+    fn the_refresh_token_is_printed_to_a_terminal_only() {
+        assert!(print_target(true, true).is_ok());
+        let Err(refused) = print_target(true, false) else {
+            panic!("a refresh token printed into a pipe");
+        };
+        assert!(refused.contains("only to a terminal"), "{refused}");
+        // Without the flag, where standard output goes does not matter.
+        assert!(print_target(false, false).is_ok());
+        assert!(print_target(false, true).is_ok());
+    }
 }

@@ -59,8 +59,16 @@ impl Redactor {
 }
 
 /// The console report, colour codes included when `color`. Data (titles, reasons, paths,
-/// values) is redacted piece by piece; Courier's own words and counts never are.
-pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool, redactor: &Redactor) -> String {
+/// values) is redacted piece by piece; Courier's own words and counts never are. `quiet`
+/// (docs/cli.md#compare) leaves identical and skipped pairs out of the table: only what needs
+/// a look, then the summary line.
+pub(super) fn console(
+    pairs: &[Pair],
+    counts: Counts,
+    color: bool,
+    quiet: bool,
+    redactor: &Redactor,
+) -> String {
     let paint = |code: Style, text: &str| {
         if color {
             code.style(text).to_string()
@@ -69,6 +77,19 @@ pub(super) fn console(pairs: &[Pair], counts: Counts, color: bool, redactor: &Re
         }
     };
     let mut out = String::new();
+    let shown: Vec<&Pair> = pairs
+        .iter()
+        .filter(|p| !quiet || matches!(p.verdict, Verdict::Different | Verdict::Failed { .. }))
+        .collect();
+    if shown.is_empty() && quiet && !pairs.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} identical, {} different, {} skipped",
+            counts.identical, counts.different, counts.skipped
+        );
+        return out;
+    }
+    let pairs = shown;
     if pairs.is_empty() {
         let _ = writeln!(out, "0 identical, 0 different, 0 skipped");
         return out;
@@ -369,7 +390,7 @@ mod tests {
         };
         for at in 100..=MAX_VALUE_CHARS + 2 {
             let value = Value::String(format!("{}{SECRET}{}", "x".repeat(at), "y".repeat(300)));
-            let text = console(&[pair(value)], counts, false, &redactor);
+            let text = console(&[pair(value)], counts, false, false, &redactor);
             assert!(
                 !(5..=SECRET.len()).any(|n| text.contains(&SECRET[..n])),
                 "offset {at}: {text}"
