@@ -128,7 +128,11 @@ fn print_summary(merged: &RunReport, shards: &[ShardReport], to_stderr: bool, co
     for c in &merged.collections {
         for r in &c.requests {
             if matches!(r.outcome, ReportOutcome::Failed | ReportOutcome::Error) {
-                let mark = if paint { "\x1b[31m✗\x1b[0m" } else { "FAIL" };
+                let mark = if paint {
+                    owo_colors::OwoColorize::red(&"✗").to_string()
+                } else {
+                    "FAIL".to_owned()
+                };
                 let _ = writeln!(out, "{mark} {} / {}  ({})", c.name, r.name, c.file);
             }
         }
