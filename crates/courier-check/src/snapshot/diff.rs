@@ -13,6 +13,10 @@ use similar::{ChangeTag, TextDiff};
 /// Lines of unchanged context shown around each change.
 pub const CONTEXT_LINES: usize = 3;
 
+/// The longest line a diff shows, in characters; the rest is counted, not printed, so a
+/// 100 MB single-line body cannot flood a terminal or a CI log (docs/snapshots.md).
+pub const MAX_LINE_CHARS: usize = 1_000;
+
 const RED: Style = Style::new().red();
 const GREEN: Style = Style::new().green();
 const CYAN: Style = Style::new().cyan();
@@ -79,7 +83,14 @@ impl SnapshotDiff {
                         },
                         old_line: change.old_index().map(|i| i + 1),
                         new_line: change.new_index().map(|i| i + 1),
-                        text: change.value().trim_end_matches('\n').to_owned(),
+                        // Both sides are redacted before they get here (the new value when
+                        // it is rendered, the stored one when it was written), so the cut
+                        // cannot reveal part of a secret.
+                        text: courier_core::cut::chars(
+                            change.value().trim_end_matches('\n'),
+                            MAX_LINE_CHARS,
+                        )
+                        .into_owned(),
                     })
                     .collect()
             })
@@ -213,6 +224,19 @@ fn walk(old: &Value, new: &Value, path: &mut NormalizedPath, out: &mut Vec<Strin
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_huge_line_is_cut_and_counted() {
+        let old = format!("{{\"a\": \"{}\"}}", "x".repeat(5_000_000));
+        let new = format!("{{\"a\": \"{}\"}}", "y".repeat(5_000_000));
+        let text = SnapshotDiff::new(&old, &new).render(false);
+        assert!(text.len() < 4 * MAX_LINE_CHARS, "{} bytes", text.len());
+        assert!(text.contains("more characters)"), "{text}");
+        assert!(
+            text.contains("-{\"a\": \"xxx") && text.contains("+{\"a\": \"yyy"),
+            "{text}"
+        );
+    }
+
     use super::*;
 
     fn numbered(n: usize) -> String {
