@@ -15,7 +15,7 @@ pub const CONTEXT_LINES: usize = 3;
 
 /// The longest line a diff shows, in characters; the rest is counted, not printed, so a
 /// 100 MB single-line body cannot flood a terminal or a CI log (docs/snapshots.md).
-pub const MAX_LINE_CHARS: usize = 1_000;
+pub(crate) const MAX_LINE_CHARS: usize = 1_000;
 
 const RED: Style = Style::new().red();
 const GREEN: Style = Style::new().green();
