@@ -124,19 +124,26 @@ impl Drop for Company {
     }
 }
 
-fn rehearse(seed: u64) {
-    let company = Company::start(seed);
-    let before = company.counts();
+/// `courier run collections --env sandbox` (and `extra`) against `company`: exit code, stdout.
+fn run_sandbox(company: &Company, extra: &[&str]) -> (i32, String, String) {
     let dir = examples();
     let out = courier(dir.path())
-        .args(["run", "collections", "--env", "sandbox", "--var"])
+        .args(["run", "collections", "--env", "sandbox"])
+        .args(extra)
+        .arg("--var")
         .arg(format!("base_url={}", company.base_url()))
         .env("INTACCT_CLIENT_ID", CLIENT_ID)
         .env("INTACCT_CLIENT_SECRET", CLIENT_SECRET)
         .env("INTACCT_WS_USER", WS_USER)
         .output()
         .unwrap();
-    let (code, stdout, stderr) = parts(&out);
+    parts(&out)
+}
+
+fn rehearse(seed: u64) {
+    let company = Company::start(seed);
+    let before = company.counts();
+    let (code, stdout, stderr) = run_sandbox(&company, &[]);
     assert_eq!(code, 0, "seed {seed}:\n{stdout}\n{stderr}");
     assert!(stdout.contains(" 0 failed, 0 skipped"), "{stdout}");
     assert!(!stdout.contains("FAIL "), "{stdout}");
@@ -160,5 +167,29 @@ fn the_two_companies_differ_from_the_embedded_one() {
     let zero = Company::start(0).counts();
     for seed in [7, 1234] {
         assert_ne!(Company::start(seed).counts(), zero, "seed {seed}");
+    }
+}
+
+#[test]
+fn the_read_only_tag_selects_collections_that_only_read() {
+    // What production may be given (docs/ci.md): no route that writes is ever called.
+    let company = Company::start(7);
+    let (code, stdout, stderr) = run_sandbox(&company, &["--tag", "read-only"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("PASS Vendor schema / the vendor matches its schema"),
+        "{stdout}"
+    );
+    let routes = company.emulator.as_ref().unwrap().stats()["routes"].clone();
+    let routes = routes.as_object().unwrap();
+    assert!(
+        routes.contains_key("POST /services/core/query"),
+        "{routes:?}"
+    );
+    for route in routes.keys() {
+        assert!(
+            route.starts_with("GET ") || route == "POST /services/core/query",
+            "a read-only collection called {route}: {routes:?}"
+        );
     }
 }
