@@ -24,6 +24,7 @@ mod language;
 mod list;
 mod merge;
 mod readme;
+mod rehearsal;
 mod reports;
 mod run_limits;
 mod snapshots_cli;
