@@ -11,7 +11,10 @@ fn verbose_shows_the_authorization_header_with_its_scheme_and_no_token() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     let auth: Vec<&str> = stderr
         .lines()
-        .filter(|l| l.to_ascii_lowercase().starts_with("> authorization:"))
+        .filter(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("> authorization: bearer")
+        })
         .collect();
     // One per request: both requests of the collection were authenticated.
     assert_eq!(auth.len(), 2, "{stderr}");
@@ -21,6 +24,52 @@ fn verbose_shows_the_authorization_header_with_its_scheme_and_no_token() {
     assert!(
         stderr.contains("> GET http://127.0.0.1:"),
         "the request line: {stderr}"
+    );
+}
+
+/// The session's token request comes first, once, before the request that waited for it:
+/// its form and answer shown with every credential and issued token hidden.
+#[test]
+fn verbose_shows_the_token_exchange_once_with_its_credentials_hidden() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let (code, stdout, stderr) = run_local(dir.path(), &["-v"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let token_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("> POST ") && l.ends_with("/oauth2/token"))
+        .collect();
+    assert_eq!(
+        token_lines.len(),
+        1,
+        "one token request for the run: {stderr}"
+    );
+    let at = stderr.find(token_lines[0]).unwrap();
+    let first_api = stderr.find("> GET http://127.0.0.1:").unwrap();
+    assert!(at < first_api, "the token request comes first: {stderr}");
+    let exchange = &stderr[at..first_api];
+    assert!(
+        exchange.contains("grant_type=client_credentials"),
+        "{exchange}"
+    );
+    assert!(exchange.contains("< 200 OK"), "{exchange}");
+    assert!(
+        exchange.contains("\"access_token\":\"[REDACTED]\""),
+        "the issued token is hidden: {exchange}"
+    );
+    // Whatever the client authenticates with (Basic or the form), no credential shows.
+    for line in exchange.lines() {
+        if line.to_ascii_lowercase().starts_with("> authorization:") {
+            assert_eq!(line, "> authorization: Basic [REDACTED]", "{exchange}");
+        }
+        assert!(
+            !line.contains("client_secret=") || line.contains("client_secret=[REDACTED]"),
+            "{line}"
+        );
+    }
+    let issued = exchange.matches("eyJ").count();
+    assert_eq!(
+        issued, 0,
+        "no JWT-shaped token anywhere in the exchange: {exchange}"
     );
 }
 

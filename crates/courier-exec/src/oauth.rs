@@ -75,9 +75,11 @@ pub struct TransportError {
 }
 
 /// The run's reqwest client as the `oauth2` crate's HTTP client. It remembers the status of
-/// the last answer, which the crate does not report for error bodies it cannot parse.
+/// the last answer, which the crate does not report for error bodies it cannot parse, and
+/// under `-v` writes each token exchange into a transcript (docs/cli.md#verbose-output).
 pub struct HttpClient<'a> {
     client: &'a reqwest::Client,
+    transcript: Option<&'a Mutex<Vec<String>>>,
     limiter: Option<&'a Limiter>,
     timeout: Duration,
     last_status: Mutex<Option<u16>>,
@@ -95,10 +97,20 @@ impl<'a> HttpClient<'a> {
     pub fn new(client: &'a reqwest::Client, limiter: Option<&'a Limiter>) -> Self {
         Self {
             client,
+            transcript: None,
             limiter,
             timeout: TOKEN_TIMEOUT,
             last_status: Mutex::new(None),
         }
+    }
+
+    /// Writes each token request and its answer into `transcript` (when given), credentials
+    /// hidden: the `Authorization` header keeps its scheme, the form's credentials and the
+    /// answer's tokens are `[REDACTED]` (the run's secrets are applied again when printed).
+    #[must_use]
+    pub fn with_transcript(mut self, transcript: Option<&'a Mutex<Vec<String>>>) -> Self {
+        self.transcript = transcript;
+        self
     }
 
     fn status(&self) -> Option<u16> {
@@ -114,6 +126,9 @@ impl<'a> HttpClient<'a> {
             message: format!("cannot build the request: {e}"),
         })?;
         *request.timeout_mut() = Some(self.timeout);
+        let shown_request = self
+            .transcript
+            .map(|_| crate::verbose::token_request_shown(&request));
         let slot = match self.limiter {
             Some(l) => Some(l.acquire().await),
             None => None,
@@ -136,6 +151,14 @@ impl<'a> HttpClient<'a> {
         drop(slot);
         if let Ok(mut last) = self.last_status.lock() {
             *last = Some(status.as_u16());
+        }
+        if let (Some(transcript), Some(shown)) = (self.transcript, shown_request)
+            && let Ok(mut lines) = transcript.lock()
+        {
+            lines.push(shown);
+            lines.push(crate::verbose::token_response_shown(
+                status, &headers, &body,
+            ));
         }
         let mut out = oauth2::http::Response::new(body.to_vec());
         *out.status_mut() = status;

@@ -115,6 +115,16 @@ pub(crate) async fn execute(
         for line in sent.log.iter().rev() {
             x.request = format!("{}\n{}", secrets.redact(line), x.request);
         }
+        // The token exchanges this request waited for come first; the tokens they issued
+        // are secrets by now, so redacting here hides them wherever they appear.
+        let tokens = shared.sessions.take_transcript();
+        if !tokens.is_empty() {
+            let shown: Vec<String> = tokens
+                .iter()
+                .map(|t| secrets.redact(t).into_owned())
+                .collect();
+            x.request = format!("{}{}", shown.join(""), x.request);
+        }
         result.exchange = Some(x);
     }
     let passed = evaluation.passed();

@@ -168,7 +168,8 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         Arc::clone(&input.secrets),
     )
     .with_cache(token_cache)
-    .with_login_env(context::env_argument(&env));
+    .with_login_env(context::env_argument(&env))
+    .with_transcript(input.options.verbose);
     let env_info = EnvInfo {
         name: env.identity.clone(),
         scope: env.scope,

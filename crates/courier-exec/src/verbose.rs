@@ -70,3 +70,64 @@ fn body_shown(b: &[u8]) -> String {
     };
     format!("{text}{more}\n")
 }
+
+/// The credentials of a token request's form and of its answer: shown as `[REDACTED]` whether
+/// or not the run knows them as secrets (an issued token is new to it).
+const TOKEN_FIELDS: [&str; 7] = [
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "code",
+    "code_verifier",
+    "password",
+];
+
+/// A token request as `-v` shows it: `> POST url`, the headers, the form with its
+/// credentials hidden.
+pub(crate) fn token_request_shown(r: &reqwest::Request) -> String {
+    let mut out = format!("> {} {}\n", r.method(), r.url());
+    for (k, v) in r.headers() {
+        let _ = writeln!(out, "> {}: {}", k, header_shown(k.as_str(), v));
+    }
+    if let Some(body) = r.body().and_then(reqwest::Body::as_bytes) {
+        let form: Vec<String> = url::form_urlencoded::parse(body)
+            .map(|(k, v)| {
+                let v = if TOKEN_FIELDS.contains(&k.as_ref()) {
+                    courier_core::secret::REDACTED.into()
+                } else {
+                    v
+                };
+                format!("{k}={v}")
+            })
+            .collect();
+        let _ = writeln!(out, "{}", form.join("&"));
+    }
+    out
+}
+
+/// A token endpoint's answer as `-v` shows it, with the tokens in a JSON body hidden.
+pub(crate) fn token_response_shown(
+    status: reqwest::StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+) -> String {
+    let mut out = format!("< {status}\n");
+    for (k, v) in headers {
+        let _ = writeln!(out, "< {}: {}", k, header_shown(k.as_str(), v));
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            for field in TOKEN_FIELDS {
+                if let Some(v) = map.get_mut(field) {
+                    *v = serde_json::Value::String(courier_core::secret::REDACTED.to_owned());
+                }
+            }
+            let text = serde_json::to_string(&map).unwrap_or_default();
+            let _ = writeln!(out, "{text}");
+        }
+        // Not a JSON object: an error page, shown as received (the run's secrets still apply).
+        _ => out.push_str(&body_shown(body)),
+    }
+    out
+}

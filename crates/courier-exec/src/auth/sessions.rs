@@ -50,6 +50,8 @@ pub struct Sessions {
     /// The profiles whose configured refresh token was rotated away and said so: the warning
     /// comes once per profile and run.
     stale_warned: std::sync::Mutex<HashSet<String>>,
+    /// Under `-v`, the token exchanges not yet shown (docs/cli.md#verbose-output).
+    transcript: Option<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Sessions {
@@ -81,7 +83,23 @@ impl Sessions {
             cache: None,
             token_requests: AtomicUsize::new(0),
             stale_warned: std::sync::Mutex::default(),
+            transcript: None,
         }
+    }
+
+    /// Under `-v`: keeps each token exchange for the request that waited for it to show.
+    #[must_use]
+    pub fn with_transcript(mut self, verbose: bool) -> Self {
+        self.transcript = verbose.then(std::sync::Mutex::default);
+        self
+    }
+
+    /// The token exchanges made since the last call, oldest first, as `-v` shows them.
+    pub fn take_transcript(&self) -> Vec<String> {
+        self.transcript
+            .as_ref()
+            .and_then(|t| t.lock().ok().map(|mut lines| std::mem::take(&mut *lines)))
+            .unwrap_or_default()
     }
 
     /// Keeps the sessions of refresh-token and authorization-code profiles in this cache.
@@ -186,7 +204,8 @@ impl Sessions {
             State::Ready(t) => Some(t.clone()),
             _ => None,
         };
-        let http = HttpClient::new(&self.client, Some(&self.limiter));
+        let http = HttpClient::new(&self.client, Some(&self.limiter))
+            .with_transcript(self.transcript.as_ref());
         let (result, used_refresh) = match s.grant {
             // A client-credentials profile renews with a new client-credentials grant,
             // ignoring any refresh token it was given (docs/environments.md#oauth-sessions).
@@ -269,7 +288,8 @@ impl Sessions {
             return Err(self.fail(state, &self.no_refresh_message(profile, s), true));
         };
         self.count();
-        let http = HttpClient::new(&self.client, Some(&self.limiter));
+        let http = HttpClient::new(&self.client, Some(&self.limiter))
+            .with_transcript(self.transcript.as_ref());
         match oauth::refresh(&http, s, refresh.expose()).await {
             Ok(set) => {
                 self.warn_if_stale(profile, s, Some(&refresh), &set);
