@@ -106,3 +106,35 @@ fn verbose_shows_each_retry_with_its_status_and_wait() {
         "{stdout}"
     );
 }
+
+/// A polled request shows a line per attempt that another followed, then the last exchange.
+#[test]
+fn verbose_shows_each_poll_attempt_with_its_status_and_wait() {
+    let case = crate::support::root().join("tests/cases/poll");
+    let read = |p: &str| std::fs::read_to_string(case.join(p)).expect("the poll case");
+    let collection = read("collections/a.yaml");
+    let environment = read("environments/flaky.yaml");
+    let dir = workspace(&[
+        ("collections/a.yaml", collection.as_str()),
+        ("environments/flaky.yaml", environment.as_str()),
+    ]);
+    let (code, stdout, stderr) = crate::support::parts(&crate::support::run(
+        dir.path(),
+        &["run", "--env", "flaky", "-v"],
+    ));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let polls: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("! poll attempt"))
+        .collect();
+    // The first request passes on its second attempt (each attempt's 503 retried once); the
+    // second is still failing its check when its second attempt would start too late.
+    assert_eq!(
+        polls,
+        [
+            "! poll attempt 1: 503, `expect` does not hold yet: next attempt in 20 ms",
+            "! poll attempt 1: 200, `expect` does not hold yet: next attempt in 1000 ms",
+        ],
+        "{stderr}"
+    );
+}

@@ -137,6 +137,16 @@ pub(crate) async fn poll(
     let blank = result.clone();
     let mut attempts: u32 = 0;
     let mut sent: u32 = 0;
+    // Under `-v`, a line per attempt that another followed, shown before the last one's
+    // exchange (docs/cli.md#verbose-output).
+    let mut earlier: Vec<String> = Vec::new();
+    let show_earlier = |result: &mut RequestResult, earlier: &[String]| {
+        if let Some(x) = result.exchange.as_mut()
+            && !earlier.is_empty()
+        {
+            x.request = format!("{}\n{}", earlier.join("\n"), x.request);
+        }
+    };
     loop {
         *result = blank.clone();
         attempts += 1;
@@ -147,10 +157,12 @@ pub(crate) async fn poll(
         result.attempts = sent;
         result.poll_attempts = Some(attempts);
         if result.outcome == Outcome::Passed {
+            show_earlier(result, &earlier);
             return;
         }
         // A template that failed to render fails the same way on every attempt.
         if result.status.is_none() && result.error_kind.is_none() {
+            show_earlier(result, &earlier);
             return;
         }
         let next = start.elapsed() + poll.interval;
@@ -175,7 +187,19 @@ pub(crate) async fn poll(
                     },
                 );
             }
+            show_earlier(result, &earlier);
             return;
+        }
+        if shared.options.verbose {
+            let got = match (result.status, &result.error) {
+                (Some(status), _) => format!("{status}, `expect` does not hold yet"),
+                (None, Some(error)) => error.clone(),
+                (None, None) => "no answer".to_owned(),
+            };
+            earlier.push(format!(
+                "! poll attempt {attempts}: {got}: next attempt in {} ms",
+                poll.interval.as_millis()
+            ));
         }
         tokio::time::sleep(poll.interval).await;
     }
