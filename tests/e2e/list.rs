@@ -48,3 +48,25 @@ fn list_refuses_a_broken_collection() {
     assert_eq!(code, 2);
     assert!(stderr.contains("`requests` is empty"), "{stderr}");
 }
+
+/// A list nobody can read (`courier list | head -0`, a full disk) fails naming the error
+/// instead of passing with nothing shown.
+#[test]
+fn list_into_a_closed_pipe_fails_naming_the_error() {
+    let dir = crate::support::examples();
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = crate::support::courier(dir.path())
+        .args(["list", "collections"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("courier runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the list:"),
+        "the error says what failed: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,7 +1,7 @@
 //! `courier list`: the collections, requests and tags under PATHS, as text or JSON.
 
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use courier_events::Exit;
@@ -58,30 +58,34 @@ pub(crate) fn run(args: &ListArgs) -> CliResult {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(json) => {
-                let _ = writeln!(out, "{json}");
-            }
-            Err(e) => return Err(CliError::invalid(format!("cannot write JSON: {e}"))),
-        }
-        return Ok(Exit::Success);
+    // A list that cannot be written (a closed pipe, a full disk) is an error, not a success
+    // with nothing shown (docs/cli.md#list).
+    write_list(&mut out, &report, args.json)
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::invalid(format!("cannot write the list: {e}")))?;
+    Ok(Exit::Success)
+}
+
+fn write_list(out: &mut impl Write, report: &ListReport, json: bool) -> std::io::Result<()> {
+    if json {
+        let text = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+        return writeln!(out, "{text}");
     }
     for c in &report.collections {
         let tags = tags_text(&c.tags);
-        let _ = writeln!(out, "{} ({}){tags}", c.name, c.file);
+        writeln!(out, "{} ({}){tags}", c.name, c.file)?;
         let width = c.requests.iter().map(|r| r.method.len()).max().unwrap_or(0);
         for r in &c.requests {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {:width$} {}{}",
                 r.method,
                 r.name,
                 tags_text(&r.tags)
-            );
+            )?;
         }
     }
-    Ok(Exit::Success)
+    Ok(())
 }
 
 fn tags_text(tags: &[String]) -> String {
