@@ -1029,3 +1029,38 @@ fn under_ci_even_a_terminal_gets_plain_output() {
         String::from_utf8_lossy(&coloured)
     );
 }
+
+/// A run whose standard output closes (`| head -1`, a full disk) still runs every request,
+/// writes its report files and exits 3: requests were sent, so not 2 (docs/cli.md#exit-codes).
+#[test]
+fn a_run_into_a_closed_pipe_finishes_writes_its_reports_and_exits_3() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = crate::support::courier(dir.path())
+        .args([
+            "run",
+            "--env",
+            "local",
+            "--json",
+            "out/r.json",
+            "--junit",
+            "out/r.xml",
+        ])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("courier runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/r.json")).expect("the JSON report"),
+    )
+    .expect("valid JSON");
+    assert_eq!(
+        report["summary"]["passed"], 2,
+        "every request ran: {report}"
+    );
+    assert!(dir.path().join("out/r.xml").is_file());
+}
