@@ -25,24 +25,7 @@ fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
 #[test]
 fn max_concurrency_caps_requests_in_flight_across_parallel_collections() {
     let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(15));
-    let env = env_yaml(
-        &emu.base_url(),
-        "client_credentials",
-        "limits: { max_concurrency: 2 }\n",
-    );
-    let mut files: Vec<(String, String)> = vec![("environments/emu.yaml".into(), env)];
-    for c in 0..8 {
-        files.push((format!("collections/c{c}.yaml"), reads(&format!("C{c}"), 5)));
-    }
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let dir = workspace(&files);
-    let (code, stdout, stderr) = run(
-        dir.path(),
-        &["run", "collections", "--env", "emu", "--parallel", "8"],
-    );
+    let (dir, (code, stdout, stderr)) = parallel_reads(&emu, 2, 8, 5);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.ends_with("40 passed, 0 failed, 0 skipped\n"),
@@ -83,27 +66,7 @@ fn a_run_kept_to_the_companys_cap_meets_it_exactly_and_is_never_refused() {
         o.latency = std::time::Duration::from_millis(20);
         o.max_concurrent = Some(2);
     });
-    let env = env_yaml(
-        &emu.base_url(),
-        "client_credentials",
-        "limits: { max_concurrency: 2 }\n",
-    );
-    let mut files: Vec<(String, String)> = vec![("environments/emu.yaml".into(), env)];
-    for c in 0..10 {
-        files.push((
-            format!("collections/c{c}.yaml"),
-            reads(&format!("C{c}"), 10),
-        ));
-    }
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let dir = workspace(&files);
-    let (code, stdout, stderr) = run(
-        dir.path(),
-        &["run", "collections", "--env", "emu", "--parallel", "8"],
-    );
+    let (_dir, (code, stdout, stderr)) = parallel_reads(&emu, 2, 10, 10);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.ends_with("100 passed, 0 failed, 0 skipped\n"),
@@ -113,6 +76,38 @@ fn a_run_kept_to_the_companys_cap_meets_it_exactly_and_is_never_refused() {
     assert_eq!(stats["api_requests"], 100, "{stats}");
     assert_eq!(stats["in_flight_peak"], 2, "{stats}");
     assert_eq!(stats["concurrency_rejections"], 0, "{stats}");
+}
+
+/// Runs `collections` collections of `reads_each` vendor reads with `--parallel 8` against
+/// `emu`, the environment limited to `max_concurrency` requests in flight.
+fn parallel_reads(
+    emu: &Emu,
+    max_concurrency: u32,
+    collections: usize,
+    reads_each: usize,
+) -> (tempfile::TempDir, (i32, String, String)) {
+    let env = env_yaml(
+        &emu.base_url(),
+        "client_credentials",
+        &format!("limits: {{ max_concurrency: {max_concurrency} }}\n"),
+    );
+    let mut files: Vec<(String, String)> = vec![("environments/emu.yaml".into(), env)];
+    for c in 0..collections {
+        files.push((
+            format!("collections/c{c}.yaml"),
+            reads(&format!("C{c}"), reads_each),
+        ));
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = workspace(&files);
+    let out = run(
+        dir.path(),
+        &["run", "collections", "--env", "emu", "--parallel", "8"],
+    );
+    (dir, out)
 }
 
 fn mixed_collection() -> String {

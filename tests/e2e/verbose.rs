@@ -76,18 +76,7 @@ fn verbose_shows_the_token_exchange_once_with_its_credentials_hidden() {
 /// Each send that another follows is a line of its own, with its status and the wait.
 #[test]
 fn verbose_shows_each_retry_with_its_status_and_wait() {
-    let case = crate::support::root().join("tests/cases/retries");
-    let read = |p: &str| std::fs::read_to_string(case.join(p)).expect("the retries case");
-    let collection = read("collections/a.yaml");
-    let environment = read("environments/flaky.yaml");
-    let dir = workspace(&[
-        ("collections/a.yaml", collection.as_str()),
-        ("environments/flaky.yaml", environment.as_str()),
-    ]);
-    let (code, stdout, stderr) = crate::support::parts(&crate::support::run(
-        dir.path(),
-        &["run", "--env", "flaky", "-v"],
-    ));
+    let (code, stdout, stderr) = run_case_verbose("retries");
     assert_eq!(code, 1, "{stdout}{stderr}");
     // The emulator fails the first three API requests: the POST that may not be resent,
     // then twice the one with an Idempotency-Key, which passes on its third send.
@@ -110,18 +99,7 @@ fn verbose_shows_each_retry_with_its_status_and_wait() {
 /// A polled request shows a line per attempt that another followed, then the last exchange.
 #[test]
 fn verbose_shows_each_poll_attempt_with_its_status_and_wait() {
-    let case = crate::support::root().join("tests/cases/poll");
-    let read = |p: &str| std::fs::read_to_string(case.join(p)).expect("the poll case");
-    let collection = read("collections/a.yaml");
-    let environment = read("environments/flaky.yaml");
-    let dir = workspace(&[
-        ("collections/a.yaml", collection.as_str()),
-        ("environments/flaky.yaml", environment.as_str()),
-    ]);
-    let (code, stdout, stderr) = crate::support::parts(&crate::support::run(
-        dir.path(),
-        &["run", "--env", "flaky", "-v"],
-    ));
+    let (code, stdout, stderr) = run_case_verbose("poll");
     assert_eq!(code, 1, "{stdout}{stderr}");
     let polls: Vec<&str> = stderr
         .lines()
@@ -137,4 +115,21 @@ fn verbose_shows_each_poll_attempt_with_its_status_and_wait() {
         ],
         "{stderr}"
     );
+}
+
+/// Runs a golden case's collection (`collections/a.yaml`, against its `flaky` emulator
+/// environment) with `-v`.
+fn run_case_verbose(case: &str) -> (i32, String, String) {
+    let dir = crate::support::root().join("tests/cases").join(case);
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).expect("the golden case");
+    let collection = read("collections/a.yaml");
+    let environment = read("environments/flaky.yaml");
+    let dir = workspace(&[
+        ("collections/a.yaml", collection.as_str()),
+        ("environments/flaky.yaml", environment.as_str()),
+    ]);
+    crate::support::parts(&crate::support::run(
+        dir.path(),
+        &["run", "--env", "flaky", "-v"],
+    ))
 }
