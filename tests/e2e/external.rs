@@ -4,11 +4,6 @@
 //! the Jenkins xUnit plugin's `junit-10.xsd` (tests/data/). A missing `xmllint` fails these tests: a silent skip
 //! would let CI pass having checked nothing.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
-
 use std::path::Path;
 use std::process::Command;
 
