@@ -20,6 +20,7 @@ mod html;
 mod html_external;
 mod import;
 mod init;
+mod interrupt;
 mod language;
 mod list;
 mod merge;

@@ -13,6 +13,10 @@ pub enum Exit {
     Invalid = 2,
     /// A request could not be checked: connection, TLS, timeout after retries, no token.
     Unchecked = 3,
+    /// Stopped by SIGINT (Ctrl-C) after writing the reports (docs/cli.md#interrupting-a-run).
+    Interrupted = 130,
+    /// Stopped by SIGTERM after writing the reports.
+    Terminated = 143,
 }
 
 impl Exit {
@@ -29,6 +33,7 @@ impl Exit {
                 Exit::Failed => 1,
                 Exit::Unchecked => 2,
                 Exit::Invalid => 3,
+                Exit::Interrupted | Exit::Terminated => 4,
             }
         }
         if rank(other) > rank(self) {

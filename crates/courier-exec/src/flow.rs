@@ -217,6 +217,10 @@ fn skip_reason(
             "--bail: an earlier request failed".to_owned(),
         ));
     }
+    // After SIGINT or SIGTERM only clean-ups start (docs/cli.md#interrupting-a-run).
+    if shared.options.interrupt.code().is_some() && !r.always {
+        return Some(Skipping::Skip("interrupted".to_owned()));
+    }
     if let Some(e) = vars_error {
         return Some(Skipping::Fail(e.to_owned()));
     }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client;
 pub mod context;
 mod flow;
+pub mod interrupt;
 pub mod limits;
 pub mod loopback;
 mod multipart;

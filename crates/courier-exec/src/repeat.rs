@@ -165,6 +165,12 @@ pub(crate) async fn poll(
             show_earlier(result, &earlier);
             return;
         }
+        // An interrupted run does not wait for another attempt: the last one is reported
+        // as it is (docs/cli.md#interrupting-a-run).
+        if shared.options.interrupt.code().is_some() {
+            show_earlier(result, &earlier);
+            return;
+        }
         let next = start.elapsed() + poll.interval;
         if next > poll.timeout {
             // A check of its own (kind `poll`, docs/reports-v2.md) says why the request

@@ -41,6 +41,8 @@ pub struct RunOptions {
     /// `--max-body`: the largest response body, decoded, unless a collection sets its own
     /// (docs/collections.md#response-size).
     pub max_body: u64,
+    /// Set by the first SIGINT or SIGTERM (docs/cli.md#interrupting-a-run).
+    pub interrupt: Arc<crate::interrupt::Interrupt>,
 }
 
 impl Default for RunOptions {
@@ -54,6 +56,7 @@ impl Default for RunOptions {
             skip_expect: false,
             snapshots: None,
             max_body: DEFAULT_MAX_BODY,
+            interrupt: Arc::default(),
         }
     }
 }

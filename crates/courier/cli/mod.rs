@@ -20,6 +20,7 @@ mod init;
 mod list;
 mod report;
 mod run;
+mod signals;
 mod snapshots;
 mod validate;
 

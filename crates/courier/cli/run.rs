@@ -10,6 +10,7 @@ use courier_core::load;
 use courier_core::plan::{Plan, PlanOptions, Purpose, Shard, read_dotenv};
 use courier_core::secret::Secrets;
 use courier_events::{Event, Exit, Reporter};
+use courier_exec::interrupt::Interrupt;
 use courier_exec::runner::{RunInput, RunOptions};
 use courier_report::console::ConsoleReporter;
 
@@ -169,6 +170,7 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
     )];
     reporters.extend(file_reporters(args, &secrets));
 
+    let interrupt = Arc::new(Interrupt::default());
     let input = RunInput {
         environment,
         collections: planned.collections,
@@ -183,6 +185,7 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
             max_body: args.select.max_body,
             // Made effective once, from this process's `CI` (docs/cli.md#snapshots).
             snapshots: Some(SnapshotMode::from(args.snapshots).effective_from_env()),
+            interrupt: Arc::clone(&interrupt),
             ..RunOptions::default()
         },
         emulator_variables: None,
@@ -203,7 +206,9 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| CliError::runtime(&e))?;
+    let watcher = runtime.spawn(super::signals::watch(Arc::clone(&interrupt)));
     let outcome = runtime.block_on(super::embedded::run(input, tx));
+    watcher.abort();
     // The run is over (its sender is gone): end the reporter's pause between batches now.
     reporter_thread.thread().unpark();
     let reported = reporter_thread.join();
@@ -225,7 +230,9 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
             ));
         }
     }
-    Ok(if totals.unchecked {
+    Ok(if let Some(code) = interrupt.code() {
+        super::signals::exit_of(code)
+    } else if totals.unchecked {
         Exit::Unchecked
     } else if totals.failed {
         Exit::Failed

@@ -1,0 +1,96 @@
+//! SIGTERM and SIGINT during a run, as a CI cancel or Ctrl-C sends them: no request starts
+//! after the signal except `always` clean-ups, the reports are written with the rest skipped
+//! as `interrupted`, and the exit code is the signal's (docs/cli.md#interrupting-a-run).
+
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::auth::{CLIENT_SECRET, Emu, env_yaml};
+use crate::support::{courier, workspace};
+
+/// Ten slow reads, then a clean-up that must still run.
+fn slow_collection() -> String {
+    let mut s = String::from("name: Slow\nauth: intacct\nrequests:\n");
+    for i in 0..10 {
+        let _ = write!(
+            s,
+            "  - name: read {i}\n    url: \"{{{{ base_url }}}}/objects/accounts-payable/vendor\"\n    expect: {{ status: 200 }}\n"
+        );
+    }
+    s.push_str(
+        "  - name: clean up\n    always: true\n    url: \"{{ base_url }}/objects/accounts-payable/vendor\"\n    expect: { status: 200 }\n",
+    );
+    s
+}
+
+fn interrupted_by(signal: &str, code: i32) {
+    let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(150));
+    let env = env_yaml(&emu.base_url(), "client_credentials", "");
+    let collection = slow_collection();
+    let dir = workspace(&[
+        ("environments/emu.yaml", env.as_str()),
+        ("collections/slow.yaml", collection.as_str()),
+    ]);
+    let mut child = courier(dir.path())
+        .args([
+            "run",
+            "--env",
+            "emu",
+            "--json",
+            "out/r.json",
+            "--junit",
+            "out/r.xml",
+        ])
+        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("courier starts");
+    // Wait for the first result line, so the signal comes in the middle of the run.
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first line");
+    assert!(first.starts_with("PASS Slow / read 0"), "{first}");
+    let killed = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("the rest of stdout");
+    let out = child.wait_with_output().expect("courier ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{first}{rest}{stderr}");
+    assert!(stderr.contains("no new request starts"), "{stderr}");
+    // The clean-up ran; the reads after the signal did not.
+    assert!(rest.contains("PASS Slow / clean up"), "{rest}");
+    assert!(
+        rest.contains("SKIP Slow / read 9  skipped: interrupted"),
+        "{rest}"
+    );
+    assert!(
+        rest.lines().last().is_some_and(|l| l.ends_with(" skipped")),
+        "{rest}"
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/r.json")).expect("the JSON report"),
+    )
+    .expect("valid JSON");
+    let skipped = report["summary"]["skipped"].as_u64().expect("a count");
+    assert!(skipped >= 1, "{report}");
+    assert!(dir.path().join("out/r.xml").is_file());
+    // Fewer reads reached the server than the collection holds.
+    let sent = emu.stats()["api_requests"].as_u64().expect("a count");
+    assert!(sent < 11, "{sent} requests reached the emulator");
+}
+
+#[test]
+fn sigterm_ends_the_run_with_its_reports_and_exit_143() {
+    interrupted_by("-TERM", 143);
+}
+
+#[test]
+fn sigint_ends_the_run_with_its_reports_and_exit_130() {
+    interrupted_by("-INT", 130);
+}
