@@ -17,17 +17,23 @@ pub enum Mode {
     Private,
 }
 
+/// The temporary files' prefix; the writer's process id follows it.
+const PART_PREFIX: &str = ".tmp-courier-";
+
 /// Writes `contents` to `path` atomically, creating the folder when missing (CI steps often
-/// name `reports/junit.xml` before anything made `reports/`). A crash leaves at worst a
-/// hidden `.tmp-courier-*.part` file, which nothing reads.
+/// name `reports/junit.xml` before anything made `reports/`). A crash (`kill -9`) leaves at
+/// worst a hidden `.tmp-courier-PID-*.part` file, which nothing reads and the next write to
+/// that folder removes once process PID is gone.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: Mode) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
+    remove_stale_parts(dir);
+    let prefix = format!("{PART_PREFIX}{}-", std::process::id());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-courier-").suffix(".part");
+    builder.prefix(&prefix).suffix(".part");
     // tempfile creates 0600 files; an ordinary file asks for what a plain create would give
     // (the umask still applies).
     #[cfg(unix)]
@@ -48,6 +54,41 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: Mode) -> io::Result<()> 
     Ok(())
 }
 
+/// Removes the temporary files that writers which are no longer running left in `dir`.
+/// Best effort: a file that cannot be listed or removed stays.
+fn remove_stale_parts(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".part"))
+            .and_then(|n| n.strip_prefix(PART_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` runs. Where that cannot be told, it is taken to run, so that no
+/// live writer's file is ever removed.
+#[cfg(target_os = "linux")]
+fn process_alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: u32) -> bool {
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +105,22 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["a.snap"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_dead_writers_leftover_is_removed_and_a_live_ones_is_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Above Linux's largest pid (2^22), so never a running process.
+        let dead = dir.path().join(".tmp-courier-999999999-abc.part");
+        let live = dir
+            .path()
+            .join(format!(".tmp-courier-{}-def.part", std::process::id()));
+        std::fs::write(&dead, "half").expect("write");
+        std::fs::write(&live, "half").expect("write");
+        write_atomic(&dir.path().join("r.json"), b"{}", Mode::Ordinary).expect("write");
+        assert!(!dead.exists(), "a dead writer's leftover is removed");
+        assert!(live.exists(), "a running writer's file is left alone");
     }
 
     #[cfg(unix)]
