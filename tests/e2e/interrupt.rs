@@ -94,3 +94,47 @@ fn sigterm_ends_the_run_with_its_reports_and_exit_143() {
 fn sigint_ends_the_run_with_its_reports_and_exit_130() {
     interrupted_by("-INT", 130);
 }
+
+/// `courier compare` stops both sides on the first signal, still writes its report and exits
+/// with the signal's code.
+#[test]
+fn sigterm_ends_a_compare_with_its_report_and_exit_143() {
+    let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(150));
+    let env = env_yaml(&emu.base_url(), "client_credentials", "");
+    let collection = slow_collection();
+    let dir = workspace(&[
+        ("environments/left.yaml", env.as_str()),
+        ("environments/right.yaml", env.as_str()),
+        ("collections/slow.yaml", collection.as_str()),
+    ]);
+    let child = courier(dir.path())
+        .args([
+            "compare",
+            "--left",
+            "left",
+            "--right",
+            "right",
+            "--json",
+            "out/c.json",
+        ])
+        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("courier starts");
+    // Each side needs 1.5 s for its ten reads; the signal comes well before.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("courier ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(143), "{stdout}{stderr}");
+    assert!(stderr.contains("no new request starts"), "{stderr}");
+    assert!(dir.path().join("out/c.json").is_file(), "{stdout}{stderr}");
+    let sent = emu.stats()["api_requests"].as_u64().expect("a count");
+    assert!(sent < 22, "{sent} requests reached the emulator");
+}

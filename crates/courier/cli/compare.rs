@@ -143,7 +143,9 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
 
     let left_secrets = Secrets::new();
     let right_secrets = Secrets::new();
+    let interrupt = Arc::new(courier_exec::interrupt::Interrupt::default());
     let options = RunOptions {
+        interrupt: Arc::clone(&interrupt),
         parallel: usize::from(args.select.parallel),
         read_only: args.guard.read_only,
         keep_bodies: true,
@@ -170,6 +172,8 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| CliError::runtime(&e))?;
+    // Both sides share one interrupt (docs/cli.md#interrupting-a-run).
+    let watcher = runtime.spawn(super::signals::watch(Arc::clone(&interrupt)));
     let (left_done, right_done, again_done) = runtime.block_on(async {
         let again = async {
             match again_run {
@@ -179,6 +183,7 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         };
         tokio::join!(left_run.run(), right_run.run(), again)
     });
+    watcher.abort();
     let redactor = Redactor(vec![Arc::clone(&left_secrets), Arc::clone(&right_secrets)]);
 
     let mut setup: Option<CliError> = None;
@@ -220,7 +225,11 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         again_done.as_ref().map(|a| &a.results),
         &ignore,
     );
-    finish(args, &left, &right, &pairs, &redactor, color, true)
+    let exit = finish(args, &left, &right, &pairs, &redactor, color, true)?;
+    Ok(match interrupt.code() {
+        Some(code) => super::signals::exit_of(code),
+        None => exit,
+    })
 }
 
 /// Prints the console report, writes the report files and decides the exit code. `sent`:
