@@ -138,3 +138,38 @@ fn sigterm_ends_a_compare_with_its_report_and_exit_143() {
     let sent = emu.stats()["api_requests"].as_u64().expect("a count");
     assert!(sent < 22, "{sent} requests reached the emulator");
 }
+
+/// A request still waiting for its answer two seconds after the signal counts as skipped
+/// (`interrupted`): a hung server cannot keep a cancelled CI job alive.
+#[test]
+fn a_request_in_flight_is_cut_after_the_grace_period() {
+    let emu = Emu::start(|o| o.latency = std::time::Duration::from_secs(30));
+    let env = env_yaml(&emu.base_url(), "client_credentials", "");
+    let collection = "name: Hung\nauth: intacct\nrequests:\n  - name: read\n    url: \"{{ base_url }}/objects/accounts-payable/vendor\"\n    timeout: 60s\n";
+    let dir = workspace(&[
+        ("environments/emu.yaml", env.as_str()),
+        ("collections/hung.yaml", collection),
+    ]);
+    let child = courier(dir.path())
+        .args(["run", "--env", "emu", "--json", "out/r.json"])
+        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("courier starts");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("courier ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("SKIP Hung / read  skipped: interrupted"),
+        "{stdout}{stderr}"
+    );
+    assert!(dir.path().join("out/r.json").is_file());
+}

@@ -62,7 +62,7 @@ pub(crate) async fn execute(
     let profile = profile_of(c, r);
     let retries = r.retries.as_deref().or(c.defaults.retries.as_ref());
     let mut sent = crate::send::Sends::default();
-    let outcome = send_with_retries(
+    let send = send_with_retries(
         shared,
         &prepared,
         profile,
@@ -70,8 +70,21 @@ pub(crate) async fn execute(
         r.mutates_in(&c.defaults),
         jar,
         &mut sent,
-    )
-    .await;
+    );
+    // After SIGINT/SIGTERM a request in flight gets a grace period; then it counts as
+    // skipped (docs/cli.md#interrupting-a-run).
+    let cut = async {
+        shared.options.interrupt.raised().await;
+        tokio::time::sleep(crate::interrupt::GRACE).await;
+    };
+    let outcome = tokio::select! {
+        outcome = send => outcome,
+        () = cut => {
+            result.outcome = Outcome::Skipped;
+            result.skip_reason = Some("interrupted".to_owned());
+            return;
+        }
+    };
     result.attempts = sent.count;
     let received = match outcome {
         Ok(rec) => rec,
