@@ -1064,3 +1064,31 @@ fn a_run_into_a_closed_pipe_finishes_writes_its_reports_and_exits_3() {
     );
     assert!(dir.path().join("out/r.xml").is_file());
 }
+
+/// Two reports on one file, or a report over a collection of the run, are refused before
+/// anything is sent (exit 2), naming the flags.
+#[test]
+fn report_paths_that_collide_are_refused_before_anything_is_sent() {
+    let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
+    let (code, stdout, stderr) = run_local(
+        dir.path(),
+        &["--json", "out/r", "--junit", "./out/../out/r"],
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("--junit and --json both name `out/r`"),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "nothing ran: {stdout}");
+    let (code, _, stderr) = run_local(dir.path(), &["--html", "collections/vendors.yaml"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--html `collections/vendors.yaml` is a collection file of this run"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("collections/vendors.yaml")).unwrap(),
+        VENDORS,
+        "the collection is untouched"
+    );
+}

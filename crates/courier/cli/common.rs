@@ -125,6 +125,45 @@ impl OutputArgs {
     pub(crate) fn json_to_stdout(&self) -> bool {
         self.json.as_deref().is_some_and(|p| p.as_os_str() == "-")
     }
+
+    /// Refuses report paths that name the same file twice, or a collection file of the run,
+    /// before anything is sent: one report would overwrite the other, or a collection
+    /// (docs/reports.md).
+    pub(crate) fn check_paths<'a>(
+        &self,
+        collections: impl IntoIterator<Item = &'a std::path::Path>,
+    ) -> Result<(), super::error::CliError> {
+        let full = |p: &std::path::Path| {
+            let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            courier_core::diag::normalize_lexically(&p)
+        };
+        let same = |a: &std::path::Path, b: &std::path::Path| full(a) == full(b);
+        let reports: Vec<(&str, &PathBuf)> = [
+            ("--junit", self.junit.as_ref()),
+            ("--json", self.json.as_ref()),
+            ("--html", self.html.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, p)| p.filter(|p| p.as_os_str() != "-").map(|p| (flag, p)))
+        .collect();
+        for (i, (flag, path)) in reports.iter().enumerate() {
+            if let Some((other, _)) = reports[..i].iter().find(|(_, p)| same(p, path)) {
+                return Err(super::error::CliError::invalid(format!(
+                    "{other} and {flag} both name `{}`: give each report its own file",
+                    path.display()
+                )));
+            }
+        }
+        for collection in collections {
+            if let Some((flag, path)) = reports.iter().find(|(_, p)| same(p, collection)) {
+                return Err(super::error::CliError::invalid(format!(
+                    "{flag} `{}` is a collection file of this run: the report would overwrite it",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `--color WHEN` for the commands whose output has no colour: accepted on every subcommand

@@ -128,6 +128,12 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         }
     };
 
+    args.output.check_paths(
+        left.plan
+            .collections
+            .iter()
+            .map(|pc| pc.collection.file.path()),
+    )?;
     let json_to_stdout = args.output.json_to_stdout();
     let color = args.output.color.enabled(if json_to_stdout {
         std::io::stderr().is_terminal()

@@ -113,6 +113,12 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
         ..PlanOptions::new(Purpose::Run, &paths, Some(env_name), &dotenv)
     };
     let planned = Plan::build(&plan_options)?;
+    args.output.check_paths(
+        planned
+            .collections
+            .iter()
+            .map(|pc| pc.collection.file.path()),
+    )?;
     let environment = planned
         .environment
         .clone()
