@@ -642,6 +642,16 @@ fn filter_variables(names: std::collections::HashSet<String>) -> Vec<String> {
     names
 }
 
+/// The functions a template may call, Courier's and the engine's, sorted: what a misspelt
+/// call is compared with.
+pub fn function_names() -> Vec<String> {
+    let mut names: Vec<String> = FUNCTIONS.iter().map(|f| (*f).to_owned()).collect();
+    names.extend(ENGINE.globals().map(|(g, _)| g.to_owned()));
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn is_engine_global(name: &str) -> bool {
     ENGINE.globals().any(|(g, _)| g == name)
 }
