@@ -230,8 +230,9 @@ fn underlined(stderr: &str) -> Vec<(String, String, String)> {
 /// JSONPath) sits exactly under that text: the first name in backquotes of the message.
 #[test]
 fn carets_sit_on_the_text_they_name() {
-    const NAMING: [&str; 5] = [
+    const NAMING: [&str; 6] = [
         "unknown key `",
+        "unknown filter `",
         "duplicate key `",
         "undefined variable `",
         "unknown function `",

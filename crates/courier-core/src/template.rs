@@ -19,7 +19,10 @@ use percent_encoding::utf8_percent_encode;
 
 use crate::secret::{COMPONENT, Secrets};
 
+mod filters;
 mod taint;
+
+pub use filters::{filter_names, unknown_filters};
 
 /// Names that templates may call rather than read: Courier's functions and minijinja's
 /// global functions. They are not variables for the static check.

@@ -162,6 +162,25 @@ fn variable_span(t: &STemplate, name: &str, file_text: &str) -> Span {
     t.span
 }
 
+/// Filters a template pipes into that the engine does not have, with a did-you-mean.
+fn check_filters(check: &mut VariableCheck, t: &STemplate, user: &str, c: &Collection) {
+    for name in crate::template::unknown_filters(t.value.source()) {
+        let known = crate::template::filter_names();
+        let message = match crate::diag::did_you_mean(&name, known.iter().copied()) {
+            Some(s) => format!("unknown filter `{name}` in {user}, did you mean `{s}`?"),
+            None => format!("unknown filter `{name}` in {user}"),
+        };
+        check.errors.push(
+            Diagnostic::at(message, &c.file, variable_span(t, &name, c.file.text())).with_help(
+                format!(
+                    "filters include: {} (docs/environments.md#templates)",
+                    known.join(", ")
+                ),
+            ),
+        );
+    }
+}
+
 /// Whether `source` calls `name` as a function: the name as a word, not an attribute (after
 /// `.`), followed by `(`.
 fn is_called(source: &str, name: &str) -> bool {
@@ -292,6 +311,7 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
         let groups = [(send_templates(c, r), false), (expect_templates(r), true)];
         for (templates, is_expect) in groups {
             for t in templates {
+                check_filters(&mut check, t, &format!("request `{}`", r.name.value), c);
                 for name in t.value.variables() {
                     if outer.defines(name) || defined.contains(name.as_str()) {
                         continue;
