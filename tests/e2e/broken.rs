@@ -140,6 +140,21 @@ fn errors_without_a_position_exit_2() {
         "{stderr}"
     );
     assert!(stderr.contains("local (built-in)"), "{stderr}");
+    // Environments are listed by name, `local` first.
+    for name in ["zeta", "alpha"] {
+        write(
+            &tmp.path().join(format!("environments/{name}.yaml")),
+            &format!(
+                "name: {name}\nscope: non-production\nvars: {{ base_url: http://127.0.0.1:9 }}\n"
+            ),
+        );
+    }
+    let (_, _, stderr) =
+        support::parts(&support::run(tmp.path(), &["validate", "--env", "nowhere"]));
+    assert!(
+        stderr.contains("local (built-in), alpha, local-production (built-in), zeta"),
+        "{stderr}"
+    );
     let (code, _, stderr) =
         support::parts(&support::run(tmp.path(), &["validate", "--frobnicate"]));
     assert_eq!(code, 2);
