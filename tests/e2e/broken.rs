@@ -20,6 +20,20 @@ fn expected() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The expected diagnostics grouped by file, in file order: most files hold one mistake, some
+/// several, which must all be reported in one run.
+fn by_file() -> Vec<(String, Vec<(String, String)>)> {
+    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for (loc, msg) in expected() {
+        let file = loc.split(':').next().expect("a path").to_owned();
+        match out.last_mut() {
+            Some((f, items)) if *f == file => items.push((loc, msg)),
+            _ => out.push((file, vec![(loc, msg)])),
+        }
+    }
+    out
+}
+
 /// Whether `stderr` holds the diagnostic `error: msg` pointing at `loc`.
 fn reports(stderr: &str, loc: &str, msg: &str) -> bool {
     let lines: Vec<&str> = stderr.lines().collect();
@@ -43,9 +57,9 @@ fn the_corpus_is_large_enough() {
             .count();
     assert!(files >= 25, "{files} broken inputs");
     assert_eq!(
-        expected().len(),
+        by_file().len(),
         files,
-        "every broken input has its expected diagnostic"
+        "every broken input has its expected diagnostics"
     );
 }
 
@@ -53,12 +67,10 @@ fn the_corpus_is_large_enough() {
 fn each_broken_file_alone() {
     let corpus = support::root().join("tests/broken");
     let mut failures = Vec::new();
-    for (loc, msg) in expected() {
+    for (file, items) in by_file() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let source = std::fs::read_to_string(corpus.join(loc.split(':').next().expect("a path")))
-            .expect("read");
-        let file = loc.split(':').next().expect("a path");
-        write(&tmp.path().join(file), &source);
+        let source = std::fs::read_to_string(corpus.join(&file)).expect("read");
+        write(&tmp.path().join(&file), &source);
         let out = if file.starts_with("environments/") {
             write(
                 &tmp.path().join("collections/ok.yaml"),
@@ -69,16 +81,19 @@ fn each_broken_file_alone() {
             support::run(tmp.path(), &["validate", "collections", "--env", "local"])
         };
         let (code, stdout, stderr) = support::parts(&out);
-        if code != 2 || !reports(&stderr, &loc, &msg) {
-            failures.push(format!(
-                "{loc}: {msg}\n  exit {code}\n  stdout: {stdout}\n  stderr: {stderr}"
-            ));
+        for (loc, msg) in &items {
+            if code != 2 || !reports(&stderr, loc, msg) {
+                failures.push(format!(
+                    "{loc}: {msg}\n  exit {code}\n  stdout: {stdout}\n  stderr: {stderr}"
+                ));
+            }
         }
-        // Only this file's problem is reported.
+        // Only this file's problems are reported.
         let count = stderr.lines().filter(|l| l.starts_with("error: ")).count();
-        if count != 1 {
+        if count != items.len() {
             failures.push(format!(
-                "{loc}: expected one problem, got {count}:\n{stderr}"
+                "{file}: expected {} problem(s), got {count}:\n{stderr}",
+                items.len()
             ));
         }
     }
@@ -125,6 +140,21 @@ fn errors_without_a_position_exit_2() {
         "{stderr}"
     );
     assert!(stderr.contains("local (built-in)"), "{stderr}");
+    // Environments are listed by name, `local` first.
+    for name in ["zeta", "alpha"] {
+        write(
+            &tmp.path().join(format!("environments/{name}.yaml")),
+            &format!(
+                "name: {name}\nscope: non-production\nvars: {{ base_url: http://127.0.0.1:9 }}\n"
+            ),
+        );
+    }
+    let (_, _, stderr) =
+        support::parts(&support::run(tmp.path(), &["validate", "--env", "nowhere"]));
+    assert!(
+        stderr.contains("local (built-in), alpha, local-production (built-in), zeta"),
+        "{stderr}"
+    );
     let (code, _, stderr) =
         support::parts(&support::run(tmp.path(), &["validate", "--frobnicate"]));
     assert_eq!(code, 2);
@@ -167,4 +197,83 @@ fn valid_examples_validate_clean() {
         stdout.contains("variables expected from an environment:\n  base_url"),
         "{stdout}"
     );
+}
+
+/// Each problem in `stderr`: its message, its `file:line:col` and the text its carets
+/// underline (read back from the snippet line above them).
+fn underlined(stderr: &str) -> Vec<(String, String, String)> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(msg) = line.strip_prefix("error: ") else {
+            continue;
+        };
+        let Some(loc) = lines
+            .get(i + 1)
+            .and_then(|l| l.trim_start().strip_prefix("--> "))
+        else {
+            continue;
+        };
+        let (Some(code), Some(carets)) = (lines.get(i + 3), lines.get(i + 4)) else {
+            continue;
+        };
+        // `12 |     text` above `   |     ^^^^`: columns line up after the `|`.
+        let (Some(bar), Some(cbar)) = (code.find('|'), carets.find('|')) else {
+            continue;
+        };
+        let code: Vec<char> = code[bar + 1..].chars().collect();
+        let carets: Vec<char> = carets[cbar + 1..].chars().collect();
+        let from = carets
+            .iter()
+            .position(|c| *c == '^')
+            .unwrap_or(carets.len());
+        let to = carets
+            .iter()
+            .rposition(|c| *c == '^')
+            .map_or(from, |p| p + 1);
+        let text: String = code
+            .get(from..to.min(code.len()))
+            .unwrap_or_default()
+            .iter()
+            .collect();
+        out.push((msg.to_owned(), loc.to_owned(), text));
+    }
+    out
+}
+
+/// Every caret of the corpus that names a piece of text (a key, a variable, a function, a
+/// JSONPath) sits exactly under that text: the first name in backquotes of the message.
+#[test]
+fn carets_sit_on_the_text_they_name() {
+    const NAMING: [&str; 6] = [
+        "unknown key `",
+        "unknown filter `",
+        "duplicate key `",
+        "undefined variable `",
+        "unknown function `",
+        "bad JSONPath `",
+    ];
+    let tmp = tempfile::tempdir().expect("tmp");
+    support::copy_dir(&support::root().join("tests/broken"), tmp.path());
+    let out = support::run(tmp.path(), &["validate", "collections", "--env", "local"]);
+    let (_, _, stderr) = support::parts(&out);
+    let problems = underlined(&stderr);
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (msg, loc, text) in &problems {
+        let Some(prefix) = NAMING.iter().find(|p| msg.starts_with(**p)) else {
+            continue;
+        };
+        let rest = &msg[prefix.len()..];
+        // A JSONPath may hold a backquote-free `: `; the name ends at the first backquote.
+        let name = &rest[..rest.find('`').expect("a closing backquote")];
+        checked += 1;
+        if text != name {
+            wrong.push(format!(
+                "{loc}: {msg}\n  underlined `{text}`, names `{name}`"
+            ));
+        }
+    }
+    assert!(checked >= 8, "{checked} naming carets checked:\n{stderr}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -196,7 +196,12 @@ fn apply(op: &OpKind, actual: Actual<'_>, vars: &Vars) -> (Value, Result<bool, S
             .map(std::cmp::Ordering::is_lt)),
         OpKind::Lte(v) => with_expected!(v, |a: &Value, e: &Value| order(a, e)
             .map(std::cmp::Ordering::is_le)),
-        OpKind::Contains(v) => with_expected!(v, |a: &Value, e: &Value| contains(a, e)),
+        OpKind::Contains(v) => with_expected!(v, |a: &Value, e: &Value| {
+            match contains(a, e) {
+                Ok(false) => subset_hint(a, e).map_or(Ok(false), Err),
+                other => other,
+            }
+        }),
         OpKind::NotContains(v) => {
             with_expected!(v, |a: &Value, e: &Value| contains(a, e).map(|c| !c))
         }
@@ -453,6 +458,25 @@ fn contains(actual: &Value, expected: &Value) -> Result<bool, String> {
     }
 }
 
+/// Why an array of objects does not contain an expected object that one of its elements has
+/// every member of: `contains` on an array wants an element equal to the whole object
+/// (docs/collections.md, "Matchers"), which a user writing a subset does not expect.
+fn subset_hint(actual: &Value, expected: &Value) -> Option<String> {
+    let (Value::Array(items), Value::Object(sub)) = (actual, expected) else {
+        return None;
+    };
+    let partial = items
+        .iter()
+        .any(|i| i.is_object() && contains(i, expected) == Ok(true));
+    partial.then(|| {
+        let keys: Vec<&str> = sub.keys().map(String::as_str).collect();
+        format!(
+            "an element matches on {}; `contains` on an array needs an element equal to the whole object: use a filter path or `eq`",
+            keys.join(", ")
+        )
+    })
+}
+
 fn member(actual: &Value, list: &Value) -> Result<bool, String> {
     match list {
         Value::Array(items) => Ok(items.iter().any(|e| loose_eq(actual, e))),
@@ -522,6 +546,25 @@ mod tests {
                 .unwrap()
                 .contains("boolean against number")
         );
+    }
+
+    #[test]
+    fn contains_on_an_array_of_objects_says_when_an_element_is_a_superset() {
+        let records = json!([{"id": "V-0001", "name": "Acme"}, {"id": "V-0002"}]);
+        let out = run("{ contains: { id: V-0001 } }", Some(&records));
+        assert!(!out[0].passed);
+        assert_eq!(
+            out[0].message.as_deref(),
+            Some(
+                "an element matches on id; `contains` on an array needs an element equal to the whole object: use a filter path or `eq`"
+            )
+        );
+        // No element has the members: a plain failure; an equal element passes.
+        let out = run("{ contains: { id: V-0009 } }", Some(&records));
+        assert!(!out[0].passed && out[0].message.is_none());
+        assert!(passes("{ contains: { id: V-0002 } }", records.clone()));
+        // `not_contains` keeps its meaning: no element equals the object.
+        assert!(passes("{ not_contains: { id: V-0001 } }", records));
     }
 
     #[test]

@@ -19,7 +19,10 @@ use percent_encoding::utf8_percent_encode;
 
 use crate::secret::{COMPONENT, Secrets};
 
+mod filters;
 mod taint;
+
+pub use filters::{filter_names, unknown_filters};
 
 /// Names that templates may call rather than read: Courier's functions and minijinja's
 /// global functions. They are not variables for the static check.
@@ -639,6 +642,16 @@ fn filter_variables(names: std::collections::HashSet<String>) -> Vec<String> {
         .filter(|n| !FUNCTIONS.contains(&n.as_str()) && !is_engine_global(n))
         .collect();
     names.sort();
+    names
+}
+
+/// The functions a template may call, Courier's and the engine's, sorted: what a misspelt
+/// call is compared with.
+pub fn function_names() -> Vec<String> {
+    let mut names: Vec<String> = FUNCTIONS.iter().map(|f| (*f).to_owned()).collect();
+    names.extend(ENGINE.globals().map(|(g, _)| g.to_owned()));
+    names.sort();
+    names.dedup();
     names
 }
 

@@ -117,27 +117,44 @@ fn span(s: YSpan) -> Span {
     Span::new(pos(s.start), pos(s.end))
 }
 
-/// Parses one YAML document. An empty file is a null node; a second document is an error.
+/// Parses one YAML document. An empty file is a null node; a second document is an error,
+/// and so is a duplicate key (the first one found).
 pub fn parse(text: &str) -> Result<Node, YamlError> {
-    build(text, None)
+    strict(build(text, None))
+}
+
+/// The tree and the problems that did not stop the parse: a duplicate key is reported and
+/// its second value dropped, so that the rest of the file is still read and checked
+/// (docs/validate.md: every problem at once).
+pub type Parsed = (Node, Vec<YamlError>);
+
+fn strict(parsed: Result<Parsed, YamlError>) -> Result<Node, YamlError> {
+    let (node, mut soft) = parsed?;
+    if soft.is_empty() {
+        Ok(node)
+    } else {
+        Err(soft.swap_remove(0))
+    }
 }
 
 /// Like [`parse`], but each item of the top-level list under `key` goes to `on_item` as soon
 /// as it is built instead of into the tree, where that list stays empty (with its span). A
 /// collection of 10,000 requests then never holds its whole tree and its whole model at once:
 /// that was the peak memory of a large run.
+///
+/// Problems that do not stop the parse (a duplicate key) come back beside the tree.
 pub fn parse_streaming(
     text: &str,
     key: &str,
     on_item: &mut dyn FnMut(Node),
-) -> Result<Node, YamlError> {
+) -> Result<Parsed, YamlError> {
     build(text, Some((key, on_item)))
 }
 
 fn build<'s>(
     text: &str,
     stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
-) -> Result<Node, YamlError> {
+) -> Result<Parsed, YamlError> {
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
@@ -145,11 +162,15 @@ fn build<'s>(
         expanded: 0,
         peeked: None,
         stream,
+        soft: Vec::new(),
     };
-    builder.document().map_err(|mut e| {
-        e.span = Span::point(clamp(e.span.start, text));
-        e
-    })
+    match builder.document() {
+        Ok(node) => Ok((node, builder.soft)),
+        Err(mut e) => {
+            e.span = Span::point(clamp(e.span.start, text));
+            Err(e)
+        }
+    }
 }
 
 /// The parser sometimes reports an error past the end of the input (a line or two below the
@@ -178,6 +199,8 @@ struct Builder<'a, 's> {
     peeked: Option<(Event<'a>, YSpan)>,
     /// The top-level key whose list items are handed out as they are built.
     stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
+    /// Problems found that do not stop the parse, in the file's order.
+    soft: Vec<YamlError>,
 }
 
 impl<'a> Builder<'a, '_> {
@@ -355,13 +378,14 @@ impl<'a> Builder<'a, '_> {
                         });
                     };
                     if let Some((first, _)) = entries.iter().find(|(k, _)| k.value == text) {
-                        return Err(YamlError {
+                        self.soft.push(YamlError {
                             message: format!(
                                 "duplicate key `{text}` (first at line {})",
                                 first.span.start.line
                             ),
                             span: key.span,
                         });
+                        continue;
                     }
                     entries.push((Spanned::new(text, key.span), value));
                 };
@@ -606,153 +630,4 @@ fn parse_float(text: &str) -> Option<f64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fmt::Write as _;
-
-    fn map_keys(node: &Node) -> Vec<(String, u32, u32)> {
-        let Value::Map(entries) = &node.value else {
-            panic!("not a map")
-        };
-        entries
-            .iter()
-            .map(|(k, _)| (k.value.clone(), k.span.start.line, k.span.start.col))
-            .collect()
-    }
-
-    #[test]
-    fn keys_and_values_carry_positions() {
-        let node = parse("name: x\nrequests:\n  - url: \"{{ a }}\"\n").unwrap();
-        assert_eq!(
-            map_keys(&node),
-            vec![("name".into(), 1, 1), ("requests".into(), 2, 1)]
-        );
-        let Value::Map(entries) = &node.value else {
-            unreachable!()
-        };
-        let Value::Seq(items) = &entries[1].1.value else {
-            panic!()
-        };
-        let Value::Map(req) = &items[0].value else {
-            panic!()
-        };
-        assert_eq!(req[0].1.span.start.line, 3);
-        assert_eq!(req[0].1.span.start.col, 10);
-        assert_eq!(req[0].1.value, Value::String("{{ a }}".into()));
-    }
-
-    #[test]
-    fn core_schema_scalars() {
-        let node = parse("[1, -2, 0x1f, 1.5, .inf, true, yes, null, ~, '3', \"4\", 1e3, 0o17, 2.]")
-            .unwrap();
-        let Value::Seq(items) = node.value else {
-            panic!()
-        };
-        let values: Vec<Value> = items.into_iter().map(|n| n.value).collect();
-        assert_eq!(values[0], Value::Int(1));
-        assert_eq!(values[1], Value::Int(-2));
-        assert_eq!(values[2], Value::Int(31));
-        assert_eq!(values[3], Value::Float(1.5));
-        assert_eq!(values[4], Value::Float(f64::INFINITY));
-        assert_eq!(values[5], Value::Bool(true));
-        assert_eq!(values[6], Value::String("yes".into()));
-        assert_eq!(values[7], Value::Null);
-        assert_eq!(values[8], Value::Null);
-        assert_eq!(values[9], Value::String("3".into()));
-        assert_eq!(values[10], Value::String("4".into()));
-        assert_eq!(values[11], Value::Float(1000.0));
-        assert_eq!(values[12], Value::Int(15));
-        assert_eq!(values[13], Value::Float(2.0));
-    }
-
-    #[test]
-    fn duplicate_keys_are_errors_at_the_second_key() {
-        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
-        assert_eq!(err.message, "duplicate key `a` (first at line 1)");
-        assert_eq!((err.span.start.line, err.span.start.col), (3, 1));
-    }
-
-    #[test]
-    fn syntax_errors_have_positions() {
-        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
-        assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
-        assert!(err.span.start.line >= 1);
-    }
-
-    #[test]
-    fn anchors_aliases_and_merge_keys() {
-        let node = parse("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n").unwrap();
-        let json = node.to_json();
-        assert_eq!(json["other"], serde_json::json!({"y": 3, "x": 1}));
-    }
-
-    #[test]
-    fn alias_bombs_are_refused() {
-        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-        for i in 1..10 {
-            let prev = i - 1;
-            let _ = writeln!(
-                doc,
-                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]"
-            );
-        }
-        let err = parse(&doc).unwrap_err();
-        assert!(
-            err.message
-                .contains("too large: more than 1000000 values after expanding aliases"),
-            "{}",
-            err.message
-        );
-    }
-
-    #[test]
-    fn a_large_document_without_aliases_is_not_called_an_alias_expansion() {
-        let doc = "- 1\n".repeat(MAX_NODES + 1);
-        let err = parse(&doc).unwrap_err();
-        assert_eq!(
-            err.message,
-            format!("the document is too large: more than {MAX_NODES} values")
-        );
-    }
-
-    #[test]
-    fn deep_nesting_is_refused() {
-        let doc = "[".repeat(500) + &"]".repeat(500);
-        let err = parse(&doc).unwrap_err();
-        assert!(err.message.contains("too deep"), "{}", err.message);
-    }
-
-    #[test]
-    fn streamed_items_leave_the_tree() {
-        let mut items = Vec::new();
-        let node = parse_streaming(
-            "name: x\nrequests:\n  - a: 1\n  - b: 2\nother: [1]\n",
-            "requests",
-            &mut |n| items.push(n),
-        )
-        .unwrap();
-        assert_eq!(items.len(), 2);
-        assert_eq!(items[1].span.start.line, 4);
-        assert_eq!(
-            node.to_json(),
-            serde_json::json!({"name": "x", "requests": [], "other": [1]})
-        );
-        // Not a list: built as usual.
-        let mut none = 0;
-        let node = parse_streaming("requests: {a: 1}\n", "requests", &mut |_| none += 1).unwrap();
-        assert_eq!(none, 0);
-        assert_eq!(node.to_json(), serde_json::json!({"requests": {"a": 1}}));
-    }
-
-    #[test]
-    fn second_document_is_an_error() {
-        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
-        assert!(err.message.contains("one YAML document"));
-    }
-
-    #[test]
-    fn empty_file_is_null() {
-        assert_eq!(parse("").unwrap().value, Value::Null);
-        assert_eq!(parse("# only a comment\n").unwrap().value, Value::Null);
-    }
-}
+mod tests;

@@ -18,7 +18,7 @@ use super::error::{CliError, CliResult};
 /// tags). With `--json`, prints `{"version": 1, "collections": [...]}` for scripts.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  courier list\n  courier list collections/vendors-crud.yaml --json"
+    after_help = "Examples:\n  courier list\n  courier list collections/vendors-crud.yaml --json\n\nExit codes: 0 listed; 2 a path or collection could not be loaded (nothing is listed)."
 )]
 pub(crate) struct ListArgs {
     #[command(flatten)]

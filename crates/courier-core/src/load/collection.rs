@@ -24,18 +24,37 @@ const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 
 /// Loads a collection from its text.
 pub fn parse_collection(file: &Arc<SourceFile>) -> Result<Collection, Vec<Diagnostic>> {
+    match parse_collection_partial(file) {
+        (Some(c), diags) if diags.is_empty() => Ok(c),
+        (_, diags) => Err(diags),
+    }
+}
+
+/// Loads what can be read of a collection, with every problem found: the collection holds the
+/// requests that could be read (a request missing its `name` or `url` is left out) and is
+/// there whenever the file parsed as YAML and has a `name`, so that `validate` can still check
+/// its templates and variables (docs/validate.md).
+pub(super) fn parse_collection_partial(
+    file: &Arc<SourceFile>,
+) -> (Option<Collection>, Vec<Diagnostic>) {
     let mut cx = Cx::new(file);
     // Each request is read as soon as its part of the tree is built, and that part is freed
     // before the next one is parsed (yaml::parse_streaming).
     let mut requests: Vec<Request> = Vec::new();
     let mut items = 0usize;
-    let root = yaml::parse_streaming(file.text(), "requests", &mut |item| {
+    let parsed = yaml::parse_streaming(file.text(), "requests", &mut |item| {
         if let Some(r) = read_request(&item, items, &mut cx) {
             requests.push(r);
         }
         items += 1;
-    })
-    .map_err(|e| vec![Diagnostic::at(e.message, file, e.span)])?;
+    });
+    let (root, soft) = match parsed {
+        Ok(p) => p,
+        Err(e) => return (None, vec![Diagnostic::at(e.message, file, e.span)]),
+    };
+    for e in soft {
+        cx.diags.push(Diagnostic::at(e.message, file, e.span));
+    }
     requests.shrink_to_fit();
     let collection = read_collection(&root, Streamed { requests, items }, &mut cx);
     // Requests were read before the keys around them: report in the file's order.
@@ -44,10 +63,7 @@ pub fn parse_collection(file: &Arc<SourceFile>) -> Result<Collection, Vec<Diagno
             .as_ref()
             .map(|l| (l.span.start.line, l.span.start.col))
     });
-    match collection {
-        Some(c) if cx.diags.is_empty() => Ok(c),
-        _ => Err(cx.diags),
-    }
+    (collection, cx.diags)
 }
 
 /// The requests read while the tree was built, and how many items the list had.

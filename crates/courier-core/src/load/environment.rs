@@ -609,7 +609,7 @@ fn relative_to_cwd(p: &Path) -> PathBuf {
 }
 
 /// Every environment name `--env` can resolve, for messages: those of the searched folders
-/// and the built-ins.
+/// and the built-ins, sorted by name with `local` first.
 pub fn visible_environments(first_path: Option<&Path>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for dir in environment_dirs(first_path) {
@@ -627,6 +627,11 @@ pub fn visible_environments(first_path: Option<&Path>) -> Vec<String> {
             names.push(format!("{b} (built-in)"));
         }
     }
+    // By name, with `local` first: the environment to try when unsure (docs/environments.md).
+    names.sort_by(|a, b| {
+        let base = |n: &str| n.trim_end_matches(" (built-in)").to_owned();
+        (base(a) != "local", base(a)).cmp(&(base(b) != "local", base(b)))
+    });
     names
 }
 

@@ -155,15 +155,25 @@ impl Walker<'_> {
 
 /// Reads and loads one collection file.
 pub fn load_collection(path: &Path) -> Result<Collection, Vec<Diagnostic>> {
-    let text = read_text(path)?;
-    let file = SourceFile::new(path, text);
-    let collection = parse_collection(&file)?;
-    let diags = checks::check_sendable(&collection, &file);
-    if diags.is_empty() {
-        Ok(collection)
-    } else {
-        Err(diags)
+    match load_collection_partial(path) {
+        (Some(c), diags) if diags.is_empty() => Ok(c),
+        (_, diags) => Err(diags),
     }
+}
+
+/// Reads one collection file, keeping what could be read of it beside every problem (see
+/// [`collection::parse_collection_partial`]).
+pub fn load_collection_partial(path: &Path) -> (Option<Collection>, Vec<Diagnostic>) {
+    let text = match read_text(path) {
+        Ok(t) => t,
+        Err(d) => return (None, d),
+    };
+    let file = SourceFile::new(path, text);
+    let (collection, mut diags) = collection::parse_collection_partial(&file);
+    if let Some(c) = &collection {
+        diags.extend(checks::check_sendable(c, &file));
+    }
+    (collection, diags)
 }
 
 /// A collection file's text: a regular file of at most 16 MiB, in UTF-8 (see [`crate::fs`]).
@@ -174,56 +184,72 @@ pub fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {
 
 /// Loads every file, keeping the collections that load and every diagnostic, both in the
 /// order of `files`.
-///
-/// Files are loaded on up to one thread per core: parsing and compiling is all CPU, and a
-/// run of a thousand collections waited for each in turn.
 pub fn load_all(files: &[PathBuf]) -> (Vec<Arc<Collection>>, Vec<Diagnostic>) {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(files.len());
-    let loaded: Vec<Result<Collection, Vec<Diagnostic>>> = if threads <= 1 {
-        files.iter().map(|f| load_collection(f)).collect()
-    } else {
-        // Each worker takes the next file by index; results go back to their file's place.
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut slots: Vec<Option<Result<Collection, Vec<Diagnostic>>>> =
-            std::iter::repeat_with(|| None).take(files.len()).collect();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(f) = files.get(i) else { break mine };
-                            mine.push((i, load_collection(f)));
-                        }
-                    })
-                })
-                .collect();
-            for worker in workers {
-                // A worker that panicked lost its files: load them again here, where a
-                // panic is the caller's as it was before loading went parallel.
-                for (i, result) in worker.join().unwrap_or_default() {
-                    slots[i] = Some(result);
-                }
-            }
-        });
-        slots
-            .into_iter()
-            .zip(files)
-            .map(|(slot, f)| slot.unwrap_or_else(|| load_collection(f)))
-            .collect()
-    };
-    let mut collections = Vec::with_capacity(loaded.len());
+    let mut collections = Vec::with_capacity(files.len());
     let mut diags = Vec::new();
-    for result in loaded {
-        match result {
-            Ok(c) => collections.push(Arc::new(c)),
-            Err(mut d) => diags.append(&mut d),
+    for (c, mut d) in load_each(files) {
+        match c {
+            Some(c) if d.is_empty() => collections.push(Arc::new(c)),
+            _ => diags.append(&mut d),
         }
     }
     (collections, diags)
+}
+
+/// Like [`load_all`], but a collection with problems is kept too, holding what could be read
+/// of it: `validate` checks its templates and variables as well, so that one problem does not
+/// hide the others (docs/cli.md#validate).
+pub fn load_all_partial(files: &[PathBuf]) -> (Vec<Arc<Collection>>, Vec<Diagnostic>) {
+    let mut collections = Vec::with_capacity(files.len());
+    let mut diags = Vec::new();
+    for (c, mut d) in load_each(files) {
+        collections.extend(c.map(Arc::new));
+        diags.append(&mut d);
+    }
+    (collections, diags)
+}
+
+/// Loads every file, in the order of `files`.
+///
+/// Files are loaded on up to one thread per core: parsing and compiling is all CPU, and a
+/// run of a thousand collections waited for each in turn.
+fn load_each(files: &[PathBuf]) -> Vec<(Option<Collection>, Vec<Diagnostic>)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(files.len());
+    if threads <= 1 {
+        return files.iter().map(|f| load_collection_partial(f)).collect();
+    }
+    // Each worker takes the next file by index; results go back to their file's place.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<(Option<Collection>, Vec<Diagnostic>)>> =
+        std::iter::repeat_with(|| None).take(files.len()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break mine };
+                        mine.push((i, load_collection_partial(f)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            // A worker that panicked lost its files: load them again here, where a
+            // panic is the caller's as it was before loading went parallel.
+            for (i, result) in worker.join().unwrap_or_default() {
+                slots[i] = Some(result);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .zip(files)
+        .map(|(slot, f)| slot.unwrap_or_else(|| load_collection_partial(f)))
+        .collect()
 }
 
 #[cfg(test)]

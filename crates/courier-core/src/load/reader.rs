@@ -357,8 +357,14 @@ pub(crate) fn jsonpath(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spanne
     match JsonPath::compile(&text.value) {
         Ok(p) => Some(Spanned::new(p, text.span)),
         Err(e) => {
+            // The caret goes on the character at fault, or under the whole path when the
+            // fault is its end (an unfinished path): never past the path's own text.
             let content = cx.content_span(text.span);
-            let span = e.offset.map_or(content, |o| content.sub(o, o + 1));
+            let len = text.value.chars().count();
+            let span = match e.offset {
+                Some(o) if o < len => content.sub(o, o + 1),
+                _ => content.sub(0, len),
+            };
             cx.error_help(
                 span,
                 format!("bad JSONPath `{}`: {}", text.value, e.message),

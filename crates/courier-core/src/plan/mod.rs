@@ -375,7 +375,7 @@ fn validate(opts: &PlanOptions<'_>) -> (Plan, Diagnostics) {
         Ok(f) => f,
         Err(d) => return (Plan::default(), d),
     };
-    let (collections, mut diags) = load::load_all(&files);
+    let (collections, mut diags) = load::load_all_partial(&files);
     let cli: BTreeSet<String> = opts.vars.iter().map(|(k, _)| k.clone()).collect();
     let first = opts.paths.first().map(PathBuf::as_path);
 

@@ -162,6 +162,36 @@ fn variable_span(t: &STemplate, name: &str, file_text: &str) -> Span {
     t.span
 }
 
+/// Filters a template pipes into that the engine does not have, with a did-you-mean.
+fn check_filters(check: &mut VariableCheck, t: &STemplate, user: &str, c: &Collection) {
+    for name in crate::template::unknown_filters(t.value.source()) {
+        let known = crate::template::filter_names();
+        let message = match crate::diag::did_you_mean(&name, known.iter().copied()) {
+            Some(s) => format!("unknown filter `{name}` in {user}, did you mean `{s}`?"),
+            None => format!("unknown filter `{name}` in {user}"),
+        };
+        check.errors.push(
+            Diagnostic::at(message, &c.file, variable_span(t, &name, c.file.text())).with_help(
+                format!(
+                    "filters include: {} (docs/environments.md#templates)",
+                    known.join(", ")
+                ),
+            ),
+        );
+    }
+}
+
+/// Whether `source` calls `name` as a function: the name as a word, not an attribute (after
+/// `.`), followed by `(`.
+fn is_called(source: &str, name: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    source.match_indices(name).any(|(at, _)| {
+        let before = source[..at].trim_end().chars().next_back();
+        let after = source[at + name.len()..].trim_start().chars().next();
+        !before.is_some_and(|c| is_word(c) || c == '.') && after == Some('(')
+    })
+}
+
 /// The span inside the quotes of a quoted scalar.
 fn content_span(span: Span, text: &str) -> Span {
     if span.start.line != span.end.line {
@@ -186,21 +216,50 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
     let mut check = VariableCheck::default();
     let text = c.file.text();
     let file = &c.file;
+    // Every name the plan knows, for did-you-mean (docs/cli.md#validate).
+    let mut known: BTreeSet<&str> = BUILTIN_VARIABLES.iter().copied().collect();
+    known.extend(outer.cli.iter().map(String::as_str));
+    known.extend(outer.data.iter().map(String::as_str));
+    known.extend(outer.environment.iter().flatten().map(String::as_str));
+    known.extend(c.vars.iter().map(|v| v.name.value.as_str()));
+    known.extend(
+        c.requests
+            .iter()
+            .flat_map(|r| r.captures.iter().map(|cap| cap.name.value.as_str())),
+    );
     let report = |check: &mut VariableCheck, name: &str, t: &STemplate, user: &str| {
+        let span = variable_span(t, name, text);
+        if is_called(t.value.source(), name) {
+            // A call of a name that is no function: a misspelt function, not a variable.
+            let functions = crate::template::function_names();
+            let message =
+                match crate::diag::did_you_mean(name, functions.iter().map(String::as_str)) {
+                    Some(s) => format!("unknown function `{name}` in {user}, did you mean `{s}`?"),
+                    None => format!("unknown function `{name}` in {user}"),
+                };
+            check
+                .errors
+                .push(Diagnostic::at(message, file, span).with_help(format!(
+                    "the functions are: {} (docs/environments.md#templates)",
+                    functions.join(", ")
+                )));
+            return;
+        }
         if outer.environment.is_none() {
             if !check.expected_from_env.iter().any(|(n, _)| n == name) {
-                check.expected_from_env.push((
-                    name.to_owned(),
-                    Location::new(file, variable_span(t, name, text)),
-                ));
+                check
+                    .expected_from_env
+                    .push((name.to_owned(), Location::new(file, span)));
             }
             return;
         }
-        check.errors.push(
-            Diagnostic::at(format!("undefined variable `{name}` in {user}"), file, variable_span(t, name, text)).with_help(format!(
-                "define `{name}` in the collection's `vars`, the environment, a data file or `--var {name}=…`, or capture it in an earlier request"
-            )),
-        );
+        let message = match crate::diag::did_you_mean(name, known.iter().copied()) {
+            Some(s) => format!("undefined variable `{name}` in {user}, did you mean `{s}`?"),
+            None => format!("undefined variable `{name}` in {user}"),
+        };
+        check.errors.push(Diagnostic::at(message, file, span).with_help(format!(
+            "define `{name}` in the collection's `vars`, the environment, a data file or `--var {name}=…`, or capture it in an earlier request"
+        )));
     };
 
     // Collection vars, in order: each may use the outer variables and the vars above it.
@@ -252,6 +311,7 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
         let groups = [(send_templates(c, r), false), (expect_templates(r), true)];
         for (templates, is_expect) in groups {
             for t in templates {
+                check_filters(&mut check, t, &format!("request `{}`", r.name.value), c);
                 for name in t.value.variables() {
                     if outer.defines(name) || defined.contains(name.as_str()) {
                         continue;
