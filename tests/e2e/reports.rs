@@ -1092,3 +1092,36 @@ fn report_paths_that_collide_are_refused_before_anything_is_sent() {
         "the collection is untouched"
     );
 }
+
+/// A token endpoint that cannot be reached is a `network` error in JUnit, not `auth`: the
+/// message names the token request, the type keeps the class of what failed.
+#[test]
+fn an_unreachable_token_endpoint_is_a_network_error_naming_the_token_request() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = format!(
+        "scope: non-production\nvars:\n  base_url: http://127.0.0.1:{port}\nauth:\n  intacct:\n    type: oauth2\n    grant: client_credentials\n    token_url: \"{{{{ base_url }}}}/oauth2/token\"\n    client_id: id\n    client_secret: a-long-enough-secret\n"
+    );
+    let collection = "name: Unreachable\nauth: intacct\nrequests:\n  - name: read\n    url: \"{{ base_url }}/objects/accounts-payable/vendor\"\n";
+    let dir = workspace(&[
+        ("environments/down.yaml", env.as_str()),
+        ("collections/down.yaml", collection),
+    ]);
+    let out = courier(dir.path())
+        .args(["run", "--env", "down", "--junit", "r.xml"])
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = parts(&out);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    let xml = std::fs::read_to_string(dir.path().join("r.xml")).unwrap();
+    assert!(xml.contains("type=\"network\""), "{xml}");
+    assert!(!xml.contains("type=\"auth\""), "{xml}");
+    assert!(
+        xml.contains("the token request of auth profile `intacct` failed"),
+        "{xml}"
+    );
+}

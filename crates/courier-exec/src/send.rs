@@ -56,7 +56,7 @@ pub(crate) async fn send_with_retries(
         _ => (0, &[][..], Duration::ZERO),
     };
     let auth_error = |e: crate::auth::AuthError| SendError {
-        kind: ErrorKind::Auth,
+        kind: e.kind,
         message: e.message,
     };
     let mut auth = shared

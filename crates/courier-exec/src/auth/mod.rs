@@ -98,11 +98,16 @@ impl OAuth2Settings {
 #[error("{message}")]
 pub struct AuthError {
     pub message: String,
+    /// What failed: `auth` for a refusal or a bad setting; the transport's own kind
+    /// (`network`, `timeout`, `tls`) when the token request did not reach an answer, so a
+    /// report keeps the class of what failed (docs/reports.md).
+    pub kind: courier_events::ErrorKind,
 }
 
 fn header(value: &str) -> Result<HeaderValue, AuthError> {
     let mut v = HeaderValue::from_str(value).map_err(|_| AuthError {
         message: "the credentials hold characters an HTTP header cannot carry".to_owned(),
+        kind: courier_events::ErrorKind::Auth,
     })?;
     v.set_sensitive(true);
     Ok(v)

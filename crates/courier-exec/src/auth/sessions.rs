@@ -193,6 +193,7 @@ impl Sessions {
         if let State::Failed(message) = &*state {
             return Err(AuthError {
                 message: message.clone(),
+                kind: courier_events::ErrorKind::Auth,
             });
         }
         if s.is_cacheable()
@@ -424,7 +425,10 @@ impl Sessions {
         if permanent {
             *state = State::Failed(message.clone());
         }
-        AuthError { message }
+        AuthError {
+            message,
+            kind: courier_events::ErrorKind::Auth,
+        }
     }
 
     fn cache_failure(&self, state: &mut State, e: &CacheError) -> AuthError {
@@ -458,11 +462,14 @@ impl Sessions {
                 &format!("the token request of auth profile `{profile}` was refused ({e})"),
                 true,
             ),
-            OAuthError::Transport { .. } => self.fail(
-                state,
-                &format!("the token request of auth profile `{profile}` failed: {e}"),
-                false,
-            ),
+            OAuthError::Transport { kind, .. } => AuthError {
+                kind: *kind,
+                ..self.fail(
+                    state,
+                    &format!("the token request of auth profile `{profile}` failed: {e}"),
+                    false,
+                )
+            },
             OAuthError::Invalid(_) => self.fail(
                 state,
                 &format!("the token request of auth profile `{profile}` failed: {e}"),
