@@ -24,7 +24,7 @@ fn slow_collection() -> String {
     s
 }
 
-fn interrupted_by(signal: &str, code: i32) {
+fn interrupted_by(sig: &str, code: i32) {
     let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(150));
     let env = env_yaml(&emu.base_url(), "client_credentials", "");
     let collection = slow_collection();
@@ -32,8 +32,9 @@ fn interrupted_by(signal: &str, code: i32) {
         ("environments/emu.yaml", env.as_str()),
         ("collections/slow.yaml", collection.as_str()),
     ]);
-    let mut child = courier(dir.path())
-        .args([
+    let mut child = spawn(
+        dir.path(),
+        &[
             "run",
             "--env",
             "emu",
@@ -41,22 +42,14 @@ fn interrupted_by(signal: &str, code: i32) {
             "out/r.json",
             "--junit",
             "out/r.xml",
-        ])
-        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("courier starts");
+        ],
+    );
     // Wait for the first result line, so the signal comes in the middle of the run.
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     stdout.read_line(&mut first).expect("a first line");
     assert!(first.starts_with("PASS Slow / read 0"), "{first}");
-    let killed = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    signal(&child, sig);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).expect("the rest of stdout");
     let out = child.wait_with_output().expect("courier ends");
@@ -107,8 +100,9 @@ fn sigterm_ends_a_compare_with_its_report_and_exit_143() {
         ("environments/right.yaml", env.as_str()),
         ("collections/slow.yaml", collection.as_str()),
     ]);
-    let child = courier(dir.path())
-        .args([
+    let child = spawn(
+        dir.path(),
+        &[
             "compare",
             "--left",
             "left",
@@ -116,19 +110,11 @@ fn sigterm_ends_a_compare_with_its_report_and_exit_143() {
             "right",
             "--json",
             "out/c.json",
-        ])
-        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("courier starts");
+        ],
+    );
     // Each side needs 1.5 s for its ten reads; the signal comes well before.
     std::thread::sleep(std::time::Duration::from_millis(700));
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    signal(&child, "-TERM");
     let out = child.wait_with_output().expect("courier ends");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -150,19 +136,9 @@ fn a_request_in_flight_is_cut_after_the_grace_period() {
         ("environments/emu.yaml", env.as_str()),
         ("collections/hung.yaml", collection),
     ]);
-    let child = courier(dir.path())
-        .args(["run", "--env", "emu", "--json", "out/r.json"])
-        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("courier starts");
+    let child = spawn(dir.path(), &["run", "--env", "emu", "--json", "out/r.json"]);
     std::thread::sleep(std::time::Duration::from_millis(700));
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    signal(&child, "-TERM");
     let out = child.wait_with_output().expect("courier ends");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -172,4 +148,24 @@ fn a_request_in_flight_is_cut_after_the_grace_period() {
         "{stdout}{stderr}"
     );
     assert!(dir.path().join("out/r.json").is_file());
+}
+
+/// Starts `courier ARGS` in `dir` with the emulator's client secret, its output piped.
+fn spawn(dir: &std::path::Path, args: &[&str]) -> std::process::Child {
+    courier(dir)
+        .args(args)
+        .env("EMU_CLIENT_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("courier starts")
+}
+
+/// Sends `signal` (`-TERM`, `-INT`) to the child, as a CI runner or a terminal would.
+fn signal(child: &std::process::Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
 }
