@@ -430,22 +430,30 @@ fn an_empty_selection_still_writes_both_reports_and_passes() {
 #[test]
 fn a_report_that_cannot_be_written_after_requests_were_sent_exits_3() {
     let dir = workspace(&[("collections/vendors.yaml", VENDORS)]);
-    // A folder where the report file should go: writing it fails.
-    let (code, stdout, stderr) = run_local(dir.path(), &["--json", "collections"]);
-    assert_eq!(code, 3, "{stdout}{stderr}");
-    assert!(stderr.contains("error: cannot write a report"), "{stderr}");
-    let (code, stdout, stderr) = run_local(
-        dir.path(),
-        &[
-            "-k",
-            "nothing matches this",
-            "--allow-empty",
-            "--json",
-            "collections",
-        ],
-    );
-    assert_eq!(code, 2, "{stdout}{stderr}");
-    assert!(stderr.contains("error: cannot write a report"), "{stderr}");
+    for flag in ["--json", "--junit", "--html"] {
+        // A folder where the report file should go: writing it fails.
+        let (code, stdout, stderr) = run_local(dir.path(), &[flag, "collections"]);
+        assert_eq!(code, 3, "{flag}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("error: cannot write a report"),
+            "{flag}: {stderr}"
+        );
+        let (code, stdout, stderr) = run_local(
+            dir.path(),
+            &[
+                "-k",
+                "nothing matches this",
+                "--allow-empty",
+                flag,
+                "collections",
+            ],
+        );
+        assert_eq!(code, 2, "{flag}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("error: cannot write a report"),
+            "{flag}: {stderr}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
