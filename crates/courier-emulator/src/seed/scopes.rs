@@ -16,6 +16,22 @@ pub(super) struct Planned {
     pub(super) added: Option<Value>,
 }
 
+impl Planned {
+    /// A difference on an existing record of `object`, named by the record's key, id and name.
+    fn on(object: &'static str, record: &Value, change: ScopeChange) -> Self {
+        Planned {
+            difference: ScopeDifference {
+                object,
+                key: text(record, "key"),
+                id: text(record, "id"),
+                name: text(record, "name"),
+                change,
+            },
+            added: None,
+        }
+    }
+}
+
 fn text(record: &Value, field: &str) -> String {
     record[field].as_str().unwrap_or_default().to_owned()
 }
@@ -31,20 +47,15 @@ pub(super) fn plan(seed: u64, base: &Dataset) -> Vec<Planned> {
     let vendors = records(VENDOR);
     if let Some(vendor) = vendors.get(rng.below(vendors.len() as u64) as usize) {
         let name = text(vendor, "name");
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: VENDOR,
-                key: text(vendor, "key"),
-                id: text(vendor, "id"),
-                name: name.clone(),
-                change: ScopeChange::Changed {
-                    field: "name",
-                    production: json!(format!("{name} Holdings")),
-                    non_production: json!(name),
-                },
+        planned.push(Planned::on(
+            VENDOR,
+            vendor,
+            ScopeChange::Changed {
+                field: "name",
+                production: json!(format!("{name} Holdings")),
+                non_production: json!(name),
             },
-            added: None,
-        });
+        ));
     }
 
     // A vendor that only production has, appended after the shared keys.
@@ -74,32 +85,22 @@ pub(super) fn plan(seed: u64, base: &Dataset) -> Vec<Planned> {
         % customers.len().max(1);
     if let Some(customer) = customers.get(raised) {
         let limit = customer["creditLimit"].as_u64().unwrap_or(0);
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: CUSTOMER,
-                key: text(customer, "key"),
-                id: text(customer, "id"),
-                name: text(customer, "name"),
-                change: ScopeChange::Changed {
-                    field: "creditLimit",
-                    non_production: json!(limit),
-                    production: json!(limit * 2),
-                },
+        planned.push(Planned::on(
+            CUSTOMER,
+            customer,
+            ScopeChange::Changed {
+                field: "creditLimit",
+                non_production: json!(limit),
+                production: json!(limit * 2),
             },
-            added: None,
-        });
+        ));
     }
     if let Some(customer) = customers.get(removed) {
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: CUSTOMER,
-                key: text(customer, "key"),
-                id: text(customer, "id"),
-                name: text(customer, "name"),
-                change: ScopeChange::RemovedInProduction,
-            },
-            added: None,
-        });
+        planned.push(Planned::on(
+            CUSTOMER,
+            customer,
+            ScopeChange::RemovedInProduction,
+        ));
     }
 
     // A general-ledger account that only production has.
@@ -132,20 +133,15 @@ pub(super) fn plan(seed: u64, base: &Dataset) -> Vec<Planned> {
     let departments = records(DEPARTMENT);
     if let Some(department) = departments.get(rng.below(departments.len() as u64) as usize) {
         let name = text(department, "name");
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: DEPARTMENT,
-                key: text(department, "key"),
-                id: text(department, "id"),
-                name: name.clone(),
-                change: ScopeChange::Changed {
-                    field: "name",
-                    production: json!(format!("{name} (Global)")),
-                    non_production: json!(name),
-                },
+        planned.push(Planned::on(
+            DEPARTMENT,
+            department,
+            ScopeChange::Changed {
+                field: "name",
+                production: json!(format!("{name} (Global)")),
+                non_production: json!(name),
             },
-            added: None,
-        });
+        ));
     }
 
     // An employee who has left the production company.
@@ -155,20 +151,15 @@ pub(super) fn plan(seed: u64, base: &Dataset) -> Vec<Planned> {
         .filter(|employee| employee["status"] == "active")
         .collect();
     if let Some(employee) = active.get(rng.below(active.len() as u64) as usize) {
-        planned.push(Planned {
-            difference: ScopeDifference {
-                object: EMPLOYEE,
-                key: text(employee, "key"),
-                id: text(employee, "id"),
-                name: text(employee, "name"),
-                change: ScopeChange::Changed {
-                    field: "status",
-                    non_production: json!("active"),
-                    production: json!("inactive"),
-                },
+        planned.push(Planned::on(
+            EMPLOYEE,
+            employee,
+            ScopeChange::Changed {
+                field: "status",
+                non_production: json!("active"),
+                production: json!("inactive"),
             },
-            added: None,
-        });
+        ));
     }
     planned
 }
