@@ -1,7 +1,8 @@
 //! `courier run` against an emulator the test can watch through `/__emulator/stats`: the
-//! environment's `limits.max_concurrency` holds a `--parallel 8` run to that many requests in
-//! flight, and the production guard refuses before sending anything at all, token requests
-//! included, while `--read-only` sends only the requests that read.
+//! environment's `limits.max_concurrency` holds a `--parallel` run to that many requests in
+//! flight and reaches it; without it, the first 429s teach the run the server's cap; a
+//! `delay` holds no slot; the production guard refuses before sending anything at all, token
+//! requests included, while `--read-only` sends only the requests that read.
 
 #![expect(
     clippy::unwrap_used,
@@ -25,7 +26,7 @@ fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
 #[test]
 fn max_concurrency_caps_requests_in_flight_across_parallel_collections() {
     let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(15));
-    let (dir, (code, stdout, stderr)) = parallel_reads(&emu, 2, 8, 5);
+    let (dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(2), "", (8, 5), 8);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.ends_with("40 passed, 0 failed, 0 skipped\n"),
@@ -66,7 +67,7 @@ fn a_run_kept_to_the_companys_cap_meets_it_exactly_and_is_never_refused() {
         o.latency = std::time::Duration::from_millis(20);
         o.max_concurrent = Some(2);
     });
-    let (_dir, (code, stdout, stderr)) = parallel_reads(&emu, 2, 10, 10);
+    let (_dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(2), "", (10, 10), 8);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.ends_with("100 passed, 0 failed, 0 skipped\n"),
@@ -78,34 +79,143 @@ fn a_run_kept_to_the_companys_cap_meets_it_exactly_and_is_never_refused() {
     assert_eq!(stats["concurrency_rejections"], 0, "{stats}");
 }
 
-/// Runs `collections` collections of `reads_each` vendor reads with `--parallel 8` against
-/// `emu`, the environment limited to `max_concurrency` requests in flight.
-fn parallel_reads(
-    emu: &Emu,
-    max_concurrency: u32,
-    collections: usize,
-    reads_each: usize,
-) -> (tempfile::TempDir, (i32, String, String)) {
+#[test]
+fn a_cap_of_six_keeps_six_in_flight_across_ten_collections() {
+    // The first tier's six concurrent requests per application: 10 collections of 20 reads
+    // with `--parallel 10` keep exactly six on the wire and are never refused.
+    let emu = Emu::start(|o| {
+        o.latency = std::time::Duration::from_millis(20);
+        o.max_concurrent = Some(6);
+    });
+    let (_dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(6), "", (10, 20), 10);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("200 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    let stats = emu.stats();
+    assert_eq!(stats["api_requests"], 200, "{stats}");
+    assert_eq!(stats["in_flight_peak"], 6, "{stats}");
+    assert_eq!(stats["concurrency_rejections"], 0, "{stats}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn without_max_concurrency_the_first_429s_teach_the_run_the_servers_cap() {
+    // docs/environments.md#limits: no `max_concurrency`, a server that takes two at a time.
+    // The first requests of ten collections meet 429s; from then on the run keeps one fewer
+    // in flight than it had when refused, so only that first round is refused (at most one
+    // request per collection) and every request passes after its retry.
+    let emu = Emu::start(|o| {
+        o.latency = std::time::Duration::from_millis(50);
+        o.max_concurrent = Some(2);
+    });
+    let (_dir, (code, stdout, stderr)) = parallel_reads(
+        &emu,
+        None,
+        "defaults: { retries: { count: 3, on: [429] } }\n",
+        (10, 5),
+        10,
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("50 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    let stats = emu.stats();
+    let rejections = stats["concurrency_rejections"].as_u64().unwrap();
+    assert!(
+        (1..=10).contains(&rejections),
+        "{rejections} rejections: {stats}"
+    );
+    assert_eq!(stats["api_requests"], 50 + rejections, "{stats}");
+    assert!(
+        stderr.contains(&format!(
+            "the server answered 429 (too many requests) {rejections} time"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`limits: { max_concurrency: 2 }`"),
+        "the run says what it learned: {stderr}"
+    );
+}
+
+#[test]
+fn a_delay_holds_no_slot_so_other_collections_run_meanwhile() {
+    // `max_concurrency: 1` and `--parallel 2`: collection A waits 1 s before its only
+    // request, a query for what collection B creates. Had the delay held the one slot, B
+    // would be held back behind A's query, which would then find fewer than three vendors.
+    let emu = Emu::start(|_| {});
     let env = env_yaml(
         &emu.base_url(),
         "client_credentials",
-        &format!("limits: {{ max_concurrency: {max_concurrency} }}\n"),
+        "limits: { max_concurrency: 1 }\n",
     );
+    let a = "name: A\nauth: intacct\nrequests:\n  - name: query after a delay\n    delay: 1s\n    method: POST\n    mutates: false\n    url: \"{{ base_url }}/services/core/query\"\n    json: { object: accounts-payable/vendor, fields: [id], filters: [{ $startsWith: { id: V-SLOT } }] }\n    expect:\n      status: 200\n      jsonpath: { \"$['ia::result']\": { length: 3 } }\n";
+    let mut b = String::from("name: B\nauth: intacct\nrequests:\n");
+    for i in 1..=3 {
+        let _ = write!(
+            b,
+            "  - name: create {i}\n    method: POST\n    url: \"{{{{ base_url }}}}/objects/accounts-payable/vendor\"\n    json: {{ id: V-SLOT{i}, name: Slot {i} }}\n    expect: {{ status: 201 }}\n"
+        );
+    }
+    let dir = workspace(&[
+        ("environments/emu.yaml", &env),
+        ("collections/a.yaml", a),
+        ("collections/b.yaml", &b),
+    ]);
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &["run", "collections", "--env", "emu", "--parallel", "2"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("4 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    assert_eq!(emu.stats()["in_flight_peak"], 1, "{}", emu.stats());
+}
+
+/// Runs `collections` collections of `reads_each` vendor reads with `--parallel {parallel}`
+/// against `emu`, the environment limited to `max_concurrency` requests in flight (none
+/// when `None`); `defaults` (a line of YAML, or nothing) goes into every collection.
+fn parallel_reads(
+    emu: &Emu,
+    max_concurrency: Option<u32>,
+    defaults: &str,
+    (collections, reads_each): (usize, usize),
+    parallel: usize,
+) -> (tempfile::TempDir, (i32, String, String)) {
+    let limits = max_concurrency
+        .map(|n| format!("limits: {{ max_concurrency: {n} }}\n"))
+        .unwrap_or_default();
+    let env = env_yaml(&emu.base_url(), "client_credentials", &limits);
     let mut files: Vec<(String, String)> = vec![("environments/emu.yaml".into(), env)];
     for c in 0..collections {
-        files.push((
-            format!("collections/c{c}.yaml"),
-            reads(&format!("C{c}"), reads_each),
-        ));
+        let collection = reads(&format!("C{c}"), reads_each).replacen(
+            "requests:\n",
+            &format!("{defaults}requests:\n"),
+            1,
+        );
+        files.push((format!("collections/c{c}.yaml"), collection));
     }
     let files: Vec<(&str, &str)> = files
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let dir = workspace(&files);
+    let parallel = parallel.to_string();
     let out = run(
         dir.path(),
-        &["run", "collections", "--env", "emu", "--parallel", "8"],
+        &[
+            "run",
+            "collections",
+            "--env",
+            "emu",
+            "--parallel",
+            &parallel,
+        ],
     );
     (dir, out)
 }

@@ -1,32 +1,103 @@
-//! The environment's `limits` (docs/environments.md#limits): at most `max_concurrency` requests in flight and at
-//! most `requests_per_second` started, shared by every collection of a run — Intacct answers
-//! 429 beyond a company's concurrency tier. Token requests count too.
+//! The run's scheduler for requests on the wire (docs/environments.md#limits): at most
+//! `max_concurrency` requests in flight and at most `requests_per_second` started, shared by
+//! every collection of a run, token requests included. A 429 from any request pauses every
+//! later send until its `Retry-After` (or Intacct's `X-IA-Throttle-Limit-Retry-After`) and
+//! keeps one request fewer in flight than the server refused, growing back one step per
+//! quiet [`GROW_AFTER`] up to `max_concurrency`; without one, the limit learned holds.
 
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
+use reqwest::header::HeaderMap;
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
 
+/// A wait the server asks for is honoured up to this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
+
+/// After a 429 has shrunk the limit, a response that comes back this long after the last 429
+/// (or the last step) raises it one step, up to `max_concurrency`. Each step that proves too
+/// many costs a 429, hence a window of seconds rather than of responses.
+pub const GROW_AFTER: Duration = Duration::from_secs(5);
+
+/// The permits of a run without `max_concurrency`: more than any run has collections.
+const UNCAPPED: usize = 1 << 24;
+
+/// The headers a server names its wait in: the standard one, and Intacct's throttle header
+/// in both spellings its documentation uses.
+const WAIT_HEADERS: [&str; 3] = [
+    "retry-after",
+    "x-ia-throttle-limit-retry-after",
+    "x-ia-throttle-limit-retryafter",
+];
+
+/// The run's budget of requests on the wire.
 #[derive(Debug)]
 pub struct Limiter {
-    concurrency: Option<Semaphore>,
+    /// One permit per request allowed in flight; FIFO, so the request waiting longest goes
+    /// first the moment one finishes.
+    slots: Semaphore,
     interval: Option<Duration>,
-    next: Mutex<Option<Instant>>,
+    state: Mutex<State>,
 }
 
-/// Held while a request is in flight.
+#[derive(Debug)]
+struct State {
+    /// Requests on the wire now.
+    in_flight: usize,
+    /// Permits in circulation that should not be: a permit that comes back while there is a
+    /// debt is forgotten instead (a shrink cannot take back permits that are held).
+    debt: usize,
+    /// The limit in force: `max_concurrency`, [`UNCAPPED`], or less after a 429.
+    limit: usize,
+    /// How far the limit grows back: `max_concurrency`; `None` without one.
+    ceiling: Option<usize>,
+    /// No request starts before this (a 429's wait).
+    paused_until: Option<Instant>,
+    /// The earliest start the rate allows next.
+    next_start: Option<Instant>,
+    /// The last 429 or step up, while the limit is below the ceiling.
+    calm_since: Option<Instant>,
+    /// 429s seen.
+    throttled: u32,
+}
+
+/// A request on the wire: dropping it frees its place for the next.
 #[derive(Debug)]
 pub struct Slot<'a> {
-    _permit: Option<SemaphorePermit<'a>>,
+    limiter: &'a Limiter,
+    permit: Option<SemaphorePermit<'a>>,
+    throttled: bool,
+}
+
+/// What the 429s of a run came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttling {
+    /// How many responses were 429.
+    pub responses: u32,
+    /// The limit in force at the end; `None` when none was ever in force.
+    pub limit: Option<usize>,
 }
 
 impl Limiter {
     pub fn new(max_concurrency: Option<u32>, requests_per_second: Option<f64>) -> Self {
+        let ceiling = max_concurrency.map(|n| n.max(1) as usize);
+        let limit = ceiling.unwrap_or(UNCAPPED);
         Self {
-            concurrency: max_concurrency.map(|n| Semaphore::new(n.max(1) as usize)),
+            slots: Semaphore::new(limit),
             interval: requests_per_second
                 .filter(|r| *r > 0.0)
                 .map(|r| Duration::from_secs_f64(1.0 / r)),
-            next: Mutex::new(None),
+            state: Mutex::new(State {
+                in_flight: 0,
+                debt: 0,
+                limit,
+                ceiling,
+                paused_until: None,
+                next_start: None,
+                calm_since: None,
+                throttled: 0,
+            }),
         }
     }
 
@@ -34,69 +105,172 @@ impl Limiter {
         Self::new(None, None)
     }
 
-    /// Waits for a free slot and for the rate, then returns the slot to hold while sending.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits for a place in flight, the end of a 429's pause and the rate, then returns the
+    /// slot to hold while the request is on the wire. Cancel-safe: a dropped wait gives back
+    /// what it held.
     pub async fn acquire(&self) -> Slot<'_> {
-        let permit = match &self.concurrency {
-            Some(s) => s.acquire().await.ok(),
-            None => None,
-        };
-        if let Some(interval) = self.interval {
-            let wait_until = {
-                let mut next = self.next.lock().await;
-                let now = Instant::now();
-                let at = next.map_or(now, |n| n.max(now));
-                *next = Some(at + interval);
-                at
+        let mut held: Option<SemaphorePermit<'_>> = None;
+        let mut rate_at: Option<Instant> = None;
+        loop {
+            let permit = match held.take() {
+                Some(p) => p,
+                None => match self.slots.acquire().await {
+                    Ok(p) => p,
+                    // Never closed; were it, sending unpaced beats never sending.
+                    Err(_) => return self.start(None),
+                },
             };
-            let now = Instant::now();
-            if wait_until > now {
-                tokio::time::sleep(wait_until - now).await;
+            let wait_until = {
+                let mut s = self.state();
+                if s.debt > 0 {
+                    // The limit shrank while this request waited: its permit pays the debt.
+                    permit.forget();
+                    s.debt -= 1;
+                    continue;
+                }
+                let now = Instant::now();
+                if let Some(until) = s.paused_until.filter(|t| *t > now) {
+                    Some(until)
+                } else {
+                    if let Some(interval) = self.interval
+                        && rate_at.is_none()
+                    {
+                        let at = s.next_start.map_or(now, |n| n.max(now));
+                        s.next_start = Some(at + interval);
+                        rate_at = Some(at);
+                    }
+                    let until = rate_at.filter(|t| *t > now);
+                    if until.is_none() {
+                        s.in_flight += 1;
+                    }
+                    until
+                }
+            };
+            match wait_until {
+                None => return self.start(Some(permit)),
+                // Holding the permit while every start waits costs no other request
+                // anything and keeps this one's place in line.
+                Some(until) => {
+                    held = Some(permit);
+                    tokio::time::sleep_until(until).await;
+                }
             }
         }
-        Slot { _permit: permit }
     }
+
+    fn start<'a>(&'a self, permit: Option<SemaphorePermit<'a>>) -> Slot<'a> {
+        if permit.is_none() {
+            self.state().in_flight += 1;
+        }
+        Slot {
+            limiter: self,
+            permit,
+            throttled: false,
+        }
+    }
+
+    /// The 429s so far and the limit they left.
+    pub fn throttling(&self) -> Throttling {
+        let s = self.state();
+        Throttling {
+            responses: s.throttled,
+            limit: (s.limit < UNCAPPED).then_some(s.limit),
+        }
+    }
+}
+
+impl State {
+    fn shrink_to(&mut self, limit: usize, slots: &Semaphore) {
+        if limit < self.limit {
+            let cut = self.limit - limit;
+            let taken = slots.forget_permits(cut);
+            self.debt += cut - taken;
+            self.limit = limit;
+        }
+    }
+
+    fn grow(&mut self, now: Instant, slots: &Semaphore) {
+        let (Some(ceiling), Some(calm)) = (self.ceiling, self.calm_since) else {
+            return;
+        };
+        if self.limit >= ceiling {
+            self.calm_since = None;
+        } else if now.duration_since(calm) >= GROW_AFTER {
+            if self.debt > 0 {
+                self.debt -= 1;
+            } else {
+                slots.add_permits(1);
+            }
+            self.limit += 1;
+            self.calm_since = (self.limit < ceiling).then_some(now);
+        }
+    }
+}
+
+impl Slot<'_> {
+    /// The request was answered 429: no request of the run starts before the wait its
+    /// headers name, and the run keeps one fewer in flight than it had (at least one).
+    pub fn throttled(mut self, headers: &HeaderMap) {
+        let limiter = self.limiter;
+        let now = Instant::now();
+        let mut s = limiter.state();
+        s.throttled = s.throttled.saturating_add(1);
+        let limit = s.in_flight.saturating_sub(1).max(1);
+        s.shrink_to(limit, &limiter.slots);
+        s.calm_since = Some(now);
+        if let Some(wait) = retry_after(headers) {
+            let until = now + wait;
+            s.paused_until = Some(s.paused_until.map_or(until, |p| p.max(until)));
+        }
+        self.throttled = true;
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let limiter = self.limiter;
+        let mut s = limiter.state();
+        s.in_flight = s.in_flight.saturating_sub(1);
+        if !self.throttled {
+            s.grow(Instant::now(), &limiter.slots);
+        }
+        if s.debt > 0
+            && let Some(permit) = self.permit.take()
+        {
+            permit.forget();
+            s.debt -= 1;
+        }
+    }
+}
+
+/// The wait a response asks for: the longest of `Retry-After` and Intacct's
+/// `X-IA-Throttle-Limit-Retry-After`, each in seconds or as an HTTP date, capped at
+/// [`MAX_RETRY_AFTER`].
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    WAIT_HEADERS
+        .iter()
+        .flat_map(|name| headers.get_all(*name))
+        .filter_map(|v| wait_of(v.to_str().ok()?.trim()))
+        .max()
+        .map(|wait| wait.min(MAX_RETRY_AFTER))
+}
+
+fn wait_of(v: &str) -> Option<Duration> {
+    if let Ok(secs) = v.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs.max(0.0)).ok();
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrency_is_capped() {
-        let limiter = Arc::new(Limiter::new(Some(2), None));
-        let current = Arc::new(AtomicUsize::new(0));
-        let peak = Arc::new(AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let (l, c, p) = (
-                Arc::clone(&limiter),
-                Arc::clone(&current),
-                Arc::clone(&peak),
-            );
-            tasks.push(tokio::spawn(async move {
-                let _slot = l.acquire().await;
-                let now = c.fetch_add(1, Ordering::SeqCst) + 1;
-                p.fetch_max(now, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                c.fetch_sub(1, Ordering::SeqCst);
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(peak.load(Ordering::SeqCst), 2);
-    }
-
-    #[tokio::test]
-    async fn rate_spaces_requests() {
-        let limiter = Limiter::new(None, Some(100.0));
-        let start = Instant::now();
-        for _ in 0..5 {
-            let _slot = limiter.acquire().await;
-        }
-        // Five starts at 100/s take at least four intervals of 10 ms.
-        assert!(start.elapsed() >= Duration::from_millis(40));
-    }
-}
+#[path = "limits_tests.rs"]
+mod tests;

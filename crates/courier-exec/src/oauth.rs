@@ -148,7 +148,13 @@ impl<'a> HttpClient<'a> {
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| classify(&e))?;
-        drop(slot);
+        // A token endpoint's 429 paces the run like any other (docs/environments.md#limits).
+        match slot {
+            Some(slot) if status == reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                slot.throttled(&headers);
+            }
+            slot => drop(slot),
+        }
         if let Ok(mut last) = self.last_status.lock() {
             *last = Some(status.as_u16());
         }

@@ -250,9 +250,26 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         }
     }
     totals.token_requests = shared.sessions.token_requests();
+    if let Some(notice) = throttling_notice(shared.limiter.throttling(), parallel) {
+        shared.emit(Event::Notice(notice));
+    }
     shared.emit(Event::RunFinished {
         summary: totals.summary,
         duration: started.elapsed(),
     });
     Ok(totals)
+}
+
+/// After 429s in a run of parallel collections, what the run learned and how to start the
+/// next one there (docs/environments.md#limits). One collection at a time has one request in
+/// flight: its 429s are the server's rate, not its concurrency, and there is nothing to learn.
+fn throttling_notice(t: crate::limits::Throttling, parallel: usize) -> Option<String> {
+    let limit = t.limit?;
+    (t.responses > 0 && parallel > 1).then(|| {
+        format!(
+            "the server answered 429 (too many requests) {} time{}, so the run sent fewer requests at once: at most {limit} by its end; `limits: {{ max_concurrency: {limit} }}` in the environment starts there (docs/environments.md#limits)",
+            t.responses,
+            if t.responses == 1 { "" } else { "s" }
+        )
+    })
 }

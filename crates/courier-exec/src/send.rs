@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderValue;
 
 use courier_core::model::{Retries, RetryOn};
 
 use crate::client::{self, Prepared, Received, SendError};
+use crate::limits::retry_after;
 use crate::runner::Shared;
 use courier_events::ErrorKind;
 
@@ -31,12 +32,10 @@ impl Sends {
     }
 }
 
-/// `Retry-After` is honoured up to this.
-const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
-
 /// Sends with the request's retries: `count` extra attempts on the listed statuses
 /// or network errors, never for a mutating request without an `Idempotency-Key`; backoff
-/// doubling from `backoff` up to 10 s, or `Retry-After` up to 60 s; the identical rendered
+/// doubling from `backoff` up to 10 s, or the wait the response names (`Retry-After`,
+/// `X-IA-Throttle-Limit-Retry-After`) up to 60 s; the identical rendered
 /// request is resent. A 401 renews the token once and retries once.
 pub(crate) async fn send_with_retries(
     shared: &Shared,
@@ -77,7 +76,12 @@ pub(crate) async fn send_with_retries(
             &shared.runtime.secrets,
         )
         .await;
-        drop(slot);
+        // A 429 paces the whole run (docs/environments.md#limits); any other end frees the
+        // slot for the next request the moment the response is in.
+        match &outcome {
+            Ok(rec) if rec.status.as_u16() == 429 => slot.throttled(&rec.headers),
+            _ => drop(slot),
+        }
         match outcome {
             Ok(rec) if rec.status.as_u16() == 401 && !renewed && auth.is_some() => {
                 renewed = true;
@@ -167,24 +171,6 @@ fn backoff_for(base: Duration, attempt: u32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
-/// `Retry-After` in seconds or as an HTTP date, capped at 60 s.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    let wait = if let Ok(secs) = v.parse::<f64>() {
-        Duration::from_secs_f64(secs.max(0.0))
-    } else {
-        let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
-            .to_std()
-            .unwrap_or(Duration::ZERO)
-    };
-    Some(wait.min(MAX_RETRY_AFTER))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,17 +182,5 @@ mod tests {
         assert_eq!(backoff_for(b, 2), Duration::from_secs(1));
         assert_eq!(backoff_for(b, 10), MAX_BACKOFF);
         assert_eq!(backoff_for(b, 40), MAX_BACKOFF);
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        let mut h = HeaderMap::new();
-        h.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert(
-            reqwest::header::RETRY_AFTER,
-            HeaderValue::from_static("3600"),
-        );
-        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
     }
 }
