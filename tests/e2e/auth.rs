@@ -517,12 +517,34 @@ fn login_over_the_https_listener_then_run_status_and_logout_with_revoke() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("ENVIRONMENT"), "{stdout}");
     let row = stdout.lines().find(|l| l.starts_with("emu ")).unwrap();
-    for want in ["intacct", CLIENT_ID, WS_USER, "offline_access", "kept"] {
+    for want in [
+        "intacct",
+        "authorization_code",
+        CLIENT_ID,
+        WS_USER,
+        "offline_access",
+        "kept",
+    ] {
         assert!(row.contains(want), "{want} missing from {row}");
     }
     for token in [&access, &refresh] {
         assert!(!stdout.contains(token.as_str()) && !stderr.contains(token.as_str()));
     }
+    // Neither the client id nor the username came from a secret: shown as they are.
+    let json = crate::auth_status::status_json(dir.path());
+    assert_eq!(
+        json["sessions"][0],
+        serde_json::json!({
+            "environment": "emu",
+            "profile": "intacct",
+            "grant": "authorization_code",
+            "client": CLIENT_ID,
+            "username": WS_USER,
+            "expires_at": session["expires_at"],
+            "scope": "offline_access",
+        })
+    );
+    assert!(!json.to_string().contains(&access) && !json.to_string().contains(&refresh));
 
     let out = run_cmd(
         dir.path(),
@@ -541,7 +563,12 @@ fn login_over_the_https_listener_then_run_status_and_logout_with_revoke() {
     let (code, stdout, stderr) = parts(&out);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stderr.contains("revokes every token"), "{stderr}");
-    assert!(stdout.contains("removed: emu / intacct"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "removed: emu / intacct (grant authorization_code, client {CLIENT_ID}, username {WS_USER})"
+        )),
+        "{stdout}"
+    );
     assert_eq!(emu.stats()["revocations"], 1, "{}", emu.stats());
     assert_eq!(cache_of(dir.path())["sessions"], serde_json::json!([]));
     // The revoked refresh token is dead at the server.

@@ -5,6 +5,7 @@
 pub(crate) mod auth;
 #[cfg(feature = "external")]
 mod auth_external;
+pub(crate) mod auth_status;
 mod broken;
 mod ci_secrets;
 mod compare;

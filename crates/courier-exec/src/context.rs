@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use courier_core::model::{AuthKind, AuthProfile, Environment, STemplate};
-use courier_core::plan::lookup_env;
+use courier_core::plan::{self, lookup_env};
 use courier_core::secret::{Secret, Secrets, ShortSecret, WARN_SECRET_LEN};
 use courier_core::template::{Runtime, VarMap, Vars, json_to_value};
 use courier_core::value::typed_scalar;
@@ -173,9 +173,16 @@ pub fn resolve_profile(
             }
             let refresh_token_from = from_secret.map(|(_, var)| var);
             let mut token_params = Vec::new();
+            let mut username_secret = false;
             for (k, t) in &o.token_params {
-                token_params.push((k.value.clone(), render(t, &k.value)?));
+                let value = render(t, &k.value)?;
+                if k.value == "username" {
+                    username_secret = is_secret(env, t, &value, secrets);
+                }
+                token_params.push((k.value.clone(), value));
             }
+            let client_id = render(&o.client_id, "client_id")?;
+            let client_id_secret = is_secret(env, &o.client_id, &client_id, secrets);
             ResolvedAuth::OAuth2(OAuth2Settings {
                 grant: o.grant.value,
                 token_url: render(&o.token_url, "token_url")?,
@@ -183,15 +190,59 @@ pub fn resolve_profile(
                 revoke_url: optional(o.revoke_url.as_ref(), "revoke_url")?,
                 redirect_uri: optional(o.redirect_uri.as_ref(), "redirect_uri")?,
                 pkce: o.pkce,
-                client_id: render(&o.client_id, "client_id")?,
+                client_id,
+                client_id_secret,
                 client_secret: client_secret.map(Secret::new),
                 refresh_token: refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
                 refresh_token_from,
                 scope: optional(o.scope.as_ref(), "scope")?.filter(|s| !s.trim().is_empty()),
                 token_params,
+                username_secret,
                 client_auth: o.client_auth,
             })
         }
+    })
+}
+
+/// Whether a rendered profile field counts as a secret: its template reads one (see
+/// [`reads_secret`]), or its value holds one the run already knows, such as a secret copied
+/// into a `vars:` entry.
+fn is_secret(env: &Environment, template: &STemplate, value: &str, secrets: &Secrets) -> bool {
+    reads_secret(env, template) || secrets.redact(value) != value
+}
+
+/// Whether a template reads a secret: a `secrets:` entry or `env()`, directly or through the
+/// environment's `vars` (docs/environments.md#secrets). `courier auth` decides with it which
+/// client ids and usernames it may show.
+pub fn reads_secret(env: &Environment, template: &STemplate) -> bool {
+    let names = plan::referenced_variables([template], env);
+    if env
+        .secrets
+        .iter()
+        .any(|(var, _)| names.contains(&var.value))
+    {
+        return true;
+    }
+    let vars_read = env
+        .vars
+        .iter()
+        .filter(|v| names.contains(&v.name.value))
+        .flat_map(|v| v.value.templates());
+    std::iter::once(template)
+        .chain(vars_read)
+        .any(|t| calls_env(&t.value))
+}
+
+/// Whether a template calls `env(…)`, whatever its argument.
+fn calls_env(t: &courier_core::template::Template) -> bool {
+    if t.is_literal() {
+        return false;
+    }
+    let source = t.source();
+    source.match_indices("env").any(|(at, _)| {
+        let before = source[..at].chars().next_back();
+        let identifier_before = before.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !identifier_before && source[at + 3..].trim_start().starts_with('(')
     })
 }
 
@@ -232,4 +283,52 @@ pub fn cli_layer(vars: &[(String, String)]) -> Arc<VarMap> {
             .map(|(k, v)| (k.clone(), json_to_value(&typed_scalar(v))))
             .collect(),
     )
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test stops at the first unexpected error (an allow: clippy.toml may already permit it)"
+)]
+mod tests {
+    use courier_core::diag::SourceFile;
+    use courier_core::model::AuthKind;
+
+    use super::reads_secret;
+
+    /// Whether the `client_id` of profile `p` in an environment with `vars` and `client_id`
+    /// reads a secret.
+    fn client_id_reads_secret(vars: &str, client_id: &str) -> bool {
+        let text = format!(
+            "scope: non-production\nvars:\n  base: https://x\n{vars}secrets:\n  cid_secret: CID\nauth:\n  p:\n    type: oauth2\n    grant: refresh_token\n    token_url: \"{{{{ base }}}}/token\"\n    client_id: \"{client_id}\"\n"
+        );
+        let env =
+            courier_core::load::parse_environment(&SourceFile::new("e.yaml", text), "e").unwrap();
+        let AuthKind::OAuth2(o) = &env.profile("p").unwrap().kind else {
+            panic!("not oauth2");
+        };
+        reads_secret(&env, &o.client_id)
+    }
+
+    #[test]
+    fn a_profile_field_reads_a_secret_directly_through_vars_or_through_env() {
+        assert!(client_id_reads_secret("", "{{ cid_secret }}"));
+        assert!(client_id_reads_secret("", "{{ cid_secret | upper }}"));
+        assert!(client_id_reads_secret(
+            "  cid: \"app-{{ cid_secret }}\"\n",
+            "{{ cid }}"
+        ));
+        assert!(client_id_reads_secret("", "{{ env('CID') }}"));
+        assert!(client_id_reads_secret("  name: CID\n", "{{ env(name) }}"));
+        assert!(client_id_reads_secret(
+            "  cid: \"{{ env('CID', 'x') }}\"\n",
+            "{{ cid }}"
+        ));
+        assert!(!client_id_reads_secret("", "courier.app.sage.com"));
+        assert!(!client_id_reads_secret(
+            "  environment_id: abc\n",
+            "{{ environment_id }}.app.sage.com"
+        ));
+        assert!(!client_id_reads_secret("", "{{ env_name }}-client"));
+    }
 }

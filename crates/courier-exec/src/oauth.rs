@@ -474,11 +474,13 @@ mod tests {
             redirect_uri: None,
             pkce: true,
             client_id: "cid.app.sage.com".into(),
+            client_id_secret: false,
             client_secret: Some("s3cret".into()),
             refresh_token: None,
             refresh_token_from: None,
             scope: None,
             token_params: vec![],
+            username_secret: false,
             client_auth: ClientAuth::Body,
         }
     }

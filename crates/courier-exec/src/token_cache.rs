@@ -83,6 +83,18 @@ pub struct CachedSession {
     pub client_id: String,
     #[serde(default)]
     pub username: Option<String>,
+    /// The profile's grant (`refresh_token` or `authorization_code`); `None` in a session
+    /// written by a Courier that did not record it.
+    #[serde(default)]
+    pub grant: Option<String>,
+    /// Whether `client_id` came from `secrets:` or `env()`, so `courier auth status` shows it
+    /// `[REDACTED]`; `None` (not recorded by an older Courier) is decided by the reader
+    /// (docs/environments.md#the-token-cache).
+    #[serde(default)]
+    pub client_id_secret: Option<bool>,
+    /// The same for `username`.
+    #[serde(default)]
+    pub username_secret: Option<bool>,
     #[serde(default, with = "secret_opt")]
     pub access_token: Option<Secret>,
     #[serde(default, with = "secret_opt")]
@@ -423,6 +435,9 @@ mod tests {
             token_url: "https://x/oauth2/token".into(),
             client_id: "client".into(),
             username: Some("ci@CO".into()),
+            grant: Some("refresh_token".into()),
+            client_id_secret: Some(false),
+            username_secret: Some(true),
             access_token: Some("access-1".into()),
             refresh_token: Some(refresh.into()),
             token_type: Some("bearer".into()),
@@ -467,6 +482,33 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(dir.path().join("sub/tokens.json.lock").exists());
+    }
+
+    #[test]
+    fn a_session_from_before_grant_and_secret_flags_reads_as_unknown() {
+        let old = r#"{"version": 1, "sessions": [{"environment": "production", "profile": "intacct",
+            "token_url": "https://x/oauth2/token", "client_id": "cid", "username": null,
+            "access_token": "a", "refresh_token": "r", "token_type": "bearer", "scope": null,
+            "expires_at": null, "obtained_at": "2026-01-02T03:04:05.000006Z"}]}"#;
+        let file = CacheFile::parse(old, Path::new("t.json")).unwrap();
+        let s = &file.sessions[0];
+        assert_eq!(
+            (&s.grant, s.client_id_secret, s.username_secret),
+            (&None, None, None)
+        );
+        // Written back, the new fields say "unknown" and the file still reads.
+        let text = serde_json::to_string(&file).unwrap();
+        assert!(text.contains(r#""client_id_secret":null"#), "{text}");
+        let again = CacheFile::parse(&text, Path::new("t.json")).unwrap();
+        assert_eq!(again.sessions, file.sessions);
+        let recorded = session("a", "r", Utc::now());
+        let text = serde_json::to_string(&recorded).unwrap();
+        assert!(
+            text.contains(
+                r#""grant":"refresh_token","client_id_secret":false,"username_secret":true"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]

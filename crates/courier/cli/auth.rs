@@ -3,6 +3,7 @@
 //! file parses the flags, loads the environment as `courier run` does, and prints.
 
 mod login;
+mod status;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -68,29 +69,39 @@ enum AuthCommand {
 pub(crate) fn run(args: &AuthArgs) -> CliResult {
     match &args.command {
         AuthCommand::Login(a) => login::run(a),
-        AuthCommand::Status(a) => status(a),
+        AuthCommand::Status(a) => status::status(a),
         AuthCommand::Logout(a) => logout(a),
     }
 }
 
 const STATUS_LONG_ABOUT: &str = "\
-List the sessions in the token cache: environment, auth profile, client id, username, when \
-the access token expires, whether a refresh token is kept, and the scope. Tokens are never \
-printed.";
+List the sessions in the token cache: environment, auth profile, grant, client id, username, \
+when the access token expires, whether a refresh token is kept, and the scope. Tokens are never \
+printed, and a client id or username that came from a secret (`secrets:` or `env()`) shows as \
+[REDACTED].
+
+With --json, prints {\"version\": 1, \"sessions\": [{\"environment\", \"profile\", \"grant\", \
+\"client\", \"username\", \"expires_at\", \"scope\"}]} instead, every key present (null when \
+unknown or absent).";
 
 const STATUS_AFTER_LONG_HELP: &str = "\
 Examples:
   courier auth status
+  courier auth status --json
   COURIER_TOKEN_CACHE=ci-tokens.json courier auth status
 
 Exit codes:
   0 listed (also when the cache is empty or missing); 2 the cache cannot be read, or was \
-written by a newer courier.";
+written by a newer courier, or the list cannot be written.";
 
 /// List the sessions in the token cache (never a token).
 #[derive(Debug, clap::Args)]
 #[command(long_about = STATUS_LONG_ABOUT, after_long_help = STATUS_AFTER_LONG_HELP)]
-pub(crate) struct StatusArgs {}
+pub(crate) struct StatusArgs {
+    /// Print JSON instead of a table: `{"version": 1, "sessions": [...]}`.
+    #[arg(long)]
+    json: bool,
+}
 
 const LOGOUT_LONG_ABOUT: &str = "\
 Remove sessions from the token cache: all of them, those of one environment (--env), of one \
@@ -135,109 +146,6 @@ fn token_cache() -> Result<TokenCache, CliError> {
 
 fn cache_error(e: &CacheError, secrets: &Secrets) -> CliError {
     CliError::invalid(secrets.redact(&e.to_string()))
-}
-
-fn status(_args: &StatusArgs) -> CliResult {
-    let cache = token_cache()?;
-    let secrets = Secrets::new();
-    let file = match cache.load() {
-        Ok(f) => f,
-        Err(e) => return Err(cache_error(&e, &secrets)),
-    };
-    for s in &file.sessions {
-        for t in s.tokens() {
-            secrets.add(t);
-        }
-    }
-    let mut out = String::new();
-    if file.sessions.is_empty() {
-        let _ = writeln!(
-            out,
-            "no cached sessions (token cache: {})",
-            cache.path().display()
-        );
-    } else {
-        let now = chrono::Utc::now();
-        let mut rows = vec![[
-            "ENVIRONMENT".to_owned(),
-            "PROFILE".to_owned(),
-            "CLIENT".to_owned(),
-            "USERNAME".to_owned(),
-            "ACCESS TOKEN EXPIRES".to_owned(),
-            "REFRESH TOKEN".to_owned(),
-            "SCOPE".to_owned(),
-        ]];
-        for s in &file.sessions {
-            rows.push([
-                s.environment.clone(),
-                s.profile.clone(),
-                s.client_id.clone(),
-                s.username.clone().unwrap_or_else(|| "-".to_owned()),
-                expiry_text(s, now),
-                if s.refresh_token.is_some() {
-                    "kept".to_owned()
-                } else {
-                    "none".to_owned()
-                },
-                s.scope.clone().unwrap_or_else(|| "-".to_owned()),
-            ]);
-        }
-        out.push_str(&table(&rows));
-        let _ = writeln!(
-            out,
-            "{} session{} in {}",
-            file.sessions.len(),
-            if file.sessions.len() == 1 { "" } else { "s" },
-            cache.path().display()
-        );
-    }
-    // Last line of defence: the cache's own tokens never reach the screen.
-    let _ = std::io::stdout().write_all(secrets.redact(&out).as_bytes());
-    Ok(Exit::Success)
-}
-
-fn expiry_text(s: &CachedSession, now: chrono::DateTime<chrono::Utc>) -> String {
-    let Some(at) = s.expires_at else {
-        return "unknown".to_owned();
-    };
-    let when = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let left = at - now;
-    if left <= chrono::Duration::zero() {
-        return format!("{when} (expired)");
-    }
-    let mins = left.num_minutes();
-    let rel = if mins >= 120 {
-        format!("in {}h", mins / 60)
-    } else if mins >= 1 {
-        format!("in {mins}m")
-    } else {
-        format!("in {}s", left.num_seconds())
-    };
-    format!("{when} ({rel})")
-}
-
-/// Left-aligned columns, two spaces apart.
-fn table<const N: usize>(rows: &[[String; N]]) -> String {
-    let mut widths = [0usize; N];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == N {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// The identity of `--env` without loading it: a file's stem, or the name itself.
@@ -290,6 +198,12 @@ fn logout(args: &LogoutArgs) -> CliResult {
                 && args.profile.as_deref().is_none_or(|p| s.profile == p)
         };
         let chosen: Vec<CachedSession> = file.sessions.iter().filter(|s| matches(s)).cloned().collect();
+        // Decided before any revocation, so its messages redact hidden client ids too.
+        let mut disclosure = status::Disclosure::default();
+        let shown: Vec<String> = chosen
+            .iter()
+            .map(|s| status::describe(s, &disclosure.shown(s, &secrets), &secrets))
+            .collect();
         if chosen.is_empty() {
             eprintln!(
                 "no cached session matches{} (token cache: {})",
@@ -304,7 +218,7 @@ fn logout(args: &LogoutArgs) -> CliResult {
             eprintln!(
                 "warning: Sage Intacct revokes every token of the user and company of a revoked token, other applications' sessions included"
             );
-            for s in &chosen {
+            for (s, text) in chosen.iter().zip(&shown) {
                 if let Err(message) = loaded.revoke(s, &secrets).await {
                     CliError::collect(
                         &mut failed,
@@ -312,7 +226,7 @@ fn logout(args: &LogoutArgs) -> CliResult {
                     );
                     kept.push(s.clone());
                 } else {
-                    println!("revoked: {} / {}", s.environment, s.profile);
+                    println!("revoked: {text}");
                 }
             }
         }
@@ -322,14 +236,12 @@ fn logout(args: &LogoutArgs) -> CliResult {
             return Err(cache_error(&e, &secrets));
         }
         let mut out = String::new();
-        for s in &removed {
-            let _ = writeln!(
-                out,
-                "removed: {} / {} (client {})",
-                s.environment, s.profile, s.client_id
-            );
+        for (s, text) in chosen.iter().zip(&shown) {
+            if !kept.contains(s) {
+                let _ = writeln!(out, "removed: {text}");
+            }
         }
-        let _ = std::io::stdout().write_all(secrets.redact(&out).as_bytes());
+        let _ = std::io::stdout().write_all(out.as_bytes());
         failed.map_or(Ok(Exit::Success), Err)
     })
 }

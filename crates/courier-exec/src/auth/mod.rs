@@ -56,6 +56,9 @@ pub struct OAuth2Settings {
     pub redirect_uri: Option<String>,
     pub pkce: bool,
     pub client_id: String,
+    /// Whether `client_id` came from a secret, and so is never shown by `courier auth`
+    /// (docs/environments.md#the-token-cache).
+    pub client_id_secret: bool,
     pub client_secret: Option<Secret>,
     pub refresh_token: Option<Secret>,
     /// The process environment variable that `refresh_token` came from (through the
@@ -64,6 +67,8 @@ pub struct OAuth2Settings {
     pub refresh_token_from: Option<String>,
     pub scope: Option<String>,
     pub token_params: Vec<(String, String)>,
+    /// Whether the `username` token parameter came from a secret.
+    pub username_secret: bool,
     pub client_auth: ClientAuth,
 }
 

@@ -298,6 +298,7 @@ impl Sessions {
                 let token = self.token(&set, s, Some(refresh.clone()), scope.clone(), now);
                 file.upsert(cached_session(
                     &key,
+                    s,
                     &set,
                     Some(&refresh),
                     scope.as_deref(),

@@ -33,6 +33,9 @@ fn stored(obtained_ago: i64, lifetime: i64) -> CachedSession {
         token_url: "https://x/token".into(),
         client_id: "c".into(),
         username: None,
+        grant: Some("refresh_token".into()),
+        client_id_secret: Some(false),
+        username_secret: Some(false),
         access_token: Some("acc".into()),
         refresh_token: Some("ref".into()),
         token_type: Some("bearer".into()),
@@ -64,11 +67,13 @@ fn the_cache_key_takes_intacct_username_from_token_params() {
         redirect_uri: None,
         pkce: true,
         client_id: "cid".into(),
+        client_id_secret: false,
         client_secret: None,
         refresh_token: None,
         refresh_token_from: None,
         scope: None,
         token_params: vec![("username".into(), "ci@CO".into())],
+        username_secret: false,
         client_auth: ClientAuth::Body,
     };
     let key = s.cache_key("sandbox", "intacct");
@@ -92,11 +97,13 @@ fn debug_hides_the_credentials() {
         redirect_uri: None,
         pkce: true,
         client_id: "cid".into(),
+        client_id_secret: false,
         client_secret: Some("client-secret-value".into()),
         refresh_token: Some("refresh-token-value".into()),
         refresh_token_from: None,
         scope: None,
         token_params: Vec::new(),
+        username_secret: false,
         client_auth: ClientAuth::Body,
     };
     let token = Token {
@@ -138,11 +145,13 @@ fn against(
         redirect_uri: None,
         pkce: true,
         client_id: creds.client_id.clone(),
+        client_id_secret: false,
         client_secret: Some(creds.client_secret.clone().into()),
         refresh_token: refresh_token.map(Into::into),
         refresh_token_from: None,
         scope: None,
         token_params: vec![("username".into(), creds.username.clone())],
+        username_secret: false,
         client_auth: ClientAuth::Body,
     };
     let secrets = Secrets::new();

@@ -8,17 +8,19 @@ use reqwest::header::HeaderValue;
 
 use courier_core::secret::Secret;
 
-use super::{AuthError, header};
+use super::{AuthError, OAuth2Settings, header};
 use crate::oauth::TokenSet;
 use crate::token_cache::{CacheKey, CachedSession};
 
 /// A token is renewed when less than this, or a tenth of its lifetime, remains.
 const RENEW_MARGIN: Duration = Duration::from_secs(30);
 
-/// The cache entry for freshly issued tokens. A server that does not rotate the refresh
+/// The cache entry for freshly issued tokens of the profile `settings`, with its grant and
+/// where its client id and username came from. A server that does not rotate the refresh
 /// token (or sends no scope) leaves the previous one in place.
 pub fn cached_session(
     key: &CacheKey,
+    settings: &OAuth2Settings,
     set: &TokenSet,
     previous_refresh: Option<&Secret>,
     previous_scope: Option<&str>,
@@ -30,6 +32,9 @@ pub fn cached_session(
         token_url: key.token_url.clone(),
         client_id: key.client_id.clone(),
         username: key.username.clone(),
+        grant: Some(settings.grant.as_str().to_owned()),
+        client_id_secret: Some(settings.client_id_secret),
+        username_secret: Some(settings.username_secret),
         access_token: Some(set.access_token.clone()),
         refresh_token: set
             .refresh_token

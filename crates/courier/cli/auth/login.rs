@@ -410,6 +410,7 @@ async fn store(
         .map_err(|e| Stop::Error(cache_error(&e, secrets)))?;
     file.upsert(cached_session(
         &key,
+        settings,
         set,
         None,
         Some(scope),
