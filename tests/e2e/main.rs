@@ -10,6 +10,7 @@ mod ci_secrets;
 mod compare;
 mod cookies;
 mod docs;
+mod dotenv;
 mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
@@ -25,6 +26,7 @@ mod language;
 mod list;
 mod merge;
 mod readme;
+mod recorder;
 mod rehearsal;
 mod reports;
 mod run_limits;
