@@ -17,6 +17,12 @@ pub(crate) struct Seen {
 
 /// The server's base URL and the requests it has seen so far.
 pub(crate) fn start() -> (String, Arc<Mutex<Vec<Seen>>>) {
+    start_with("{}".to_owned())
+}
+
+/// As [`start`], answering every request with the JSON `body`.
+pub(crate) fn start_with(body: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let body = Arc::new(body);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -25,13 +31,14 @@ pub(crate) fn start() -> (String, Arc<Mutex<Vec<Seen>>>) {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
             let log = Arc::clone(&log);
-            std::thread::spawn(move || serve(stream, &log));
+            let body = Arc::clone(&body);
+            std::thread::spawn(move || serve(stream, &log, &body));
         }
     });
     (base, seen)
 }
 
-fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>) {
+fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>, body: &str) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
     loop {
         let mut line = String::new();
@@ -57,18 +64,20 @@ fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>) {
                 headers.push((name.to_owned(), value));
             }
         }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
+        let mut sent = vec![0; length];
+        if reader.read_exact(&mut sent).is_err() {
             return;
         }
         log.lock().expect("the log").push(Seen {
             line: line.trim_end().to_owned(),
             headers,
-            body,
+            body: sent,
         });
         let mut out = &stream;
-        let reply =
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
         if out.write_all(reply.as_bytes()).is_err() {
             return;
         }
