@@ -66,6 +66,10 @@ pub(crate) fn forms() -> Vec<(&'static str, String)> {
         ("form-urlencoded, +", percent(SECRET, "", true, false)),
         ("encodeURIComponent", percent(SECRET, "!*'()", false, false)),
         (
+            "encodeURIComponent, lower-case hex",
+            percent(SECRET, "!*'()", false, true),
+        ),
+        (
             "encodeURI (reserved kept)",
             percent(SECRET, ":/?#[]@!$&'()*+,;=", false, false),
         ),
@@ -76,6 +80,10 @@ pub(crate) fn forms() -> Vec<(&'static str, String)> {
             std.encode(format!("u:{SECRET}")),
         ),
         ("Base64 after one byte", std.encode(format!("a{SECRET}"))),
+        (
+            "Base64 URL-safe after `u:`",
+            url.encode(format!("u:{SECRET}")),
+        ),
         ("JSON \\/ solidus", SECRET.replace('/', "\\/")),
         (
             "JSON \\u00e4 non-ASCII",
@@ -100,9 +108,28 @@ pub(crate) fn forms() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The number of form × output checks, for the README's reliability table.
+/// The outputs that show a failed check's actual value, where a long value is cut.
+pub(crate) const CUT_OUTPUTS: [usize; 4] = [0, 2, 3, 4];
+
+/// Where the secret starts in a long value, counted back from the console's 300-character
+/// cut: from just past the cut to wholly before it, through every offset inside the secret.
+pub(crate) fn cut_offsets() -> std::ops::RangeInclusive<usize> {
+    0..=SECRET.chars().count()
+}
+
+/// A value of 340-odd characters whose secret starts `k` characters before the cut, marked
+/// `cNN-` so that each output's copy can be found.
+fn cut_value(k: usize) -> String {
+    format!(
+        "c{k:02}-{}{SECRET}{}",
+        "x".repeat(300 - 4 - k),
+        "y".repeat(40)
+    )
+}
+
+/// The number of form × output and cut offset × output checks, for the README's table.
 pub(crate) fn count() -> usize {
-    forms().len() * OUTPUTS.len()
+    forms().len() * OUTPUTS.len() + cut_offsets().count() * CUT_OUTPUTS.len()
 }
 
 /// The part of a form that must never show: Base64 after a prefix shares its first
@@ -123,11 +150,15 @@ fn no_form_of_a_secret_shows_in_any_output() {
         .enumerate()
         .map(|(i, (_, f))| format!("\"f{i}\": \"{f}\""))
         .collect();
-    let body = format!("{{ {} }}", fields.join(", "));
+    let cuts: Vec<String> = cut_offsets()
+        .map(|k| format!("\"c{k:02}\": \"{}\"", cut_value(k)))
+        .collect();
+    let body = format!("{{ {}, {} }}", fields.join(", "), cuts.join(", "));
     serde_json::from_str::<serde_json::Value>(&body).expect("the body is JSON");
     let (base, seen) = recorder::start_with(body);
     let checks: Vec<String> = (0..forms.len())
         .map(|i| format!("        \"$.f{i}\": nope"))
+        .chain(cut_offsets().map(|k| format!("        \"$.c{k:02}\": nope")))
         .collect();
     let collection = format!(
         "name: leaks\nrequests:\n  - name: echo\n    url: \"{{{{ base_url }}}}/echo\"\n    headers: {{ X-Token: \"{{{{ api_token }}}}\" }}\n    snapshot: true\n    expect:\n      status: 201\n      jsonpath:\n{}\n",
@@ -192,6 +223,26 @@ fn no_form_of_a_secret_shows_in_any_output() {
         for (name, form) in &forms {
             if text.contains(&telltale(name, form)) {
                 failures.push(format!("{output}: shows the form {name}: {form}"));
+            }
+        }
+    }
+    for i in CUT_OUTPUTS {
+        let (output, text) = (OUTPUTS[i], &texts[i]);
+        for k in cut_offsets() {
+            let marker = format!("c{k:02}-x");
+            let copies: Vec<&str> = text
+                .match_indices(&marker)
+                .map(|(at, _)| &text[at..])
+                .collect();
+            if copies.is_empty() {
+                failures.push(format!("{output}: the value {marker} is not shown"));
+            }
+            // Past the padding comes `[REDACTED]` or the cut mark, never the secret's start.
+            for copy in copies {
+                let rest = copy[marker.len()..].trim_start_matches('x');
+                if rest.starts_with('h') {
+                    failures.push(format!("{output}: offset {k} shows {}", &rest[..8]));
+                }
             }
         }
     }

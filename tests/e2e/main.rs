@@ -34,6 +34,7 @@ mod rehearsal;
 mod reliability;
 mod reports;
 mod run_limits;
+mod snapshot_kills;
 mod snapshots_cli;
 mod snapshots_run;
 mod support;

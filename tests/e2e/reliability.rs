@@ -1,7 +1,7 @@
 //! The README's reliability table: each figure is computed here from the corpus folders and
 //! case tables the tests run, and must be the one the README shows.
 
-use crate::{broken, dotenv, faults, guard, leaks, support};
+use crate::{broken, dotenv, faults, guard, leaks, snapshot_kills, support};
 
 /// The rows of the table under `## Reliability`: the first cell and the second, a number.
 fn rows(readme: &str) -> Vec<(String, usize, String)> {
@@ -45,13 +45,22 @@ fn the_readme_reliability_figures_are_what_the_suite_tries() {
         ("production guard attempts", guard::count()),
         ("network faults", faults::FAULTS.len()),
         ("signal scenarios", tests_in("interrupt")),
+        (
+            "kills during snapshot writes",
+            snapshot_kills::MOMENTS.len(),
+        ),
     ];
     let rows = rows(&readme);
     let shown: Vec<(&str, usize)> = rows.iter().map(|(k, n, _)| (k.as_str(), *n)).collect();
     assert_eq!(shown, expected, "the README's table against the suite");
     let leak = &rows[4].2;
     assert!(
-        leak.contains(&format!("{forms} encoded forms × {outputs} outputs")),
+        leak.contains(&format!("{forms} encoded forms × {outputs} outputs"))
+            && leak.contains(&format!(
+                "{} offsets around the secret × {} outputs",
+                leaks::cut_offsets().count(),
+                leaks::CUT_OUTPUTS.len()
+            )),
         "{leak}"
     );
     let guard = &rows[5].2;
