@@ -27,7 +27,7 @@ fn attempts() -> Vec<Attempt> {
         } else if let Some(d) = line.strip_prefix("  defaults: ") {
             out.last_mut().expect("an attempt").defaults = Some(d.to_owned());
         } else if let Some(r) = line.strip_prefix("  request: ") {
-            out.last_mut().expect("an attempt").request = r.to_owned();
+            r.clone_into(&mut out.last_mut().expect("an attempt").request);
         }
     }
     out

@@ -1,5 +1,5 @@
 //! A local HTTP server on 127.0.0.1 that answers every request `200 {}` and records what it
-//! was sent (request line, headers and body), so that a test can check what Courier sent —
+//! was sent (headers and body), so that a test can check what Courier sent —
 //! or that it sent nothing.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -9,8 +9,6 @@ use std::sync::{Arc, Mutex};
 /// One request as the server read it.
 #[derive(Debug, Clone)]
 pub(crate) struct Seen {
-    /// `POST /path HTTP/1.1`.
-    pub(crate) line: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
 }
@@ -32,13 +30,13 @@ pub(crate) fn start_with(body: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
             let Ok(stream) = stream else { continue };
             let log = Arc::clone(&log);
             let body = Arc::clone(&body);
-            std::thread::spawn(move || serve(stream, &log, &body));
+            std::thread::spawn(move || serve(&stream, &log, &body));
         }
     });
     (base, seen)
 }
 
-fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>, body: &str) {
+fn serve(stream: &std::net::TcpStream, log: &Mutex<Vec<Seen>>, body: &str) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
     loop {
         let mut line = String::new();
@@ -69,11 +67,10 @@ fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>, body: &str) {
             return;
         }
         log.lock().expect("the log").push(Seen {
-            line: line.trim_end().to_owned(),
             headers,
             body: sent,
         });
-        let mut out = &stream;
+        let mut out = stream;
         let reply = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()

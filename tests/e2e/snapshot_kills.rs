@@ -3,6 +3,7 @@
 //! next run leaves no temporary file behind (docs/snapshots.md).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -16,9 +17,10 @@ pub(crate) const MOMENTS: [usize; 12] = [0, 1, 2, 3, 5, 8, 13, 18, 24, 30, 36, 3
 fn collection() -> String {
     let mut c = String::from("name: s\nrequests:\n");
     for i in 0..REQUESTS {
-        c.push_str(&format!(
+        let _ = write!(
+            c,
             "  - name: r{i:02}\n    url: \"{{{{ base_url }}}}/r{i:02}\"\n    snapshot: true\n"
-        ));
+        );
     }
     c
 }
@@ -95,7 +97,7 @@ fn a_kill_during_snapshot_writes_leaves_old_or_new_files_and_no_leftovers() {
             continue;
         }
         for (name, text) in &killed {
-            if name.ends_with(".part") {
+            if name.starts_with(".tmp-courier-") {
                 continue;
             }
             let whole = old.get(name) == Some(text) || new.get(name) == Some(text);
