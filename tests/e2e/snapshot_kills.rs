@@ -67,6 +67,7 @@ fn a_kill_during_snapshot_writes_leaves_old_or_new_files_and_no_leftovers() {
     let old = files(first.path());
     assert_eq!(old.len(), REQUESTS, "{old:?}");
     let mut failures = Vec::new();
+    let mut mixed = 0;
     for moment in MOMENTS {
         let tmp = tempfile::tempdir().expect("tmp");
         support::copy_dir(first.path(), tmp.path());
@@ -96,15 +97,23 @@ fn a_kill_during_snapshot_writes_leaves_old_or_new_files_and_no_leftovers() {
             ));
             continue;
         }
+        let (mut olds, mut news) = (0, 0);
         for (name, text) in &killed {
             if name.starts_with(".tmp-courier-") {
                 continue;
             }
-            let whole = old.get(name) == Some(text) || new.get(name) == Some(text);
-            if !whole {
+            let (is_old, is_new) = (old.get(name) == Some(text), new.get(name) == Some(text));
+            olds += usize::from(is_old);
+            news += usize::from(is_new);
+            if !is_old && !is_new {
                 failures.push(format!("moment {moment}: `{name}` is neither old nor new"));
             }
         }
+        if olds > 0 && news > 0 {
+            mixed += 1;
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The kills came in the middle of the update, not only before or after it.
+    assert!(mixed > 0, "no kill left old and new snapshots side by side");
 }
