@@ -61,6 +61,22 @@ fn every_env_file_has_its_expectation() {
     assert_eq!(cases().len(), corpus_files());
 }
 
+/// The example of docs/environments.md is the corpus file `documented.env`, checked above.
+#[test]
+fn the_documented_example_is_in_the_corpus() {
+    let docs = std::fs::read_to_string(support::root().join("docs/environments.md"))
+        .expect("environments.md");
+    let section = docs
+        .split("### The `.env` file")
+        .nth(1)
+        .expect("the section");
+    let block = section.split("```sh\n").nth(1).expect("a sh block");
+    let block = &block[..block.find("```").expect("the block's end")];
+    let file = std::fs::read_to_string(support::root().join("tests/dotenv/documented.env"))
+        .expect("documented.env");
+    assert_eq!(block, file);
+}
+
 #[test]
 fn each_env_file_as_a_run_reads_it() {
     let mut failures = Vec::new();
