@@ -127,9 +127,10 @@ fn cut_value(k: usize) -> String {
     )
 }
 
-/// The number of form × output and cut offset × output checks, for the README's table.
+/// The number of form × output, cut offset × output and transform checks, for the README's
+/// table.
 pub(crate) fn count() -> usize {
-    forms().len() * OUTPUTS.len() + cut_offsets().count() * CUT_OUTPUTS.len()
+    forms().len() * OUTPUTS.len() + cut_offsets().count() * CUT_OUTPUTS.len() + TRANSFORMS.len()
 }
 
 /// The part of a form that must never show: Base64 after a prefix shares its first
@@ -260,4 +261,65 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// Templates that transform a secret: what they render is a secret too
+/// (docs/secrets.md), so `-v`, which prints the request body, shows none of it.
+pub(crate) const TRANSFORMS: [&str; 13] = [
+    "{{ api_token | upper }}",
+    "{{ api_token | replace(' ', '_') }}",
+    "{{ api_token | reverse }}",
+    "{{ api_token | title }}",
+    "{{ api_token | capitalize }}",
+    "{{ api_token | replace('tok', 'TOK') }}",
+    "{{ 'pre-' ~ api_token ~ '-post' }}",
+    "{{ [api_token, 'x'] | join('|') }}",
+    "{{ api_token[4:] }}",
+    "{{ api_token | urlencode }}",
+    "{{ api_token | tojson }}",
+    "{{ api_token | split('-') | join('+') }}",
+    "{{ api_token | base64 }}",
+];
+
+#[test]
+fn no_transformed_secret_shows_in_verbose_output() {
+    let (base, seen) = recorder::start();
+    let fields: Vec<String> = TRANSFORMS
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("      t{i}: \"{t}\""))
+        .collect();
+    let collection = format!(
+        "name: transforms\nrequests:\n  - name: send\n    method: POST\n    url: \"{{{{ base_url }}}}/x\"\n    json:\n{}\n",
+        fields.join("\n")
+    );
+    let env = format!(
+        "scope: non-production\nvars:\n  base_url: {base}\nsecrets:\n  api_token: COURIER_LEAK_TOKEN\n"
+    );
+    let tmp = support::workspace(&[
+        ("collections/t.yaml", &collection),
+        ("environments/t.yaml", &env),
+    ]);
+    let out = support::courier(tmp.path())
+        .env("COURIER_LEAK_TOKEN", SECRET)
+        .args(["run", "collections", "--env", "t", "-v"])
+        .output()
+        .expect("runs");
+    let (code, stdout, stderr) = support::parts(&out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // What the server received: each transformed value, which the output must not show.
+    let sent: serde_json::Value =
+        serde_json::from_slice(&seen.lock().expect("the log")[0].body).expect("a JSON body");
+    let mut failures = Vec::new();
+    for (i, t) in TRANSFORMS.iter().enumerate() {
+        let value = sent[format!("t{i}")].as_str().expect("a string").to_owned();
+        let escaped = serde_json::to_string(&value).expect("JSON");
+        let escaped = &escaped[1..escaped.len() - 1];
+        assert_ne!(value, SECRET, "{t} transforms the secret");
+        if stderr.contains(&value) || stderr.contains(escaped) {
+            failures.push(format!("{t} shows as {value}"));
+        }
+    }
+    assert!(stderr.contains("[REDACTED]"), "{stderr}");
+    assert!(failures.is_empty(), "{}\n{stderr}", failures.join("\n"));
 }
