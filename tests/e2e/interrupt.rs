@@ -169,3 +169,46 @@ fn signal(child: &std::process::Child, signal: &str) {
         .expect("kill runs");
     assert!(sent.success());
 }
+
+/// A second signal exits at once, reports or not: with a request in flight that never
+/// answers, the second SIGINT comes inside the first one's grace period, and the run ends with
+/// 130 before any report is written.
+#[test]
+fn a_second_signal_exits_at_once_without_waiting_for_the_grace_period() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Hold every connection open without answering.
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+            let _ = tx.send(());
+        }
+    });
+    let collection = "name: Stuck\nrequests:\n  - name: never answered\n    url: \"{{ base_url }}/x\"\n    timeout: 5m\n";
+    let env = format!("scope: non-production\nvars:\n  base_url: {base}\n");
+    let dir = workspace(&[
+        ("environments/t.yaml", env.as_str()),
+        ("collections/stuck.yaml", collection),
+    ]);
+    let mut child = spawn(dir.path(), &["run", "--env", "t", "--json", "out/r.json"]);
+    rx.recv().expect("the request reaches the server");
+    signal(&child, "-INT");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("no new request starts") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("stderr") > 0,
+            "stderr ended"
+        );
+    }
+    signal(&child, "-INT");
+    let status = child.wait().expect("courier ends");
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        !dir.path().join("out/r.json").exists(),
+        "the second signal did not wait for the reports"
+    );
+}

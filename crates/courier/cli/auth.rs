@@ -268,8 +268,8 @@ impl LoadedEnv {
             .map_err(|d| vec![d])
             .and_then(|s| load::load_environment(&s))
             .map_err(CliError::input)?;
-        let dotenv = read_dotenv(std::path::Path::new(".env"))
-            .map_err(|e| CliError::invalid(e.to_string()))?;
+        let dotenv =
+            read_dotenv(std::path::Path::new(".env")).map_err(|d| CliError::input(vec![d]))?;
         Ok(Self { env, dotenv })
     }
 

@@ -95,8 +95,7 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
         )));
     };
     let ignore = compile_ignores(&args.ignore)?;
-    let dotenv =
-        read_dotenv(std::path::Path::new(".env")).map_err(|e| CliError::invalid(e.to_string()))?;
+    let dotenv = read_dotenv(std::path::Path::new(".env")).map_err(|d| CliError::input(vec![d]))?;
     let side = |name| PlanOptions {
         vars: &args.select.vars,
         filters: &args.select.filters,

@@ -98,8 +98,7 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
             load::visible_environments(first).join(", ")
         )));
     };
-    let dotenv =
-        read_dotenv(std::path::Path::new(".env")).map_err(|e| CliError::invalid(e.to_string()))?;
+    let dotenv = read_dotenv(std::path::Path::new(".env")).map_err(|d| CliError::input(vec![d]))?;
     let secrets = Secrets::new();
     let plan_options = PlanOptions {
         vars: &args.select.vars,

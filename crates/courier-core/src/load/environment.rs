@@ -158,7 +158,13 @@ fn scope(node: &Node, cx: &mut Cx<'_>) -> Option<Scope> {
         _ => {
             cx.error_help(
                 node.span,
-                format!("bad `scope`: `{}`", node.scalar_text().unwrap_or_default()),
+                match node.scalar_text() {
+                    Some(text) => format!("bad `scope`: `{text}`"),
+                    None => format!(
+                        "expected `scope` to be a string, found {}",
+                        node.type_name()
+                    ),
+                },
                 "`scope` is `non-production` or `production`",
             );
             None

@@ -6,6 +6,7 @@
 //! the executor (courier-exec) runs, and an input that does not is exit 2 with nothing sent
 //! (docs/cli.md#exit-codes).
 
+pub mod dotenv;
 pub mod guard;
 pub mod select;
 pub mod variables;
@@ -19,11 +20,12 @@ use crate::diag::{Diagnostic, Location};
 use crate::load::{self, EnvSource};
 use crate::model::{CaptureSource, Collection, Environment};
 
+pub use self::dotenv::{parse_dotenv, read_dotenv};
 pub use self::select::{Selection, Shard, fnv1a64, shard_files};
 pub use self::variables::{
     Need, OuterVars, VariableCheck, check_auth, check_collection, check_environment,
-    check_variables, expect_templates, lookup_env, parse_dotenv, profile_templates, read_dotenv,
-    referenced_variables, send_templates,
+    check_variables, expect_templates, lookup_env, profile_templates, referenced_variables,
+    send_templates,
 };
 
 /// The problems that stop a plan, each rendered on its own.

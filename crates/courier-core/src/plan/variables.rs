@@ -575,42 +575,6 @@ pub fn lookup_env(name: &str, dotenv: &HashMap<String, String>) -> Option<String
         .or_else(|| dotenv.get(name).cloned())
 }
 
-/// The `.env` file of the working directory, parsed; none is empty. One that is there but is
-/// not a regular file, is over its cap or cannot be read is an error, not silently empty: a
-/// FIFO or a link to `/dev/zero` must not hang or fill memory (docs/inputs.md).
-pub fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, crate::fs::ReadError> {
-    match crate::fs::read_text(path, crate::fs::InputKind::DotEnv) {
-        Ok(text) => Ok(parse_dotenv(&text)),
-        Err(crate::fs::ReadError::Missing { .. }) => Ok(HashMap::new()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Parses a `.env` file: `NAME=value` lines, `#` comments, optional `export `, quotes.
-pub fn parse_dotenv(text: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let v = v.trim();
-        let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
-            || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
-        {
-            &v[1..v.len() - 1]
-        } else {
-            v
-        };
-        out.insert(k.trim().to_owned(), v.to_owned());
-    }
-    out
-}
-
 /// The secrets that the selected requests need, resolved before anything is sent
 /// (docs/environments.md#secrets): a missing one names the variable to set.
 pub fn missing_secrets(
@@ -717,15 +681,6 @@ mod tests {
             "e",
         )
         .unwrap()
-    }
-
-    #[test]
-    fn dotenv_lines() {
-        let env = parse_dotenv("# c\nA=1\nexport B = \"two words\"\nC='x'\nbad line\n");
-        assert_eq!(env["A"], "1");
-        assert_eq!(env["B"], "two words");
-        assert_eq!(env["C"], "x");
-        assert_eq!(env.len(), 3);
     }
 
     #[test]
