@@ -7,7 +7,7 @@ use crate::fs::{self, InputKind};
 use crate::model::SchemaCheck;
 use crate::yaml::{Node, Value};
 
-use super::reader::{Cx, MapReader, jsonpath_node, nonempty_text};
+use super::reader::{Cx, MapReader, nonempty_text, path_expr_node};
 
 pub(super) fn read(node: &Node, cx: &mut Cx<'_>) -> Option<SchemaCheck> {
     let is_form = |e: &[(crate::diag::Spanned<String>, Node)]| {
@@ -23,7 +23,7 @@ pub(super) fn read(node: &Node, cx: &mut Cx<'_>) -> Option<SchemaCheck> {
             let mut m = MapReader::new(node, "`expect.schema`", cx)?;
             let path = m
                 .get("path")
-                .and_then(|n| jsonpath_node(n, "`expect.schema.path`", cx));
+                .and_then(|n| path_expr_node(n, "`expect.schema.path`", cx));
             let file = m.get("file");
             let inline = m.get("schema");
             m.finish(cx);
@@ -88,7 +88,7 @@ fn from_file(node: &Node, cx: &mut Cx<'_>) -> Option<serde_json::Value> {
 
 fn compile(
     schema: &serde_json::Value,
-    path: Option<crate::diag::Spanned<crate::jsonpath::JsonPath>>,
+    path: Option<crate::diag::Spanned<crate::model::PathExpr>>,
     node: &Node,
     cx: &mut Cx<'_>,
 ) -> Option<SchemaCheck> {
