@@ -2,7 +2,9 @@
 //! that `courier --help` shows appears in docs/cli.md, and every key the loader accepts in a
 //! collection or an environment file appears in docs/collections.md or docs/environments.md.
 //! The lists come from the binary itself (its help, and the "the keys of … are" hint that
-//! `validate` gives for an unknown key), never from a list written here.
+//! `validate` gives for an unknown key), never from a list written here. And every YAML
+//! example of the README's "Collection format" section and of docs/collections-language.md
+//! is validated, and run where it is whole (see [`yaml_examples`] for the markers).
 
 use std::collections::BTreeSet;
 
@@ -237,5 +239,204 @@ fn code_spans_and_words_are_found_as_written() {
     assert_eq!(
         long_flags("Options:\n  -k, --filter <TEXT>\n      --bail\n  -h, --help\n"),
         BTreeSet::from(["--filter".to_owned(), "--bail".to_owned()])
+    );
+}
+
+/// What a YAML example is, from the HTML comment on the line before its fence:
+/// - `<!-- example: run -->`: validated with `--env local`, then run against the embedded
+///   emulator; it must pass (exit 0).
+/// - `<!-- example: validate -->`: validated only (it waits for seconds, or needs a response a
+///   fresh emulator does not give); `var=a,b` passes `--var a=x --var b=x` for the captures of
+///   requests the example leaves out.
+/// - `<!-- example: fragment -->`: a piece of a request (some of its keys): parsed as YAML only.
+///
+/// A block with top-level `requests:` is a collection (`name: example` and `auth: intacct`
+/// are added when missing); a block that is a list (`- name: …`) is the requests of one. Each
+/// is written to `collections/flows/example.yaml` in a copy of the repository's examples, so
+/// `data/…` names the example data files. An unmarked block fails the test.
+#[derive(Debug, PartialEq)]
+enum Example {
+    Run(String),
+    Validate(String, Vec<String>),
+    Fragment(String),
+}
+
+/// The ```yaml blocks of `markdown` with their markers; `Err` names an unmarked block.
+fn yaml_examples(markdown: &str, page: &str) -> Result<Vec<Example>, String> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = markdown.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].trim() != "```yaml" {
+            i += 1;
+            continue;
+        }
+        let marker = (0..i)
+            .rev()
+            .map(|j| lines[j].trim())
+            .find(|l| !l.is_empty())
+            .and_then(|l| l.strip_prefix("<!-- example:"))
+            .and_then(|l| l.strip_suffix("-->"))
+            .map(str::trim)
+            .ok_or_else(|| {
+                format!(
+                    "{page}:{}: a ```yaml block without a `<!-- example: run|validate|fragment -->` line before it",
+                    i + 1
+                )
+            })?;
+        let end = (i + 1..lines.len())
+            .find(|&j| lines[j].trim_start().starts_with("```"))
+            .ok_or_else(|| format!("{page}:{}: an unclosed ```yaml block", i + 1))?;
+        let text = lines[i + 1..end].join("\n") + "\n";
+        let mut words = marker.split_whitespace();
+        out.push(match (words.next(), words.next()) {
+            (Some("run"), None) => Example::Run(text),
+            (Some("fragment"), None) => Example::Fragment(text),
+            (Some("validate"), vars) => Example::Validate(
+                text,
+                vars.and_then(|v| v.strip_prefix("var="))
+                    .map(|v| v.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default(),
+            ),
+            _ => return Err(format!("{page}:{}: unknown marker `{marker}`", i + 1)),
+        });
+        i = end + 1;
+    }
+    Ok(out)
+}
+
+/// An example as a whole collection file.
+fn as_collection(text: &str) -> String {
+    let dedented: Vec<&str> = {
+        let indent = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        text.lines()
+            .map(|l| l.get(indent..).unwrap_or(""))
+            .collect()
+    };
+    let body = dedented.join("\n") + "\n";
+    if body.trim_start().starts_with("- ") {
+        let indented: Vec<String> = body.lines().map(|l| format!("  {l}")).collect();
+        return format!(
+            "name: example\nauth: intacct\nrequests:\n{}\n",
+            indented.join("\n")
+        );
+    }
+    let mut head = String::new();
+    if !body.lines().any(|l| l.starts_with("name:")) {
+        head.push_str("name: example\n");
+    }
+    if !body.lines().any(|l| l.starts_with("auth:")) {
+        head.push_str("auth: intacct\n");
+    }
+    head + &body
+}
+
+/// Validates (and runs) one example; `Err` says what went wrong.
+fn check_example(example: &Example, at: &str) -> Result<(), String> {
+    let (text, vars, runs) = match example {
+        Example::Fragment(text) => {
+            return serde_norway_check(text).map_err(|e| format!("{at}: not YAML: {e}"));
+        }
+        Example::Run(text) => (text, &Vec::new(), true),
+        Example::Validate(text, vars) => (text, vars, false),
+    };
+    let dir = crate::support::examples();
+    let file = dir.path().join("collections/flows/example.yaml");
+    let collection = as_collection(text);
+    std::fs::write(&file, &collection).map_err(|e| e.to_string())?;
+    let mut args = vec![
+        "validate",
+        "collections/flows/example.yaml",
+        "--env",
+        "local",
+    ];
+    let pairs: Vec<String> = vars.iter().map(|v| format!("{v}=x")).collect();
+    for p in &pairs {
+        args.extend(["--var", p]);
+    }
+    let steps: &[&str] = if runs {
+        &["validate", "run"]
+    } else {
+        &["validate"]
+    };
+    for step in steps {
+        args[0] = step;
+        let (code, stdout, stderr) = parts(&run(dir.path(), &args));
+        if code != 0 {
+            return Err(format!(
+                "{at}: `courier {}` exited {code}\n{collection}\n{stdout}\n{stderr}",
+                args.join(" ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `text` parses as YAML (through the loader's parser, as a collection file would).
+fn serde_norway_check(text: &str) -> Result<(), String> {
+    courier_core::yaml::parse(text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The README section "Collection format" (up to the next `## `).
+fn readme_format_section() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let start = readme
+        .find("\n## Collection format\n")
+        .expect("the README has a `## Collection format` section");
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 4);
+    rest[..end].to_owned()
+}
+
+#[test]
+fn every_yaml_example_of_the_format_docs_validates_and_the_whole_ones_run() {
+    let mut failures = Vec::new();
+    let mut counted = 0;
+    for (page, text) in [
+        ("README.md", readme_format_section()),
+        (
+            "docs/collections-language.md",
+            doc("collections-language.md"),
+        ),
+    ] {
+        let examples = yaml_examples(&text, page).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!examples.is_empty(), "{page} has no YAML example");
+        for (n, example) in examples.iter().enumerate() {
+            counted += 1;
+            if let Err(e) = check_example(example, &format!("{page}, example {}", n + 1)) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(counted >= 10, "only {counted} examples found");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn yaml_examples_need_a_marker_and_are_wrapped_into_collections() {
+    let page = "<!-- example: validate var=a,b -->\n```yaml\n  - name: x\n    url: u\n```\n";
+    assert_eq!(
+        yaml_examples(page, "p"),
+        Ok(vec![Example::Validate(
+            "  - name: x\n    url: u\n".to_owned(),
+            vec!["a".to_owned(), "b".to_owned()]
+        )])
+    );
+    let unmarked = "text\n\n```yaml\na: 1\n```\n";
+    assert!(yaml_examples(unmarked, "p").unwrap_err().contains("p:3"));
+    assert_eq!(
+        as_collection("  - name: x\n    url: u\n"),
+        "name: example\nauth: intacct\nrequests:\n  - name: x\n      url: u\n"
+            .replace("      url", "    url")
+    );
+    assert!(
+        as_collection("defaults: {}\nrequests: []\n").starts_with("name: example\nauth: intacct\n")
     );
 }

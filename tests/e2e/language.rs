@@ -260,3 +260,56 @@ requests:
         }
     }
 }
+
+/// A templated JSONPath key is reported as rendered: the JSON report's assertion `path` and
+/// the JUnit failure name the path that was looked up, and a rendered path that does not
+/// compile fails its check with that path in the message (docs/collections-language.md#templated-jsonpath-keys).
+#[test]
+fn templated_paths_show_rendered_in_reports() {
+    let collection = "name: Keys\nauth: intacct\nrequests:\n  - name: by id\n    method: POST\n    mutates: false\n    url: \"{{ base_url }}/services/core/query\"\n    json: { object: accounts-payable/vendor, fields: [id, name], orderBy: [{ id: asc }], size: 2 }\n    expect:\n      jsonpath:\n        \"$['ia::result'][?@.id == '{{ wanted }}'].name\": [\"Nobody\"]\n        \"$['ia::result'][?@.name == '{{ odd }}']\": { length: 0 }\n";
+    let dir = crate::support::workspace(&[("collections/a.yaml", collection)]);
+    let (code, stdout, stderr) = parts(
+        &courier(dir.path())
+            .args([
+                "run",
+                "--env",
+                "local",
+                "--var",
+                "wanted=V-0001",
+                "--var",
+                "odd=it's",
+                "--json",
+                "report.json",
+                "--junit",
+                "junit.xml",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let assertions = &report["collections"][0]["requests"][0]["assertions"];
+    let rendered = "$['ia::result'][?@.id == 'V-0001'].name";
+    assert_eq!(assertions[0]["path"], rendered, "{report:#}");
+    assert_eq!(
+        assertions[0]["actual"],
+        serde_json::json!(["Umbrella Packaging"])
+    );
+    let message = assertions[1]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("bad JSONPath `$['ia::result'][?@.name == 'it's']`"),
+        "{report:#}"
+    );
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("$[&apos;ia::result&apos;][?@.id == &apos;V-0001&apos;].name")
+            || junit.contains("$['ia::result'][?@.id == 'V-0001'].name"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("it&apos;s") || junit.contains("it's"),
+        "{junit}"
+    );
+}

@@ -93,12 +93,26 @@ pub fn evaluate(ctx: &Context<'_>, response: &Response<'_>, vars: &Vars) -> Eval
         ));
     }
     for (path, m) in &e.jsonpath {
-        match body.select(&path.value) {
+        // A templated path is reported as rendered: that is what was looked up.
+        let compiled = match path.value.resolve(vars) {
+            Ok(p) => p,
+            Err(why) => {
+                assertions.extend(matcher::fail_all(
+                    AssertKind::JsonPath,
+                    Some(path.value.as_str()),
+                    m,
+                    vars,
+                    &why,
+                ));
+                continue;
+            }
+        };
+        match body.select(&compiled) {
             Ok(found) => {
                 let actual = found.as_ref().map_or(Actual::NoMatch, Actual::Value);
                 assertions.extend(matcher::check(
                     AssertKind::JsonPath,
-                    Some(path.value.as_str()),
+                    Some(compiled.as_str()),
                     m,
                     actual,
                     vars,
@@ -106,7 +120,7 @@ pub fn evaluate(ctx: &Context<'_>, response: &Response<'_>, vars: &Vars) -> Eval
             }
             Err(why) => assertions.extend(matcher::fail_all(
                 AssertKind::JsonPath,
-                Some(path.value.as_str()),
+                Some(compiled.as_str()),
                 m,
                 vars,
                 &why,
@@ -124,7 +138,7 @@ pub fn evaluate(ctx: &Context<'_>, response: &Response<'_>, vars: &Vars) -> Eval
         ));
     }
     if let Some(s) = e.schema.as_deref() {
-        assertions.extend(check_schema(s, &body));
+        assertions.extend(check_schema(s, &body, vars));
     }
     if let Some(m) = &e.duration {
         let ms = Value::from(response.elapsed.as_millis() as u64);
@@ -140,7 +154,11 @@ pub fn evaluate(ctx: &Context<'_>, response: &Response<'_>, vars: &Vars) -> Eval
     let mut captures = Vec::new();
     for cap in &r.captures {
         let value = match &cap.source {
-            CaptureSource::JsonPath(p) => match body.capture(&p.value) {
+            CaptureSource::JsonPath(p) => match p
+                .value
+                .resolve(vars)
+                .and_then(|compiled| body.capture(&compiled))
+            {
                 Ok(v) => v,
                 Err(why) => {
                     assertions.push(capture_failure(
@@ -179,18 +197,26 @@ pub fn evaluate(ctx: &Context<'_>, response: &Response<'_>, vars: &Vars) -> Eval
     }
 
     let snapshot = match (ctx.snapshots, &r.snapshot) {
-        (Some(mode), Some(_)) => {
+        (Some(mode), Some(spec)) => {
             let json = body.full().ok();
-            match snapshot::check_request(
-                ctx.collection,
-                r,
-                json,
-                response.body,
-                ctx.row,
-                ctx.env_name,
-                ctx.secrets,
-                mode,
-            ) {
+            let path = spec
+                .path
+                .as_ref()
+                .map(|p| p.value.resolve(vars))
+                .transpose();
+            match path.map_err(std::io::Error::other).and_then(|path| {
+                snapshot::check_request(
+                    ctx.collection,
+                    r,
+                    path.as_ref(),
+                    json,
+                    response.body,
+                    ctx.row,
+                    ctx.env_name,
+                    ctx.secrets,
+                    mode,
+                )
+            }) {
                 Ok(found) => found.map(|(_, outcome)| outcome),
                 Err(e) => Some(SnapshotOutcome::Error {
                     message: format!("cannot check the snapshot: {e}"),
@@ -294,8 +320,28 @@ impl<'a> BodyDoc<'a> {
 /// `expect.schema`: one failed check per violation, named by its keyword and the JSONPath of
 /// the instance that broke it (docs/collections-language.md#json-schema); one passing check
 /// when there is none.
-fn check_schema(s: &courier_core::model::SchemaCheck, body: &BodyDoc<'_>) -> Vec<AssertOutcome> {
-    let root = s.path.as_ref().map_or("$", |p| p.value.as_str());
+fn check_schema(
+    s: &courier_core::model::SchemaCheck,
+    body: &BodyDoc<'_>,
+    vars: &Vars,
+) -> Vec<AssertOutcome> {
+    let written = s.path.as_ref().map_or("$", |p| p.value.as_str());
+    let path = match s.path.as_ref().map(|p| p.value.resolve(vars)).transpose() {
+        Ok(path) => path,
+        Err(why) => {
+            return vec![AssertOutcome {
+                kind: AssertKind::Schema,
+                path: Some(written.to_owned()),
+                matcher: "schema".to_owned(),
+                expected: Value::String("valid".to_owned()),
+                actual: None,
+                passed: false,
+                message: Some(why),
+                span: s.span,
+            }];
+        }
+    };
+    let root = path.as_ref().map_or("$", JsonPath::as_str);
     let fail = |matcher: &str, message: String, path: &str| AssertOutcome {
         kind: AssertKind::Schema,
         path: Some(path.to_owned()),
@@ -306,8 +352,8 @@ fn check_schema(s: &courier_core::model::SchemaCheck, body: &BodyDoc<'_>) -> Vec
         message: Some(message),
         span: s.span,
     };
-    let found = match &s.path {
-        Some(p) => body.select(&p.value),
+    let found = match &path {
+        Some(p) => body.select(p),
         None => body.full().map(|v| Some(v.clone())),
     };
     let instance = match found {

@@ -10,6 +10,7 @@ pub mod fs;
 pub mod jsonpath;
 pub mod load;
 pub mod model;
+pub mod path_expr;
 pub mod plan;
 pub mod schema;
 pub mod secret;

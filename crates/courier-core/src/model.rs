@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::diag::{SourceFile, Span, Spanned};
 use crate::jsonpath::JsonPath;
+pub use crate::path_expr::PathExpr;
 use crate::template::{Template, TemplateError, Vars};
 
 /// A template with the span of the YAML value it came from.
@@ -334,7 +335,7 @@ impl TemplateValue {
 pub struct Expect {
     pub status: Option<Box<StatusMatcher>>,
     pub headers: Vec<(Spanned<String>, Matcher)>,
-    pub jsonpath: Vec<(Spanned<JsonPath>, Matcher)>,
+    pub jsonpath: Vec<(Spanned<PathExpr>, Matcher)>,
     pub body: Option<Box<Matcher>>,
     pub duration: Option<Box<Matcher>>,
     pub schema: Option<Box<SchemaCheck>>,
@@ -344,7 +345,7 @@ pub struct Expect {
 /// (docs/collections-language.md#json-schema).
 pub struct SchemaCheck {
     /// `None`: the whole body.
-    pub path: Option<Spanned<JsonPath>>,
+    pub path: Option<Spanned<PathExpr>>,
     pub validator: jsonschema::Validator,
     pub span: Span,
 }
@@ -579,7 +580,7 @@ pub struct Repeat {
 
 #[derive(Debug)]
 pub enum CaptureSource {
-    JsonPath(Spanned<JsonPath>),
+    JsonPath(Spanned<PathExpr>),
     Header(Spanned<String>),
 }
 
@@ -587,7 +588,7 @@ pub enum CaptureSource {
 #[derive(Debug)]
 pub struct SnapshotSpec {
     pub span: Span,
-    pub path: Option<Spanned<JsonPath>>,
+    pub path: Option<Spanned<PathExpr>>,
     pub redact: Vec<Redaction>,
     pub per_env: bool,
 }

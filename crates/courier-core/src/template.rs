@@ -568,6 +568,21 @@ fn split(source: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
     Ok(pieces)
 }
 
+/// The character ranges of each `{{ … }}` of `source`, braces included, in order; `None` when
+/// a `{{` is not closed. What a templated JSONPath key substitutes placeholders into.
+pub fn expression_ranges(source: &str) -> Option<Vec<(usize, usize)>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = source[from..].find("{{") {
+        let start = from + open;
+        let close = find_close(&source[start + 2..])?;
+        let end = start + 2 + close + 2;
+        out.push((char_index(source, start), char_index(source, end)));
+        from = end;
+    }
+    Some(out)
+}
+
 /// The byte index of the `}}` that closes an expression, outside string literals.
 fn find_close(body: &str) -> Option<usize> {
     let bytes = body.as_bytes();

@@ -216,16 +216,12 @@ pub struct SnapshotMeta {
 impl SnapshotMeta {
     /// The header for a request: `source` is the file name of `collection_file`, `expression`
     /// the request name followed by the snapshot's `path` (or `$`).
-    pub fn new(
-        collection_file: &Path,
-        request_name: &str,
-        path: Option<&courier_core::jsonpath::JsonPath>,
-    ) -> Self {
+    pub fn new(collection_file: &Path, request_name: &str, path: Option<&str>) -> Self {
         SnapshotMeta {
             source: collection_file
                 .file_name()
                 .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
-            expression: format!("{request_name} {}", path.map_or("$", |p| p.as_str())),
+            expression: format!("{request_name} {}", path.unwrap_or("$")),
         }
     }
 
@@ -235,7 +231,7 @@ impl SnapshotMeta {
             .snapshot
             .as_ref()
             .and_then(|s| s.path.as_ref())
-            .map(|p| &p.value);
+            .map(|p| p.value.as_str());
         SnapshotMeta::new(collection.file.path(), &request.name.value, path)
     }
 }
@@ -344,7 +340,8 @@ pub fn check(
 /// known secret in the body is replaced by `[REDACTED]` — secrets never reach a
 /// snapshot), the header ([`SnapshotMeta::for_request`]) and [`check`] under `mode`.
 ///
-/// `json` is the body parsed as JSON when it is JSON, `raw` the body bytes (stored as text,
+/// `path` is the snapshot's `path` compiled for this response (a templated one rendered),
+/// `json` the body parsed as JSON when it is JSON, `raw` the body bytes (stored as text,
 /// lossily decoded, when `json` is `None`); `row` the 1-based data row; `env_name` the
 /// environment's identity. Returns the snapshot's path with the outcome, or `None` when the
 /// request has no `snapshot:`.
@@ -355,6 +352,7 @@ pub fn check(
 pub fn check_request(
     collection: &Collection,
     request: &Request,
+    path: Option<&courier_core::jsonpath::JsonPath>,
     json: Option<&serde_json::Value>,
     raw: &[u8],
     row: Option<usize>,
@@ -365,11 +363,6 @@ pub fn check_request(
     let Some(snap_path) = snapshot_path_for(collection, request, row, env_name) else {
         return Ok(None);
     };
-    let path = request
-        .snapshot
-        .as_ref()
-        .and_then(|s| s.path.as_ref())
-        .map(|p| &p.value);
     let redactions = redactions_for(collection, request);
     let content = if let Some(value) = json {
         let mut value = value.clone();

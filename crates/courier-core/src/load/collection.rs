@@ -16,7 +16,7 @@ use super::checks::{check_slugs, check_unique_names, is_header_value};
 use super::expect::read_expect;
 use super::reader::{
     Cx, MapReader, boolean, compile_template, duration, entries, integer, jsonpath, jsonpath_node,
-    list, nonempty_text, template, template_value, text,
+    list, nonempty_text, path_expr_node, template, template_value, text,
 };
 
 /// HTTP methods a request may use; others are typos.
@@ -551,7 +551,7 @@ fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
         }
         let capture = match &v.value {
             Value::Map(_) => super::language::read_capture_map(k, v, cx),
-            _ => jsonpath_node(v, "a capture", cx).map(|p| Capture {
+            _ => path_expr_node(v, "a capture", cx).map(|p| Capture {
                 name: k.clone(),
                 source: CaptureSource::JsonPath(p),
                 append: false,
@@ -578,7 +578,7 @@ fn read_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<SnapshotSpec> {
             let mut m = MapReader::new(node, "`snapshot`", cx)?;
             let path = m
                 .get("path")
-                .and_then(|n| jsonpath_node(n, "`snapshot.path`", cx));
+                .and_then(|n| path_expr_node(n, "`snapshot.path`", cx));
             let redact = m
                 .get("redact")
                 .map(|n| redactions(n, cx))

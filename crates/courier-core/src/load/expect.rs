@@ -9,7 +9,7 @@ use crate::model::{
 use crate::yaml::{Node, Value};
 
 use super::collection::status_class;
-use super::reader::{Cx, MapReader, boolean, entries, jsonpath, template_value, text};
+use super::reader::{Cx, MapReader, boolean, entries, path_expr, template_value, text};
 
 pub(super) fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
     let Some(mut m) = MapReader::new(node, "`expect`", cx) else {
@@ -27,7 +27,7 @@ pub(super) fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
     let mut paths = Vec::new();
     if let Some(n) = m.get("jsonpath") {
         for (k, v) in entries(n, "`expect.jsonpath`", cx) {
-            let path = jsonpath(k, cx);
+            let path = path_expr(k, cx);
             let matcher = matcher(v, cx);
             if let (Some(p), Some(matcher)) = (path, matcher) {
                 paths.push((p, matcher));

@@ -7,7 +7,7 @@ use crate::model::{Capture, CaptureSource, Poll, Repeat, Request};
 use crate::yaml::{Node, Value};
 
 use super::reader::{
-    Cx, MapReader, boolean, duration, integer, jsonpath_node, nonempty_text, template,
+    Cx, MapReader, boolean, duration, integer, nonempty_text, path_expr_node, template,
 };
 
 /// The most pages one `repeat` may fetch.
@@ -78,7 +78,7 @@ pub(super) fn read_capture_map(
     let mut m = MapReader::new(node, "a capture", cx)?;
     let path = m
         .get("jsonpath")
-        .and_then(|n| jsonpath_node(n, "a capture", cx));
+        .and_then(|n| path_expr_node(n, "a capture", cx));
     let header = m
         .get("header")
         .and_then(|h| nonempty_text(h, "`header`", cx));

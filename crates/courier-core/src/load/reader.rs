@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::diag::{Diagnostic, SourceFile, Span, Spanned, did_you_mean};
 use crate::jsonpath::JsonPath;
-use crate::model::{STemplate, TemplateValue};
+use crate::model::{PathExpr, STemplate, TemplateValue};
 use crate::template::Template;
 use crate::yaml::{Node, Value};
 
@@ -373,6 +373,51 @@ pub(crate) fn jsonpath(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spanne
             None
         }
     }
+}
+
+/// A JSONPath of a check, capture, snapshot or schema: templated when it holds `{{`
+/// (docs/collections-language.md#templated-jsonpath-keys), else compiled now.
+pub(crate) fn path_expr(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spanned<PathExpr>> {
+    if !text.value.contains("{{") {
+        return jsonpath(text, cx).map(|p| Spanned::new(PathExpr::Fixed(p.value), p.span));
+    }
+    let content = cx.content_span(text.span);
+    let template = match Template::compile(&text.value) {
+        Ok(t) => t,
+        Err(e) => {
+            let span = e
+                .range
+                .map_or(content, |(a, b)| content.sub(a, b.max(a + 1)));
+            cx.error(span, format!("bad template: {}", e.message));
+            return None;
+        }
+    };
+    if let Err(e) = crate::path_expr::check_templated(&text.value) {
+        let len = text.value.chars().count();
+        let span = match e.offset {
+            Some(o) if o < len => content.sub(o, o + 1),
+            _ => content.sub(0, len),
+        };
+        cx.error_help(
+            span,
+            format!("bad JSONPath `{}`: {}", text.value, e.message),
+            "a `{{ … }}` in a JSONPath stands for a name, an index, a number or text inside quotes: `$['{{ id }}']`, `$.items[{{ i }}]`",
+        );
+        return None;
+    }
+    Some(Spanned::new(
+        PathExpr::Templated(Spanned::new(template, text.span)),
+        text.span,
+    ))
+}
+
+pub(crate) fn path_expr_node(
+    node: &Node,
+    what: &str,
+    cx: &mut Cx<'_>,
+) -> Option<Spanned<PathExpr>> {
+    let t = text(node, what, cx)?;
+    path_expr(&t, cx)
 }
 
 pub(crate) fn jsonpath_node(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<JsonPath>> {

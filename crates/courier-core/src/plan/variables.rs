@@ -11,8 +11,8 @@ use std::sync::Arc;
 use crate::data::{DataSet, read_data};
 use crate::diag::{Diagnostic, Location, Span};
 use crate::model::{
-    AuthKind, BUILTIN_VARIABLES, Body, Collection, EmulatorSpec, Environment, Matcher, MatcherKind,
-    OpKind, PartValue, Request, STemplate, Skip, StatusKind, TemplateValue,
+    AuthKind, BUILTIN_VARIABLES, Body, CaptureSource, Collection, EmulatorSpec, Environment,
+    Matcher, MatcherKind, OpKind, PartValue, Request, STemplate, Skip, StatusKind, TemplateValue,
 };
 
 use super::PlannedCollection;
@@ -75,7 +75,8 @@ pub fn environment_variables(env: &Environment) -> BTreeSet<String> {
     names
 }
 
-/// The templates of a request that are rendered before it is sent.
+/// The templates of a request that are rendered before it is sent, and the templated
+/// JSONPaths of its captures and snapshot, whose variables must be known by then too.
 pub fn send_templates<'a>(c: &'a Collection, r: &'a Request) -> Vec<&'a STemplate> {
     let mut out: Vec<&STemplate> = vec![&r.url];
     out.extend(r.query.iter().map(|(_, t)| t));
@@ -102,12 +103,26 @@ pub fn send_templates<'a>(c: &'a Collection, r: &'a Request) -> Vec<&'a STemplat
     if let Some(repeat) = r.repeat.as_deref() {
         out.push(&repeat.condition);
     }
+    for cap in &r.captures {
+        if let CaptureSource::JsonPath(p) = &cap.source {
+            out.extend(p.value.template());
+        }
+    }
+    if let Some(p) = r.snapshot.as_ref().and_then(|s| s.path.as_ref()) {
+        out.extend(p.value.template());
+    }
     out
 }
 
-/// The templates of a request's expected values.
+/// The templates of a request's expected values and of the JSONPaths it checks.
 pub fn expect_templates(r: &Request) -> Vec<&STemplate> {
     let mut out = Vec::new();
+    for (p, _) in &r.expect.jsonpath {
+        out.extend(p.value.template());
+    }
+    if let Some(p) = r.expect.schema.as_ref().and_then(|s| s.path.as_ref()) {
+        out.extend(p.value.template());
+    }
     if let Some(s) = &r.expect.status
         && let StatusKind::Ops(m) = &s.kind
     {
