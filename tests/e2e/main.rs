@@ -13,6 +13,7 @@ mod docs;
 mod emulator_seed;
 #[cfg(feature = "external")]
 mod external;
+mod hardened;
 mod help_examples;
 mod hostile;
 mod html;
