@@ -17,6 +17,7 @@ mod emulator_seed;
 mod external;
 mod faults;
 mod guard;
+mod hardened;
 mod help_examples;
 mod hostile;
 mod html;

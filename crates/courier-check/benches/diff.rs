@@ -128,7 +128,7 @@ fn bench(c: &mut Criterion) {
         ("match_by_id", &keyed),
         ("match_by_id_ignore_descendant", &keyed_ignoring),
     ] {
-        let report = diff(&left, &right, options);
+        let report = diff(&left, &right, options).expect("within the node budget");
         println!(
             "{name}: {size} bytes per document, {changed} values changed, {} differences, {} warnings",
             report.differences.len(),
@@ -141,13 +141,20 @@ fn bench(c: &mut Criterion) {
         .sample_size(20)
         .measurement_time(Duration::from_secs(10));
     group.bench_function("by_index", |b| {
-        b.iter(|| diff(black_box(&left), black_box(&right), &by_index));
+        b.iter(|| {
+            diff(black_box(&left), black_box(&right), &by_index).expect("within the node budget")
+        });
     });
     group.bench_function("match_by_id", |b| {
-        b.iter(|| diff(black_box(&left), black_box(&right), &keyed));
+        b.iter(|| {
+            diff(black_box(&left), black_box(&right), &keyed).expect("within the node budget")
+        });
     });
     group.bench_function("match_by_id_ignore_descendant", |b| {
-        b.iter(|| diff(black_box(&left), black_box(&right), &keyed_ignoring));
+        b.iter(|| {
+            diff(black_box(&left), black_box(&right), &keyed_ignoring)
+                .expect("within the node budget")
+        });
     });
     group.finish();
 }

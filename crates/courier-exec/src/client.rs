@@ -3,18 +3,15 @@
 //! sending one prepared request with its timeout, redirects and the collection's cookie jar.
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::cookie::CookieStore as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, StatusCode};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
+use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use url::Url;
 
 use courier_core::secret::Secrets;
@@ -69,7 +66,7 @@ pub fn build_client(
     if insecure {
         builder = builder.tls_danger_accept_invalid_certs(true);
     } else {
-        builder = builder.tls_backend_preconfigured(tls_config(extra_roots)?);
+        builder = builder.tls_backend_preconfigured(crate::tls::tls_config(extra_roots)?);
     }
     for proxy in proxies_from_env()? {
         builder = builder.proxy(proxy);
@@ -98,99 +95,6 @@ fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientError> {
         store.add(cert.clone()).map_err(|e| error(e.to_string()))?;
     }
     Ok(certs)
-}
-
-/// The TLS settings reqwest would make (TLS 1.2 and 1.3, ALPN h2 and http/1.1, the platform's
-/// roots plus `extra_roots`), except that the roots are read on the first HTTPS handshake.
-///
-/// Reading and parsing the system's CA bundle is most of Courier's start-up (about 18 million
-/// instructions and 300 system calls, measured), and a run against `http://` — the emulator,
-/// a local server — never needs it.
-fn tls_config(
-    extra_roots: Vec<CertificateDer<'static>>,
-) -> Result<rustls::ClientConfig, ClientError> {
-    let provider = CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let verifier = Arc::new(LazyVerifier {
-        extra_roots,
-        provider: Arc::clone(&provider),
-        platform: OnceLock::new(),
-    });
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ClientError::Build(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
-/// The platform verifier (what reqwest uses by default), made when a certificate is first
-/// checked. Handshake signatures need only the crypto provider, as in the platform verifier.
-#[derive(Debug)]
-struct LazyVerifier {
-    extra_roots: Vec<CertificateDer<'static>>,
-    provider: Arc<CryptoProvider>,
-    platform: OnceLock<Result<rustls_platform_verifier::Verifier, rustls::Error>>,
-}
-
-impl ServerCertVerifier for LazyVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let platform = self
-            .platform
-            .get_or_init(|| {
-                rustls_platform_verifier::Verifier::new_with_extra_roots(
-                    self.extra_roots.iter().cloned(),
-                    Arc::clone(&self.provider),
-                )
-            })
-            .as_ref()
-            .map_err(Clone::clone)?;
-        platform.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 fn env_var(names: &[&str]) -> Option<(String, String)> {
@@ -328,6 +232,15 @@ pub fn classify(err: &reqwest::Error, timeout: Duration) -> SendError {
         return SendError {
             kind: ErrorKind::Timeout,
             message: format!("timed out after {}", crate::format_duration(timeout)),
+        };
+    }
+    if let Some(refused) = crate::tls::CertRefused::find(err) {
+        return SendError {
+            kind: ErrorKind::Tls,
+            message: format!(
+                "cannot connect to {}: {refused}",
+                err.url().map_or_else(String::new, host_port)
+            ),
         };
     }
     let kind =

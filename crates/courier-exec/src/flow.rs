@@ -263,8 +263,14 @@ fn skip_reason(
         _ => {}
     }
     if shared.options.read_only && r.mutates_in(&pc.collection.defaults) {
+        // A reading method that mutates here does so by a method-override header.
+        let how = if r.mutates() {
+            ""
+        } else {
+            " with a method-override header"
+        };
         return Some(Skipping::Skip(format!(
-            "--read-only: {} mutates",
+            "--read-only: {}{how} mutates",
             r.method.value
         )));
     }

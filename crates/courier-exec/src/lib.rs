@@ -18,6 +18,7 @@ mod repeat;
 mod request;
 pub mod runner;
 mod send;
+pub mod tls;
 pub mod token_cache;
 mod verbose;
 

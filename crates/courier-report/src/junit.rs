@@ -18,7 +18,7 @@
 //!     ..TestCase::new("read vendor", "Vendors")
 //! });
 //! let doc = JunitDocument { suites: vec![suite], ..JunitDocument::new("courier compare") };
-//! let xml = doc.to_xml(&courier_core::secret::Secrets::default()).unwrap();
+//! let xml = doc.to_xml().unwrap();
 //! assert!(xml.contains(r#"<failure type="difference" message="1 difference">"#));
 //! ```
 //!
@@ -26,12 +26,14 @@
 //! `<testsuites>`, which `junit-10.xsd` forbids, and CI servers that validate (Jenkins xUnit)
 //! then reject the whole file. The format is small enough to write directly.
 //!
-//! Every attribute and text passes through the secrets set, and characters that XML 1.0
-//! cannot carry at all (control characters from a response body) are written as `\u{..}`.
+//! A document holds text already redacted: its builders pass each piece of data (names,
+//! values, errors, diffs) through the secrets set, field by field as the JSON report does, and
+//! never Courier's own words (`expected:`, `snapshot changed`, the `type` attribute), which a
+//! short secret would otherwise rewrite (docs/secrets.md). Characters that XML 1.0 cannot
+//! carry at all (control characters from a response body) are written as `\u{..}`.
 
 use std::fmt::Write as _;
 use std::io::Cursor;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +48,7 @@ use courier_core::secret::Secrets;
 use courier_events::{Event, Outcome, Reporter, RequestResult};
 
 use crate::console::show_value;
-use crate::output::write_atomic;
+use crate::output::ReportTarget;
 use crate::record::RunRecord;
 
 mod from_report;
@@ -136,11 +138,12 @@ impl JunitDocument {
             .fold(Counts::default(), |acc, s| acc + s.counts())
     }
 
-    /// The XML text, secrets redacted.
-    pub fn to_xml(&self, secrets: &Secrets) -> Result<String, JunitError> {
+    /// The XML text. The document's text is written as it is: whoever builds the document
+    /// redacts its data (see the module documentation).
+    pub fn to_xml(&self) -> Result<String, JunitError> {
         let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
         w.write_event(XmlEvent::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-        let text = |s: &str| clean(s, secrets);
+        let text = |s: &str| clean(s);
         let counts = self.counts();
         let mut root = vec![
             ("name", text(&self.name)),
@@ -158,7 +161,7 @@ impl JunitDocument {
         } else {
             root_el.write_inner_content(|w| {
                 for s in &self.suites {
-                    write_suite(w, s, secrets)?;
+                    write_suite(w, s)?;
                 }
                 Ok(())
             })?;
@@ -173,12 +176,8 @@ fn attrs<'a>(pairs: &'a [(&'a str, String)]) -> impl Iterator<Item = (&'a str, &
     pairs.iter().map(|(k, v)| (*k, v.as_str()))
 }
 
-fn write_suite(
-    w: &mut Writer<Cursor<Vec<u8>>>,
-    s: &TestSuite,
-    secrets: &Secrets,
-) -> std::io::Result<()> {
-    let text = |v: &str| clean(v, secrets);
+fn write_suite(w: &mut Writer<Cursor<Vec<u8>>>, s: &TestSuite) -> std::io::Result<()> {
+    let text = |v: &str| clean(v);
     let c = s.counts();
     let mut a = vec![
         ("name", text(&s.name)),
@@ -203,19 +202,15 @@ fn write_suite(
     }
     el.write_inner_content(|w| {
         for case in &s.cases {
-            write_case(w, case, secrets)?;
+            write_case(w, case)?;
         }
         Ok(())
     })?;
     Ok(())
 }
 
-fn write_case(
-    w: &mut Writer<Cursor<Vec<u8>>>,
-    c: &TestCase,
-    secrets: &Secrets,
-) -> std::io::Result<()> {
-    let text = |v: &str| clean(v, secrets);
+fn write_case(w: &mut Writer<Cursor<Vec<u8>>>, c: &TestCase) -> std::io::Result<()> {
+    let text = |v: &str| clean(v);
     let mut a = vec![("name", text(&c.name)), ("classname", text(&c.classname))];
     if let Some(t) = c.time {
         a.push(("time", seconds(t)));
@@ -334,17 +329,16 @@ fn seconds(d: Duration) -> String {
     format!("{}.{:03}", d.as_secs(), d.subsec_millis())
 }
 
-/// `s` redacted, with the characters XML 1.0 cannot carry (even escaped) spelled out.
-fn clean(s: &str, secrets: &Secrets) -> String {
-    let redacted = secrets.redact(s);
+/// `s` with the characters XML 1.0 cannot carry (even escaped) spelled out.
+fn clean(s: &str) -> String {
     let allowed = |c: char| {
         matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
     };
-    if redacted.chars().all(allowed) {
-        return redacted.into_owned();
+    if s.chars().all(allowed) {
+        return s.to_owned();
     }
-    let mut out = String::with_capacity(redacted.len());
-    for c in redacted.chars() {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
         if allowed(c) {
             out.push(c);
         } else {
@@ -357,21 +351,21 @@ fn clean(s: &str, secrets: &Secrets) -> String {
 /// `courier run --junit FILE`: a suite per collection (rows of a data-driven collection are
 /// cases named `name [row N]` in the same suite), a case per reported request.
 pub struct JunitReporter {
-    path: PathBuf,
+    target: ReportTarget,
     secrets: Arc<Secrets>,
     record: RunRecord,
 }
 
 impl JunitReporter {
-    pub fn new(path: PathBuf, secrets: Arc<Secrets>) -> Self {
+    pub fn new(target: ReportTarget, secrets: Arc<Secrets>) -> Self {
         Self {
-            path,
+            target,
             secrets,
             record: RunRecord::default(),
         }
     }
 
-    /// The document of the run so far; `None` before `RunStarted`.
+    /// The document of the run so far, its data redacted; `None` before `RunStarted`.
     pub fn document(&self) -> Option<JunitDocument> {
         build_document(&self.record, &self.secrets)
     }
@@ -385,18 +379,18 @@ fn build_document(record: &RunRecord, secrets: &Secrets) -> Option<JunitDocument
     let mut doc = JunitDocument::new("courier");
     doc.time = Some(record.duration);
     for c in record.collections() {
-        let collection = &c.collection.name.value;
+        let collection = &data(&c.collection.name.value, secrets);
         let time = c.results.iter().filter_map(|r| r.duration).sum();
         doc.suites.push(TestSuite {
             name: collection.clone(),
-            file: Some(c.collection.file.display().to_owned()),
+            file: Some(data(c.collection.file.display(), secrets)),
             timestamp: timestamp.clone(),
             time: Some(time),
             cases: c
                 .results
                 .iter()
                 .map(|r| TestCase {
-                    name: r.display_name(),
+                    name: data(&r.display_name(), secrets),
                     classname: collection.clone(),
                     time: Some(r.duration.unwrap_or_default()),
                     result: case_result(r, secrets),
@@ -407,7 +401,12 @@ fn build_document(record: &RunRecord, secrets: &Secrets) -> Option<JunitDocument
     Some(doc)
 }
 
-/// A request's result as a JUnit case result.
+/// `text`, a piece of data, redacted.
+fn data(text: &str, secrets: &Secrets) -> String {
+    secrets.redact(text).into_owned()
+}
+
+/// A request's result as a JUnit case result, its data redacted.
 ///
 /// A failed request has one `<failure>`: of type `assertion` when a check (an assertion, a
 /// capture, a template rendered at run time) failed, else `snapshot`; its text lists every
@@ -416,10 +415,13 @@ pub fn case_result(r: &RequestResult, secrets: &Secrets) -> CaseResult {
     match r.outcome {
         Outcome::Passed => CaseResult::Passed,
         Outcome::Skipped => CaseResult::Skipped {
-            reason: r.skip_reason.clone().unwrap_or_default(),
+            reason: data(r.skip_reason.as_deref().unwrap_or_default(), secrets),
         },
         Outcome::Error => {
-            let message = r.error.clone().unwrap_or_else(|| "no response".to_owned());
+            let message = r
+                .error
+                .as_deref()
+                .map_or_else(|| "no response".to_owned(), |e| data(e, secrets));
             // An error outcome always has a kind; `network` is the honest default for "no
             // response" should one ever come without.
             let kind = r.error_kind.map_or("network", |k| k.as_str());
@@ -430,20 +432,21 @@ pub fn case_result(r: &RequestResult, secrets: &Secrets) -> CaseResult {
 }
 
 fn failure(r: &RequestResult, secrets: &Secrets) -> Problem {
-    let file = r.collection.file.display();
+    let file = data(r.collection.file.display(), secrets);
     let failed: Vec<&AssertOutcome> = r.assertions.iter().filter(|a| !a.passed).collect();
     let mut detail = String::new();
     let mut messages = Vec::new();
     if let Some(e) = &r.error {
-        messages.push(first_line(e));
-        detail.push_str(e);
+        let e = data(e, secrets);
+        messages.push(first_line(&e));
+        detail.push_str(&e);
         detail.push('\n');
     }
     for a in &failed {
         messages.push(assertion_summary(a, secrets));
-        detail.push_str(&assertion_detail(file, a, secrets));
+        detail.push_str(&assertion_detail(&file, a, secrets));
     }
-    let snapshot = snapshot_detail(r.snapshot.as_ref());
+    let snapshot = snapshot_detail(r.snapshot.as_ref(), secrets);
     if let Some((summary, text)) = &snapshot {
         messages.push(summary.clone());
         detail.push_str(text);
@@ -474,10 +477,10 @@ pub(crate) fn problem_of(mut messages: Vec<String>, detail: &str, snapshot_only:
 fn assertion_summary(a: &AssertOutcome, secrets: &Secrets) -> String {
     let mut what = a.kind.as_str().to_owned();
     if let Some(p) = &a.path {
-        what = format!("{what} {p}");
+        what = format!("{what} {}", data(p, secrets));
     }
     if a.matcher != a.kind.as_str() {
-        what = format!("{what} {}", a.matcher);
+        what = format!("{what} {}", data(&a.matcher, secrets));
     }
     let actual = a.actual.as_ref().map_or_else(
         || "(none)".to_owned(),
@@ -492,12 +495,14 @@ fn assertion_summary(a: &AssertOutcome, secrets: &Secrets) -> String {
 /// The console's failure detail, without colour: location, check, matcher, expected, actual.
 fn assertion_detail(file: &str, a: &AssertOutcome, secrets: &Secrets) -> String {
     let what = match &a.path {
-        Some(p) => format!("{} {p}", a.kind.as_str()),
+        Some(p) => format!("{} {}", a.kind.as_str(), data(p, secrets)),
         None => a.kind.as_str().to_owned(),
     };
     let mut out = format!(
         "{file}:{}:{}  {what}  {}\n",
-        a.span.start.line, a.span.start.col, a.matcher
+        a.span.start.line,
+        a.span.start.col,
+        data(&a.matcher, secrets)
     );
     push_labelled(&mut out, "expected: ", &show_value(&a.expected, secrets));
     let actual = a
@@ -506,7 +511,7 @@ fn assertion_detail(file: &str, a: &AssertOutcome, secrets: &Secrets) -> String 
         .map_or_else(|| "(none)".to_owned(), |v| show_value(v, secrets));
     push_labelled(&mut out, "actual:   ", &actual);
     if let Some(m) = &a.message {
-        let _ = writeln!(out, "  {m}");
+        let _ = writeln!(out, "  {}", data(m, secrets));
     }
     out
 }
@@ -522,12 +527,12 @@ fn push_labelled(out: &mut String, label: &str, value: &str) {
     }
 }
 
-fn snapshot_detail(s: Option<&SnapshotOutcome>) -> Option<(String, String)> {
+fn snapshot_detail(s: Option<&SnapshotOutcome>, secrets: &Secrets) -> Option<(String, String)> {
     match s? {
         SnapshotOutcome::New { pending } => {
             let where_ = pending.as_deref().map_or_else(
                 || "not written (check mode)".to_owned(),
-                |p| format!("written to {}", display_path(p)),
+                |p| format!("written to {}", data(&display_path(p), secrets)),
             );
             Some((
                 "snapshot: no stored snapshot".to_owned(),
@@ -535,17 +540,20 @@ fn snapshot_detail(s: Option<&SnapshotOutcome>) -> Option<(String, String)> {
             ))
         }
         SnapshotOutcome::Changed { pending, diff } => {
-            let where_ = pending
-                .as_deref()
-                .map_or_else(String::new, |p| format!(" (new: {})", display_path(p)));
+            let where_ = pending.as_deref().map_or_else(String::new, |p| {
+                format!(" (new: {})", data(&display_path(p), secrets))
+            });
             Some((
                 "snapshot changed".to_owned(),
-                format!("snapshot changed{where_}:\n{}\n", diff.report(false)),
+                format!(
+                    "snapshot changed{where_}:\n{}\n",
+                    data(&diff.report(false), secrets)
+                ),
             ))
         }
         SnapshotOutcome::Error { message } => Some((
             "snapshot not checked".to_owned(),
-            format!("snapshot: {message}\n"),
+            format!("snapshot: {}\n", data(message, secrets)),
         )),
         SnapshotOutcome::Matched | SnapshotOutcome::Updated => None,
     }
@@ -572,9 +580,9 @@ impl Reporter for JunitReporter {
             return Ok(());
         };
         let xml = doc
-            .to_xml(&self.secrets)
+            .to_xml()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        write_atomic(&self.path, xml.as_bytes()).map_err(Into::into)
+        self.target.write(xml.as_bytes()).map_err(Into::into)
     }
 }
 

@@ -97,7 +97,8 @@ pub(crate) struct GuardArgs {
 /// Where the reports go and whether the console is coloured.
 #[derive(Debug, clap::Args)]
 pub(crate) struct OutputArgs {
-    /// Write a JUnit XML report to FILE (in `compare`, a test case per pair).
+    /// Write a JUnit XML report to FILE (in `compare`, a test case per pair; `-` for standard
+    /// output; the console report then goes to standard error).
     #[arg(long, value_name = "FILE")]
     pub(crate) junit: Option<PathBuf>,
     /// Write the JSON report to FILE (`-` for standard output; the console report then goes
@@ -121,9 +122,10 @@ pub(crate) struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// `--json -`: standard output carries the JSON report alone.
-    pub(crate) fn json_to_stdout(&self) -> bool {
-        self.json.as_deref().is_some_and(|p| p.as_os_str() == "-")
+    /// `--json -` or `--junit -`: standard output carries that report alone, so the console
+    /// report goes to standard error (docs/reports.md).
+    pub(crate) fn report_to_stdout(&self) -> bool {
+        is_stdout(self.json.as_deref()) || is_stdout(self.junit.as_deref())
     }
 
     /// Refuses report paths that name the same file twice, or a collection file of the run,
@@ -133,6 +135,7 @@ impl OutputArgs {
         &self,
         collections: impl IntoIterator<Item = &'a std::path::Path>,
     ) -> Result<(), super::error::CliError> {
+        one_report_on_stdout(self.json.as_deref(), self.junit.as_deref())?;
         let full = |p: &std::path::Path| {
             let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
             courier_core::diag::normalize_lexically(&p)
@@ -164,6 +167,25 @@ impl OutputArgs {
         }
         Ok(())
     }
+}
+
+/// Whether a report flag's value is `-`, standard output.
+pub(crate) fn is_stdout(path: Option<&std::path::Path>) -> bool {
+    path.is_some_and(|p| p.as_os_str() == "-")
+}
+
+/// Refuses `--json -` with `--junit -`: two reports cannot share standard output
+/// (docs/reports.md).
+pub(crate) fn one_report_on_stdout(
+    json: Option<&std::path::Path>,
+    junit: Option<&std::path::Path>,
+) -> Result<(), super::error::CliError> {
+    if is_stdout(json) && is_stdout(junit) {
+        return Err(super::error::CliError::invalid(
+            "--json - and --junit - both name standard output: give one of them a file",
+        ));
+    }
+    Ok(())
 }
 
 /// `--color WHEN` for the commands whose output has no colour: accepted on every subcommand

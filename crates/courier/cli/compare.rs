@@ -133,8 +133,8 @@ pub(crate) fn run(args: &CompareArgs) -> CliResult {
             .iter()
             .map(|pc| pc.collection.file.path()),
     )?;
-    let json_to_stdout = args.output.json_to_stdout();
-    let color = args.output.color.enabled(if json_to_stdout {
+    let report_to_stdout = args.output.report_to_stdout();
+    let color = args.output.color.enabled(if report_to_stdout {
         std::io::stderr().is_terminal()
     } else {
         std::io::stdout().is_terminal()
@@ -256,7 +256,7 @@ fn finish(
     }
     let counts = pairs::count(pairs);
     let console = output::console(pairs, counts, color, args.quiet, redactor);
-    if args.output.json_to_stdout() {
+    if args.output.report_to_stdout() {
         eprint!("{console}");
     } else {
         print!("{console}");
@@ -292,16 +292,13 @@ fn finish(
         }
     }
     if let Some(path) = &args.output.junit {
-        // Redacted while it is built, with both sides' secrets (the builder takes one set).
+        // Redacted while it is built, with both sides' secrets.
         let doc = output::junit(&left.environment, &right.environment, pairs, redactor);
-        let written = doc
-            .to_xml(&Secrets::default())
-            .map_err(|e| e.to_string())
-            .and_then(|xml| {
-                ReportTarget::from_arg(path)
-                    .write(xml.as_bytes())
-                    .map_err(|e| e.to_string())
-            });
+        let written = doc.to_xml().map_err(|e| e.to_string()).and_then(|xml| {
+            ReportTarget::from_arg(path)
+                .write(xml.as_bytes())
+                .map_err(|e| e.to_string())
+        });
         if let Err(e) = written {
             failed.push(format!("cannot write the JUnit report: {e}"));
         }

@@ -6,7 +6,6 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use courier_core::secret::Secrets;
 use courier_report::contract::{ReportOutcome, RunReport};
 use courier_report::merge::{ShardReport, exit_of, merge, read_report};
 use courier_report::output::ReportTarget;
@@ -52,7 +51,8 @@ pub(crate) struct MergeArgs {
     /// The shards' JSON reports.
     #[arg(value_name = "REPORT.json", required = true)]
     pub(crate) reports: Vec<PathBuf>,
-    /// Write the merged JUnit XML report to FILE.
+    /// Write the merged JUnit XML report to FILE (`-` for standard output; the summary then
+    /// goes to standard error).
     #[arg(long, value_name = "FILE")]
     pub(crate) junit: Option<PathBuf>,
     /// Write the merged JSON report to FILE (`-` for standard output; the summary then goes
@@ -74,6 +74,7 @@ pub(crate) fn run(args: &ReportArgs) -> CliResult {
 }
 
 fn run_merge(args: &MergeArgs) -> CliResult {
+    super::common::one_report_on_stdout(args.json.as_deref(), args.junit.as_deref())?;
     let mut shards = Vec::new();
     for path in &args.reports {
         let file = courier_core::diag::display_path(path);
@@ -83,22 +84,23 @@ fn run_merge(args: &MergeArgs) -> CliResult {
     }
     let merged = merge(&shards).map_err(|e| CliError::invalid(e.to_string()))?;
     write_reports(args, &merged)?;
-    let to_stderr = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    let to_stderr = super::common::is_stdout(args.json.as_deref())
+        || super::common::is_stdout(args.junit.as_deref());
     print_summary(&merged, &shards, to_stderr, args.color);
     Ok(exit_of(&merged))
 }
 
 /// Writes every report asked for; a file that cannot be written is an invalid path (exit 2).
 fn write_reports(args: &MergeArgs, merged: &RunReport) -> Result<(), CliError> {
-    // The shards' reports are redacted already: nothing more to hide.
-    let secrets = Secrets::new();
     let cannot =
         |e: &dyn std::fmt::Display| CliError::invalid(format!("cannot write a report: {e}"));
     if let Some(path) = &args.junit {
         let xml = courier_report::junit::document_of_report(merged)
-            .to_xml(&secrets)
+            .to_xml()
             .map_err(|e| cannot(&e))?;
-        courier_report::output::write_atomic(path, xml.as_bytes()).map_err(|e| cannot(&e))?;
+        ReportTarget::from_arg(path)
+            .write(xml.as_bytes())
+            .map_err(|e| cannot(&e))?;
     }
     if let Some(path) = &args.html {
         let page = courier_report::html::render_run(merged);

@@ -136,8 +136,8 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
             }
             _ => eprintln!("warning: no requests selected (--allow-empty): nothing to run"),
         }
-        // Under `--json -` standard output carries the report alone.
-        if args.output.json_to_stdout() {
+        // Under `--json -` or `--junit -` standard output carries the report alone.
+        if args.output.report_to_stdout() {
             eprintln!("0 passed, 0 failed, 0 skipped");
         } else {
             println!("0 passed, 0 failed, 0 skipped");
@@ -153,11 +153,18 @@ pub(crate) fn run(args: &RunArgs) -> CliResult {
         return Ok(Exit::Success);
     }
 
-    let color = args.output.color.enabled(std::io::stdout().is_terminal());
+    let color = args
+        .output
+        .color
+        .enabled(if args.output.report_to_stdout() {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        });
     // Buffered: the console reporter flushes whenever it has caught up with the executor
     // (`Reporter::on_idle`), so output keeps pace with the run in a few writes rather than
     // one per request.
-    let out: Box<dyn std::io::Write + Send> = if args.output.json_to_stdout() {
+    let out: Box<dyn std::io::Write + Send> = if args.output.report_to_stdout() {
         Box::new(std::io::BufWriter::new(std::io::stderr()))
     } else {
         Box::new(std::io::BufWriter::new(std::io::stdout()))
@@ -307,7 +314,7 @@ fn file_reporters(args: &RunArgs, secrets: &Arc<Secrets>) -> Vec<Box<dyn Reporte
     let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
     if let Some(path) = &args.output.junit {
         reporters.push(Box::new(courier_report::junit::JunitReporter::new(
-            path.clone(),
+            courier_report::output::ReportTarget::from_arg(path),
             Arc::clone(secrets),
         )));
     }

@@ -43,7 +43,7 @@ mod walk;
 
 use std::collections::HashSet;
 
-use courier_core::jsonpath::{JsonPath, NormalizedPath, PathElement};
+use courier_core::jsonpath::{EvalError, JsonPath, NormalizedPath, PathElement};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -123,15 +123,23 @@ impl DiffReport {
 }
 
 /// Compares two JSON documents structurally (see the module documentation for the rules).
-pub fn diff(left: &Value, right: &Value, options: &DiffOptions<'_>) -> DiffReport {
-    let left_keys = walk::KeyTrie::build(left, options.match_by);
-    let right_keys = walk::KeyTrie::build(right, options.match_by);
+///
+/// A `match_by` or ignore query that would visit more nodes than the JSONPath node budget
+/// is an error: pairing or ignoring that silently did nothing would report differences that
+/// are not there.
+pub fn diff(
+    left: &Value,
+    right: &Value,
+    options: &DiffOptions<'_>,
+) -> Result<DiffReport, EvalError> {
+    let left_keys = walk::KeyTrie::build(left, options.match_by)?;
+    let right_keys = walk::KeyTrie::build(right, options.match_by)?;
     let found = walk::walk(left, right, &left_keys, &right_keys);
 
-    let ignored = Ignored::new(left, right, options.ignore, &found);
+    let ignored = Ignored::new(left, right, options.ignore, &found)?;
     let is_ignored = |at: &walk::Anchors| ignored.covers(at);
 
-    DiffReport {
+    Ok(DiffReport {
         differences: found
             .differences
             .into_iter()
@@ -149,7 +157,7 @@ pub fn diff(left: &Value, right: &Value, options: &DiffOptions<'_>) -> DiffRepor
             .filter(|warning| !is_ignored(&warning.at))
             .map(|warning| warning.message)
             .collect(),
-    }
+    })
 }
 
 /// A status difference (path `$`), or `None` when the codes are equal.
@@ -173,7 +181,12 @@ struct Ignored<'q> {
 }
 
 impl<'q> Ignored<'q> {
-    fn new(left: &Value, right: &Value, ignore: &'q [JsonPath], found: &walk::Found<'_>) -> Self {
+    fn new(
+        left: &Value,
+        right: &Value,
+        ignore: &'q [JsonPath],
+        found: &walk::Found<'_>,
+    ) -> Result<Self, EvalError> {
         let mut ignored = Ignored {
             patterns: Vec::new(),
             left: HashSet::new(),
@@ -181,17 +194,17 @@ impl<'q> Ignored<'q> {
         };
         if found.differences.is_empty() && found.warnings.is_empty() {
             // Nothing to filter: spare evaluating the queries over both documents.
-            return ignored;
+            return Ok(ignored);
         }
         for query in ignore {
             if query.is_location_pattern() {
                 ignored.patterns.push(query);
             } else {
-                ignored.left.extend(located(left, query));
-                ignored.right.extend(located(right, query));
+                ignored.left.extend(located(left, query)?);
+                ignored.right.extend(located(right, query)?);
             }
         }
-        ignored
+        Ok(ignored)
     }
 
     /// Whether the left location is at or under a node selected in the left document, or the
@@ -210,11 +223,14 @@ impl<'q> Ignored<'q> {
 }
 
 /// Every location `query` selects in `doc`.
-fn located(doc: &Value, query: &JsonPath) -> impl Iterator<Item = Vec<PathElement>> {
-    query
-        .query_located(doc)
+fn located(
+    doc: &Value,
+    query: &JsonPath,
+) -> Result<impl Iterator<Item = Vec<PathElement>>, EvalError> {
+    Ok(query
+        .try_query_located(doc)?
         .into_iter()
-        .map(|(location, _)| NormalizedPath::into_elements(location))
+        .map(|(location, _)| NormalizedPath::into_elements(location)))
 }
 
 /// Whether `location` is at or under one of `ignored`.

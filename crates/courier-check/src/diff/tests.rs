@@ -5,6 +5,37 @@ use serde_json::{Value, json};
 
 use super::*;
 
+/// [`diff`] of documents well within the JSONPath node budget.
+fn diff_ok(left: &Value, right: &Value, options: &DiffOptions<'_>) -> DiffReport {
+    diff(left, right, options).expect("within the node budget")
+}
+
+/// `[[[…[leaf]…]]]`, `depth` arrays deep.
+fn nested(depth: usize, leaf: i64) -> Value {
+    (0..depth).fold(json!(leaf), |inner, _| json!([inner]))
+}
+
+/// An ignore or `match_by` query past the node budget fails the comparison with the budget's
+/// message rather than ignoring or pairing nothing (which would report false differences).
+#[test]
+fn queries_past_the_node_budget_are_an_error_not_an_empty_selection() {
+    let (left, right) = (nested(120, 1), nested(120, 2));
+    let ignore = paths(&["$..*..*..*..*..*..*[?@ == 1]"]);
+    let options = DiffOptions {
+        match_by: &[],
+        ignore: &ignore,
+    };
+    let e = diff(&left, &right, &options).expect_err("past the budget");
+    assert!(e.to_string().contains("node budget"), "{e}");
+    let match_by = keyed(&[("$..*..*..*..*..*..*", "id")]);
+    let options = DiffOptions {
+        match_by: &match_by,
+        ignore: &[],
+    };
+    let e = diff(&left, &right, &options).expect_err("past the budget");
+    assert!(e.to_string().contains("$..*..*..*..*..*..*"), "{e}");
+}
+
 fn paths(texts: &[&str]) -> Vec<JsonPath> {
     texts
         .iter()
@@ -29,7 +60,7 @@ fn summary(report: &DiffReport) -> Vec<(String, DiffKind)> {
 }
 
 fn plain(left: &Value, right: &Value) -> DiffReport {
-    diff(left, right, &DiffOptions::default())
+    diff_ok(left, right, &DiffOptions::default())
 }
 
 fn d(path: &str, kind: DiffKind) -> (String, DiffKind) {
@@ -234,7 +265,7 @@ fn match_by_reports_an_insert_as_one_addition() {
         match_by: &match_by,
         ignore: &[],
     };
-    let report = diff(&left, &right, &options);
+    let report = diff_ok(&left, &right, &options);
     assert_eq!(
         summary(&report),
         [
@@ -270,7 +301,7 @@ fn match_by_addresses_paired_elements_by_filter_in_any_order() {
     let left = json!({"r": [{"id": "V-1", "n": 1}, {"id": "it's", "n": 1}, {"id": 7, "n": 1}]});
     let right = json!({"r": [{"id": 7.0, "n": 2}, {"id": "it's", "n": 2}, {"id": "V-2", "n": 1}]});
     let match_by = keyed(&[("$.r", "id")]);
-    let report = diff(
+    let report = diff_ok(
         &left,
         &right,
         &DiffOptions {
@@ -304,7 +335,7 @@ fn match_by_applies_to_every_array_it_selects_including_nested_ones() {
         {"id": "B-1", "lines": [{"line": 0, "amount": "1.00"}, {"line": 1, "amount": "10.00"}, {"line": 2, "amount": "6.00"}]}
     ]});
     let match_by = keyed(&[("$.bills", "id"), ("$.bills[*].lines", "line")]);
-    let report = diff(
+    let report = diff_ok(
         &left,
         &right,
         &DiffOptions {
@@ -334,7 +365,7 @@ fn duplicate_or_missing_match_keys_fall_back_to_index_pairing_with_a_warning() {
 
     let left = json!({"ia::result": [{"id": "V-1", "n": 1}, {"id": "V-1", "n": 2}]});
     let right = json!({"ia::result": [{"id": "V-1", "n": 1}, {"id": "V-2", "n": 2}]});
-    let report = diff(&left, &right, &options);
+    let report = diff_ok(&left, &right, &options);
     assert_eq!(summary(&report), [d("$['ia::result'][1]['id']", Changed)]);
     assert_eq!(
         report.warnings,
@@ -345,7 +376,7 @@ fn duplicate_or_missing_match_keys_fall_back_to_index_pairing_with_a_warning() {
 
     let left = json!({"ia::result": [{"id": "V-1"}, {"name": "no id"}]});
     let right = json!({"ia::result": [{"id": "V-1"}, {"name": "no id"}]});
-    let report = diff(&left, &right, &options);
+    let report = diff_ok(&left, &right, &options);
     assert!(report.is_identical());
     assert_eq!(
         report.warnings,
@@ -357,7 +388,7 @@ fn duplicate_or_missing_match_keys_fall_back_to_index_pairing_with_a_warning() {
     // A key that is neither string nor number counts as missing; the right side is checked too.
     let left = json!({"ia::result": [{"id": 1}]});
     let right = json!({"ia::result": [{"id": 1}, {"id": 1}]});
-    let report = diff(&left, &right, &options);
+    let report = diff_ok(&left, &right, &options);
     assert_eq!(summary(&report), [d("$['ia::result'][1]", Added)]);
     assert_eq!(report.warnings.len(), 1);
     assert!(
@@ -365,7 +396,7 @@ fn duplicate_or_missing_match_keys_fall_back_to_index_pairing_with_a_warning() {
         "{:?}",
         report.warnings
     );
-    let report = diff(
+    let report = diff_ok(
         &json!({"ia::result": [{"id": null}]}),
         &json!({"ia::result": [{"id": null}]}),
         &options,
@@ -390,7 +421,7 @@ fn ignores_apply_after_pairing_with_wildcards_and_descendants() {
     ], "ia::meta": {"supportId": "s2"}});
     let match_by = keyed(&[("$['ia::result']", "id")]);
     let ignore = paths(&["$..supportId", "$['ia::result'][*].audit"]);
-    let report = diff(
+    let report = diff_ok(
         &left,
         &right,
         &DiffOptions {
@@ -412,7 +443,7 @@ fn ignores_apply_after_pairing_with_wildcards_and_descendants() {
         "$['ia::result'][*].audit",
         "$['ia::result'][?@['id']=='V-0']",
     ]);
-    let report = diff(
+    let report = diff_ok(
         &left,
         &right,
         &DiffOptions {
@@ -439,7 +470,7 @@ fn ignoring_a_container_on_one_side_hides_what_was_added_to_it() {
         match_by: &[],
         ignore: &ignore,
     };
-    assert!(diff(&left, &right, &options).is_identical());
+    assert!(diff_ok(&left, &right, &options).is_identical());
     // An ignore beside the addition, not above it, leaves it.
     let ignore = paths(&["$.items[0]", "$.flag"]);
     let options = DiffOptions {
@@ -447,13 +478,13 @@ fn ignoring_a_container_on_one_side_hides_what_was_added_to_it() {
         ignore: &ignore,
     };
     assert_eq!(
-        summary(&diff(&left, &right, &options)),
+        summary(&diff_ok(&left, &right, &options)),
         [d("$['items'][1]", Added)]
     );
     // The root covers everything.
     let ignore = paths(&["$"]);
     assert!(
-        diff(
+        diff_ok(
             &left,
             &right,
             &DiffOptions {
@@ -470,7 +501,7 @@ fn warnings_about_ignored_arrays_are_dropped() {
     let match_by = keyed(&[("$.r", "id")]);
     let ignore = paths(&["$.r"]);
     let left = json!({"r": [{"id": 1}, {"id": 1}]});
-    let report = diff(
+    let report = diff_ok(
         &left,
         &left,
         &DiffOptions {
@@ -611,12 +642,12 @@ proptest! {
     #[test]
     fn keyed_paths_resolve_on_both_sides(left in arb_records(), right in arb_records()) {
         let match_by = keyed(&[("$.r", "id")]);
-        let report = diff(&left, &right, &DiffOptions { match_by: &match_by, ignore: &[] });
+        let report = diff_ok(&left, &right, &DiffOptions { match_by: &match_by, ignore: &[] });
         prop_assert!(report.warnings.is_empty());
         assert_paths_resolve(&left, &right, &report)?;
         // Ignoring every reported path leaves nothing.
         let ignore: Vec<JsonPath> = report.differences.iter().map(|d| JsonPath::compile(&d.path).unwrap()).collect();
-        let ignored = diff(&left, &right, &DiffOptions { match_by: &match_by, ignore: &ignore });
+        let ignored = diff_ok(&left, &right, &DiffOptions { match_by: &match_by, ignore: &ignore });
         prop_assert!(ignored.is_identical(), "{:?}", ignored);
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use courier_core::jsonpath::{JsonPath, PathElement, write_quoted_name};
+use courier_core::jsonpath::{EvalError, JsonPath, PathElement, write_quoted_name};
 use serde_json::{Map, Number, Value};
 
 use super::DiffKind;
@@ -20,10 +20,13 @@ pub(super) struct KeyTrie {
 }
 
 impl KeyTrie {
-    pub(super) fn build(doc: &Value, match_by: &[(JsonPath, String)]) -> KeyTrie {
+    pub(super) fn build(
+        doc: &Value,
+        match_by: &[(JsonPath, String)],
+    ) -> Result<KeyTrie, EvalError> {
         let mut root = KeyTrie::default();
         for (query, field) in match_by {
-            for (location, node) in query.query_located(doc) {
+            for (location, node) in query.try_query_located(doc)? {
                 if !node.is_array() {
                     continue;
                 }
@@ -38,7 +41,7 @@ impl KeyTrie {
                 at.field.get_or_insert_with(|| field.clone());
             }
         }
-        root
+        Ok(root)
     }
 
     fn name(&self, name: &str) -> Option<&KeyTrie> {

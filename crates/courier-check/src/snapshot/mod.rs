@@ -344,7 +344,8 @@ pub fn check(
 /// `json` the body parsed as JSON when it is JSON, `raw` the body bytes (stored as text,
 /// lossily decoded, when `json` is `None`); `row` the 1-based data row; `env_name` the
 /// environment's identity. Returns the snapshot's path with the outcome, or `None` when the
-/// request has no `snapshot:`.
+/// request has no `snapshot:`. A `path` or redaction past the JSONPath node budget is an
+/// [`SnapshotOutcome::Error`] carrying the budget's message, and nothing is written.
 #[expect(
     clippy::too_many_arguments,
     reason = "mirrors the executor's hook: each argument is a distinct fact of the response"
@@ -364,13 +365,22 @@ pub fn check_request(
         return Ok(None);
     };
     let redactions = redactions_for(collection, request);
-    let content = if let Some(value) = json {
+    let rendered = if let Some(value) = json {
         let mut value = value.clone();
         secrets.redact_json(&mut value);
         render(SnapshotBody::Json(&value), path, &redactions)
     } else {
         let text = String::from_utf8_lossy(raw);
         render(SnapshotBody::Text(&secrets.redact(&text)), None, &[])
+    };
+    // A selection or redaction past the node budget: nothing is stored or compared, and the
+    // request fails with the budget's message, as a check past it does.
+    let content = match rendered {
+        Ok(content) => content,
+        Err(e) => {
+            let message = e.to_string();
+            return Ok(Some((snap_path, SnapshotOutcome::Error { message })));
+        }
     };
     let meta = SnapshotMeta::for_request(collection, request);
     let outcome = check(&snap_path, &meta, &content, mode)?;

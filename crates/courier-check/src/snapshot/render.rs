@@ -1,7 +1,7 @@
 //! The stored form of a response (docs/collections.md#snapshots): the selected part of a JSON body with redactions
 //! applied, as 2-space pretty JSON with sorted keys and a final newline; other bodies as text.
 
-use courier_core::jsonpath::{JsonPath, Selection};
+use courier_core::jsonpath::{EvalError, JsonPath, Selection};
 use courier_core::model::Redaction;
 use serde_json::{Map, Value};
 
@@ -31,14 +31,22 @@ pub enum SnapshotBody<'a> {
 /// Text bodies are stored as they are, with a final `\n` added when they do not end in one;
 /// `path` and `redactions` do not apply to them. (The executor removes secrets from the text
 /// it hands over, as for anything else it prints or stores.)
-pub fn render(body: SnapshotBody<'_>, path: Option<&JsonPath>, redactions: &[Redaction]) -> String {
+///
+/// A `path` or a redaction that would visit more nodes than the JSONPath node budget is an
+/// error: a snapshot stored without its redaction, or with an empty selection, would pass
+/// for a real one (docs/snapshots.md).
+pub fn render(
+    body: SnapshotBody<'_>,
+    path: Option<&JsonPath>,
+    redactions: &[Redaction],
+) -> Result<String, EvalError> {
     match body {
         SnapshotBody::Text(text) => {
             let mut out = text.to_owned();
             if !out.ends_with('\n') {
                 out.push('\n');
             }
-            out
+            Ok(out)
         }
         SnapshotBody::Json(value) => {
             let mut doc = value.clone();
@@ -51,18 +59,18 @@ pub fn render(body: SnapshotBody<'_>, path: Option<&JsonPath>, redactions: &[Red
                     continue;
                 }
                 r.path
-                    .replace_all(&mut doc, &Value::String(r.placeholder.clone()));
+                    .try_replace_all(&mut doc, &Value::String(r.placeholder.clone()))?;
             }
             let selected = match path {
                 None => doc,
-                Some(p) => match p.select(&doc) {
+                Some(p) => match p.try_select(&doc)? {
                     Selection::Singular(v) => v.cloned().unwrap_or(Value::Null),
                     Selection::Nodes(nodes) => Value::Array(nodes.into_iter().cloned().collect()),
                 },
             };
             let mut out = pretty(&sorted(selected));
             out.push('\n');
-            out
+            Ok(out)
         }
     }
 }
@@ -97,6 +105,11 @@ mod tests {
     use super::*;
     use courier_core::diag::{Pos, Span, Spanned};
     use serde_json::json;
+
+    /// [`super::render`] of a document well within the node budget.
+    fn render(body: SnapshotBody<'_>, path: Option<&JsonPath>, redactions: &[Redaction]) -> String {
+        super::render(body, path, redactions).expect("within the node budget")
+    }
 
     fn jp(s: &str) -> JsonPath {
         JsonPath::compile(s).expect("valid JSONPath")

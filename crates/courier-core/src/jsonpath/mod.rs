@@ -325,9 +325,18 @@ impl JsonPath {
     /// A node selected twice counts once, and a node under another selected node is not
     /// counted: replacing the ancestor already replaced it. Replacing the root (`$`) replaces
     /// the whole document.
+    ///
+    /// A query that blows the node budget replaces nothing: use [`JsonPath::try_replace_all`]
+    /// wherever a replacement that did not happen must not pass unnoticed (redactions).
     pub fn replace_all(&self, doc: &mut Value, with: &Value) -> usize {
+        self.try_replace_all(doc, with).unwrap_or(0)
+    }
+
+    /// [`JsonPath::replace_all`], failing (with `doc` unchanged) when evaluation would visit
+    /// more than [`NODE_BUDGET`] nodes.
+    pub fn try_replace_all(&self, doc: &mut Value, with: &Value) -> Result<usize, EvalError> {
         let mut paths: Vec<NormalizedPath> = self
-            .query_located(doc)
+            .try_query_located(doc)?
             .into_iter()
             .map(|(path, _)| path)
             .collect();
@@ -347,7 +356,7 @@ impl JsonPath {
                 replaced += 1;
             }
         }
-        replaced
+        Ok(replaced)
     }
 
     /// For a singular query, the value it names in `body` (one JSON document), read by a

@@ -38,11 +38,16 @@ pub fn check(
     let mut guarded = Vec::new();
     for pc in planned {
         for r in guarded_requests(&pc.collection, &pc.selected) {
+            // A reading method that mutates here does so by a method-override header.
+            let method = if r.mutates() {
+                r.method.value.clone()
+            } else {
+                format!("{} with a method-override header", r.method.value)
+            };
             guarded.push(format!(
-                "  {} / {} ({} at {}:{})",
+                "  {} / {} ({method} at {}:{})",
                 pc.collection.name.value,
                 r.name.value,
-                r.method.value,
                 pc.collection.file.display(),
                 r.name.span.start.line
             ));

@@ -2,8 +2,12 @@ use super::*;
 use crate::record::fixtures::{collection, errored, failed, result, run, skipped};
 use quick_xml::events::Event as X;
 
+fn unused() -> ReportTarget {
+    ReportTarget::File(std::path::PathBuf::from("unused.xml"))
+}
+
 fn document(results: Vec<RequestResult>) -> JunitDocument {
-    let mut r = JunitReporter::new(PathBuf::from("unused.xml"), Secrets::new());
+    let mut r = JunitReporter::new(unused(), Secrets::new());
     for e in run(results) {
         r.on_event(&e);
     }
@@ -60,7 +64,7 @@ fn a_suite_per_collection_a_case_per_request() {
         skipped(&a, 0, 3),
         result(&b, 1, 0),
     ]);
-    let xml = doc.to_xml(&Secrets::default()).unwrap();
+    let xml = doc.to_xml().unwrap();
     let els = elements(&xml);
     let root = &els[0];
     assert_eq!(root.0, "testsuites");
@@ -134,26 +138,81 @@ fn a_snapshot_only_failure_has_type_snapshot() {
     assert!(p.detail.contains("snapshot changed"));
 }
 
+/// The XML text of `results` as the run's reporter writes it, with `secrets`.
+fn xml_with(results: Vec<RequestResult>, secrets: &Arc<Secrets>) -> String {
+    let mut junit = JunitReporter::new(unused(), Arc::clone(secrets));
+    for e in run(results) {
+        junit.on_event(&e);
+    }
+    junit.document().unwrap().to_xml().unwrap()
+}
+
 #[test]
 fn secrets_and_control_characters_never_reach_the_file() {
     let secrets = Secrets::new();
     secrets.add("s3cret-value");
-    let mut doc = JunitDocument::new("courier");
-    let mut suite = TestSuite::new("Suite s3cret-value");
-    suite.cases.push(TestCase {
-        result: CaseResult::Error(Problem::new(
-            "auth",
-            "token s3cret-value refused",
-            "body: \u{1b}[1m s3cret-value \u{0}",
-        )),
-        ..TestCase::new("case", "Suite")
-    });
-    doc.suites.push(suite);
-    let xml = doc.to_xml(&secrets).unwrap();
+    let c = collection("c.yaml", "Suite s3cret-value", &["case s3cret-value", "b"]);
+    let mut down = errored(&c, 0, 0);
+    down.error = Some("token s3cret-value refused\nbody: \u{1b}[1m s3cret-value \u{0}".into());
+    let mut bad = failed(&c, 0, 1);
+    bad.assertions[1].actual = Some(serde_json::json!("s3cret-value"));
+    bad.assertions[1].message = Some("s3cret-value is not V-0001".to_owned());
+    let xml = xml_with(vec![down, bad], &secrets);
     assert!(!xml.contains("s3cret"), "{xml}");
     assert!(!xml.contains('\u{1b}') && !xml.contains('\u{0}'), "{xml}");
     assert!(xml.contains(r"body: \u{1b}[1m [REDACTED] \u{0}"), "{xml}");
-    elements(&xml);
+    let els = elements(&xml);
+    let suite = els.iter().find(|e| e.0 == "testsuite").unwrap();
+    assert_eq!(attr(suite, "name"), Some("Suite [REDACTED]"));
+    let error = els.iter().find(|e| e.0 == "error").unwrap();
+    assert_eq!(attr(error, "message"), Some("token [REDACTED] refused"));
+    assert!(xml.contains("[REDACTED] is not V-0001"), "{xml}");
+}
+
+/// Short secrets that are also words Courier writes (the user is warned about them) leave
+/// those words whole; the data around them is still redacted.
+#[test]
+fn secrets_never_rewrite_courier_s_own_words() {
+    let secrets = Secrets::new();
+    for word in [
+        "assertion",
+        "expected",
+        "actual",
+        "snapshot",
+        "failed",
+        "network",
+        "more",
+        "courier",
+    ] {
+        secrets.add(word);
+    }
+    let c = collection("c.yaml", "C", &["a", "b", "c"]);
+    let mut bad = failed(&c, 0, 0);
+    bad.assertions
+        .push(crate::record::fixtures::assertion(false));
+    bad.assertions[2].actual = Some(serde_json::json!("actual value"));
+    bad.snapshot = Some(SnapshotOutcome::Changed {
+        pending: None,
+        diff: courier_check::snapshot::SnapshotDiff::new("old\n", "new\n"),
+    });
+    let xml = xml_with(vec![bad, errored(&c, 0, 1)], &secrets);
+    let els = elements(&xml);
+    assert_eq!(attr(&els[0], "name"), Some("courier"), "{xml}");
+    let failure = els.iter().find(|e| e.0 == "failure").unwrap();
+    assert_eq!(attr(failure, "type"), Some("assertion"));
+    assert_eq!(
+        attr(failure, "message"),
+        Some(r#"jsonpath $['ia::result'].id eq: expected "V-0001", actual "V-0002" (and 2 more)"#)
+    );
+    assert!(
+        xml.contains("\n  expected: \"V-0001\"\n  actual:   \"V-0002\"\n"),
+        "{xml}"
+    );
+    // Data is still redacted: the value that holds a secret word.
+    assert!(xml.contains("actual:   \"[REDACTED] value\""), "{xml}");
+    assert!(xml.contains("snapshot changed:\n"), "{xml}");
+    let error = els.iter().find(|e| e.0 == "error").unwrap();
+    assert_eq!(attr(error, "type"), Some("network"));
 }
 
 #[test]
@@ -167,11 +226,7 @@ fn values_are_redacted_before_they_are_cut_at_every_offset_around_a_secret() {
         let mut r = failed(&c, 0, 0);
         let long = format!("{}{SECRET}{}", "x".repeat(at), "y".repeat(400));
         r.assertions[1].actual = Some(serde_json::Value::String(long));
-        let mut junit = JunitReporter::new(PathBuf::from("unused.xml"), Arc::clone(&secrets));
-        for e in run(vec![r]) {
-            junit.on_event(&e);
-        }
-        let xml = junit.document().unwrap().to_xml(&secrets).unwrap();
+        let xml = xml_with(vec![r], &secrets);
         let leaks = (5..=SECRET.len()).any(|n| xml.contains(&SECRET[..n]));
         assert!(!leaks, "offset {at}: {xml}");
     }
@@ -179,7 +234,7 @@ fn values_are_redacted_before_they_are_cut_at_every_offset_around_a_secret() {
 
 #[test]
 fn an_empty_run_is_an_empty_testsuites() {
-    let xml = document(Vec::new()).to_xml(&Secrets::default()).unwrap();
+    let xml = document(Vec::new()).to_xml().unwrap();
     assert_eq!(
         xml,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"courier\" tests=\"0\" failures=\"0\" errors=\"0\" time=\"1.234\"/>\n"
@@ -203,7 +258,7 @@ fn multi_line_messages_keep_their_line_breaks_escaped() {
         ..TestCase::new("c", "s")
     });
     doc.suites.push(s);
-    let xml = doc.to_xml(&Secrets::default()).unwrap();
+    let xml = doc.to_xml().unwrap();
     let els = elements(&xml);
     let skip = els.iter().find(|e| e.0 == "skipped").unwrap();
     assert_eq!(attr(skip, "message"), Some("a\nb"));
@@ -214,7 +269,7 @@ fn the_reporter_writes_its_file_at_finish() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junit.xml");
     let c = collection("c.yaml", "C", &["a"]);
-    let mut r = JunitReporter::new(path.clone(), Secrets::new());
+    let mut r = JunitReporter::new(ReportTarget::File(path.clone()), Secrets::new());
     for e in run(vec![result(&c, 0, 0)]) {
         r.on_event(&e);
     }

@@ -268,7 +268,9 @@ fn kind(k: DiffKind) -> CompareDifferenceKind {
 
 /// The JUnit document: a suite per collection, a case per pair; a pair that differs is a
 /// `failure` of type `difference` listing every difference, a side that could not be checked
-/// an `error`, a skipped pair `skipped`.
+/// an `error`, a skipped pair `skipped`. Its data (names, paths, values, messages) is redacted
+/// here with both sides' secrets, piece by piece, so that Courier's own words stay whole
+/// (docs/secrets.md).
 pub(super) fn junit(
     left: &Environment,
     right: &Environment,
@@ -280,8 +282,8 @@ pub(super) fn junit(
         left.identity, right.identity
     ));
     for pair in pairs {
-        let name = &pair.collection.name.value;
-        let file = pair.collection.file.display().to_owned();
+        let name = &redactor.text(&pair.collection.name.value);
+        let file = redactor.text(pair.collection.file.display());
         let at = doc
             .suites
             .iter()
@@ -293,7 +295,7 @@ pub(super) fn junit(
             doc.suites.len() - 1
         });
         let suite = &mut doc.suites[at];
-        let mut case = TestCase::new(pair.display_request(), name.clone());
+        let mut case = TestCase::new(redactor.text(&pair.display_request()), name.clone());
         case.result = match &pair.verdict {
             Verdict::Identical => CaseResult::Passed,
             Verdict::Skipped(reason) => CaseResult::Skipped {
@@ -310,7 +312,7 @@ pub(super) fn junit(
                     );
                 }
                 for path in &pair.noise {
-                    let _ = writeln!(detail, "noise: {path}");
+                    let _ = writeln!(detail, "noise: {}", redactor.text(path));
                 }
                 CaseResult::Failure(Problem::new(
                     "difference",
@@ -320,7 +322,7 @@ pub(super) fn junit(
                         left.identity,
                         right.identity
                     ),
-                    redactor.text(&detail),
+                    detail,
                 ))
             }
             Verdict::Failed {
@@ -375,6 +377,44 @@ mod tests {
             noise: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    /// The JUnit file hides each side's secrets, in names, values and noise paths alike, and
+    /// never rewrites Courier's own words (`changed`, `noise:`, the failure's type).
+    #[test]
+    fn junit_redacts_both_sides_data_and_none_of_courier_s_words() {
+        let (left_secrets, right_secrets) = (Secrets::new(), Secrets::new());
+        left_secrets.add(SECRET);
+        right_secrets.add("right-side-token");
+        for word in ["changed", "noise", "difference", "between"] {
+            left_secrets.add(word);
+        }
+        let redactor = Redactor(vec![left_secrets, right_secrets]);
+        let mut p = pair(Value::String(format!("left {SECRET}")));
+        p.differences[0].right = Some(Value::String("right-side-token".to_owned()));
+        p.noise.push("$['right-side-token']".to_owned());
+        let env = |name: &str| {
+            let file =
+                SourceFile::new(format!("{name}.yaml"), "scope: non-production\n".to_owned());
+            courier_core::load::parse_environment(&file, name).expect("a valid environment")
+        };
+        let doc = junit(&env("left"), &env("right"), &[p], &redactor);
+        let xml = doc.to_xml().expect("XML");
+        assert!(
+            !xml.contains(SECRET) && !xml.contains("right-side-token"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                r#"<failure type="difference" message="1 difference between left and right">"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("$.token  changed  \"left [REDACTED]\" → \"[REDACTED]\""),
+            "{xml}"
+        );
+        assert!(xml.contains("noise: $['[REDACTED]']"), "{xml}");
     }
 
     #[test]

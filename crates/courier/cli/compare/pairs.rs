@@ -232,12 +232,26 @@ fn pair(
         return pair;
     }
     let options = rules.options(request_index);
-    let found = compare_responses(left, right, &options);
+    let compared = compare_responses(left, right, &options).and_then(|found| {
+        let noise = left_again
+            .filter(|again| again.status.is_some())
+            .map(|again| compare_responses(left, again, &options))
+            .transpose()?;
+        Ok((found, noise.map(|n| n.differences).unwrap_or_default()))
+    });
+    // A `match_by` or ignore query past the JSONPath node budget: the pair could not be
+    // compared, and says why (docs/compare.md).
+    let (found, noise) = match compared {
+        Ok(compared) => compared,
+        Err(e) => {
+            pair.verdict = Verdict::Failed {
+                message: e.to_string(),
+                error_kind: None,
+            };
+            return pair;
+        }
+    };
     pair.warnings = found.warnings;
-    let noise: Vec<Difference> = left_again
-        .filter(|again| again.status.is_some())
-        .map(|again| compare_responses(left, again, &options).differences)
-        .unwrap_or_default();
     pair.differences = found
         .differences
         .into_iter()
@@ -313,7 +327,7 @@ fn compare_responses(
     left: &RequestResult,
     right: &RequestResult,
     options: &DiffOptions<'_>,
-) -> diff::DiffReport {
+) -> Result<diff::DiffReport, courier_core::jsonpath::EvalError> {
     let mut report = diff::DiffReport::default();
     if let (Some(l), Some(r)) = (left.status, right.status) {
         report.differences.extend(diff::diff_status(l, r));
@@ -321,7 +335,7 @@ fn compare_responses(
     let l = Body::read(left.body.as_deref());
     let r = Body::read(right.body.as_deref());
     let body = match (&l, &r) {
-        (Body::Json(l), Body::Json(r)) => diff::diff(l, r, options),
+        (Body::Json(l), Body::Json(r)) => diff::diff(l, r, options)?,
         (Body::Text(l), Body::Text(r)) => diff::DiffReport {
             differences: (l != r)
                 .then(|| {
@@ -342,7 +356,7 @@ fn compare_responses(
     };
     report.differences.extend(body.differences);
     report.warnings.extend(body.warnings);
-    report
+    Ok(report)
 }
 
 /// A difference of the whole body.
