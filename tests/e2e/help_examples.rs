@@ -5,8 +5,15 @@
 //! its input (2) or fail to check (3). The examples against `sandbox` or `production` run the
 //! way the rehearsal does (docs/ci.md): each environment's `base_url` pointed at an in-process
 //! emulator of its scope, the credentials in the environment variables the files name (a
-//! refresh token for production, as a CI secret holds one), nothing sent anywhere else.
+//! refresh token for production, as a CI secret holds one), nothing sent anywhere else. The
+//! `auth login` examples log in to the emulated production company, a fake `xdg-open` in
+//! place of the browser and the test approving the login as a person does.
 
+use std::path::Path;
+
+use courier_emulator::{Scope, default_credentials};
+
+use crate::auth::Emu;
 use crate::docs::{help_of, subcommands};
 use crate::support::{examples, parts, run};
 
@@ -118,14 +125,26 @@ fn the_help_examples_that_need_no_credentials_run_against_the_repository() {
     assert!(ran.len() >= 8, "only {} examples ran: {ran:?}", ran.len());
 }
 
+/// Points the copy of `environments/NAME.yaml` in `dir` at an emulator: its `base_url`.
+fn point_at(dir: &Path, name: &str, emu: &Emu) {
+    let path = dir.join(format!("environments/{name}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let line = "  base_url: https://api.intacct.com/ia/api/v1\n";
+    assert!(text.contains(line), "{name}.yaml: {text}");
+    let text = text.replace(line, &format!("  base_url: {}\n", emu.base_url()));
+    assert!(
+        !text.contains("intacct.com"),
+        "{name}.yaml still names Intacct: {text}"
+    );
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// The examples against `sandbox` and `production`: `run`, `compare` and `validate`, and `auth
-/// logout`, each against its emulated company. `auth login` is interactive (a browser, or a
-/// terminal for `--print-refresh-token`): docs/cli.md's login is tested over the emulator's
-/// authorize endpoint by the `auth` tests instead.
+/// logout`, each against its emulated company. `auth login` needs a browser: see the test
+/// below.
 #[test]
 fn the_help_examples_against_sandbox_and_production_run_against_emulated_companies() {
-    use crate::auth::{CLIENT_ID, CLIENT_SECRET, Emu, WS_USER};
-    use courier_emulator::{Scope, default_credentials};
+    use crate::auth::{CLIENT_ID, CLIENT_SECRET, WS_USER};
 
     let sandbox = Emu::start(|_| {});
     let production = Emu::start(|o| o.scope = Scope::Production);
@@ -160,18 +179,8 @@ fn the_help_examples_against_sandbox_and_production_run_against_emulated_compani
             continue;
         }
         let dir = examples();
-        for (name, emu) in [("sandbox", &sandbox), ("production", &production)] {
-            let path = dir.path().join(format!("environments/{name}.yaml"));
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let line = "  base_url: https://api.intacct.com/ia/api/v1\n";
-            assert!(text.contains(line), "{name}.yaml: {text}");
-            let text = text.replace(line, &format!("  base_url: {}\n", emu.base_url()));
-            assert!(
-                !text.contains("intacct.com"),
-                "{name}.yaml still names Intacct: {text}"
-            );
-            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-        }
+        point_at(dir.path(), "sandbox", &sandbox);
+        point_at(dir.path(), "production", &production);
         let mut cmd = crate::support::courier(dir.path());
         cmd.args(&example);
         for (name, value) in &variables {
@@ -218,4 +227,323 @@ fn the_help_examples_against_sandbox_and_production_run_against_emulated_compani
             "production was sent a write ({route}): {p}"
         );
     }
+}
+
+/// A folder put first on `PATH` with a fake `xdg-open` (and `open`, its macOS name) that writes
+/// the address it is given to a file instead of starting a browser: the test plays the browser.
+#[cfg(unix)]
+struct FakeBrowser {
+    dir: tempfile::TempDir,
+}
+
+#[cfg(unix)]
+impl FakeBrowser {
+    fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let opened = dir.path().join("opened");
+        // Written then renamed, so the test never reads half an address.
+        let script = format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" > '{0}.part' && mv '{0}.part' '{0}'\n",
+            opened.display()
+        );
+        for name in ["xdg-open", "open"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &script).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        Self { dir }
+    }
+
+    /// `PATH` with the fake browser first.
+    fn path_var(&self) -> std::ffi::OsString {
+        let rest = std::env::var_os("PATH").unwrap_or_default();
+        let all =
+            std::iter::once(self.dir.path().to_path_buf()).chain(std::env::split_paths(&rest));
+        std::env::join_paths(all).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The address the browser was asked to open, if it was.
+    fn opened(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join("opened"))
+            .ok()
+            .map(|s| s.trim().to_owned())
+    }
+
+    /// Waits for courier to open the browser (a minute at most, so a login that never does
+    /// fails the test instead of hanging it).
+    fn wait_opened(&self) -> url::Url {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
+        loop {
+            if let Some(address) = self.opened() {
+                return url::Url::parse(&address).unwrap_or_else(|e| panic!("{address}: {e}"));
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "courier opened no browser"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// Moves the loopback `redirect_uri` of an environment file from port 8443 to port 0 (a free
+/// port, which the emulator accepts as Intacct does: docs/cli.md#courier-auth), so that a
+/// login's listener never competes for 8443 with anything else on the machine.
+#[cfg(unix)]
+fn listen_on_a_free_port(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let from = "redirect_uri: https://127.0.0.1:8443/callback\n";
+    assert!(text.contains(from), "{}: {text}", path.display());
+    let text = text.replace(from, "redirect_uri: https://127.0.0.1:0/callback\n");
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// `courier ARGS` in `dir` with the fake browser first on `PATH` and the production client's
+/// id and secret set, as docs/ci.md has them; no refresh token: logging in is how one is had.
+#[cfg(unix)]
+fn login_command(
+    dir: &Path,
+    example: &[String],
+    browser: &FakeBrowser,
+    prod: &courier_emulator::Credentials,
+) -> std::process::Command {
+    let mut cmd = crate::support::courier(dir);
+    cmd.args(example)
+        .env("PATH", browser.path_var())
+        .env("INTACCT_PROD_CLIENT_ID", &prod.client_id)
+        .env("INTACCT_PROD_CLIENT_SECRET", &prod.client_secret);
+    cmd
+}
+
+/// The browser's part: the emulated company approves the authorize address at once and
+/// redirects (302) to the redirect URI; that address is returned.
+#[cfg(unix)]
+fn approve(production: &Emu, authorize: &url::Url) -> String {
+    let (status, location) = production.get(authorize.as_str());
+    assert_eq!(status, 302, "{authorize}");
+    location.unwrap_or_else(|| panic!("no Location from {authorize}"))
+}
+
+/// Runs a login example with pipes: takes the authorize address from the browser or, with
+/// `--no-browser`, from standard output; approves it; hands the redirect to courier's HTTPS
+/// listener or, with `--paste`, pastes it. Exit code, standard output and error.
+#[cfg(unix)]
+fn log_in_with_pipes(
+    cmd: &mut std::process::Command,
+    example: &[String],
+    browser: &FakeBrowser,
+    production: &Emu,
+) -> (i32, String, String) {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    use std::process::Stdio;
+    let flag = |f: &str| example.iter().any(|w| w == f);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("a piped standard output");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stderr = child.stderr.take();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(e) = stderr.as_mut() {
+            let _ = e.read_to_string(&mut text);
+        }
+        text
+    });
+    let Ok(printed) = lines.recv_timeout(std::time::Duration::from_mins(1)) else {
+        let _ = child.kill();
+        let status = child.wait().map(|s| s.code());
+        panic!(
+            "`courier {}` printed no authorize address ({status:?}):\n{}",
+            example.join(" "),
+            errors.join().unwrap_or_default()
+        );
+    };
+    let printed = url::Url::parse(&printed).unwrap_or_else(|e| panic!("{printed}: {e}"));
+    let authorize = if flag("--no-browser") {
+        printed
+    } else {
+        let opened = browser.wait_opened();
+        assert_eq!(opened, printed, "the browser opens the printed address");
+        opened
+    };
+    let location = approve(production, &authorize);
+    let mut stdin = child.stdin.take();
+    if flag("--paste") {
+        if let Some(s) = stdin.as_mut() {
+            writeln!(s, "{location}").unwrap_or_else(|e| panic!("{e}"));
+        }
+    } else {
+        // Courier's listener, over HTTPS with its self-signed certificate (the test's client
+        // accepts it, as the user does in the browser).
+        let (status, _) = production.get(&location);
+        assert_eq!(status, 200, "the listener takes {location}");
+    }
+    drop(stdin);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`courier {}` did not finish", example.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let err = errors.join().unwrap_or_default();
+    let out: Vec<String> = lines.iter().collect();
+    if flag("--no-browser") {
+        assert_eq!(browser.opened(), None, "--no-browser opened a browser");
+    }
+    (status.code().unwrap_or(-1), out.join("\n"), err)
+}
+
+/// Runs a `--print-refresh-token` example in a pseudo-terminal (its standard output must be a
+/// terminal) and plays the browser; the whole terminal output and the exit status.
+#[cfg(unix)]
+fn log_in_in_a_terminal(
+    cmd: std::process::Command,
+    browser: &FakeBrowser,
+    production: &Emu,
+) -> (String, expectrl::process::unix::WaitStatus) {
+    use expectrl::{Eof, Expect as _, Session};
+    let mut session = Session::spawn(cmd).unwrap_or_else(|e| panic!("spawn in a pty: {e}"));
+    session.set_expect_timeout(Some(std::time::Duration::from_mins(1)));
+    let location = approve(production, &browser.wait_opened());
+    let (status, _) = production.get(&location);
+    assert_eq!(status, 200, "the listener takes {location}");
+    let all = session
+        .expect(Eof)
+        .unwrap_or_else(|e| panic!("the login ends: {e}"));
+    let text = String::from_utf8_lossy(all.as_bytes()).into_owned();
+    let status = session
+        .get_process()
+        .wait()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (text, status)
+}
+
+/// Every `courier auth login` example of the help, against the emulated production company
+/// (`environments/production.yaml` pointed at it): a fake `xdg-open` stands for the browser,
+/// and the test approves the login the way a person does. Each exits 0 as its help says;
+/// the session lands in the token cache, except with `--print-refresh-token`, whose token is
+/// shown on the terminal, works, and is kept nowhere.
+#[cfg(unix)]
+#[test]
+fn the_auth_login_examples_log_in_to_the_emulated_production_company() {
+    let production = Emu::start(|o| o.scope = Scope::Production);
+    let prod = default_credentials(Scope::Production);
+    let mut ran = Vec::new();
+    for example in all_examples() {
+        if example.get(..2) != Some(&["auth".to_owned(), "login".to_owned()]) {
+            continue;
+        }
+        let flag = |f: &str| example.iter().any(|w| w == f);
+        let line = format!("courier {}", example.join(" "));
+        let dir = examples();
+        point_at(dir.path(), "production", &production);
+        if !flag("--paste") {
+            listen_on_a_free_port(&dir.path().join("environments/production.yaml"));
+        }
+        let browser = FakeBrowser::new();
+        let cmd = login_command(dir.path(), &example, &browser, &prod);
+        let cache = dir.path().join(".home/tokens.json");
+        let (out, err) = if flag("--print-refresh-token") {
+            let (text, status) = log_in_in_a_terminal(cmd, &browser, &production);
+            assert!(
+                matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+                "`{line}`: {status:?}\n{text}"
+            );
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            let said = lines
+                .iter()
+                .position(|l| l.starts_with("The refresh token of auth profile `intacct`"))
+                .unwrap_or_else(|| panic!("`{line}`:\n{text}"));
+            assert!(
+                lines[said].contains("store it as the secret INTACCT_PROD_REFRESH_TOKEN"),
+                "{text}"
+            );
+            let token = lines[..said]
+                .iter()
+                .rev()
+                .find(|l| !l.is_empty())
+                .copied()
+                .unwrap_or_default();
+            // The printed token is the one a CI job sets: it gets tokens.
+            let (status, body) = production.token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token),
+                ("client_id", &prod.client_id),
+                ("client_secret", &prod.client_secret),
+            ]);
+            assert_eq!(status, 200, "`{line}` printed {token:?}: {body}");
+            // Nothing went to the token cache.
+            let kept = std::fs::read_to_string(&cache).unwrap_or_default();
+            assert!(!kept.contains(token), "{kept}");
+            if !kept.is_empty() {
+                let kept: serde_json::Value =
+                    serde_json::from_str(&kept).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(kept["sessions"], serde_json::json!([]), "{kept}");
+            }
+            (text, String::new())
+        } else {
+            let mut cmd = cmd;
+            let (code, out, err) = log_in_with_pipes(&mut cmd, &example, &browser, &production);
+            assert_eq!(code, 0, "`{line}`:\n{out}\n{err}");
+            assert!(
+                out.contains("logged in: environment `production`, profile `intacct`"),
+                "`{line}`:\n{out}"
+            );
+            let kept = std::fs::read_to_string(&cache).unwrap_or_else(|e| panic!("{e}"));
+            let kept: serde_json::Value =
+                serde_json::from_str(&kept).unwrap_or_else(|e| panic!("{e}"));
+            let session = &kept["sessions"][0];
+            assert_eq!(session["environment"], "production", "{kept}");
+            assert_eq!(session["profile"], "intacct", "{kept}");
+            for token in ["access_token", "refresh_token"] {
+                let token = session[token].as_str().unwrap_or_else(|| panic!("{kept}"));
+                assert!(
+                    !out.contains(token) && !err.contains(token),
+                    "`{line}` showed a token"
+                );
+            }
+            (out, err)
+        };
+        assert!(
+            !out.contains(&prod.client_secret) && !err.contains(&prod.client_secret),
+            "`{line}` showed the client secret"
+        );
+        ran.push(example);
+    }
+    // Each way of logging in the help shows ran: listener, no browser, paste, printed token.
+    let with = |f: &str| ran.iter().filter(|e| e.iter().any(|w| w == f)).count();
+    assert!(
+        with("--no-browser") > 0 && with("--paste") > 0 && with("--print-refresh-token") > 0,
+        "{ran:?}"
+    );
+    assert!(ran.iter().any(|e| e.len() == 4), "{ran:?}");
+    // One code traded per example, each with its PKCE verifier, and nothing else asked of
+    // the company.
+    let stats = production.stats();
+    assert_eq!(
+        production.token_requests("authorization_code"),
+        u64::try_from(ran.len()).unwrap_or_default(),
+        "{stats}"
+    );
+    assert_eq!(stats["token_errors"], 0, "{stats}");
+    assert_eq!(stats["api_requests"], 0, "{stats}");
 }

@@ -66,6 +66,19 @@ enum AuthCommand {
     Logout(LogoutArgs),
 }
 
+impl AuthArgs {
+    /// The environment the command names with `--env`, for the check that every help example
+    /// names the repository's files.
+    #[cfg(test)]
+    pub(crate) fn env(&self) -> Option<&str> {
+        match &self.command {
+            AuthCommand::Login(a) => a.env.as_deref(),
+            AuthCommand::Logout(a) => a.env.as_deref(),
+            AuthCommand::Status(_) => None,
+        }
+    }
+}
+
 pub(crate) fn run(args: &AuthArgs) -> CliResult {
     match &args.command {
         AuthCommand::Login(a) => login::run(a),

@@ -98,6 +98,7 @@ fn missing(command: &Command) -> Vec<String> {
             envs.extend(a.env.as_deref());
         }
         Command::List(a) => paths.extend(a.paths.iter().map(PathBuf::as_path)),
+        Command::Auth(a) => envs.extend(a.env()),
         Command::Import(a) => match &a.what {
             ImportKind::Postman(p) => {
                 paths.push(&p.collection);

@@ -60,8 +60,8 @@ log by accident: it is the one place Courier shows an issued token.";
 const AFTER_LONG_HELP: &str = "\
 Examples:
   courier auth login --env production
-  courier auth login --env sandbox --profile intacct --no-browser
-  courier auth login --env environments/staging.yaml --paste
+  courier auth login --env production --no-browser
+  courier auth login --env environments/production.yaml --paste
   courier auth login --env production --print-refresh-token
 
 Exit codes:
@@ -77,7 +77,7 @@ request refused or unreachable, no redirect within 10 minutes).";
 pub(crate) struct LoginArgs {
     /// The environment: a name (`environments/NAME.yaml`) or a path to an environment file.
     #[arg(long, env = "COURIER_ENV", value_name = "NAME")]
-    env: Option<String>,
+    pub(super) env: Option<String>,
     /// The auth profile to log in to (may be left out when the environment has one profile
     /// with `grant: authorization_code` or `refresh_token`).
     #[arg(long, value_name = "PROFILE")]
