@@ -13,6 +13,7 @@ pub mod model;
 pub mod plan;
 pub mod schema;
 pub mod secret;
+mod shared;
 pub mod template;
 pub mod value;
 pub mod yaml;
