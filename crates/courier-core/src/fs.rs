@@ -146,22 +146,23 @@ pub fn is_symlink_loop(e: &std::io::Error) -> bool {
 
 /// The metadata of `path` (symlinks followed), or the error a user should read.
 pub fn check(path: &Path, kind: InputKind) -> Result<Metadata, ReadError> {
-    let shown = crate::diag::display_path(path);
+    // Made only for an error: it asks for the working directory.
+    let shown = || crate::diag::display_path(path);
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
-        Err(e) => return Err(open_error(path, &shown, kind, &e)),
+        Err(e) => return Err(open_error(path, &shown(), kind, &e)),
     };
     if !meta.is_file() {
         return Err(ReadError::NotRegular {
             kind: kind.name(),
-            path: shown,
+            path: shown(),
             what: describe(&meta),
         });
     }
     if meta.len() > kind.cap() {
         return Err(ReadError::TooLarge {
             kind: kind.name(),
-            path: shown,
+            path: shown(),
             cap: Size(kind.cap()),
             size: meta.len(),
         });
@@ -214,7 +215,9 @@ pub fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, ReadError> {
             what: describe(&opened),
         });
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // One byte more than the file: reading to the end then needs no second allocation to
+    // find the end.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).map_or(0, |n| n + 1));
     // One byte past the cap tells a file that grew since it was checked.
     file.take(kind.cap() + 1)
         .read_to_end(&mut bytes)

@@ -14,6 +14,7 @@ pub mod path_expr;
 pub mod plan;
 pub mod schema;
 pub mod secret;
+mod shared;
 pub mod template;
 pub mod value;
 pub mod yaml;

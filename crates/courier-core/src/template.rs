@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use base64::Engine as _;
 use indexmap::IndexMap;
@@ -18,6 +18,7 @@ use minijinja::{Environment, Error as MjError, ErrorKind, Expression, State, Und
 use percent_encoding::utf8_percent_encode;
 
 use crate::secret::{COMPONENT, Secrets};
+use crate::shared::Shared;
 
 mod filters;
 mod taint;
@@ -177,7 +178,15 @@ enum Part {
 /// shared, so a file that repeats `{{ uuid() }}` a thousand times holds one copy.
 enum Expr {
     Var(String),
-    Engine(Arc<Expression<'static, 'static>>),
+    Engine(Arc<Compiled>),
+}
+
+/// An expression compiled by the engine, with what it reads: the engine parses the source
+/// again each time it is asked for its variables, so it is asked once, when compiling.
+struct Compiled {
+    expr: Expression<'static, 'static>,
+    undeclared: std::collections::HashSet<String>,
+    reads: taint::Reads,
 }
 
 impl Expr {
@@ -190,10 +199,10 @@ impl Expr {
 
     /// What the expression reads, for taint: nothing for a bare name, whose value is the
     /// variable itself (a secret already when the variable is one).
-    fn reads(&self, text: &str) -> taint::Reads {
+    fn reads(&self) -> taint::Reads {
         match self {
             Self::Var(_) => taint::Reads::default(),
-            Self::Engine(expr) => taint::Reads::new(expr.undeclared_variables(false), text),
+            Self::Engine(compiled) => compiled.reads.clone(),
         }
     }
 
@@ -202,7 +211,7 @@ impl Expr {
     fn undeclared_variables(&self) -> std::collections::HashSet<String> {
         match self {
             Self::Var(name) => std::collections::HashSet::from([name.clone()]),
-            Self::Engine(expr) => expr.undeclared_variables(false),
+            Self::Engine(compiled) => compiled.undeclared.clone(),
         }
     }
 
@@ -221,12 +230,13 @@ impl Expr {
                 message: format!("undefined variable `{name}`"),
                 range: None,
             }),
-            Self::Engine(expr) => {
+            Self::Engine(compiled) => {
                 let ctx = ctx.get_or_insert_with(|| vars.to_value()).clone();
-                let value = expr
+                let value = compiled
+                    .expr
                     .eval(ctx)
                     .map_err(|e| TemplateError::from_mj(&e, source, 0).shift(offset))?;
-                check_defined(value, expr, vars)
+                check_defined(value, compiled, vars)
             }
         }
     }
@@ -286,7 +296,7 @@ impl Template {
         if let Some(expr) = lone_expression(source) {
             let compiled = Expr::compile(expr, 2)?;
             let variables = filter_variables(compiled.undeclared_variables());
-            let reads = compiled.reads(expr);
+            let reads = compiled.reads();
             return Ok(Self {
                 source: source.into(),
                 kind: Kind::Lone(compiled),
@@ -317,7 +327,7 @@ impl Template {
                 Piece::Expr { text, offset } => {
                     let expr = Expr::compile(text, offset)?;
                     names.extend(expr.undeclared_variables());
-                    let reads = expr.reads(text);
+                    let reads = expr.reads();
                     parts.push(Part::Expr {
                         expr,
                         offset,
@@ -454,43 +464,37 @@ impl Template {
     }
 }
 
-/// Compiled expressions by source text, shared while any template holds them (weakly held
-/// here, so a long-lived process does not keep every expression it ever saw).
-static COMPILED: LazyLock<Mutex<HashMap<Box<str>, Weak<Expression<'static, 'static>>>>> =
-    LazyLock::new(Mutex::default);
+/// Compiled expressions by source text (see [`crate::shared`]).
+static COMPILED: LazyLock<Mutex<Shared<Compiled>>> = LazyLock::new(Mutex::default);
 
-fn compile_expression(
-    text: &str,
-    offset: usize,
-) -> Result<Arc<Expression<'static, 'static>>, TemplateError> {
+fn compile_expression(text: &str, offset: usize) -> Result<Arc<Compiled>, TemplateError> {
     // A poisoned lock only means another thread panicked mid-insert: the map is still sound.
     let mut cache = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(shared) = cache.get(text).and_then(Weak::upgrade) {
-        return Ok(shared);
-    }
-    let compiled = Arc::new(
-        ENGINE
+    cache.get_or_compile(text, |text| {
+        let expr = ENGINE
             .compile_expression_owned(text.to_owned())
-            .map_err(|e| TemplateError::from_mj(&e, text, 0).shift(offset))?,
-    );
-    if cache.len() == cache.capacity() {
-        cache.retain(|_, weak| weak.strong_count() > 0);
-    }
-    cache.insert(text.into(), Arc::downgrade(&compiled));
-    Ok(compiled)
+            .map_err(|e| TemplateError::from_mj(&e, text, 0).shift(offset))?;
+        let undeclared = expr.undeclared_variables(false);
+        let reads = taint::Reads::new(undeclared.clone(), text);
+        Ok(Compiled {
+            expr,
+            undeclared,
+            reads,
+        })
+    })
 }
 
 /// An expression evaluates to `undefined` rather than failing where a template would fail to
 /// print it: strict undefined means the same for both.
 fn check_defined(
     value: MjValue,
-    expr: &Expression<'static, 'static>,
+    compiled: &Compiled,
     vars: &Vars,
 ) -> Result<MjValue, TemplateError> {
     if !value.is_undefined() {
         return Ok(value);
     }
-    let missing: Vec<String> = filter_variables(expr.undeclared_variables(false))
+    let missing: Vec<String> = filter_variables(compiled.undeclared.clone())
         .into_iter()
         .filter(|n| !vars.contains(n))
         .map(|n| format!("`{n}`"))

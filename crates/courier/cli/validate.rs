@@ -49,11 +49,8 @@ pub(crate) fn run(args: &ValidateArgs) -> CliResult {
     if plan.files.is_empty() {
         return Err(CliError::input(diags));
     }
-    let collections = &plan.collections;
-    let requests: usize = collections
-        .iter()
-        .map(|pc| pc.collection.requests.len())
-        .sum();
+    let collections = plan.checked_collections;
+    let requests = plan.checked_requests;
     let env_count = plan.environment_files;
     let expected: Vec<(String, String)> = plan
         .expected_from_env
@@ -73,8 +70,8 @@ pub(crate) fn run(args: &ValidateArgs) -> CliResult {
         let _ = writeln!(
             out,
             "{} collection{}, {requests} request{}, {env_count} environment file{}: no problems found",
-            collections.len(),
-            plural(collections.len()),
+            collections,
+            plural(collections),
             plural(requests),
             plural(env_count)
         );

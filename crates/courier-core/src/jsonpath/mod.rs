@@ -68,10 +68,9 @@ mod extract;
 mod normalized;
 mod structural;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::panic::catch_unwind;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use jsonpath_rust::parser::errors::JsonPathError as EngineError;
 use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
@@ -79,6 +78,8 @@ use jsonpath_rust::parser::parse_json_path;
 use serde_json::Value;
 
 pub use budget::{EvalError, NODE_BUDGET};
+
+use crate::shared::Shared;
 pub use normalized::{NormalizedPath, PathElement, write_quoted_name};
 
 use extract::Step;
@@ -159,23 +160,15 @@ impl JsonPath {
     /// collection checks the same few paths in request after request, and parsing one costs
     /// far more than looking it up (a tenth of loading a 10,000-request file).
     pub fn compile(text: &str) -> Result<JsonPath, JsonPathError> {
-        /// Compiled queries by text, held weakly so that unused ones are freed.
-        static COMPILED: LazyLock<Mutex<HashMap<Box<str>, Weak<Inner>>>> =
-            LazyLock::new(Mutex::default);
+        /// Compiled queries by text (see [`crate::shared`]).
+        static COMPILED: LazyLock<Mutex<Shared<Inner>>> = LazyLock::new(Mutex::default);
         // A poisoned lock only means a thread panicked mid-insert: the map is still sound.
         let mut cache = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(inner) = cache.get(text).and_then(Weak::upgrade) {
-            return Ok(JsonPath { inner });
-        }
-        let compiled = Self::compile_uncached(text)?;
-        if cache.len() == cache.capacity() {
-            cache.retain(|_, weak| weak.strong_count() > 0);
-        }
-        cache.insert(text.into(), Arc::downgrade(&compiled.inner));
-        Ok(compiled)
+        let inner = cache.get_or_compile(text, Self::compile_inner)?;
+        Ok(JsonPath { inner })
     }
 
-    fn compile_uncached(text: &str) -> Result<JsonPath, JsonPathError> {
+    fn compile_inner(text: &str) -> Result<Inner, JsonPathError> {
         precheck(text)?;
         let query = match catch_unwind(|| parse_json_path(text)) {
             Ok(Ok(query)) => query,
@@ -194,14 +187,12 @@ impl JsonPath {
         let singular = singular_steps(&query.segments);
         let structural = structural::plan(&query.segments);
         let recurses = check::recurses_on_document(&query.segments);
-        Ok(JsonPath {
-            inner: Arc::new(Inner {
-                text: text.to_owned(),
-                query,
-                singular,
-                structural,
-                recurses,
-            }),
+        Ok(Inner {
+            text: text.to_owned(),
+            query,
+            singular,
+            structural,
+            recurses,
         })
     }
 

@@ -196,60 +196,74 @@ pub fn load_all(files: &[PathBuf]) -> (Vec<Arc<Collection>>, Vec<Diagnostic>) {
     (collections, diags)
 }
 
-/// Like [`load_all`], but a collection with problems is kept too, holding what could be read
-/// of it: `validate` checks its templates and variables as well, so that one problem does not
-/// hide the others (docs/cli.md#validate).
-pub fn load_all_partial(files: &[PathBuf]) -> (Vec<Arc<Collection>>, Vec<Diagnostic>) {
-    let mut collections = Vec::with_capacity(files.len());
-    let mut diags = Vec::new();
-    for (c, mut d) in load_each(files) {
-        collections.extend(c.map(Arc::new));
-        diags.append(&mut d);
-    }
-    (collections, diags)
+/// Loads every file, in the order of `files`.
+fn load_each(files: &[PathBuf]) -> Vec<(Option<Collection>, Vec<Diagnostic>)> {
+    let mut out = Vec::with_capacity(files.len());
+    fold_files(files, load_collection_partial, |answer| out.push(answer));
+    out
 }
 
-/// Loads every file, in the order of `files`.
+/// Applies `work` to every file and hands each answer to `take`, in the order of `files`.
 ///
-/// Files are loaded on up to one thread per core: parsing and compiling is all CPU, and a
-/// run of a thousand collections waited for each in turn.
-fn load_each(files: &[PathBuf]) -> Vec<(Option<Collection>, Vec<Diagnostic>)> {
+/// Files are worked on by up to one thread per core: parsing and compiling is all CPU, and a
+/// run of a thousand collections waited for each in turn. `take` runs on the calling thread
+/// as soon as every earlier file's answer is in, so a caller that checks a file and keeps a
+/// summary holds about one file per thread at a time, however many files there are
+/// (docs/cli.md#validate).
+pub fn fold_files<T: Send>(
+    files: &[PathBuf],
+    work: impl Fn(&Path) -> T + Sync,
+    mut take: impl FnMut(T),
+) {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(files.len());
     if threads <= 1 {
-        return files.iter().map(|f| load_collection_partial(f)).collect();
+        for f in files {
+            take(work(f));
+        }
+        return;
     }
-    // Each worker takes the next file by index; results go back to their file's place.
+    // Each worker takes the next file by index; answers that arrive before an earlier
+    // file's wait until it is in.
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut slots: Vec<Option<(Option<Collection>, Vec<Diagnostic>)>> =
-        std::iter::repeat_with(|| None).take(files.len()).collect();
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
+                let tx = tx.clone();
+                let (next, work) = (&next, &work);
+                scope.spawn(move || {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(f) = files.get(i) else { break mine };
-                        mine.push((i, load_collection_partial(f)));
+                        let Some(f) = files.get(i) else { break };
+                        if tx.send((i, work(f))).is_err() {
+                            break;
+                        }
                     }
                 })
             })
             .collect();
-        for worker in workers {
-            // A worker that panicked lost its files: load them again here, where a
-            // panic is the caller's as it was before loading went parallel.
-            for (i, result) in worker.join().unwrap_or_default() {
-                slots[i] = Some(result);
+        drop(tx);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut due = 0;
+        // Ends when every worker has finished (or panicked).
+        for (i, answer) in rx {
+            waiting.insert(i, answer);
+            while let Some(answer) = waiting.remove(&due) {
+                take(answer);
+                due += 1;
             }
         }
+        for worker in workers {
+            // A worker that panicked lost its file: it is done again below, where a panic
+            // is the caller's as it was before the work went parallel.
+            let _ = worker.join();
+        }
+        for (i, f) in files.iter().enumerate().skip(due) {
+            take(waiting.remove(&i).unwrap_or_else(|| work(f)));
+        }
     });
-    slots
-        .into_iter()
-        .zip(files)
-        .map(|(slot, f)| slot.unwrap_or_else(|| load_collection_partial(f)))
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 pub mod dotenv;
 pub mod guard;
 pub mod select;
+mod validate;
 pub mod variables;
 
 use std::collections::{BTreeSet, HashMap};
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 use crate::data::{DataSet, read_data};
 use crate::diag::{Diagnostic, Location};
-use crate::load::{self, EnvSource};
+use crate::load;
 use crate::model::{CaptureSource, Collection, Environment};
 
 pub use self::dotenv::{parse_dotenv, read_dotenv};
@@ -155,12 +156,17 @@ pub struct Plan {
     pub files: Vec<PathBuf>,
     /// The environment; always there for [`Purpose::Run`], and for `validate --env`.
     pub environment: Option<Arc<Environment>>,
+    /// Empty for `validate` (see [`Plan::checked_collections`]).
     pub collections: Vec<PlannedCollection>,
     /// Without an environment (`validate`): variables taken to come from one, with their
     /// first use.
     pub expected_from_env: Vec<(String, Location)>,
     /// Environment files linted (`validate`).
     pub environment_files: usize,
+    /// The collections and requests `validate` checked. It checks each file and drops it
+    /// rather than keeping every file's model, so its plan's `collections` stays empty.
+    pub checked_collections: usize,
+    pub checked_requests: usize,
     /// Requests the selection takes over every file, before `--shard` (and before data rows):
     /// a shard with none of them still ran a non-empty selection (docs/cli.md#sharding).
     pub selected_overall: usize,
@@ -193,7 +199,7 @@ impl Plan {
                 }
                 Err(d) => (Self::default(), d),
             },
-            Purpose::Validate => validate(opts),
+            Purpose::Validate => validate::validate(opts),
             Purpose::Run => {
                 let mut diags = Vec::new();
                 let plan = run(opts, &mut diags).unwrap_or_default();
@@ -369,80 +375,6 @@ fn run(opts: &PlanOptions<'_>, diags: &mut Diagnostics) -> Option<Plan> {
         selected_overall,
         ..Plan::default()
     })
-}
-
-/// The plan of `validate`: every problem of every stage.
-fn validate(opts: &PlanOptions<'_>) -> (Plan, Diagnostics) {
-    let files = match discover(opts.paths) {
-        Ok(f) => f,
-        Err(d) => return (Plan::default(), d),
-    };
-    let (collections, mut diags) = load::load_all_partial(&files);
-    let cli: BTreeSet<String> = opts.vars.iter().map(|(k, _)| k.clone()).collect();
-    let first = opts.paths.first().map(PathBuf::as_path);
-
-    // Lint every environment file that `--env` resolution would search.
-    let mut linted: Vec<PathBuf> = Vec::new();
-    let mut environment_files = 0;
-    for dir in load::environment_dirs(first) {
-        for file in load::environment_files(&dir) {
-            environment_files += 1;
-            match load::load_environment(&EnvSource::File(file.clone())) {
-                Ok(env) => diags.extend(check_environment(&env, &cli)),
-                Err(mut d) => diags.append(&mut d),
-            }
-            linted.push(std::fs::canonicalize(&file).unwrap_or(file));
-        }
-    }
-
-    let mut environment: Option<Environment> = None;
-    if let Some(name) = opts.environment {
-        match load::resolve_environment(name, first) {
-            Ok(source) => {
-                let already = matches!(&source, EnvSource::File(p) if linted.contains(&std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
-                match load::load_environment(&source) {
-                    Ok(env) => {
-                        if !already {
-                            diags.extend(check_environment(&env, &cli));
-                        }
-                        environment = Some(env);
-                    }
-                    Err(mut d) => {
-                        if !already {
-                            diags.append(&mut d);
-                        }
-                    }
-                }
-            }
-            Err(d) => diags.push(d),
-        }
-    }
-
-    let names: Vec<String> = cli.iter().cloned().collect();
-    let mut expected_from_env: Vec<(String, Location)> = Vec::new();
-    let mut planned = Vec::new();
-    for c in &collections {
-        let (check, _) = check_collection(c, environment.as_ref(), &names, None);
-        diags.extend(check.errors);
-        for (name, loc) in check.expected_from_env {
-            if !expected_from_env.iter().any(|(n, _)| *n == name) {
-                expected_from_env.push((name, loc));
-            }
-        }
-        planned.push(PlannedCollection {
-            needs: check.needs,
-            ..everything(c)
-        });
-    }
-    let plan = Plan {
-        files,
-        environment: environment.map(Arc::new),
-        collections: planned,
-        expected_from_env,
-        environment_files,
-        ..Plan::default()
-    };
-    (plan, diags)
 }
 
 /// Where a capture is read from, for reports.

@@ -324,9 +324,10 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
     for r in &c.requests {
         let mut needs: Vec<Need> = Vec::new();
         let groups = [(send_templates(c, r), false), (expect_templates(r), true)];
+        let user = format!("request `{}`", r.name.value);
         for (templates, is_expect) in groups {
             for t in templates {
-                check_filters(&mut check, t, &format!("request `{}`", r.name.value), c);
+                check_filters(&mut check, t, &user, c);
                 for name in t.value.variables() {
                     if outer.defines(name) || defined.contains(name.as_str()) {
                         continue;
@@ -373,7 +374,7 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
                         );
                         continue;
                     }
-                    report(&mut check, name, t, &format!("request `{}`", r.name.value));
+                    report(&mut check, name, t, &user);
                 }
             }
         }

@@ -2,7 +2,8 @@
 //! (`{{ name | upcase }}`) fails only when rendered, so `validate` looks for filter names in
 //! the template's expressions and checks each against the engine (docs/cli.md#validate).
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use minijinja::ErrorKind;
 
@@ -64,13 +65,28 @@ static KNOWN: LazyLock<Vec<&'static str>> =
 /// Whether the engine has a filter of this name: applying it fails for any reason but an
 /// unknown filter.
 pub(super) fn is_filter(name: &str) -> bool {
+    /// Answers so far: asking the engine compiles an expression, and every template of
+    /// every file asks about the same few filters. Bounded: names are user input.
+    static KNOWN_ANSWERS: LazyLock<Mutex<HashMap<String, bool>>> = LazyLock::new(Mutex::default);
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return false;
     }
-    match ENGINE.compile_expression(&format!("none | {name}")) {
+    if let Some(known) = KNOWN_ANSWERS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+    {
+        return *known;
+    }
+    let answer = match ENGINE.compile_expression(&format!("none | {name}")) {
         Ok(expr) => !matches!(expr.eval(()), Err(e) if e.kind() == ErrorKind::UnknownFilter),
         Err(_) => false,
+    };
+    let mut answers = KNOWN_ANSWERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if answers.len() < 256 {
+        answers.insert(name.to_owned(), answer);
     }
+    answer
 }
 
 /// The filters the engine has, among the common ones: for did-you-mean and help.
