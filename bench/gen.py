@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Generates the benchmark's workload: the bodies nginx serves, nginx's own config,
-and the same requests for every runner — Courier YAML, Hurl files and Postman v2.1 JSON
-collections for Newman.
+"""Generates the benchmark's workload: the bodies nginx serves, nginx's own config, and the
+same requests for Courier (YAML) and Hurl (.hurl files); the collections run against the
+Intacct emulator; the data files of the memory runs; the collections `courier validate` loads.
 
-    python3 bench/gen.py WORKDIR PORT
+    python3 bench/gen.py WORKDIR PORT                       nginx workloads
+    python3 bench/gen.py emulator DIR COLLECTIONS REQUESTS  collections for the emulator
+    python3 bench/gen.py rows DIR REQUESTS ROWS...          a collection and its data files
+    python3 bench/gen.py smoke DIR COUNT                    the smoke collection
+    python3 bench/gen.py validate DIR COUNT                 files for `courier validate`
 
-Every request is a keep-alive GET of an Intacct-shaped JSON body with two assertions: the
+Every nginx request is a keep-alive GET of an Intacct-shaped JSON body with two assertions: the
 status is 200 and `$['ia::result'].name` equals the name that body holds. Bodies are
 deterministic, so two runs of the generator write identical files.
 
@@ -16,12 +20,13 @@ import json
 import os
 import sys
 
-SMALL = 1000  # 1 KB bodies
-LARGE = 200  # 100 KB bodies
+SMALL = 1000  # distinct 1 KB bodies
+LARGE = 200  # distinct 100 KB bodies
 SMALL_BYTES = 1024
 LARGE_BYTES = 100 * 1024
-PARALLEL_COLLECTIONS = 10  # × SMALL requests each, run with --parallel 10
-BIG = 10_000  # one collection, for peak memory
+SMALL_REQUESTS = 10_000  # sequential, cycling over the SMALL bodies
+LARGE_REQUESTS = 2_000  # sequential, cycling over the LARGE bodies
+ROWS_REQUESTS = 1_000  # the memory run's collection: × 10 or × 100 data rows
 
 NAME_PATH = "$['ia::result'].name"
 
@@ -124,12 +129,12 @@ def requests_for(kind, count, modulo):
     return [(f"/{kind}/{i % modulo}.json", name_of(kind, i % modulo)) for i in range(count)]
 
 
-def courier_collection(title, reqs):
+def courier_collection(title, reqs, query=""):
     out = [f"name: {title}", "requests:"]
     for n, (path, name) in enumerate(reqs):
         out += [
             f"  - name: r{n:05d}",
-            f'    url: "{{{{ base_url }}}}{path}"',
+            f'    url: "{{{{ base_url }}}}{path}{query}"',
             "    expect:",
             "      status: 200",
             "      jsonpath:",
@@ -149,38 +154,6 @@ def hurl_file(base, reqs):
             "",
         ]
     return "\n".join(out)
-
-
-def postman_collection(title, base, reqs):
-    items = []
-    for n, (path, name) in enumerate(reqs):
-        items.append(
-            {
-                "name": f"r{n:05d}",
-                "request": {"method": "GET", "url": f"{base}{path}"},
-                "event": [
-                    {
-                        "listen": "test",
-                        "script": {
-                            "type": "text/javascript",
-                            "exec": [
-                                "pm.test('status', function () { pm.response.to.have.status(200); });",
-                                "pm.test('name', function () { pm.expect(pm.response.json()['ia::result'].name)"
-                                f".to.eql({json.dumps(name)}); }});",
-                            ],
-                        },
-                    }
-                ],
-            }
-        )
-    doc = {
-        "info": {
-            "name": title,
-            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
-        },
-        "item": items,
-    }
-    return json.dumps(doc, indent=1)
 
 
 def nginx_conf(work, port):
@@ -215,9 +188,10 @@ http {{
 """
 
 
-def smoke_collection(count):
-    """A collection for `--smoke`: `count` GETs of one customer from the built-in emulator."""
-    out = ["name: Smoke", "auth: intacct", "requests:"]
+def smoke_collection(count, title="Smoke"):
+    """`count` GETs of one customer from the Intacct emulator (`--smoke`, and the collections
+    of the concurrency workload)."""
+    out = [f"name: {title}", "auth: intacct", "requests:"]
     for n in range(count):
         out += [
             f"  - name: r{n:05d}",
@@ -354,17 +328,30 @@ requests:
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "smoke":
-        write(os.path.join(sys.argv[2], "smoke.yaml"), smoke_collection(int(sys.argv[3])))
+    argv = sys.argv[1:]
+    if len(argv) == 3 and argv[0] == "smoke":
+        write(os.path.join(argv[1], "smoke.yaml"), smoke_collection(int(argv[2])))
         return
-    if len(sys.argv) == 4 and sys.argv[1] == "validate":
-        for n in range(int(sys.argv[3])):
-            write(os.path.join(sys.argv[2], f"c{n:04d}.yaml"), validate_collection(n))
+    if len(argv) == 3 and argv[0] == "validate":
+        for n in range(int(argv[2])):
+            write(os.path.join(argv[1], f"c{n:05d}.yaml"), validate_collection(n))
         return
-    if len(sys.argv) != 3:
-        sys.exit("usage: gen.py WORKDIR PORT | gen.py smoke WORKDIR COUNT | gen.py validate DIR COUNT")
-    work = os.path.abspath(sys.argv[1])
-    port = int(sys.argv[2])
+    if len(argv) == 4 and argv[0] == "emulator":
+        for c in range(int(argv[2])):
+            write(os.path.join(argv[1], f"c{c:02d}.yaml"), smoke_collection(int(argv[3]), f"Emulator {c}"))
+        return
+    if len(argv) >= 4 and argv[0] == "rows":
+        # One collection of 1 KB GETs on nginx, run once per data row; the row's number goes in
+        # the query, so every request renders a template with a row variable.
+        reqs = requests_for("s", int(argv[2]), SMALL)
+        write(os.path.join(argv[1], "rows", "rows.yaml"), courier_collection("rows", reqs, "?row={{ row }}"))
+        for rows in argv[3:]:
+            write(os.path.join(argv[1], f"rows{rows}.csv"), "row\n" + "".join(f"{i + 1}\n" for i in range(int(rows))))
+        return
+    if len(argv) != 2:
+        sys.exit(__doc__)
+    work = os.path.abspath(argv[0])
+    port = int(argv[1])
     base = f"http://127.0.0.1:{port}"
 
     for i in range(SMALL):
@@ -376,20 +363,13 @@ def main():
     write(f"{work}/nginx/nginx.conf", nginx_conf(work, port))
 
     workloads = {
-        "one": requests_for("s", 1, SMALL),
-        "small": requests_for("s", SMALL, SMALL),
-        "large": requests_for("l", LARGE, LARGE),
-        "big": requests_for("s", BIG, SMALL),
+        "small": requests_for("s", SMALL_REQUESTS, SMALL),
+        "large": requests_for("l", LARGE_REQUESTS, LARGE),
     }
     write(f"{work}/courier/bench.yaml", f"scope: non-production\nvars:\n  base_url: {base}\n")
     for key, reqs in workloads.items():
         write(f"{work}/courier/{key}/{key}.yaml", courier_collection(key, reqs))
         write(f"{work}/hurl/{key}.hurl", hurl_file(base, reqs))
-        write(f"{work}/newman/{key}.json", postman_collection(key, base, reqs))
-    small = workloads["small"]
-    for c in range(PARALLEL_COLLECTIONS):
-        write(f"{work}/courier/par/c{c}.yaml", courier_collection(f"par{c}", small))
-        write(f"{work}/hurl/par/c{c}.hurl", hurl_file(base, small))
 
 
 if __name__ == "__main__":

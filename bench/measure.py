@@ -1,24 +1,33 @@
 #!/usr/bin/env python3
-"""Runs the benchmark's runners interleaved and prints one table.
+"""Runs the benchmark's workloads interleaved and prints its targets and its figures.
 
-    python3 bench/measure.py --work DIR --courier BIN [--hurl BIN] [--newman BIN]
+    python3 bench/measure.py --work DIR --courier BIN [--hurl BIN] [--wrk BIN] --port N
                              [--rounds N] [--startup-rounds N] [--check] [--skip RUNNER=WHY]...
-    python3 bench/measure.py --smoke --work DIR --courier BIN [--rounds N]
+    python3 bench/measure.py --smoke --work DIR --courier BIN
+    python3 bench/measure.py --load-only --work DIR --courier BIN --validate DIR [--check]
 
-Each round runs every runner once per workload, in an order that rotates from round to round,
-so whatever else the machine is doing hits every runner alike (A/B/C, B/C/A, ...). A run's
-wall time comes from a monotonic clock around the child; its CPU time and peak RSS from the
-kernel's accounting of the child (`wait4`, the numbers `/usr/bin/time -v` prints). A run that
-fails (a non-zero exit) is reported as failed, not timed: a runner that does not check what
-the others check is not faster.
+Each round runs every workload once, and within a workload every runner once, in an order that
+rotates from round to round, so whatever else the machine is doing hits every runner alike. A
+run's wall time comes from a monotonic clock around the child; its CPU time from the kernel's
+accounting of the child (`wait4`) and its peak RSS from GNU time (`%M`). A run that fails (a
+non-zero exit) is reported as failed, not timed: a runner that does not check what the others
+check is not faster. Figures are medians over the rounds; a peak RSS is the largest seen.
 
-Figures are medians over the rounds; the peak RSS is the largest seen. Per-request overhead
-is the marginal cost of one more request: (wall of N requests − wall of the one-request run)
-/ (N − 1), so start-up is not spread over the requests.
+The workloads and their targets are those of README.md#performance:
+  - concurrency: 10 collections × 20 requests, `--parallel 10`, against `courier emulator
+    --latency 20ms --max-concurrent N` (its own process) with `limits: { max_concurrency: N }`,
+    for N = 2 and 6: wall against the ideal (requests × latency ÷ N), and the emulator's own
+    count of requests it refused (`/__emulator/stats`, read after each run);
+  - the single-connection floor: 10,000 × 1 KB and 2,000 × 100 KB sequential GETs on nginx,
+    Courier's requests/s against `wrk -t1 -c1` on the same server in the same rounds, and
+    Courier's wall against Hurl's;
+  - scale: one collection of 1,000 requests run once per data row (10 and 100 rows) with
+    `--junit --json --html`: peak RSS;
+  - `courier validate` of 10,000 files of 10 requests; start-up (`--version`, `validate` of one
+    file).
 """
 
 import argparse
-import glob
 import json
 import os
 import statistics
@@ -26,45 +35,23 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
-# The performance targets: against Hurl and Newman, and the sequential floor.
-TARGET_SMALL_VS_HURL = 1.5
-TARGET_LARGE_VS_HURL = 2.0
-TARGET_PEAK_MB = 30.0
-TARGET_STARTUP_MS = 15.0
-TARGET_PARALLEL_VS_SEQ = 2.0
-TARGET_SEQ_RPS = 5000.0
-# "Memory must not grow with the number of requests already run": running all 10,000 requests of
-# a file rather than 10 of them may cost allocator noise, not a copy of every result.
-TARGET_GROWTH_MB = 2.0
+# The targets (README.md#performance).
+TARGET_SLOTS = {2: 1.06, 6: 1.10}  # wall ≤ × ideal, per max_concurrency
+TARGET_FLOOR = {"small": 0.80, "large": 0.50}  # Courier req/s ≥ × wrk -t1 -c1
+TARGET_VS_HURL = {"small": 0.5, "large": 0.15}  # Courier wall ≤ × Hurl's
+TARGET_PEAK_MB = 40.0
+TARGET_ROWS_GROWTH_MB = 5.0
+TARGET_VALIDATE_S = 1.0
+TARGET_VALIDATE_MB = 200.0
+TARGET_STARTUP_MS = 5.0
 
-WORKLOADS = [
-    # key, label, requests, which runners take part
-    ("small", "1,000 × 1 KB, sequential", 1000, ("courier", "hurl", "newman")),
-    ("large", "200 × 100 KB, sequential", 200, ("courier", "hurl", "newman")),
-    ("parallel", "10 × 1,000 × 1 KB, parallel 10", 10_000, ("courier", "hurl")),
-    ("big", "10,000 × 1 KB, one collection", 10_000, ("courier", "hurl")),
-    ("one", "start-up + 1 request", 1, ("courier", "hurl", "newman")),
-]
-
-
-def command(runner, key, args):
-    w = args.work
-    if runner == "courier":
-        target = {"parallel": f"{w}/courier/par"}.get(key, f"{w}/courier/{key}")
-        cmd = [args.courier, "run", target, "--env", f"{w}/courier/bench.yaml", "--color", "never"]
-        if key == "parallel":
-            cmd += ["--parallel", "10"]
-        return cmd
-    if runner == "hurl":
-        if key == "parallel":
-            return [args.hurl, "--test", "--jobs", "10", *sorted(glob.glob(f"{w}/hurl/par/*.hurl"))]
-        # One file: Hurl runs its entries in order over one keep-alive connection.
-        return [args.hurl, "--test", "--jobs", "1", f"{w}/hurl/{key}.hurl"]
-    if runner == "newman":
-        return [args.newman, "run", f"{w}/newman/{key}.json", "--reporters", "cli"]
-    raise ValueError(runner)
-
+LATENCY_MS = 20
+EMU_COLLECTIONS, EMU_REQUESTS = 10, 20
+SEQ = {"small": ("10,000 × 1 KB", 10_000, "/s/0.json"), "large": ("2,000 × 100 KB", 2_000, "/l/0.json")}
+ROWS_REQUESTS = 1_000
+ROWS = (10, 100)
 
 # GNU time, when installed, starts each run: a process forked from this Python script counts
 # the script's own memory (about 16 MB) in its peak RSS until it execs, which would hide any
@@ -72,11 +59,12 @@ def command(runner, key, args):
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 
-def run_once(cmd, cwd):
+def run_once(cmd, cwd, env_extra=None):
     """(ok, wall s, cpu s, peak RSS KiB) of one run, its output thrown away."""
     env = dict(os.environ)
     for v in ("CI", "NO_COLOR", "COURIER_ENV"):
         env.pop(v, None)
+    env.update(env_extra or {})
     with tempfile.TemporaryFile() as errf, tempfile.NamedTemporaryFile("r") as rssf:
         launch = [GNU_TIME, "-f", "%M", "-o", rssf.name, *cmd] if GNU_TIME else cmd
         start = time.perf_counter()
@@ -96,66 +84,360 @@ def run_once(cmd, cwd):
     return ok, wall, ru.ru_utime + ru.ru_stime, rss
 
 
-def wrk_floor(args):
-    """The server alone: wrk over one keep-alive connection (µs per request), when wrk exists."""
-    out = {}
-    wrk = args.wrk
-    if not wrk:
-        return out
-    for key, path in (("small", "/s/0.json"), ("large", "/l/0.json")):
-        try:
-            text = subprocess.run(
-                [wrk, "-t1", "-c1", "-d2s", f"http://127.0.0.1:{args.port}{path}"],
-                capture_output=True, text=True, timeout=30, check=True,
-            ).stdout
-        except (OSError, subprocess.SubprocessError):
-            continue
-        for line in text.splitlines():
-            if line.startswith("Requests/sec:"):
-                rps = float(line.split()[1])
-                out[key] = rps
-    return out
+class Emulator:
+    """`courier emulator` in its own process, so that its counters can be read after a run."""
+
+    def __init__(self, courier, latency_ms, max_concurrent):
+        self.proc = subprocess.Popen(
+            [courier, "emulator", "--latency", f"{latency_ms}ms", "--max-concurrent", str(max_concurrent)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        # The first line is the base URL (docs/emulator.md).
+        self.base_url = self.proc.stdout.readline().strip()
+        if not self.base_url.startswith("http://"):
+            self.stop()
+            raise RuntimeError("courier emulator printed no base URL")
+        self.admin = self.base_url.split("/ia/api/", 1)[0] + "/__emulator"
+
+    def reset(self):
+        urllib.request.urlopen(urllib.request.Request(f"{self.admin}/reset", method="POST"), timeout=10).read()
+
+    def faults(self, knobs):
+        body = json.dumps(knobs).encode()
+        req = urllib.request.Request(f"{self.admin}/faults", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=10).read()
+
+    def stats(self):
+        with urllib.request.urlopen(f"{self.admin}/stats", timeout=10) as r:
+            return json.load(r)
+
+    def env_file(self, path, max_concurrency):
+        """An environment for this emulator: its public test credentials, and the limit."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(
+                "scope: non-production\n"
+                "vars:\n"
+                f"  base_url: {self.base_url}\n"
+                "  client_id: courier-np.app.sage.com\n"
+                "  client_secret: courier-np-secret\n"
+                "  ws_user: ci-bot@COURIER-SANDBOX\n"
+                "auth:\n"
+                "  intacct:\n"
+                "    type: oauth2\n"
+                "    grant: client_credentials\n"
+                '    token_url: "{{ base_url }}/oauth2/token"\n'
+                '    client_id: "{{ client_id }}"\n'
+                '    client_secret: "{{ client_secret }}"\n'
+                '    token_params: { username: "{{ ws_user }}" }\n'
+                f"limits: {{ max_concurrency: {max_concurrency} }}\n"
+            )
+        return path
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
-def memory_baselines(args):
-    """Peak RSS (MB) of the 10,000-request collection loaded but not run (`courier validate`),
-    and loaded in full but run for only its first 10 requests (`-k r0000`): the run of all
-    10,000 must cost no more than the second, or memory grows with the requests run."""
-    big = f"{args.work}/courier/big"
-    cmds = {
-        "load": [args.courier, "validate", big],
-        "ten": [args.courier, "run", big, "--env", f"{args.work}/courier/bench.yaml", "-k", "r0000",
-                "--color", "never"],
-    }
-    out = {}
-    for name, cmd in cmds.items():
-        peaks = [rss / 1024 for ok, _, _, rss in (run_once(cmd, args.work) for _ in range(3)) if ok]
-        out[name] = max(peaks) if peaks else None
-    return out
+def courier_run(args, target, env, *extra):
+    return [args.courier, "run", target, "--env", env, "--color", "never", *extra]
 
 
-def validate_figures(args):
-    """`courier validate` over a folder of generated files: median wall time, files/s."""
-    if not args.validate:
-        return None
-    files = len(glob.glob(os.path.join(args.validate, "*.yaml")))
+def slots_run(args, emu, env, parallel):
+    """One run of the concurrency workload: (ok, wall, cpu, rss, stats)."""
+    emu.reset()
+    # A token cache of the bench's own: a cached token of an earlier emulator is never used.
+    cache = {"COURIER_TOKEN_CACHE": os.path.join(args.work, "tokens.json")}
+    ok, wall, cpu, rss = run_once(
+        courier_run(args, os.path.join(args.work, "emu"), env, "--parallel", str(parallel)), args.work, cache
+    )
+    return ok, wall, cpu, rss, emu.stats()
+
+
+def rows_run(args, env, rows, target):
+    out = os.path.join(args.work, "reports")
+    os.makedirs(out, exist_ok=True)
+    cmd = courier_run(
+        args, target, env, "--data", os.path.join(args.work, f"rows{rows}.csv"),
+        "--junit", f"{out}/junit.xml", "--json", f"{out}/report.json", "--html", f"{out}/report.html",
+    )
+    return run_once(cmd, args.work)
+
+
+def wrk_run(args, path):
+    """(ok, requests/s) of nginx alone on one keep-alive connection."""
+    try:
+        text = subprocess.run(
+            [args.wrk, "-t1", "-c1", "-d2s", f"http://127.0.0.1:{args.port}{path}"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        sys.stderr.write(f"  wrk failed: {e}\n")
+        return False, None
+    for line in text.splitlines():
+        if line.startswith("Requests/sec:"):
+            return True, float(line.split()[1])
+    return False, None
+
+
+def validate_runs(args, folder, rounds):
     runs = []
-    for _ in range(max(args.rounds, 5)):
-        ok, wall, cpu, rss = run_once([args.courier, "validate", args.validate], args.work)
+    for _ in range(rounds):
+        ok, wall, cpu, rss = run_once([args.courier, "validate", folder], args.work)
         if not ok:
             return None
         runs.append((wall, cpu, rss))
-    wall = statistics.median(r[0] for r in runs)
-    cpu = statistics.median(r[1] for r in runs)
-    rss = max(r[2] for r in runs) / 1024
-    line = (f"Load and validate (`courier validate`): {files:,} files × 10 requests in "
-            f"{wall * 1000:,.0f} ms (median of {len(runs)}), {files / wall:,.0f} files/s, "
-            f"CPU {cpu * 1000:,.0f} ms, peak RSS {rss:.1f} MB")
-    return {"files": files, "wall": wall, "cpu": cpu, "rss_mb": rss, "line": line}
+    return {
+        "files": sum(1 for n in os.listdir(folder) if n.endswith(".yaml")),
+        "wall": statistics.median(r[0] for r in runs),
+        "cpu": statistics.median(r[1] for r in runs),
+        "rss_mb": max(r[2] for r in runs) / 1024,
+    }
 
 
-def fmt_int(x):
-    return f"{x:,.0f}"
+def startup_runs(args, one_file, rounds):
+    """Median wall (s) of `courier --version` and of `courier validate` of one file, taking turns."""
+    cmds = {"version": [args.courier, "--version"], "validate": [args.courier, "validate", one_file]}
+    walls = {k: [] for k in cmds}
+    for i in range(rounds):
+        for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
+            ok, wall, _, _ = run_once(cmds[k], args.work)
+            if ok:
+                walls[k].append(wall)
+    return {k: statistics.median(v) if v else None for k, v in walls.items()}
+
+
+def summarize(samples):
+    if not samples:
+        return None
+    return {
+        "wall": statistics.median(s["wall"] for s in samples),
+        "cpu": statistics.median(s["cpu"] for s in samples),
+        "rss_mb": max(s["rss"] for s in samples) / 1024,
+        "runs": len(samples),
+    }
+
+
+def full(args):
+    missing = dict(s.split("=", 1) for s in args.skip)
+    versions = json.loads(args.versions)
+    names = {"courier": versions.get("courier") or "Courier", "hurl": versions.get("hurl") or "Hurl", "wrk": "wrk -t1 -c1"}
+    peers = ["courier"] + [r for r in ("hurl", "wrk") if getattr(args, r) and r not in missing]
+    w = args.work
+    emus = {n: Emulator(args.courier, LATENCY_MS, n) for n in TARGET_SLOTS}
+    try:
+        envs = {n: emu.env_file(os.path.join(w, f"emu{n}.yaml"), n) for n, emu in emus.items()}
+        bench_env = f"{w}/courier/bench.yaml"
+        # key -> (label, runners, run(runner) -> sample dict or None)
+        workloads = []
+        for n, emu in emus.items():
+            def slots(_r, n=n, emu=emu):
+                ok, wall, cpu, rss, stats = slots_run(args, emu, envs[n], EMU_COLLECTIONS)
+                return ok and {"wall": wall, "cpu": cpu, "rss": rss, "stats": stats}
+            workloads.append((f"slots{n}", ["courier"], slots))
+        for key, (label, n, path) in SEQ.items():
+            def seq(r, key=key, path=path):
+                if r == "wrk":
+                    ok, rps = wrk_run(args, path)
+                    return ok and {"rps": rps}
+                cmd = (courier_run(args, f"{w}/courier/{key}", bench_env) if r == "courier"
+                       else [args.hurl, "--test", "--jobs", "1", f"{w}/hurl/{key}.hurl"])
+                ok, wall, cpu, rss = run_once(cmd, w)
+                return ok and {"wall": wall, "cpu": cpu, "rss": rss}
+            workloads.append((key, peers, seq))
+        for rows in ROWS:
+            def rows_job(_r, rows=rows):
+                ok, wall, cpu, rss = rows_run(args, bench_env, rows, f"{w}/rows")
+                return ok and {"wall": wall, "cpu": cpu, "rss": rss}
+            workloads.append((f"rows{rows}", ["courier"], rows_job))
+
+        samples, failed = {}, set()
+        for i in range(args.rounds):
+            print(f"round {i + 1} of {args.rounds}", file=sys.stderr, flush=True)
+            for key, runners, job in workloads:
+                order = runners[i % len(runners):] + runners[: i % len(runners)]
+                for r in order:
+                    if (key, r) in failed:
+                        continue
+                    sample = job(r)
+                    if not sample:
+                        failed.add((key, r))
+                        continue
+                    samples.setdefault((key, r), []).append(sample)
+    finally:
+        for emu in emus.values():
+            emu.stop()
+    print("validate and start-up", file=sys.stderr, flush=True)
+    validate = validate_runs(args, args.validate, max(args.rounds, 3))
+    one_file = os.path.join(args.validate, sorted(os.listdir(args.validate))[0])
+    startup = startup_runs(args, one_file, args.startup_rounds)
+
+    checks, details = [], []
+
+    def target(label, shown, ok, goal):
+        checks.append((label, shown, goal, ok))
+
+    def detail(label, runner, s, extra=""):
+        if s is None:
+            details.append(f"| {label} | {runner} | failed or not run | | | | |")
+            return
+        details.append(
+            f"| {label} | {runner} | {s['wall'] * 1000:,.0f} ms | {s.get('rps', 0):,.0f} | "
+            f"{s['cpu'] * 1000:,.0f} ms | {s['rss_mb']:.1f} MB | {extra} |"
+        )
+
+    for n, slack in TARGET_SLOTS.items():
+        runs = samples.get((f"slots{n}", "courier"), [])
+        s = summarize(runs)
+        requests = EMU_COLLECTIONS * EMU_REQUESTS
+        ideal = requests * LATENCY_MS / 1000 / n
+        label = (f"{EMU_COLLECTIONS} collections × {EMU_REQUESTS} requests, emulator `--latency {LATENCY_MS}ms "
+                 f"--max-concurrent {n}`, `--parallel {EMU_COLLECTIONS}`, `max_concurrency: {n}`")
+        if s is None:
+            target(label, "not measured", False, f"wall ≤ {slack:.2f} × ideal, 0 rejections")
+            detail(label, names["courier"], None)
+            continue
+        rejected = max(sum(x["stats"].get("rejected", {}).values()) + x["stats"].get("concurrency_rejections", 0)
+                       for x in runs)
+        peak = max(x["stats"].get("in_flight_peak", 0) for x in runs)
+        ratio = s["wall"] / ideal
+        s["rps"] = requests / s["wall"]
+        target(label, f"{ratio:.3f} × ideal ({s['wall'] * 1000:,.0f} ms vs {ideal * 1000:,.0f} ms), "
+               f"{rejected} rejections, in-flight peak {peak}",
+               ratio <= slack and rejected == 0, f"≤ {slack:.2f} × ideal, 0 rejections")
+        detail(label, names["courier"], s, f"in-flight peak {peak}, {rejected} rejected")
+
+    for key, (label, n, path) in SEQ.items():
+        c = summarize(samples.get((key, "courier"), []))
+        h = summarize(samples.get((key, "hurl"), []))
+        wrk = [x["rps"] for x in samples.get((key, "wrk"), [])]
+        floor = statistics.median(wrk) if wrk else None
+        for s in (c, h):
+            if s:
+                s["rps"] = n / s["wall"]
+        full_label = f"{label} sequential on nginx" + (", one JSONPath each" if key == "large" else "")
+        if c and floor:
+            ratio = c["rps"] / floor
+            target(full_label, f"{ratio:.2f} × wrk ({c['rps']:,.0f} vs {floor:,.0f} requests/s)",
+                   ratio >= TARGET_FLOOR[key], f"≥ {TARGET_FLOOR[key]:.2f} × `wrk -t1 -c1` requests/s")
+        else:
+            why = missing.get("wrk", "wrk did not run") if not floor else "Courier failed"
+            target(full_label, f"not measured ({why})", False, f"≥ {TARGET_FLOOR[key]:.2f} × `wrk -t1 -c1`")
+        detail(full_label, names["courier"], c)
+        if "hurl" in peers:
+            detail(full_label, names["hurl"], h)
+        if floor:
+            details.append(f"| {full_label} | {names['wrk']} (nginx alone) | 2 s per run | {floor:,.0f} | | | |")
+
+    for key, (label, n, path) in SEQ.items():
+        c = summarize(samples.get((key, "courier"), []))
+        h = summarize(samples.get((key, "hurl"), []))
+        hl = f"Hurl 8.0.1 on {label}, same run"
+        if c and h:
+            ratio = c["wall"] / h["wall"]
+            target(hl, f"Courier/Hurl wall {ratio:.3f} ({c['wall'] * 1000:,.0f} vs {h['wall'] * 1000:,.0f} ms)",
+                   ratio <= TARGET_VS_HURL[key], f"≤ {TARGET_VS_HURL[key]}")
+        else:
+            why = missing.get("hurl", "Hurl failed") if not h else "Courier failed"
+            target(hl, f"not measured ({why})", False, f"≤ {TARGET_VS_HURL[key]}")
+
+    r10 = summarize(samples.get(("rows10", "courier"), []))
+    r100 = summarize(samples.get(("rows100", "courier"), []))
+    for rows, s in zip(ROWS, (r10, r100)):
+        if s:
+            s["rps"] = ROWS_REQUESTS * rows / s["wall"]
+        detail(f"{ROWS_REQUESTS:,} requests × {rows} data rows, `--junit --json --html`", names["courier"], s)
+    label = f"{ROWS_REQUESTS * ROWS[1]:,} requests ({ROWS_REQUESTS:,} × {ROWS[1]} data rows), `--junit --json --html`"
+    if r10 and r100:
+        growth = r100["rss_mb"] - r10["rss_mb"]
+        target(label, f"peak RSS {r100['rss_mb']:.1f} MB; {ROWS[1]} rows vs {ROWS[0]}: {growth:+.1f} MB",
+               r100["rss_mb"] <= TARGET_PEAK_MB and growth <= TARGET_ROWS_GROWTH_MB,
+               f"≤ {TARGET_PEAK_MB:.0f} MB; ≤ {ROWS[0]}-row peak + {TARGET_ROWS_GROWTH_MB:.0f} MB")
+    else:
+        target(label, "not measured (a run failed)", False, f"≤ {TARGET_PEAK_MB:.0f} MB")
+
+    label = "10,000 collection files × 10 requests, `courier validate`"
+    if validate:
+        target(label.replace("10,000", f"{validate['files']:,}"),
+               f"{validate['wall'] * 1000:,.0f} ms, {validate['rss_mb']:.1f} MB",
+               validate["wall"] < TARGET_VALIDATE_S and validate["rss_mb"] < TARGET_VALIDATE_MB
+               and validate["files"] == 10_000,
+               f"< {TARGET_VALIDATE_S:.0f} s and < {TARGET_VALIDATE_MB:.0f} MB")
+        validate["rps"] = validate["files"] / validate["wall"]
+        detail(label, names["courier"], validate, f"{validate['rps']:,.0f} files/s")
+    else:
+        target(label, "not measured (validate failed)", False, "< 1 s and < 200 MB")
+    sv, sva = startup.get("version"), startup.get("validate")
+    shown = (f"`--version` {sv * 1000:.1f} ms, `validate` of one file {sva * 1000:.1f} ms"
+             if sv and sva else "not measured")
+    target("start-up (`courier --version`, `courier validate` of one file)", shown,
+           bool(sv and sva) and max(sv, sva) * 1000 <= TARGET_STARTUP_MS, f"≤ {TARGET_STARTUP_MS:.0f} ms")
+
+    print("| workload | measured | target | |")
+    print("|---|---|---|---|")
+    for label, shown, goal, ok in checks:
+        print(f"| {label} | {shown} | {goal} | {'met' if ok else '**missed**'} |")
+    print()
+    print(f"Figures (median of {args.rounds} interleaved rounds; start-up: median of {args.startup_rounds}):")
+    print()
+    print("| workload | runner | wall | requests/s | CPU | peak RSS | |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    print("\n".join(details))
+    for r, why in missing.items():
+        print(f"\n{names.get(r, r)} was not run: {why}")
+    with open(os.path.join(w, "results.json"), "w", encoding="utf-8") as f:
+        json.dump({"date": time.strftime("%Y-%m-%d %H:%M"),
+                   "targets": [{"name": n, "value": s, "target": g, "met": ok} for n, s, g, ok in checks],
+                   "startup_s": startup, "validate": validate}, f, indent=1)
+    bad = any((k, "courier") in failed for k, _, _ in workloads)
+    return 1 if bad or (args.check and not all(ok for *_, ok in checks)) else 0
+
+
+def smoke(args):
+    """Every workload at small N against `courier emulator` (nothing installed): the script and
+    the code paths it measures still work. No targets: the figures mean nothing at this size."""
+    w = args.work
+    emu = Emulator(args.courier, 5, 2)
+    lines = []
+    try:
+        env = emu.env_file(os.path.join(w, "emu2.yaml"), 2)
+        ok, wall, cpu, rss, stats = slots_run(args, emu, env, 3)
+        if not ok:
+            return 1
+        lines.append(f"| 3 collections × 4 requests, `--parallel 3`, `max_concurrency: 2`, emulator "
+                     f"`--latency 5ms --max-concurrent 2` | {wall * 1000:,.1f} ms | {cpu * 1000:,.0f} ms | "
+                     f"{rss / 1024:.1f} MB | in-flight peak {stats.get('in_flight_peak')}, "
+                     f"{stats.get('concurrency_rejections')} rejected |")
+        emu.reset()
+        # The other smoke runs measure Courier, not the emulator's latency.
+        emu.faults({"latency": "0ms"})
+        cache = {"COURIER_TOKEN_CACHE": os.path.join(w, "tokens.json")}
+        ok, wall, cpu, rss = run_once(courier_run(args, f"{w}/smoke.yaml", env), w, cache)
+        if not ok:
+            return 1
+        lines.append(f"| {args.smoke_n} GETs, sequential | {wall * 1000:,.1f} ms | {cpu * 1000:,.0f} ms | "
+                     f"{rss / 1024:.1f} MB | {args.smoke_n / wall:,.0f} requests/s |")
+        ok, wall, cpu, rss = rows_run(args, env, 3, f"{w}/smoke.yaml")
+        if not ok:
+            return 1
+        lines.append(f"| {args.smoke_n} GETs × 3 data rows, `--junit --json --html` | {wall * 1000:,.1f} ms | "
+                     f"{cpu * 1000:,.0f} ms | {rss / 1024:.1f} MB | |")
+    finally:
+        emu.stop()
+    validate = validate_runs(args, args.validate, 3)
+    if validate is None:
+        return 1
+    lines.append(f"| `courier validate`, {validate['files']} files × 10 requests | {validate['wall'] * 1000:,.1f} ms | "
+                 f"{validate['cpu'] * 1000:,.0f} ms | {validate['rss_mb']:.1f} MB | |")
+    startup = startup_runs(args, os.path.join(args.validate, sorted(os.listdir(args.validate))[0]), 3)
+    if None in startup.values():
+        return 1
+    lines.append(f"| start-up: `--version`, `validate` of one file | {startup['version'] * 1000:.1f} ms, "
+                 f"{startup['validate'] * 1000:.1f} ms | | | |")
+    print("| smoke workload (Courier against `courier emulator`) | wall | CPU | peak RSS | |")
+    print("|---|---:|---:|---:|---|")
+    print("\n".join(lines))
+    return 0
 
 
 def main():
@@ -163,13 +445,13 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--courier", required=True)
     ap.add_argument("--hurl")
-    ap.add_argument("--newman")
     ap.add_argument("--wrk")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--startup-rounds", type=int, default=15)
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--smoke-n", type=int, default=200)
     ap.add_argument("--load-only", action="store_true", help="only the load/validate benchmark")
     ap.add_argument("--skip", action="append", default=[], help="RUNNER=WHY: a peer that is missing")
     ap.add_argument("--versions", default="{}", help="JSON {runner: version text}")
@@ -177,210 +459,26 @@ def main():
     args = ap.parse_args()
     args.work = os.path.abspath(args.work)
     # Runs happen inside the work directory: a relative program path must not move with it.
-    for r in ("courier", "hurl", "newman", "wrk"):
+    for r in ("courier", "hurl", "wrk"):
         v = getattr(args, r)
         if v and os.sep in v:
             setattr(args, r, os.path.abspath(v))
+    if args.validate:
+        args.validate = os.path.abspath(args.validate)
 
     if args.smoke:
         return smoke(args)
     if args.load_only:
-        validate = validate_figures(args)
-        if validate is None:
+        v = validate_runs(args, args.validate, max(args.rounds, 5))
+        if v is None:
             return 1
-        print(validate["line"])
-        met = validate["files"] != 1000 or validate["wall"] < 1.0
-        if validate["files"] == 1000:
-            print(f"Target: 1,000 files in under 1 s: {'met' if met else 'MISSED'}")
+        met = v["wall"] < TARGET_VALIDATE_S and v["rss_mb"] < TARGET_VALIDATE_MB
+        print(f"`courier validate`: {v['files']:,} files × 10 requests in {v['wall'] * 1000:,.0f} ms "
+              f"(median), {v['files'] / v['wall']:,.0f} files/s, CPU {v['cpu'] * 1000:,.0f} ms, "
+              f"peak RSS {v['rss_mb']:.1f} MB")
+        print(f"Target: under 1 s and 200 MB: {'met' if met else 'MISSED'}")
         return 1 if args.check and not met else 0
-
-    missing = dict(s.split("=", 1) for s in args.skip)
-    versions = json.loads(args.versions)
-    runners = ["courier"] + [r for r in ("hurl", "newman") if getattr(args, r) and r not in missing]
-
-    samples = {}  # (key, runner) -> list of (wall, cpu, rss)
-    failed = set()
-    for key, label, n, takers in WORKLOADS:
-        who = [r for r in runners if r in takers]
-        rounds = args.startup_rounds if key == "one" else args.rounds
-        # Newman at ~70 requests/s would take minutes per round of 10,000 requests.
-        print(f"{label}: {rounds} rounds of {', '.join(who)}", file=sys.stderr, flush=True)
-        for i in range(rounds):
-            order = who[i % len(who):] + who[: i % len(who)]
-            for r in order:
-                if (key, r) in failed:
-                    continue
-                ok, wall, cpu, rss = run_once(command(r, key, args), args.work)
-                if not ok:
-                    failed.add((key, r))
-                    continue
-                samples.setdefault((key, r), []).append((wall, cpu, rss))
-
-    floor = wrk_floor(args)
-    baselines = memory_baselines(args)
-    validate = validate_figures(args)
-
-    def stat(key, r):
-        s = samples.get((key, r))
-        if not s:
-            return None
-        return {
-            "wall": statistics.median(x[0] for x in s),
-            "cpu": statistics.median(x[1] for x in s),
-            "rss_mb": max(x[2] for x in s) / 1024,
-            "runs": len(s),
-        }
-
-    results = {}
-    for key, label, n, takers in WORKLOADS:
-        for r in runners:
-            if r not in takers:
-                continue
-            st = stat(key, r)
-            if st is None:
-                continue
-            st["rps"] = n / st["wall"]
-            one = stat("one", r)
-            if key != "one" and one is not None and n > 1:
-                st["marginal_us"] = max(st["wall"] - one["wall"], 0) / (n - 1) * 1e6
-            results[(key, r)] = st
-
-    names = {"courier": "Courier", "hurl": "Hurl", "newman": "Newman"}
-    for r, v in versions.items():
-        if r in names and v:
-            names[r] = v
-
-    lines = [
-        "| workload | runner | wall (median) | requests/s | µs/request (marginal) | CPU | peak RSS | Courier's ratio |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for key, label, n, takers in WORKLOADS:
-        c = results.get((key, "courier"))
-        for r in runners:
-            if r not in takers:
-                continue
-            st = results.get((key, r))
-            if st is None:
-                why = "failed (see above)" if (key, r) in failed else "not run"
-                lines.append(f"| {label} | {names[r]} | {why} | | | | | |")
-                continue
-            if r == "courier" or c is None:
-                ratio = "—"
-            elif key == "one":
-                ratio = f"{st['wall'] / c['wall']:.1f}× faster"
-            else:
-                ratio = f"{c['rps'] / st['rps']:.1f}×"
-            marginal = st.get("marginal_us")
-            lines.append(
-                f"| {label} | {names[r]} | {st['wall'] * 1000:,.1f} ms | "
-                f"{fmt_int(st['rps']) if key != 'one' else '—'} | "
-                f"{fmt_int(marginal) if marginal is not None else '—'} | "
-                f"{st['cpu'] * 1000:,.0f} ms | {st['rss_mb']:.1f} MB | {ratio} |"
-            )
-    for key, label in (("small", "1 KB"), ("large", "100 KB")):
-        if key in floor:
-            lines.append(
-                f"| server alone, {label} (wrk, 1 connection) | nginx | — | {fmt_int(floor[key])} | "
-                f"{1e6 / floor[key]:,.0f} | — | — | — |"
-            )
-    print("\n".join(lines))
-    for r, why in missing.items():
-        print(f"\n{names.get(r, r)} was not run: {why}")
-    if "newman" in runners:
-        print("\nNewman is left out of the 10,000-request rows (minutes per run) and has no parallel mode.")
-    if validate:
-        print(f"\n{validate['line']}")
-    if all(baselines.values()):
-        print(f"\nThe 10,000-request collection, peak RSS: loaded only (`courier validate`) "
-              f"{baselines['load']:.1f} MB; loaded and its first 10 requests run (`-k r0000`) "
-              f"{baselines['ten']:.1f} MB.")
-
-    # Targets.
-    def get(key, r, field):
-        st = results.get((key, r))
-        return None if st is None else st.get(field)
-
-    checks = []
-
-    def target(name, value, ok, shown):
-        checks.append((name, ok, shown if value is not None else "not measured"))
-
-    cs, hs = get("small", "courier", "rps"), get("small", "hurl", "rps")
-    ratio = cs / hs if cs and hs else None
-    target("1,000 × 1 KB: Courier ≥ 1.5× Hurl", ratio, ratio is not None and ratio >= TARGET_SMALL_VS_HURL,
-           f"{ratio:.2f}×" if ratio else "")
-    cl, hl = get("large", "courier", "rps"), get("large", "hurl", "rps")
-    ratio = cl / hl if cl and hl else None
-    target("200 × 100 KB: Courier ≥ 2× Hurl (5× stretch)", ratio,
-           ratio is not None and ratio >= TARGET_LARGE_VS_HURL, f"{ratio:.2f}×" if ratio else "")
-    peak = get("big", "courier", "rss_mb")
-    target("10,000 requests: peak RSS ≤ 30 MB", peak, peak is not None and peak <= TARGET_PEAK_MB,
-           f"{peak:.1f} MB" if peak else "")
-    # Same collection loaded, 10 requests run against 10,000: nothing may be kept per request.
-    ten = baselines.get("ten")
-    growth = peak - ten if peak and ten else None
-    target("memory does not grow with requests run (10,000 run vs 10 run of the same file: ≤ +2 MB)",
-           growth, growth is not None and growth <= TARGET_GROWTH_MB,
-           f"{growth:+.1f} MB ({ten:.1f} → {peak:.1f} MB)" if growth is not None else "")
-    start = get("one", "courier", "wall")
-    target("start-up + 1 request ≤ 15 ms", start, start is not None and start * 1000 <= TARGET_STARTUP_MS,
-           f"{start * 1000:.1f} ms" if start else "")
-    par = get("parallel", "courier", "rps")
-    ratio = par / cs if par and cs else None
-    target("--parallel 10 over 10 collections ≥ 2× the sequential rate", ratio,
-           ratio is not None and ratio >= TARGET_PARALLEL_VS_SEQ, f"{ratio:.2f}×" if ratio else "")
-    target("sequential ≥ 5,000 requests/s", cs, cs is not None and cs >= TARGET_SEQ_RPS,
-           f"{fmt_int(cs)}/s" if cs else "")
-    if validate and validate["files"] == 1000:
-        target("load and validate 1,000 files × 10 requests in under 1 s", validate["wall"],
-               validate["wall"] < 1.0, f"{validate['wall'] * 1000:,.0f} ms")
-    both = all(r in runners and not any(k[1] == r for k in failed) for r in ("hurl", "newman"))
-    target("Hurl and Newman both ran", True, both, "yes" if both else "no")
-
-    print("\nTargets:")
-    for name, ok, shown in checks:
-        print(f"  {'met   ' if ok else 'MISSED'}  {name}: {shown}")
-
-    with open(os.path.join(args.work, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(
-            {
-                "date": time.strftime("%Y-%m-%d %H:%M"),
-                "results": {f"{k}/{r}": v for (k, r), v in results.items()},
-                "server_rps": floor,
-                "validate": validate,
-                "memory_baselines_mb": baselines,
-                "targets": [{"name": n, "met": ok, "value": s} for n, ok, s in checks],
-            },
-            f,
-            indent=1,
-        )
-    bad = failed or (args.check and not all(ok for _, ok, _ in checks))
-    return 1 if bad else 0
-
-
-def smoke(args):
-    """Courier alone against the built-in emulator: the script still works, nothing installed."""
-    cmd = [args.courier, "run", f"{args.work}/smoke.yaml", "--env", "local", "--color", "never"]
-    n = sum(1 for line in open(f"{args.work}/smoke.yaml", encoding="utf-8") if line.startswith("  - name:"))
-    runs = []
-    for _ in range(args.rounds):
-        ok, wall, cpu, rss = run_once(cmd, args.work)
-        if not ok:
-            return 1
-        runs.append((wall, cpu, rss))
-    wall = statistics.median(r[0] for r in runs)
-    cpu = statistics.median(r[1] for r in runs)
-    rss = max(r[2] for r in runs) / 1024
-    print("| workload | runner | wall (median) | requests/s | CPU | peak RSS |")
-    print("|---|---|---:|---:|---:|---:|")
-    print(f"| smoke: {n} GETs against the built-in emulator (`--env local`) | Courier | "
-          f"{wall * 1000:,.1f} ms | {fmt_int(n / wall)} | {cpu * 1000:,.0f} ms | {rss:.1f} MB |")
-    validate = validate_figures(args)
-    if args.validate and validate is None:
-        return 1
-    if validate:
-        print(f"\n{validate['line']}")
-    return 0
+    return full(args)
 
 
 if __name__ == "__main__":

@@ -1,29 +1,27 @@
 #!/usr/bin/env bash
-# Courier against Hurl and Newman on the same workload, side by side.
+# Courier at the limits that matter: Intacct's concurrency cap (the emulator), the
+# single-connection floor (nginx, with wrk), scale (100,000 requests with reports), loading
+# (`courier validate`) and start-up; Hurl 8.0.1 on the same workloads. One table of targets.
 #
-#   bash bench/run.sh              install what is missing, run every runner, print one table
-#   bash bench/run.sh --check      the same, exit 1 when a performance target is missed
-#   bash bench/run.sh --smoke      Courier alone, small N, against the built-in emulator
-#                                  (`--env local`): needs nothing but the build (.ci/run)
-#   bash bench/run.sh --load       only the load/validate benchmark: 1,000
-#                                  generated files of 10 requests, `courier validate`, files/s
+#   bash bench/run.sh              install what is missing, run every workload, print the tables
+#   bash bench/run.sh --check      the same, exit 1 when a target is missed
+#   bash bench/run.sh --smoke      every workload at small N against `courier emulator`: needs
+#                                  nothing but the build (.ci/run)
+#   bash bench/run.sh --load       only `courier validate` of 10,000 generated files
 #
-# Options: --rounds N (interleaved rounds per workload, default 3), --startup-rounds N
-# (default 15), --no-install (use only what is already there).
+# Options: --rounds N (interleaved rounds, default 3), --startup-rounds N (default 15),
+# --no-install (use only what is already there).
 #
 # What it does:
 #   - builds `courier` in release mode;
-#   - installs nginx (Debian), Hurl 8.0.1 (`cargo install`, about 6 minutes, niced, one job)
-#     and Newman 6 (npm) when missing — Hurl and Newman under ~/.cache/courier-bench (or
-#     $COURIER_BENCH_CACHE), never in the repository. A peer that cannot be installed is
-#     reported with the reason and the others still run;
-#   - generates the workload (bench/gen.py) under target/bench: the same requests as Courier
-#     YAML, .hurl files and Postman v2.1 collections, each a keep-alive GET of an
-#     Intacct-shaped JSON body with two assertions (status 200, `$['ia::result'].name`);
-#   - starts nginx on 127.0.0.1 (a free port) with its own config, and stops it by its PID;
-#   - runs the runners interleaved (bench/measure.py) and prints one table;
-#   - times `courier validate` over 1,000 generated collection files of 10 requests each
-#     (loading and validating, files/s).
+#   - installs nginx, wrk and GNU time (Debian) and Hurl 8.0.1 (`cargo install`, several
+#     minutes, niced, one job, under ~/.cache/courier-bench or $COURIER_BENCH_CACHE, never in
+#     the repository) when missing. A peer that cannot be installed is reported with the reason
+#     (its rows read "not measured") and the rest still runs;
+#   - generates the workloads (bench/gen.py) under target/bench;
+#   - starts nginx on 127.0.0.1 (a free port) with its own config, and two `courier emulator`
+#     processes (bench/measure.py), and stops them by their PIDs;
+#   - runs the workloads in interleaved rounds (bench/measure.py) and prints the tables.
 #
 # The machine is shared and has 2 cores: compare the ratios of one interleaved run, not
 # absolute figures from different runs.
@@ -54,7 +52,6 @@ done
 cache=${COURIER_BENCH_CACHE:-$HOME/.cache/courier-bench}
 work=${COURIER_BENCH_WORK:-$root/target/bench}
 hurl_version=8.0.1
-newman_version=6
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -77,12 +74,15 @@ cargo build --release --quiet --bin courier >&2
 courier=$root/target/release/courier
 
 if [ "$mode" = smoke ]; then
-    # The built-in emulator serves the requests; nothing is installed or started here.
+    # `courier emulator` serves every request: nothing is installed, nginx is not started.
     smoke=$work/smoke
     rm -rf "$smoke"
-    python3 bench/gen.py smoke "$smoke" "${COURIER_BENCH_SMOKE_N:-200}"
+    n=${COURIER_BENCH_SMOKE_N:-200}
+    python3 bench/gen.py smoke "$smoke" "$n"
+    python3 bench/gen.py emulator "$smoke/emu" 3 4
+    python3 bench/gen.py rows "$smoke" 1 3
     python3 bench/gen.py validate "$smoke/validate" 50
-    python3 bench/measure.py --smoke --work "$smoke" --courier "$courier" --rounds 3 \
+    python3 bench/measure.py --smoke --smoke-n "$n" --work "$smoke" --courier "$courier" \
         --validate "$smoke/validate"
     exit $?
 fi
@@ -90,7 +90,7 @@ fi
 if [ "$mode" = load ]; then
     load=$work/load
     rm -rf "$load"
-    python3 bench/gen.py validate "$load/validate" 1000
+    python3 bench/gen.py validate "$load/validate" 10000
     python3 bench/measure.py --load-only --work "$load" --courier "$courier" --rounds 5 \
         --validate "$load/validate" "${check[@]}"
     exit $?
@@ -113,6 +113,7 @@ fi
 
 wrk=$(command -v wrk || true)
 if [ -z "$wrk" ] && apt_install wrk 2>/dev/null; then wrk=$(command -v wrk || true); fi
+[ -n "$wrk" ] || skips+=(--skip "wrk=wrk is not installed and could not be (Debian package wrk)")
 
 hurl=$cache/hurl/bin/hurl
 if [ ! -x "$hurl" ] && [ "$install" = 1 ]; then
@@ -133,29 +134,12 @@ if [ ! -x "$hurl" ]; then
     skips+=(--skip "hurl=$why")
 fi
 
-newman=$cache/newman/node_modules/.bin/newman
-if [ ! -x "$newman" ] && [ "$install" = 1 ]; then
-    if command -v npm >/dev/null; then
-        say "installing Newman $newman_version with npm"
-        mkdir -p "$cache/newman"
-        npm install --silent --no-audit --no-fund --prefix "$cache/newman" "newman@$newman_version" >&2 ||
-            say "npm could not install newman"
-    fi
-fi
-if [ ! -x "$newman" ]; then
-    why="npm could not install newman@$newman_version"
-    command -v npm >/dev/null || why="needs Node.js and npm, which are not installed"
-    [ "$install" = 1 ] || why="not installed and --no-install was given"
-    skips+=(--skip "newman=$why")
-fi
-
 versions=$(
     # Each runner's own word for its version, for the table's header column.
     c=$("$courier" --version 2>/dev/null | head -n1 || true)
     h=$([ -x "$hurl" ] && "$hurl" --version 2>/dev/null | head -n1 | awk '{print "Hurl " $2}' || true)
-    n=$([ -x "$newman" ] && echo "Newman $("$newman" --version 2>/dev/null)" || true)
-    python3 -c 'import json,sys; print(json.dumps({"courier": sys.argv[1], "hurl": sys.argv[2], "newman": sys.argv[3]}))' \
-        "${c/courier/Courier}" "$h" "$n"
+    python3 -c 'import json,sys; print(json.dumps({"courier": sys.argv[1], "hurl": sys.argv[2]}))' \
+        "${c/courier/Courier}" "$h"
 )
 
 # --- workload and server ----------------------------------------------------------------------
@@ -163,7 +147,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 say "generating the workload under $work (port $port)"
 rm -rf "$work"
 python3 bench/gen.py "$work" "$port"
-python3 bench/gen.py validate "$work/validate" 1000
+python3 bench/gen.py emulator "$work/emu" 10 20
+python3 bench/gen.py rows "$work" 1000 10 100
+python3 bench/gen.py validate "$work/validate" 10000
 
 "$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/stdout.log" 2>&1 &
 nginx_pid=$!
@@ -183,7 +169,6 @@ say "machine load before measuring: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; f
 args=(--work "$work" --courier "$courier" --port "$port" --rounds "$rounds"
       --startup-rounds "$startup_rounds" --versions "$versions" --validate "$work/validate")
 [ -x "$hurl" ] && args+=(--hurl "$hurl")
-[ -x "$newman" ] && args+=(--newman "$newman")
 [ -n "$wrk" ] && args+=(--wrk "$wrk")
 set +e
 python3 bench/measure.py "${args[@]}" "${skips[@]}" "${check[@]}"

@@ -5,7 +5,7 @@
 
 mod atomic;
 
-pub use atomic::{Mode, write_atomic};
+pub use atomic::{Mode, write_atomic, write_atomic_with};
 
 use std::fmt;
 use std::fs::Metadata;

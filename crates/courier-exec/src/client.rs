@@ -386,13 +386,12 @@ async fn read_capped(
     timeout: Duration,
 ) -> Result<Bytes, SendError> {
     // A Content-Length only counts when nothing is decoded: the client drops it when it inflates.
-    if response
-        .content_length()
-        .is_some_and(|announced| announced > cap.bytes)
-    {
+    let announced = response.content_length();
+    if announced.is_some_and(|announced| announced > cap.bytes) {
         return Err(cap.exceeded("announces more than"));
     }
-    let mut body = bytes::BytesMut::new();
+    // Room for the announced body at once (it is within the cap): no regrowth and copy per chunk.
+    let mut body = bytes::BytesMut::with_capacity(announced.unwrap_or(0) as usize);
     while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, timeout))? {
         if (body.len() + chunk.len()) as u64 > cap.bytes {
             return Err(cap.exceeded("is larger than"));
@@ -406,9 +405,14 @@ async fn read_capped(
 /// itself, too) join the secrets before the response is printed or reported: the values of
 /// `access_token`, `refresh_token` and `id_token` at any depth (docs/secrets.md).
 fn add_issued_tokens(secrets: &Secrets, body: &[u8]) {
-    // Cheap test first: most bodies name none of the keys and are never parsed here.
-    let named = |k: &str| body.windows(k.len()).any(|w| w == k.as_bytes());
-    if !TOKEN_KEYS.iter().any(|k| named(k)) {
+    // Cheap test first: most bodies name none of the keys and are never parsed here. The three
+    // keys end alike, so one vectorised search for that ending tells: a search per key, or a
+    // multi-pattern automaton, cost a quarter of the CPU of a run of 100 KB bodies (perf).
+    let named = memchr::memmem::find(body, TOKEN_KEY_END).is_some()
+        && TOKEN_KEYS
+            .iter()
+            .any(|k| memchr::memmem::find(body, k.as_bytes()).is_some());
+    if !named {
         return;
     }
     if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) {
@@ -418,6 +422,9 @@ fn add_issued_tokens(secrets: &Secrets, body: &[u8]) {
 
 /// The keys whose values are issued tokens, at any depth of a JSON response.
 const TOKEN_KEYS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+
+/// How every one of [`TOKEN_KEYS`] ends.
+const TOKEN_KEY_END: &[u8] = b"_token";
 
 fn add_token_values(v: &serde_json::Value, secrets: &Secrets) {
     match v {
@@ -572,6 +579,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ok.status, 200);
+    }
+
+    #[test]
+    fn issued_tokens_join_the_secrets_and_other_keys_do_not() {
+        let secrets = Secrets::default();
+        add_issued_tokens(
+            &secrets,
+            br#"{"a": {"refresh_token": "rt-123456789"}, "id_token": "idt-98765432"}"#,
+        );
+        add_issued_tokens(&secrets, br#"{"my_token": "not-a-secret-1"}"#);
+        assert_eq!(
+            secrets.redact("rt-123456789 idt-98765432 not-a-secret-1"),
+            "[REDACTED] [REDACTED] not-a-secret-1"
+        );
     }
 
     #[test]

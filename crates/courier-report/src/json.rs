@@ -95,9 +95,129 @@ pub fn build_report(
     options: ReportOptions,
     secrets: &Secrets,
 ) -> Option<RunReport> {
+    let mut report = report_head(record, options)?;
+    report.collections = record
+        .collections()
+        .map(|c| ReportCollection {
+            name: c.collection.name.value.clone(),
+            file: c.collection.file.display().to_owned(),
+            requests: c
+                .results
+                .iter()
+                .map(|r| request(r, options.values, secrets))
+                .collect(),
+        })
+        .collect();
+    redact_report(&mut report, secrets);
+    Some(report)
+}
+
+/// Redacts every string of `report` in place (names, reasons, errors, paths, messages,
+/// diffs, tags, and every string inside `expected` and `actual`).
+pub fn redact_report(report: &mut RunReport, secrets: &Secrets) {
+    redact_text(&mut report.environment.name, secrets);
+    for c in &mut report.collections {
+        redact_text(&mut c.name, secrets);
+        redact_text(&mut c.file, secrets);
+        for r in &mut c.requests {
+            redact_request(r, secrets);
+        }
+    }
+}
+
+fn redact_text(s: &mut String, secrets: &Secrets) {
+    if let std::borrow::Cow::Owned(r) = secrets.redact(s) {
+        *s = r;
+    }
+}
+
+/// Redacts every string of one request of a report in place.
+fn redact_request(r: &mut ReportRequest, secrets: &Secrets) {
+    let text = |s: &mut String| redact_text(s, secrets);
+    let opt = |s: &mut Option<String>| {
+        if let Some(s) = s {
+            text(s);
+        }
+    };
+    text(&mut r.name);
+    opt(&mut r.skip_reason);
+    opt(&mut r.error);
+    opt(&mut r.snapshot_diff);
+    r.tags.iter_mut().for_each(text);
+    r.captures.iter_mut().for_each(text);
+    for a in &mut r.assertions {
+        opt(&mut a.path);
+        text(&mut a.matcher);
+        opt(&mut a.message);
+        secrets.redact_json(&mut a.expected);
+        if let Some(v) = &mut a.actual {
+            secrets.redact_json(v);
+        }
+    }
+}
+
+/// Writes the report of `record` to `out` byte for byte as [`render_report`] of
+/// [`build_report`] would, one request at a time: a run of 100,000 requests is never held
+/// as one document and one string as well (docs/reports-v2.md#json-report-of-run-version-2).
+/// Nothing is written before `RunStarted`.
+pub fn write_report(
+    out: &mut dyn std::io::Write,
+    record: &RunRecord,
+    options: ReportOptions,
+    secrets: &Secrets,
+) -> std::io::Result<()> {
+    // The document without its collections, as serde writes it: `"collections": []` last.
+    let Some(mut head) = report_head(record, options) else {
+        return Ok(());
+    };
+    redact_report(&mut head, secrets);
+    let text = serde_json::to_string_pretty(&head).map_err(std::io::Error::other)?;
+    let mut collections = record.collections().peekable();
+    let (Some(prefix), true) = (text.strip_suffix("[]\n}"), collections.peek().is_some()) else {
+        out.write_all(text.as_bytes())?;
+        return out.write_all(b"\n");
+    };
+    let json = |s: &str| serde_json::to_string(s).map_err(std::io::Error::other);
+    out.write_all(prefix.as_bytes())?;
+    out.write_all(b"[\n")?;
+    for (i, c) in collections.enumerate() {
+        if i > 0 {
+            out.write_all(b",\n")?;
+        }
+        let name = json(&secrets.redact(&c.collection.name.value))?;
+        let file = json(&secrets.redact(c.collection.file.display()))?;
+        write!(
+            out,
+            "    {{\n      \"name\": {name},\n      \"file\": {file},\n      \"requests\": ["
+        )?;
+        for (j, r) in c.results.iter().enumerate() {
+            out.write_all(if j == 0 { b"\n" } else { b",\n" })?;
+            let mut req = request(r, options.values, secrets);
+            redact_request(&mut req, secrets);
+            let text = serde_json::to_string_pretty(&req).map_err(std::io::Error::other)?;
+            // Pretty JSON holds no raw newline inside a string: each line is indented alone.
+            for (k, line) in text.split('\n').enumerate() {
+                if k > 0 {
+                    out.write_all(b"\n")?;
+                }
+                out.write_all(b"        ")?;
+                out.write_all(line.as_bytes())?;
+            }
+        }
+        out.write_all(if c.results.is_empty() {
+            b"]\n    }"
+        } else {
+            b"\n      ]\n    }"
+        })?;
+    }
+    out.write_all(b"\n  ]\n}\n")
+}
+
+/// The report's fields other than its collections; `None` before `RunStarted`.
+fn report_head(record: &RunRecord, options: ReportOptions) -> Option<RunReport> {
     let environment = record.environment.as_ref()?;
     let started_at = record.started_at?;
-    let mut report = RunReport {
+    Some(RunReport {
         version: RUN_REPORT_VERSION,
         tool: Tool::current(),
         started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -112,58 +232,8 @@ pub fn build_report(
             failed: record.summary.failed,
             skipped: record.summary.skipped,
         },
-        collections: record
-            .collections()
-            .map(|c| ReportCollection {
-                name: c.collection.name.value.clone(),
-                file: c.collection.file.display().to_owned(),
-                requests: c
-                    .results
-                    .iter()
-                    .map(|r| request(r, options.values, secrets))
-                    .collect(),
-            })
-            .collect(),
-    };
-    redact_report(&mut report, secrets);
-    Some(report)
-}
-
-/// Redacts every string of `report` in place (names, reasons, errors, paths, messages,
-/// diffs, tags, and every string inside `expected` and `actual`).
-pub fn redact_report(report: &mut RunReport, secrets: &Secrets) {
-    let text = |s: &mut String| {
-        if let std::borrow::Cow::Owned(r) = secrets.redact(s) {
-            *s = r;
-        }
-    };
-    let opt = |s: &mut Option<String>| {
-        if let Some(s) = s {
-            text(s);
-        }
-    };
-    text(&mut report.environment.name);
-    for c in &mut report.collections {
-        text(&mut c.name);
-        text(&mut c.file);
-        for r in &mut c.requests {
-            text(&mut r.name);
-            opt(&mut r.skip_reason);
-            opt(&mut r.error);
-            opt(&mut r.snapshot_diff);
-            r.tags.iter_mut().for_each(text);
-            r.captures.iter_mut().for_each(text);
-            for a in &mut r.assertions {
-                opt(&mut a.path);
-                text(&mut a.matcher);
-                opt(&mut a.message);
-                secrets.redact_json(&mut a.expected);
-                if let Some(v) = &mut a.actual {
-                    secrets.redact_json(v);
-                }
-            }
-        }
-    }
+        collections: Vec::new(),
+    })
 }
 
 fn millis(d: std::time::Duration) -> u64 {
@@ -321,10 +391,13 @@ impl Reporter for JsonReporter {
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        match self.render() {
-            Some(text) => self.target.write(text.as_bytes()).map_err(Into::into),
-            None => Ok(()),
+        if self.record.environment.is_none() {
+            return Ok(());
         }
+        let (record, options, secrets) = (&self.record, self.options, &*self.secrets);
+        self.target
+            .write_with(|out| write_report(out, record, options, secrets))
+            .map_err(Into::into)
     }
 }
 
@@ -593,6 +666,37 @@ mod tests {
         assert!(kept.as_str().unwrap().len() <= MAX_ACTUAL_BYTES);
         // A short value stays the value.
         assert_eq!(kept_value(&json!({"a": 1}), &secrets), json!({"a": 1}));
+    }
+
+    /// The report written a request at a time is the document rendered whole, byte for byte:
+    /// several collections out of order, data rows, every outcome, a secret, and no collection.
+    #[test]
+    fn the_written_report_is_the_rendered_one_byte_for_byte() {
+        let a = collection("a.yaml", "A", &["one", "two"]);
+        let b = collection("b.yaml", "B \"quoted\"", &["one"]);
+        let row = |n| RequestResult {
+            row: Some(n),
+            ..failed(&a, 0, 1)
+        };
+        let secrets = Secrets::new();
+        secrets.add("V-0002");
+        let runs = [
+            run(vec![
+                result(&b, 1, 0),
+                result(&a, 0, 0),
+                row(1),
+                row(2),
+                skipped(&a, 0, 0),
+                errored(&b, 1, 0),
+            ]),
+            run(Vec::new()),
+        ];
+        for events in runs {
+            let r = reporter_after(&events, Arc::clone(&secrets));
+            let mut written = Vec::new();
+            write_report(&mut written, &r.record, r.options, &secrets).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), r.render().unwrap());
+        }
     }
 
     #[test]

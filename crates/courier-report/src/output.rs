@@ -38,6 +38,24 @@ impl ReportTarget {
     }
 }
 
+impl ReportTarget {
+    /// Writes the report that `write` makes, as it makes it (buffered).
+    pub fn write_with(
+        &self,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), WriteError> {
+        match self {
+            Self::Stdout => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                write(&mut out)
+                    .and_then(|()| out.flush())
+                    .map_err(WriteError::Stdout)
+            }
+            Self::File(path) => write_atomic_with(path, write),
+        }
+    }
+}
+
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -59,6 +77,19 @@ impl From<WriteError> for std::io::Error {
         };
         std::io::Error::new(kind, e.to_string())
     }
+}
+
+/// [`write_atomic`] of what `write` writes, as it writes it.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
+    courier_core::fs::write_atomic_with(path, courier_core::fs::Mode::Ordinary, write).map_err(
+        |source| WriteError::File {
+            path: path.display().to_string(),
+            source,
+        },
+    )
 }
 
 /// Writes a report through the one atomic writer (courier-core's `fs`), with an ordinary

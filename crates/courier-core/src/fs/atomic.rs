@@ -25,6 +25,16 @@ const PART_PREFIX: &str = ".tmp-courier-";
 /// worst a hidden `.tmp-courier-PID-*.part` file, which nothing reads and the next write to
 /// that folder removes once process PID is gone.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: Mode) -> io::Result<()> {
+    write_atomic_with(path, mode, |w| w.write_all(contents))
+}
+
+/// [`write_atomic`] of what `write` writes, through a buffer: a large report goes to the file
+/// as it is made instead of being held whole in memory first.
+pub fn write_atomic_with(
+    path: &Path,
+    mode: Mode,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -48,7 +58,11 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: Mode) -> io::Result<()> 
     #[cfg(not(unix))]
     let _ = mode;
     let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(contents)?;
+    {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, tmp.as_file_mut());
+        write(&mut out)?;
+        out.flush()?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

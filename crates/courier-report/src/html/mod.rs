@@ -18,11 +18,11 @@ use courier_events::{Event, Reporter};
 use sha2::Digest as _;
 
 use crate::json::{ReportOptions, build_report};
-use crate::output::write_atomic;
+use crate::output::write_atomic_with;
 use crate::record::RunRecord;
 
 pub use compare::render_compare;
-pub use run::render_run;
+pub use run::{render_run, write_run};
 
 /// The page's stylesheet and script, kept as files of their own so they read as CSS and JS.
 pub const STYLE: &str = include_str!("report.css");
@@ -58,10 +58,10 @@ impl Reporter for HtmlReporter {
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        match self.render() {
-            Some(page) => write_atomic(&self.path, page.as_bytes()).map_err(Into::into),
-            None => Ok(()),
-        }
+        let Some(report) = build_report(&self.record, self.options, &self.secrets) else {
+            return Ok(());
+        };
+        write_atomic_with(&self.path, |out| write_run(out, &report)).map_err(Into::into)
     }
 }
 
@@ -106,15 +106,85 @@ pub fn content_security_policy() -> String {
 
 /// A whole page around `body` (already HTML).
 fn page(title: &str, body: &str) -> String {
+    format!("{}{body}{}", page_head(title), page_tail())
+}
+
+/// A page up to its body.
+fn page_head(title: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\" data-js=\"off\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n<title>{title}</title>\n\
-         <style>{STYLE}</style>\n</head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+         <style>{STYLE}</style>\n</head>\n<body>\n",
         csp = escape(&content_security_policy()),
         title = escape(title),
     )
+}
+
+/// A page after its body.
+fn page_tail() -> String {
+    format!("\n<script>{SCRIPT}</script>\n</body>\n</html>\n")
+}
+
+/// Text of a page being made: held in memory, or handed to a file a chunk at a time
+/// ([`Page::spill`]), so a report of many requests is never held whole.
+pub(crate) struct Page<'a> {
+    text: String,
+    sink: Option<&'a mut dyn std::io::Write>,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> Page<'a> {
+    pub(crate) const CHUNK: usize = 256 * 1024;
+
+    fn new(sink: Option<&'a mut dyn std::io::Write>) -> Self {
+        Self {
+            text: String::new(),
+            sink,
+            error: None,
+        }
+    }
+
+    /// Writes what is held to the file, once it is a chunk or more.
+    fn spill(&mut self) {
+        if self.text.len() >= Self::CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(sink) = self.sink.as_mut() {
+            if self.error.is_none()
+                && let Err(e) = sink.write_all(self.text.as_bytes())
+            {
+                self.error = Some(e);
+            }
+            self.text.clear();
+        }
+    }
+
+    /// The text held (all of it without a file), or the first write error.
+    fn finish(mut self) -> std::io::Result<String> {
+        self.flush();
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.text),
+        }
+    }
+}
+
+impl std::ops::Deref for Page<'_> {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl std::ops::DerefMut for Page<'_> {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
 }
 
 /// `1234` → `1.23 s`, `87` → `87 ms`.

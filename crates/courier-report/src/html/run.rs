@@ -8,17 +8,27 @@ use std::fmt::Write as _;
 
 use crate::contract::{ReportAssertion, ReportCollection, ReportOutcome, ReportRequest, RunReport};
 
-use super::{diff_block, escape, human_ms, page, ratio_bar, show_json};
+use super::{Page, diff_block, escape, human_ms, page_head, page_tail, ratio_bar, show_json};
 
 /// The HTML report of a run. `report` must already be redacted (as
 /// [`crate::json::build_report`] returns it): this only escapes.
 pub fn render_run(report: &RunReport) -> String {
+    // Without a file nothing is written, so nothing can fail to be.
+    make_page(Page::new(None), report).unwrap_or_default()
+}
+
+/// [`render_run`] written to `out` as it is made, a chunk at a time.
+pub fn write_run(out: &mut dyn std::io::Write, report: &RunReport) -> std::io::Result<()> {
+    make_page(Page::new(Some(out)), report).map(drop)
+}
+
+fn make_page(mut body: Page<'_>, report: &RunReport) -> std::io::Result<String> {
     let s = &report.summary;
     let title = format!(
         "Courier · {} · {} passed, {} failed, {} skipped",
         report.environment.name, s.passed, s.failed, s.skipped
     );
-    let mut body = String::new();
+    body.push_str(&page_head(&title));
     header(&mut body, report);
     body.push_str("<main>\n");
     filters(&mut body, report);
@@ -32,7 +42,8 @@ pub fn render_run(report: &RunReport) -> String {
         escape(&report.tool.version),
         report.version
     );
-    page(&title, &body)
+    body.push_str(&page_tail());
+    body.finish()
 }
 
 fn outcome_class(o: ReportOutcome) -> &'static str {
@@ -250,7 +261,7 @@ const ROW: usize = 22;
 const LABEL_SHARE: f64 = 30.0;
 const LABEL_CHARS: usize = 44;
 
-fn timelines(out: &mut String, report: &RunReport) {
+fn timelines(out: &mut Page<'_>, report: &RunReport) {
     out.push_str("<section id=\"timeline\"><h2>Timeline</h2>\n");
     // One scale for every collection, so bars compare across them.
     let end = all_requests(report)
@@ -261,6 +272,7 @@ fn timelines(out: &mut String, report: &RunReport) {
         .max(1);
     for c in &report.collections {
         timeline(out, c, end);
+        out.spill();
     }
     if report.collections.is_empty() {
         out.push_str("<div class=\"card none\">No request ran.</div>");
@@ -268,7 +280,7 @@ fn timelines(out: &mut String, report: &RunReport) {
     out.push_str("</section>\n");
 }
 
-fn timeline(out: &mut String, c: &ReportCollection, end: u64) {
+fn timeline(out: &mut Page<'_>, c: &ReportCollection, end: u64) {
     let rows = c.requests.len();
     let height = (rows + 1) * ROW + 6;
     let pct = |ms: u64| ms as f64 * 100.0 / end as f64;
@@ -294,6 +306,7 @@ fn timeline(out: &mut String, c: &ReportCollection, end: u64) {
             full = escape(&r.name),
             label = escape(&label),
         );
+        out.spill();
     }
     let _ = write!(
         out,
@@ -307,6 +320,7 @@ fn timeline(out: &mut String, c: &ReportCollection, end: u64) {
             i * ROW + 2,
             ROW - 4
         );
+        out.spill();
     }
     for q in 0..=4u64 {
         let ms = end * q / 4;
@@ -361,11 +375,12 @@ fn timeline(out: &mut String, c: &ReportCollection, end: u64) {
                 r.attempts
             );
         }
+        out.spill();
     }
     out.push_str("</svg></svg></div>\n");
 }
 
-fn requests(out: &mut String, report: &RunReport) {
+fn requests(out: &mut Page<'_>, report: &RunReport) {
     out.push_str("<section id=\"requests\"><h2>All requests</h2>\n");
     for c in &report.collections {
         let _ = write!(
@@ -380,6 +395,7 @@ fn requests(out: &mut String, report: &RunReport) {
         );
         for r in &c.requests {
             request_row(out, c, r);
+            out.spill();
         }
         out.push_str("</tbody></table></div>\n");
     }
@@ -497,6 +513,35 @@ mod tests {
             .skip(1)
             .map(|rest| rest.split(close).next().unwrap())
             .collect()
+    }
+
+    /// A page written to a file a chunk at a time is the page rendered whole.
+    #[test]
+    fn the_written_page_is_the_rendered_one() {
+        let c = collection("c.yaml", "C", &["get"]);
+        let results = (0..3000)
+            .map(|n| RequestResult {
+                row: Some(n + 1),
+                ..if n % 7 == 0 {
+                    failed(&c, 0, 0)
+                } else {
+                    result(&c, 0, 0)
+                }
+            })
+            .collect();
+        let mut json =
+            crate::json::JsonReporter::new(crate::output::ReportTarget::Stdout, Secrets::new());
+        for e in run(results) {
+            json.on_event(&e);
+        }
+        let report = json.report().unwrap();
+        let mut written = Vec::new();
+        super::write_run(&mut written, &report).unwrap();
+        assert!(written.len() > 2 * super::Page::CHUNK, "{}", written.len());
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            super::render_run(&report)
+        );
     }
 
     #[test]
