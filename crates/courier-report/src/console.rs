@@ -2,9 +2,9 @@
 //! the last line `{p} passed, {f} failed, {s} skipped`. Marks are `✓ ✗ -` with colour and
 //! `PASS FAIL SKIP` without. Under `--parallel`, a collection's lines are printed together
 //! when it finishes. The progress bar (colour only), `-v` exchanges and warnings go to
-//! standard error. Every line of data passes through the secrets set before it is written;
-//! values are redacted before they are cut, and the summary line, Courier's own words and
-//! counts, is never redacted (docs/secrets.md).
+//! standard error. Every piece of data passes through the secrets set before it is written;
+//! values are redacted before they are cut, and Courier's own words (marks, labels, the
+//! summary line) are never redacted (docs/secrets.md).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -82,10 +82,9 @@ impl ConsoleReporter {
     }
 
     fn write_lines(&mut self, lines: &[String]) {
-        let secrets = Arc::clone(&self.secrets);
         let print = |out: &mut Box<dyn Write + Send>| {
             for l in lines {
-                let _ = writeln!(out, "{}", secrets.redact(l));
+                let _ = writeln!(out, "{l}");
             }
         };
         match &self.progress {
@@ -114,10 +113,18 @@ impl ConsoleReporter {
         }
     }
 
-    /// The lines of one request: its line and, when it failed, the details.
+    /// The lines of one request: its line and, when it failed, the details. Each piece of
+    /// data (names, paths, values, messages) is redacted on its own and Courier's words are
+    /// left whole, so a secret that is also one of them (`FAIL`, `expected`) cannot rewrite
+    /// the line (docs/secrets.md).
     pub fn request_lines(&self, r: &RequestResult) -> Vec<String> {
         let mut lines = Vec::new();
-        let title = format!("{} / {}", r.collection.name.value, r.display_name());
+        let data = |text: &str| self.secrets.redact(text).into_owned();
+        let title = format!(
+            "{} / {}",
+            data(&r.collection.name.value),
+            data(&r.display_name())
+        );
         let mark = self.mark(r.outcome);
         // Every send after the first (retries, a resend after a renewed token), so a pass
         // after two 503s does not look like a first-time pass (docs/cli.md#console-output).
@@ -139,7 +146,7 @@ impl ConsoleReporter {
         let head = match (r.outcome, r.status) {
             (Outcome::Skipped, _) => format!(
                 "{mark} {title}  skipped: {}",
-                r.skip_reason.as_deref().unwrap_or("")
+                data(r.skip_reason.as_deref().unwrap_or(""))
             ),
             (_, Some(status)) => {
                 let ms = r.duration.map_or(0, |d| d.as_millis());
@@ -147,7 +154,9 @@ impl ConsoleReporter {
             }
             (_, None) => format!(
                 "{mark} {title}  error: {}",
-                r.error.as_deref().unwrap_or("no response")
+                r.error
+                    .as_deref()
+                    .map_or_else(|| "no response".to_owned(), data)
             ),
         };
         lines.push(head);
@@ -157,17 +166,17 @@ impl ConsoleReporter {
         if r.status.is_some()
             && let Some(e) = &r.error
         {
-            lines.push(format!("    {e}"));
+            lines.push(format!("    {}", data(e)));
         }
-        let file = r.collection.file.display();
+        let file = data(r.collection.file.display());
         for a in r.assertions.iter().filter(|a| !a.passed) {
-            lines.extend(self.assertion_lines(file, a));
+            lines.extend(self.assertion_lines(&file, a));
         }
         match &r.snapshot {
             Some(SnapshotOutcome::New { pending }) => {
                 let where_ = pending.as_deref().map_or_else(
                     || "not written (check mode)".to_owned(),
-                    |p| format!("written to {}", display_path(p)),
+                    |p| format!("written to {}", data(&display_path(p))),
                 );
                 lines.push(format!(
                     "    snapshot: no stored snapshot; the new one is {where_}"
@@ -175,16 +184,16 @@ impl ConsoleReporter {
                 lines.push("    review it with `courier snapshots review`".to_owned());
             }
             Some(SnapshotOutcome::Changed { pending, diff }) => {
-                let where_ = pending
-                    .as_deref()
-                    .map_or_else(String::new, |p| format!(" (new: {})", display_path(p)));
+                let where_ = pending.as_deref().map_or_else(String::new, |p| {
+                    format!(" (new: {})", data(&display_path(p)))
+                });
                 lines.push(format!("    snapshot changed{where_}:"));
                 for l in diff.report(self.color).lines() {
-                    lines.push(format!("      {l}"));
+                    lines.push(format!("      {}", data(l)));
                 }
             }
             Some(SnapshotOutcome::Error { message }) => {
-                lines.push(format!("    snapshot: {message}"));
+                lines.push(format!("    snapshot: {}", data(message)));
             }
             _ => {}
         }
@@ -194,7 +203,7 @@ impl ConsoleReporter {
     fn assertion_lines(&self, file: &str, a: &AssertOutcome) -> Vec<String> {
         let at = format!("{file}:{}:{}", a.span.start.line, a.span.start.col);
         let what = match &a.path {
-            Some(p) => format!("{} {p}", a.kind.as_str()),
+            Some(p) => format!("{} {}", a.kind.as_str(), self.secrets.redact(p)),
             None => a.kind.as_str().to_owned(),
         };
         let at = if self.color {
@@ -202,7 +211,10 @@ impl ConsoleReporter {
         } else {
             at
         };
-        let mut lines = vec![format!("    {at}  {what}  {}", a.matcher)];
+        let mut lines = vec![format!(
+            "    {at}  {what}  {}",
+            self.secrets.redact(&a.matcher)
+        )];
         let expected = show_value(&a.expected, &self.secrets);
         let actual = a
             .actual
@@ -216,7 +228,7 @@ impl ConsoleReporter {
         push_labelled(&mut lines, "expected: ", &expected);
         push_labelled(&mut lines, "actual:   ", &actual);
         if let Some(m) = &a.message {
-            lines.push(format!("      {m}"));
+            lines.push(format!("      {}", self.secrets.redact(m)));
         }
         lines
     }
@@ -409,6 +421,56 @@ mod tests {
         // Data is still redacted: the request's name and the value.
         assert!(text.contains("C / [REDACTED] it on"), "{text}");
         assert!(text.contains("\"[REDACTED] [REDACTED]\""), "{text}");
+        assert!(!text.contains(SECRET), "{text}");
+    }
+
+    #[test]
+    fn a_secret_that_is_one_of_courier_s_words_leaves_request_lines_whole() {
+        let secrets = Secrets::new();
+        // Words of Courier's own request lines, each also a secret here.
+        for word in ["FAIL", "SKIP", "expected", "actual", "skipped", "error"] {
+            secrets.add(word);
+        }
+        secrets.add(SECRET);
+        let out = Shared::default();
+        let mut console = ConsoleReporter::new(
+            Box::new(out.clone()),
+            Box::new(std::io::sink()),
+            false,
+            false,
+            Arc::clone(&secrets),
+        );
+        let c = collection("c.yaml", "C", &["read the expected vendor", "b", "c"]);
+        let mut bad = failed(&c, 0, 0);
+        bad.assertions[1].actual = Some(Value::String(format!("{SECRET} actual")));
+        bad.assertions[1].message = Some(format!("see {SECRET}"));
+        let mut skip = crate::record::fixtures::skipped(&c, 0, 1);
+        skip.skip_reason = Some(format!("captured {SECRET} was never made"));
+        let mut err = crate::record::fixtures::errored(&c, 0, 2);
+        err.error = Some(format!("error from {SECRET}"));
+        for e in run(vec![bad, skip, err]) {
+            console.on_event(&e);
+        }
+        console.finish().expect("flushed");
+        let text = String::from_utf8(out.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+        assert!(
+            text.contains("FAIL C / read the [REDACTED] vendor  200  12 ms\n"),
+            "{text}"
+        );
+        assert!(text.contains("      expected: \"V-0001\"\n"), "{text}");
+        assert!(
+            text.contains("      actual:   \"[REDACTED] [REDACTED]\"\n"),
+            "{text}"
+        );
+        assert!(text.contains("      see [REDACTED]\n"), "{text}");
+        assert!(
+            text.contains("SKIP C / b  skipped: captured [REDACTED] was never made\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("FAIL C / c  error: [REDACTED] from [REDACTED]"),
+            "{text}"
+        );
         assert!(!text.contains(SECRET), "{text}");
     }
 }
