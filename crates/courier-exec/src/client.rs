@@ -488,56 +488,13 @@ pub fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue),
 )]
 mod tests {
     use super::*;
-    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     /// An HTTPS server on 127.0.0.1 whose certificate a CA made now has signed; its URL and
     /// the CA certificate as PEM.
     async fn https_server() -> (Url, String) {
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca =
-            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
-                .unwrap();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-            .unwrap()
-            .signed_by(&key, &ca)
-            .unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let mut request = [0u8; 4096];
-                    let _ = tls.read(&mut request).await;
-                    let _ = tls
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                        )
-                        .await;
-                    let _ = tls.shutdown().await;
-                });
-            }
-        });
-        let url = Url::parse(&format!("https://127.0.0.1:{port}/")).unwrap();
-        (url, ca.pem())
+        let (issuer, ca_pem) = crate::tls::tests::ca("Courier test CA");
+        let (url, _) = crate::tls::tests::server(&["127.0.0.1"], |_| {}, Some(&issuer)).await;
+        (url, ca_pem)
     }
 
     fn get(url: &Url) -> Prepared {

@@ -342,4 +342,4 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 
 #[cfg(test)]
 #[path = "tls/tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -352,19 +352,22 @@ pub(crate) fn template_value(node: &Node, cx: &mut Cx<'_>) -> Option<TemplateVal
     })
 }
 
+/// Where the caret of a bad JSONPath goes: on the character at fault, or under the whole path
+/// when the fault is its end (an unfinished path); never past the path's own text.
+fn fault_span(content: Span, path: &str, offset: Option<usize>) -> Span {
+    let len = path.chars().count();
+    match offset {
+        Some(o) if o < len => content.sub(o, o + 1),
+        _ => content.sub(0, len),
+    }
+}
+
 /// A JSONPath compiled from a string (a value or a key).
 pub(crate) fn jsonpath(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spanned<JsonPath>> {
     match JsonPath::compile(&text.value) {
         Ok(p) => Some(Spanned::new(p, text.span)),
         Err(e) => {
-            // The caret goes on the character at fault, or under the whole path when the
-            // fault is its end (an unfinished path): never past the path's own text.
-            let content = cx.content_span(text.span);
-            let len = text.value.chars().count();
-            let span = match e.offset {
-                Some(o) if o < len => content.sub(o, o + 1),
-                _ => content.sub(0, len),
-            };
+            let span = fault_span(cx.content_span(text.span), &text.value, e.offset);
             cx.error_help(
                 span,
                 format!("bad JSONPath `{}`: {}", text.value, e.message),
@@ -393,11 +396,7 @@ pub(crate) fn path_expr(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spann
         }
     };
     if let Err(e) = crate::path_expr::check_templated(&text.value) {
-        let len = text.value.chars().count();
-        let span = match e.offset {
-            Some(o) if o < len => content.sub(o, o + 1),
-            _ => content.sub(0, len),
-        };
+        let span = fault_span(content, &text.value, e.offset);
         cx.error_help(
             span,
             format!("bad JSONPath `{}`: {}", text.value, e.message),

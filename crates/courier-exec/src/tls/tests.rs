@@ -21,7 +21,7 @@ use super::*;
 use crate::client::{BodyCap, Prepared, SendError, build_client, send};
 
 /// A CA named `name` made now: its issuer (to sign with) and its certificate as PEM.
-fn ca(name: &str) -> (rcgen::CertifiedIssuer<'static, rcgen::KeyPair>, String) {
+pub(crate) fn ca(name: &str) -> (rcgen::CertifiedIssuer<'static, rcgen::KeyPair>, String) {
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params
@@ -72,7 +72,7 @@ async fn serve(cert: CertificateDer<'static>, key: &rcgen::KeyPair) -> Url {
 
 /// A server whose certificate for `names`, made by `edit`, `issuer` signed (or itself, with
 /// none).
-async fn server(
+pub(crate) async fn server(
     names: &[&str],
     edit: impl FnOnce(&mut rcgen::CertificateParams),
     issuer: Option<&rcgen::CertifiedIssuer<'static, rcgen::KeyPair>>,
