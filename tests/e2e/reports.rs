@@ -1099,6 +1099,12 @@ fn report_paths_that_collide_are_refused_before_anything_is_sent() {
         VENDORS,
         "the collection is untouched"
     );
+    // `--html -` is not standard output: a page needs a file (and `-` must not become one).
+    let (code, stdout, stderr) = run_local(dir.path(), &["--html", "-"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("--html - : the HTML report"), "{stderr}");
+    assert!(stdout.is_empty(), "nothing ran: {stdout}");
+    assert!(!dir.path().join("-").exists(), "no file named `-`");
 }
 
 /// A token endpoint that cannot be reached is a `network` error in JUnit, not `auth`: the

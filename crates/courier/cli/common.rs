@@ -107,7 +107,8 @@ pub(crate) struct OutputArgs {
     pub(crate) json: Option<PathBuf>,
     /// Write an HTML report to FILE: one self-contained page (no network) with the summary,
     /// the failures, a timeline per collection and filters by outcome and tag (in `compare`,
-    /// the counts, the differences of every pair that differs, and filters by outcome).
+    /// the counts, the differences of every pair that differs, and filters by outcome). A
+    /// file, never `-`.
     #[arg(long, value_name = "FILE")]
     pub(crate) html: Option<PathBuf>,
     /// Which checks keep the response's value (`actual`) in the JSON and HTML reports:
@@ -136,6 +137,7 @@ impl OutputArgs {
         collections: impl IntoIterator<Item = &'a std::path::Path>,
     ) -> Result<(), super::error::CliError> {
         one_report_on_stdout(self.json.as_deref(), self.junit.as_deref())?;
+        html_to_a_file(self.html.as_deref())?;
         let full = |p: &std::path::Path| {
             let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
             courier_core::diag::normalize_lexically(&p)
@@ -183,6 +185,17 @@ pub(crate) fn one_report_on_stdout(
     if is_stdout(json) && is_stdout(junit) {
         return Err(super::error::CliError::invalid(
             "--json - and --junit - both name standard output: give one of them a file",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses `--html -`: the HTML report is a page to open in a browser, not a stream to pipe,
+/// and `-` would otherwise become a file named `-` (docs/reports.md).
+pub(crate) fn html_to_a_file(html: Option<&std::path::Path>) -> Result<(), super::error::CliError> {
+    if is_stdout(html) {
+        return Err(super::error::CliError::invalid(
+            "--html - : the HTML report is a page to open in a browser and needs a file, such as `--html report.html`",
         ));
     }
     Ok(())

@@ -59,7 +59,7 @@ pub(crate) struct MergeArgs {
     /// to standard error).
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
-    /// Write the merged HTML report to FILE.
+    /// Write the merged HTML report to FILE (a file, never `-`).
     #[arg(long, value_name = "FILE")]
     pub(crate) html: Option<PathBuf>,
     /// Colour: `auto` (a terminal, with NO_COLOR and CI unset), `always` or `never`.
@@ -75,6 +75,7 @@ pub(crate) fn run(args: &ReportArgs) -> CliResult {
 
 fn run_merge(args: &MergeArgs) -> CliResult {
     super::common::one_report_on_stdout(args.json.as_deref(), args.junit.as_deref())?;
+    super::common::html_to_a_file(args.html.as_deref())?;
     let mut shards = Vec::new();
     for path in &args.reports {
         let file = courier_core::diag::display_path(path);
