@@ -93,6 +93,23 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
                 continue;
             }
             if let Some(var) = nonempty_text(v, "the name of a process environment variable", cx) {
+                // A name that no shell could export is most likely the secret itself pasted
+                // in the file, which must not stay there (docs/environments.md#secrets).
+                // The location is shown without its line, which may hold that secret.
+                if !is_identifier(&var.value) {
+                    let file = SourceFile::new(cx.file.path(), "");
+                    cx.diags.push(
+                        Diagnostic::at(
+                            format!("`{}` is not the name of an environment variable", k.value),
+                            &file,
+                            var.span,
+                        )
+                        .with_help(
+                            "name the variable that holds the secret (letters, digits and `_`, not starting with a digit), such as `INTACCT_CLIENT_SECRET`, and keep the value itself out of the file",
+                        ),
+                    );
+                    continue;
+                }
                 secrets.push((k.clone(), var));
             }
         }
