@@ -34,6 +34,7 @@ mod readme;
 mod recorder;
 mod rehearsal;
 mod reliability;
+mod report_spill;
 mod reports;
 mod run_limits;
 mod snapshot_kills;

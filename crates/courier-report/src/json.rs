@@ -43,23 +43,26 @@ pub struct ReportOptions {
 pub struct JsonReporter {
     target: ReportTarget,
     secrets: Arc<Secrets>,
-    record: RunRecord,
+    record: RunRecord<ReportRequest>,
     options: ReportOptions,
 }
 
 impl JsonReporter {
     pub fn new(target: ReportTarget, secrets: Arc<Secrets>) -> Self {
+        let options = ReportOptions::default();
         Self {
             target,
+            record: report_record(options, &secrets),
             secrets,
-            record: RunRecord::default(),
-            options: ReportOptions::default(),
+            options,
         }
     }
 
+    /// Sets what the report holds; before the run's first event.
     #[must_use]
     pub fn with_options(mut self, options: ReportOptions) -> Self {
         self.options = options;
+        self.record = report_record(options, &self.secrets);
         self
     }
 
@@ -88,26 +91,37 @@ pub fn render_report(report: &impl serde::Serialize) -> String {
     text
 }
 
+/// A record of the run that keeps each request as the report shows it, redacted: what the
+/// JSON and HTML reporters write from.
+pub(crate) fn report_record(
+    options: ReportOptions,
+    secrets: &Arc<Secrets>,
+) -> RunRecord<ReportRequest> {
+    let secrets = Arc::clone(secrets);
+    RunRecord::new(move |r| {
+        let mut req = request(r, options.values, &secrets);
+        redact_request(&mut req, &secrets);
+        req
+    })
+}
+
 /// The report document of a run (the JSON report; the HTML report renders it), every string
-/// in it redacted with `secrets`; `None` before `RunStarted`.
+/// in it redacted with `secrets`; `None` before `RunStarted` or when the run's entries cannot
+/// be read back. The whole document in memory: reporters write from the record instead
+/// ([`write_report`]).
 pub fn build_report(
-    record: &RunRecord,
+    record: &RunRecord<ReportRequest>,
     options: ReportOptions,
     secrets: &Secrets,
 ) -> Option<RunReport> {
     let mut report = report_head(record, options)?;
-    report.collections = record
-        .collections()
-        .map(|c| ReportCollection {
+    for c in record.collections() {
+        report.collections.push(ReportCollection {
             name: c.collection.name.value.clone(),
             file: c.collection.file.display().to_owned(),
-            requests: c
-                .results
-                .iter()
-                .map(|r| request(r, options.values, secrets))
-                .collect(),
-        })
-        .collect();
+            requests: record.entries(c).collect::<std::io::Result<_>>().ok()?,
+        });
+    }
     redact_report(&mut report, secrets);
     Some(report)
 }
@@ -162,15 +176,14 @@ fn redact_request(r: &mut ReportRequest, secrets: &Secrets) {
 /// Nothing is written before `RunStarted`.
 pub fn write_report(
     out: &mut dyn std::io::Write,
-    record: &RunRecord,
+    record: &RunRecord<ReportRequest>,
     options: ReportOptions,
     secrets: &Secrets,
 ) -> std::io::Result<()> {
     // The document without its collections, as serde writes it: `"collections": []` last.
-    let Some(mut head) = report_head(record, options) else {
+    let Some(head) = report_head_redacted(record, options, secrets) else {
         return Ok(());
     };
-    redact_report(&mut head, secrets);
     let text = serde_json::to_string_pretty(&head).map_err(std::io::Error::other)?;
     let mut collections = record.collections().peekable();
     let (Some(prefix), true) = (text.strip_suffix("[]\n}"), collections.peek().is_some()) else {
@@ -190,11 +203,9 @@ pub fn write_report(
             out,
             "    {{\n      \"name\": {name},\n      \"file\": {file},\n      \"requests\": ["
         )?;
-        for (j, r) in c.results.iter().enumerate() {
+        for (j, req) in record.entries(c).enumerate() {
             out.write_all(if j == 0 { b"\n" } else { b",\n" })?;
-            let mut req = request(r, options.values, secrets);
-            redact_request(&mut req, secrets);
-            let text = serde_json::to_string_pretty(&req).map_err(std::io::Error::other)?;
+            let text = serde_json::to_string_pretty(&req?).map_err(std::io::Error::other)?;
             // Pretty JSON holds no raw newline inside a string: each line is indented alone.
             for (k, line) in text.split('\n').enumerate() {
                 if k > 0 {
@@ -204,7 +215,7 @@ pub fn write_report(
                 out.write_all(line.as_bytes())?;
             }
         }
-        out.write_all(if c.results.is_empty() {
+        out.write_all(if c.is_empty() {
             b"]\n    }"
         } else {
             b"\n      ]\n    }"
@@ -213,8 +224,19 @@ pub fn write_report(
     out.write_all(b"\n  ]\n}\n")
 }
 
+/// The report's fields other than its collections, redacted; `None` before `RunStarted`.
+pub(crate) fn report_head_redacted<T>(
+    record: &RunRecord<T>,
+    options: ReportOptions,
+    secrets: &Secrets,
+) -> Option<RunReport> {
+    let mut head = report_head(record, options)?;
+    redact_report(&mut head, secrets);
+    Some(head)
+}
+
 /// The report's fields other than its collections; `None` before `RunStarted`.
-fn report_head(record: &RunRecord, options: ReportOptions) -> Option<RunReport> {
+fn report_head<T>(record: &RunRecord<T>, options: ReportOptions) -> Option<RunReport> {
     let environment = record.environment.as_ref()?;
     let started_at = record.started_at?;
     Some(RunReport {
@@ -394,6 +416,7 @@ impl Reporter for JsonReporter {
         if self.record.environment.is_none() {
             return Ok(());
         }
+        self.record.kept()?;
         let (record, options, secrets) = (&self.record, self.options, &*self.secrets);
         self.target
             .write_with(|out| write_report(out, record, options, secrets))

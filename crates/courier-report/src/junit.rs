@@ -33,13 +33,12 @@
 //! carry at all (control characters from a response body) are written as `\u{..}`.
 
 use std::fmt::Write as _;
-use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
 use quick_xml::Writer;
 use quick_xml::escape::partial_escape;
-use quick_xml::events::{BytesDecl, BytesText, Event as XmlEvent};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event as XmlEvent};
 
 use courier_check::matcher::AssertOutcome;
 use courier_check::snapshot::SnapshotOutcome;
@@ -75,7 +74,7 @@ pub struct TestSuite {
 }
 
 /// A `<testcase>`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TestCase {
     pub name: String,
     pub classname: String,
@@ -84,7 +83,7 @@ pub struct TestCase {
 }
 
 /// How a case ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CaseResult {
     Passed,
     /// A check failed: `<failure type=…>` (`assertion`, `snapshot`, `difference`).
@@ -98,7 +97,7 @@ pub enum CaseResult {
 }
 
 /// The body of a `<failure>` or `<error>`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     /// The `type` attribute.
     pub kind: String,
@@ -141,44 +140,67 @@ impl JunitDocument {
     /// The XML text. The document's text is written as it is: whoever builds the document
     /// redacts its data (see the module documentation).
     pub fn to_xml(&self) -> Result<String, JunitError> {
-        let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
-        w.write_event(XmlEvent::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-        let text = |s: &str| clean(s);
-        let counts = self.counts();
-        let mut root = vec![
-            ("name", text(&self.name)),
-            ("tests", counts.tests.to_string()),
-            ("failures", counts.failures.to_string()),
-            ("errors", counts.errors.to_string()),
-        ];
-        // No `skipped` here: junit-10.xsd allows it on <testsuite> only.
-        if let Some(t) = self.time {
-            root.push(("time", seconds(t)));
-        }
-        let root_el = w.create_element("testsuites").with_attributes(attrs(&root));
-        if self.suites.is_empty() {
-            root_el.write_empty()?;
-        } else {
-            root_el.write_inner_content(|w| {
-                for s in &self.suites {
-                    write_suite(w, s)?;
-                }
-                Ok(())
-            })?;
-        }
-        let mut bytes = w.into_inner().into_inner();
-        bytes.push(b'\n');
+        let mut bytes = Vec::new();
+        let suites = self.suites.iter().map(|s| {
+            let cases = s.cases.iter().cloned().map(Ok);
+            Ok((s, s.counts(), cases))
+        });
+        write_document(&mut bytes, &self.name, self.time, self.counts(), suites)?;
         String::from_utf8(bytes).map_err(|_| JunitError::Encoding)
     }
+}
+
+/// Writes a whole document, a suite and a case at a time: `suites` gives each suite's head
+/// (its `cases` are not read), its counts and its cases, so a run's cases can come from
+/// where the reporter kept them rather than from memory. `counts` are the document's totals.
+fn write_document<'s, C>(
+    out: &mut dyn std::io::Write,
+    name: &str,
+    time: Option<Duration>,
+    counts: Counts,
+    suites: impl Iterator<Item = std::io::Result<(&'s TestSuite, Counts, C)>>,
+) -> std::io::Result<()>
+where
+    C: Iterator<Item = std::io::Result<TestCase>>,
+{
+    let mut w = Writer::new_with_indent(out, b' ', 2);
+    w.write_event(XmlEvent::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let mut root = vec![
+        ("name", clean(name)),
+        ("tests", counts.tests.to_string()),
+        ("failures", counts.failures.to_string()),
+        ("errors", counts.errors.to_string()),
+    ];
+    // No `skipped` here: junit-10.xsd allows it on <testsuite> only.
+    if let Some(t) = time {
+        root.push(("time", seconds(t)));
+    }
+    let mut suites = suites.peekable();
+    let start = BytesStart::new("testsuites").with_attributes(attrs(&root));
+    if suites.peek().is_none() {
+        w.write_event(XmlEvent::Empty(start))?;
+    } else {
+        w.write_event(XmlEvent::Start(start))?;
+        for suite in suites {
+            let (s, c, cases) = suite?;
+            write_suite(&mut w, s, c, cases)?;
+        }
+        w.write_event(XmlEvent::End(BytesEnd::new("testsuites")))?;
+    }
+    w.into_inner().write_all(b"\n")
 }
 
 fn attrs<'a>(pairs: &'a [(&'a str, String)]) -> impl Iterator<Item = (&'a str, &'a str)> {
     pairs.iter().map(|(k, v)| (*k, v.as_str()))
 }
 
-fn write_suite(w: &mut Writer<Cursor<Vec<u8>>>, s: &TestSuite) -> std::io::Result<()> {
+fn write_suite<W: std::io::Write>(
+    w: &mut Writer<W>,
+    s: &TestSuite,
+    c: Counts,
+    cases: impl Iterator<Item = std::io::Result<TestCase>>,
+) -> std::io::Result<()> {
     let text = |v: &str| clean(v);
-    let c = s.counts();
     let mut a = vec![
         ("name", text(&s.name)),
         ("tests", c.tests.to_string()),
@@ -195,21 +217,20 @@ fn write_suite(w: &mut Writer<Cursor<Vec<u8>>>, s: &TestSuite) -> std::io::Resul
     if let Some(f) = &s.file {
         a.push(("file", text(f)));
     }
-    let el = w.create_element("testsuite").with_attributes(attrs(&a));
-    if s.cases.is_empty() {
-        el.write_empty()?;
+    let start = BytesStart::new("testsuite").with_attributes(attrs(&a));
+    if c.tests == 0 {
+        w.write_event(XmlEvent::Empty(start))?;
         return Ok(());
     }
-    el.write_inner_content(|w| {
-        for case in &s.cases {
-            write_case(w, case)?;
-        }
-        Ok(())
-    })?;
+    w.write_event(XmlEvent::Start(start))?;
+    for case in cases {
+        write_case(w, &case?)?;
+    }
+    w.write_event(XmlEvent::End(BytesEnd::new("testsuite")))?;
     Ok(())
 }
 
-fn write_case(w: &mut Writer<Cursor<Vec<u8>>>, c: &TestCase) -> std::io::Result<()> {
+fn write_case<W: std::io::Write>(w: &mut Writer<W>, c: &TestCase) -> std::io::Result<()> {
     let text = |v: &str| clean(v);
     let mut a = vec![("name", text(&c.name)), ("classname", text(&c.classname))];
     if let Some(t) = c.time {
@@ -265,19 +286,9 @@ impl TestSuite {
     }
 
     pub fn counts(&self) -> Counts {
-        let mut c = Counts {
-            tests: self.cases.len(),
-            ..Counts::default()
-        };
-        for case in &self.cases {
-            match case.result {
-                CaseResult::Passed => {}
-                CaseResult::Failure(_) => c.failures += 1,
-                CaseResult::Error(_) => c.errors += 1,
-                CaseResult::Skipped { .. } => c.skipped += 1,
-            }
-        }
-        c
+        self.cases.iter().fold(Counts::default(), |acc, case| {
+            acc + Counts::of(&case.result)
+        })
     }
 }
 
@@ -300,6 +311,19 @@ pub struct Counts {
     pub failures: usize,
     pub errors: usize,
     pub skipped: usize,
+}
+
+impl Counts {
+    /// The counts of one case.
+    pub fn of(result: &CaseResult) -> Self {
+        let one = |n: bool| usize::from(n);
+        Self {
+            tests: 1,
+            failures: one(matches!(result, CaseResult::Failure(_))),
+            errors: one(matches!(result, CaseResult::Error(_))),
+            skipped: one(matches!(result, CaseResult::Skipped { .. })),
+        }
+    }
 }
 
 impl std::ops::Add for Counts {
@@ -353,52 +377,88 @@ fn clean(s: &str) -> String {
 pub struct JunitReporter {
     target: ReportTarget,
     secrets: Arc<Secrets>,
-    record: RunRecord,
+    record: RunRecord<TestCase>,
 }
 
 impl JunitReporter {
     pub fn new(target: ReportTarget, secrets: Arc<Secrets>) -> Self {
+        let keep = Arc::clone(&secrets);
         Self {
             target,
             secrets,
-            record: RunRecord::default(),
+            record: RunRecord::new(move |r| TestCase {
+                name: data(&r.display_name(), &keep),
+                classname: data(&r.collection.name.value, &keep),
+                time: Some(r.duration.unwrap_or_default()),
+                result: case_result(r, &keep),
+            }),
         }
     }
 
-    /// The document of the run so far, its data redacted; `None` before `RunStarted`.
+    /// The document of the run so far, its data redacted; `None` before `RunStarted` or
+    /// when the run's cases cannot be read back.
     pub fn document(&self) -> Option<JunitDocument> {
-        build_document(&self.record, &self.secrets)
+        let mut doc = self.head()?;
+        let suites = self.suites().ok()?;
+        for ((mut suite, _), c) in suites.into_iter().zip(self.record.collections()) {
+            suite.cases = self.record.entries(c).collect::<Result<_, _>>().ok()?;
+            doc.suites.push(suite);
+        }
+        Some(doc)
     }
-}
 
-fn build_document(record: &RunRecord, secrets: &Secrets) -> Option<JunitDocument> {
-    record.environment.as_ref()?;
-    let timestamp = record
-        .started_at
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    let mut doc = JunitDocument::new("courier");
-    doc.time = Some(record.duration);
-    for c in record.collections() {
-        let collection = &data(&c.collection.name.value, secrets);
-        let time = c.results.iter().filter_map(|r| r.duration).sum();
-        doc.suites.push(TestSuite {
-            name: collection.clone(),
-            file: Some(data(c.collection.file.display(), secrets)),
-            timestamp: timestamp.clone(),
-            time: Some(time),
-            cases: c
-                .results
-                .iter()
-                .map(|r| TestCase {
-                    name: data(&r.display_name(), secrets),
-                    classname: collection.clone(),
-                    time: Some(r.duration.unwrap_or_default()),
-                    result: case_result(r, secrets),
-                })
-                .collect(),
-        });
+    /// The document without its suites; `None` before `RunStarted`.
+    fn head(&self) -> Option<JunitDocument> {
+        self.record.environment.as_ref()?;
+        let mut doc = JunitDocument::new("courier");
+        doc.time = Some(self.record.duration);
+        Some(doc)
     }
-    Some(doc)
+
+    /// Each collection's suite without its cases, with its counts, in run order: one pass
+    /// over the kept cases.
+    fn suites(&self) -> std::io::Result<Vec<(TestSuite, Counts)>> {
+        let timestamp = self
+            .record
+            .started_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let mut suites = Vec::new();
+        for c in self.record.collections() {
+            let mut counts = Counts::default();
+            let mut time = Duration::ZERO;
+            for case in self.record.entries(c) {
+                let case = case?;
+                counts = counts + Counts::of(&case.result);
+                time += case.time.unwrap_or_default();
+            }
+            let suite = TestSuite {
+                name: data(&c.collection.name.value, &self.secrets),
+                file: Some(data(c.collection.file.display(), &self.secrets)),
+                timestamp: timestamp.clone(),
+                time: Some(time),
+                cases: Vec::new(),
+            };
+            suites.push((suite, counts));
+        }
+        Ok(suites)
+    }
+
+    /// Writes the document a case at a time, from where the run's cases were kept.
+    fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let Some(doc) = self.head() else {
+            return Ok(());
+        };
+        let suites = self.suites()?;
+        let total = suites
+            .iter()
+            .fold(Counts::default(), |acc, (_, c)| acc + *c);
+        let collections = self.record.collections();
+        let suites = suites
+            .iter()
+            .zip(collections)
+            .map(|((s, c), col)| Ok((s, *c, self.record.entries(col))));
+        write_document(out, &doc.name, doc.time, total, suites)
+    }
 }
 
 /// `text`, a piece of data, redacted.
@@ -576,13 +636,13 @@ impl Reporter for JunitReporter {
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        let Some(doc) = self.document() else {
+        if self.record.environment.is_none() {
             return Ok(());
-        };
-        let xml = doc
-            .to_xml()
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        self.target.write(xml.as_bytes()).map_err(Into::into)
+        }
+        self.record.kept()?;
+        self.target
+            .write_with(|out| self.write(out))
+            .map_err(Into::into)
     }
 }
 

@@ -17,9 +17,11 @@ use courier_core::secret::Secrets;
 use courier_events::{Event, Reporter};
 use sha2::Digest as _;
 
-use crate::json::{ReportOptions, build_report};
+use crate::contract::{ReportRequest, RunReport};
+use crate::json::{ReportOptions, build_report, report_head_redacted, report_record};
 use crate::output::write_atomic_with;
-use crate::record::RunRecord;
+use crate::record::{CollectionRecord, RunRecord};
+use run::{CollectionHead, RunSource};
 
 pub use compare::render_compare;
 pub use run::{render_run, write_run};
@@ -32,7 +34,7 @@ pub const SCRIPT: &str = include_str!("report.js");
 pub struct HtmlReporter {
     path: PathBuf,
     secrets: Arc<Secrets>,
-    record: RunRecord,
+    record: RunRecord<ReportRequest>,
     options: ReportOptions,
 }
 
@@ -40,8 +42,8 @@ impl HtmlReporter {
     pub fn new(path: PathBuf, secrets: Arc<Secrets>, options: ReportOptions) -> Self {
         Self {
             path,
+            record: report_record(options, &secrets),
             secrets,
-            record: RunRecord::default(),
             options,
         }
     }
@@ -58,10 +60,68 @@ impl Reporter for HtmlReporter {
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        let Some(report) = build_report(&self.record, self.options, &self.secrets) else {
+        let Some(head) = report_head_redacted(&self.record, self.options, &self.secrets) else {
             return Ok(());
         };
-        write_atomic_with(&self.path, |out| write_run(out, &report)).map_err(Into::into)
+        self.record.kept()?;
+        let collections: Vec<&CollectionRecord> = self.record.collections().collect();
+        let source = Kept {
+            heads: collections
+                .iter()
+                .map(|c| CollectionHead {
+                    name: self.secrets.redact(&c.collection.name.value).into_owned(),
+                    file: self
+                        .secrets
+                        .redact(c.collection.file.display())
+                        .into_owned(),
+                    len: c.len(),
+                })
+                .collect(),
+            head,
+            collections,
+            record: &self.record,
+            error: std::cell::RefCell::new(None),
+        };
+        write_atomic_with(&self.path, |out| {
+            run::write_source(out, &source)?;
+            source.error.take().map_or(Ok(()), Err)
+        })
+        .map_err(Into::into)
+    }
+}
+
+/// The run as the reporter kept it, as a page's source: each request is read back from the
+/// record every time the page needs it.
+struct Kept<'a> {
+    head: RunReport,
+    heads: Vec<CollectionHead>,
+    collections: Vec<&'a CollectionRecord>,
+    record: &'a RunRecord<ReportRequest>,
+    /// The first request that could not be read back: the page is then not written.
+    error: std::cell::RefCell<Option<std::io::Error>>,
+}
+
+impl RunSource for Kept<'_> {
+    fn head(&self) -> &RunReport {
+        &self.head
+    }
+
+    fn collections(&self) -> &[CollectionHead] {
+        &self.heads
+    }
+
+    fn requests(&self, index: usize) -> Box<dyn Iterator<Item = ReportRequest> + '_> {
+        Box::new(
+            self.record
+                .entries(self.collections[index])
+                .map_while(|r| match r {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        self.error.borrow_mut().get_or_insert(e);
+                        None
+                    }
+                }),
+        )
     }
 }
 

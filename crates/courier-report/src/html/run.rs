@@ -6,23 +6,122 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::contract::{ReportAssertion, ReportCollection, ReportOutcome, ReportRequest, RunReport};
+use crate::contract::{ReportAssertion, ReportOutcome, ReportRequest, RunReport};
 
 use super::{Page, diff_block, escape, human_ms, page_head, page_tail, ratio_bar, show_json};
+
+/// What a page is made from: the report's head, and its collections' requests, which the
+/// page reads several times over, one request at a time, so that a run's requests need not
+/// be in memory all at once (docs/reports.md#memory). Its text must already be redacted.
+pub(crate) trait RunSource {
+    /// The report; its `collections` are not read.
+    fn head(&self) -> &RunReport;
+    /// The collections, in run order.
+    fn collections(&self) -> &[CollectionHead];
+    /// The requests of the `index`th collection, in run order.
+    fn requests(&self, index: usize) -> Box<dyn Iterator<Item = ReportRequest> + '_>;
+}
+
+/// A collection of the page without its requests.
+#[derive(Debug)]
+pub(crate) struct CollectionHead {
+    pub(crate) name: String,
+    pub(crate) file: String,
+    pub(crate) len: usize,
+}
+
+/// A whole report in memory (a merged or read-back JSON report) as a page's source.
+struct Whole<'a> {
+    report: &'a RunReport,
+    collections: Vec<CollectionHead>,
+}
+
+impl RunSource for Whole<'_> {
+    fn head(&self) -> &RunReport {
+        self.report
+    }
+
+    fn collections(&self) -> &[CollectionHead] {
+        &self.collections
+    }
+
+    fn requests(&self, index: usize) -> Box<dyn Iterator<Item = ReportRequest> + '_> {
+        Box::new(self.report.collections[index].requests.iter().cloned())
+    }
+}
+
+fn whole(report: &RunReport) -> Whole<'_> {
+    let collections = report
+        .collections
+        .iter()
+        .map(|c| CollectionHead {
+            name: c.name.clone(),
+            file: c.file.clone(),
+            len: c.requests.len(),
+        })
+        .collect();
+    Whole {
+        report,
+        collections,
+    }
+}
 
 /// The HTML report of a run. `report` must already be redacted (as
 /// [`crate::json::build_report`] returns it): this only escapes.
 pub fn render_run(report: &RunReport) -> String {
     // Without a file nothing is written, so nothing can fail to be.
-    make_page(Page::new(None), report).unwrap_or_default()
+    make_page(Page::new(None), &whole(report)).unwrap_or_default()
 }
 
 /// [`render_run`] written to `out` as it is made, a chunk at a time.
 pub fn write_run(out: &mut dyn std::io::Write, report: &RunReport) -> std::io::Result<()> {
-    make_page(Page::new(Some(out)), report).map(drop)
+    write_source(out, &whole(report))
 }
 
-fn make_page(mut body: Page<'_>, report: &RunReport) -> std::io::Result<String> {
+/// The page of `source`, written to `out` as it is made.
+pub(crate) fn write_source(
+    out: &mut dyn std::io::Write,
+    source: &dyn RunSource,
+) -> std::io::Result<()> {
+    make_page(Page::new(Some(out)), source).map(drop)
+}
+
+/// What the page needs of every request before it shows any: one pass over the run.
+struct Overview {
+    tags: BTreeSet<String>,
+    failed: usize,
+    /// When the last request ended, the timelines' common scale.
+    end: u64,
+}
+
+fn overview(source: &dyn RunSource) -> Overview {
+    let mut o = Overview {
+        tags: BTreeSet::new(),
+        failed: 0,
+        end: source.head().duration_ms,
+    };
+    for i in 0..source.collections().len() {
+        for r in source.requests(i) {
+            if is_failure(&r) {
+                o.failed += 1;
+            }
+            if let Some(s) = r.started_ms {
+                o.end = o.end.max(s + r.duration_ms.unwrap_or(0));
+            }
+            o.tags.extend(r.tags);
+        }
+    }
+    o.end = o.end.max(1);
+    o
+}
+
+fn is_failure(r: &ReportRequest) -> bool {
+    matches!(r.outcome, ReportOutcome::Failed | ReportOutcome::Error)
+}
+
+fn make_page(mut body: Page<'_>, source: &dyn RunSource) -> std::io::Result<String> {
+    let report = source.head();
+    let overview = overview(source);
     let s = &report.summary;
     let title = format!(
         "Courier · {} · {} passed, {} failed, {} skipped",
@@ -31,10 +130,10 @@ fn make_page(mut body: Page<'_>, report: &RunReport) -> std::io::Result<String> 
     body.push_str(&page_head(&title));
     header(&mut body, report);
     body.push_str("<main>\n");
-    filters(&mut body, report);
-    failures(&mut body, report);
-    timelines(&mut body, report);
-    requests(&mut body, report);
+    filters(&mut body, &overview.tags);
+    failures(&mut body, source, overview.failed);
+    timelines(&mut body, source, overview.end);
+    requests(&mut body, source);
     let _ = write!(
         body,
         "<footer>{} {} · JSON report version {}</footer>\n</main>",
@@ -110,17 +209,7 @@ fn header(out: &mut String, report: &RunReport) {
     out.push_str("</div></header>\n");
 }
 
-fn all_requests(report: &RunReport) -> impl Iterator<Item = (&ReportCollection, &ReportRequest)> {
-    report
-        .collections
-        .iter()
-        .flat_map(|c| c.requests.iter().map(move |r| (c, r)))
-}
-
-fn filters(out: &mut String, report: &RunReport) {
-    let tags: BTreeSet<&str> = all_requests(report)
-        .flat_map(|(_, r)| r.tags.iter().map(String::as_str))
-        .collect();
+fn filters(out: &mut String, tags: &BTreeSet<String>) {
     out.push_str(
         "<nav class=\"filters\" aria-label=\"filters\"><span class=\"label\">outcome</span>",
     );
@@ -158,48 +247,49 @@ fn filter_attrs(r: &ReportRequest) -> String {
     )
 }
 
-fn failures(out: &mut String, report: &RunReport) {
-    let failed: Vec<_> = all_requests(report)
-        .filter(|(_, r)| matches!(r.outcome, ReportOutcome::Failed | ReportOutcome::Error))
-        .collect();
-    let _ = writeln!(
-        out,
-        "<section id=\"failures\"><h2>Failures ({})</h2>",
-        failed.len()
-    );
-    if failed.is_empty() {
+fn failures(out: &mut Page<'_>, source: &dyn RunSource, failed: usize) {
+    let _ = writeln!(out, "<section id=\"failures\"><h2>Failures ({failed})</h2>");
+    if failed == 0 {
         out.push_str("<div class=\"card none\">Nothing failed.</div>");
     }
-    for (c, r) in failed {
-        let _ = write!(
-            out,
-            "<article class=\"card failure\" {attrs}><div class=\"head\">{mark}<h3>{coll} / {name}</h3>{status}\
-             <span class=\"where mono muted\">{file}</span></div><div class=\"body\">",
-            attrs = filter_attrs(r),
-            mark = mark(r.outcome),
-            coll = escape(&c.name),
-            name = escape(&r.name),
-            status = status_text(r),
-            file = escape(&c.file),
-        );
-        if let Some(e) = &r.error {
-            let _ = write!(out, "<pre class=\"error-text\">{}</pre>", escape(e));
+    for (i, c) in source.collections().iter().enumerate() {
+        for r in source.requests(i).filter(is_failure) {
+            failure(out, c, &r);
+            out.spill();
         }
-        for a in r.assertions.iter().filter(|a| !a.passed) {
-            check(out, &c.file, a);
-        }
-        if let Some(diff) = &r.snapshot_diff {
-            out.push_str("<div class=\"check\"><span class=\"muted\">snapshot changed</span>");
-            out.push_str(&diff_block(diff));
-            out.push_str("</div>");
-        } else if r.snapshot == crate::contract::ReportSnapshot::New {
-            out.push_str(
-                "<div class=\"check muted\">snapshot: no stored snapshot; review the new one with <code>courier snapshots review</code></div>",
-            );
-        }
-        out.push_str("</div></article>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// One failed request: where, and each failed check, error or snapshot change.
+fn failure(out: &mut String, c: &CollectionHead, r: &ReportRequest) {
+    let _ = write!(
+        out,
+        "<article class=\"card failure\" {attrs}><div class=\"head\">{mark}<h3>{coll} / {name}</h3>{status}\
+         <span class=\"where mono muted\">{file}</span></div><div class=\"body\">",
+        attrs = filter_attrs(r),
+        mark = mark(r.outcome),
+        coll = escape(&c.name),
+        name = escape(&r.name),
+        status = status_text(r),
+        file = escape(&c.file),
+    );
+    if let Some(e) = &r.error {
+        let _ = write!(out, "<pre class=\"error-text\">{}</pre>", escape(e));
+    }
+    for a in r.assertions.iter().filter(|a| !a.passed) {
+        check(out, &c.file, a);
+    }
+    if let Some(diff) = &r.snapshot_diff {
+        out.push_str("<div class=\"check\"><span class=\"muted\">snapshot changed</span>");
+        out.push_str(&diff_block(diff));
+        out.push_str("</div>");
+    } else if r.snapshot == crate::contract::ReportSnapshot::New {
+        out.push_str(
+            "<div class=\"check muted\">snapshot: no stored snapshot; review the new one with <code>courier snapshots review</code></div>",
+        );
+    }
+    out.push_str("</div></article>\n");
 }
 
 /// `200 · 12 ms · 3 attempts`, or the skip reason.
@@ -261,27 +351,28 @@ const ROW: usize = 22;
 const LABEL_SHARE: f64 = 30.0;
 const LABEL_CHARS: usize = 44;
 
-fn timelines(out: &mut Page<'_>, report: &RunReport) {
+fn timelines(out: &mut Page<'_>, source: &dyn RunSource, end: u64) {
     out.push_str("<section id=\"timeline\"><h2>Timeline</h2>\n");
-    // One scale for every collection, so bars compare across them.
-    let end = all_requests(report)
-        .filter_map(|(_, r)| r.started_ms.map(|s| s + r.duration_ms.unwrap_or(0)))
-        .max()
-        .unwrap_or(0)
-        .max(report.duration_ms)
-        .max(1);
-    for c in &report.collections {
-        timeline(out, c, end);
+    // One scale for every collection (`end`), so bars compare across them.
+    for (i, c) in source.collections().iter().enumerate() {
+        timeline(out, c, source.requests(i), source.requests(i), end);
         out.spill();
     }
-    if report.collections.is_empty() {
+    if source.collections().is_empty() {
         out.push_str("<div class=\"card none\">No request ran.</div>");
     }
     out.push_str("</section>\n");
 }
 
-fn timeline(out: &mut Page<'_>, c: &ReportCollection, end: u64) {
-    let rows = c.requests.len();
+/// The timeline of `c`, whose requests are read twice: for the labels, then for the bars.
+fn timeline(
+    out: &mut Page<'_>,
+    c: &CollectionHead,
+    labels: impl Iterator<Item = ReportRequest>,
+    bars: impl Iterator<Item = ReportRequest>,
+    end: u64,
+) {
+    let rows = c.len;
     let height = (rows + 1) * ROW + 6;
     let pct = |ms: u64| ms as f64 * 100.0 / end as f64;
     let _ = write!(
@@ -291,7 +382,7 @@ fn timeline(out: &mut Page<'_>, c: &ReportCollection, end: u64) {
         escape(&c.name),
         escape(&c.name)
     );
-    for (i, r) in c.requests.iter().enumerate() {
+    for (i, r) in labels.enumerate() {
         let y = i * ROW;
         let label = if r.name.chars().count() > LABEL_CHARS {
             let kept: String = r.name.chars().take(LABEL_CHARS - 1).collect();
@@ -339,7 +430,7 @@ fn timeline(out: &mut Page<'_>, c: &ReportCollection, end: u64) {
             label = human_ms(ms),
         );
     }
-    for (i, r) in c.requests.iter().enumerate() {
+    for (i, r) in bars.enumerate() {
         let Some(start) = r.started_ms else { continue };
         let took = r.duration_ms.unwrap_or(0);
         let x = pct(start);
@@ -363,7 +454,7 @@ fn timeline(out: &mut Page<'_>, c: &ReportCollection, end: u64) {
             class = outcome_class(r.outcome),
             y = i * ROW + 5,
             h = ROW - 10,
-            attrs = filter_attrs(r),
+            attrs = filter_attrs(&r),
             tip = escape(&tip),
         );
         if r.attempts > 1 {
@@ -380,9 +471,9 @@ fn timeline(out: &mut Page<'_>, c: &ReportCollection, end: u64) {
     out.push_str("</svg></svg></div>\n");
 }
 
-fn requests(out: &mut Page<'_>, report: &RunReport) {
+fn requests(out: &mut Page<'_>, source: &dyn RunSource) {
     out.push_str("<section id=\"requests\"><h2>All requests</h2>\n");
-    for c in &report.collections {
+    for (i, c) in source.collections().iter().enumerate() {
         let _ = write!(
             out,
             "<div class=\"card collection\" data-group><div class=\"head\"><h3>{}</h3>\
@@ -393,8 +484,8 @@ fn requests(out: &mut Page<'_>, report: &RunReport) {
             escape(&c.name),
             escape(&c.file)
         );
-        for r in &c.requests {
-            request_row(out, c, r);
+        for r in source.requests(i) {
+            request_row(out, c, &r);
             out.spill();
         }
         out.push_str("</tbody></table></div>\n");
@@ -402,7 +493,7 @@ fn requests(out: &mut Page<'_>, report: &RunReport) {
     out.push_str("</section>\n");
 }
 
-fn request_row(out: &mut String, c: &ReportCollection, r: &ReportRequest) {
+fn request_row(out: &mut String, c: &CollectionHead, r: &ReportRequest) {
     let mut tags = String::new();
     for t in &r.tags {
         let _ = write!(tags, "<span class=\"tag\">{}</span>", escape(t));

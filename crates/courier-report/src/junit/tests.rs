@@ -280,3 +280,56 @@ fn the_reporter_writes_its_file_at_finish() {
         "{xml}"
     );
 }
+
+#[test]
+fn the_written_file_is_the_document_byte_for_byte_whatever_order_collections_finish_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    let a = collection("a.yaml", "A", &["one", "two", "three"]);
+    let b = collection("b.yaml", "B", &["x", "y"]);
+    let empty = collection("e.yaml", "E", &["never"]);
+    let mut r = JunitReporter::new(ReportTarget::File(path.clone()), Secrets::new());
+    // Collection 1 finishes first and the rows of 0 arrive interleaved with it, as under
+    // `--parallel`; collection 2 starts and reports nothing.
+    let mut events = run(vec![
+        failed(&b, 1, 0),
+        result(&a, 0, 0),
+        skipped(&b, 1, 1),
+        errored(&a, 0, 1),
+        failed(&a, 0, 2),
+    ]);
+    events.insert(
+        1,
+        Event::CollectionStarted {
+            collection_id: 2,
+            collection: Arc::clone(&empty),
+            row: None,
+        },
+    );
+    for e in &events {
+        r.on_event(e);
+    }
+    r.finish().unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    let doc = r.document().unwrap();
+    assert_eq!(written, doc.to_xml().unwrap());
+    let names: Vec<&str> = doc.suites.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["A", "B"],
+        "run order, without the collection that reported nothing"
+    );
+    assert_eq!(
+        doc.counts(),
+        Counts {
+            tests: 5,
+            failures: 2,
+            errors: 1,
+            skipped: 1
+        }
+    );
+    assert!(
+        written.contains(r#"<testsuites name="courier" tests="5" failures="2" errors="1""#),
+        "{written}"
+    );
+}

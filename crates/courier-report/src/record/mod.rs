@@ -1,6 +1,10 @@
-//! What the file reporters (JSON, JUnit) keep of a run's events until `finish()`: the
-//! environment, the start time and duration, and every request result grouped by collection
-//! in run order. The console prints as events arrive; the file reporters need the whole run.
+//! What the file reporters (JSON, JUnit, HTML) keep of a run's events until `finish()`: the
+//! environment, the start time and duration, and each request's entry — in the reporter's own
+//! form, made as the request finishes — grouped by collection in run order. The console
+//! prints as events arrive; the file reporters need the whole run, which they keep in a
+//! [`spill`] file rather than memory (docs/reports.md#memory).
+
+mod spill;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,28 +12,73 @@ use std::time::Duration;
 
 use courier_core::model::Collection;
 use courier_events::{EnvInfo, Event, RequestResult, Summary};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-/// One collection of the run and its results, rows one after another.
-#[derive(Debug, Clone)]
+use spill::{Runs, Spill};
+
+/// One collection of the run and where its entries are, rows one after another.
+#[derive(Debug)]
 pub struct CollectionRecord {
     pub collection: Arc<Collection>,
-    pub results: Vec<Arc<RequestResult>>,
+    entries: Runs,
 }
 
-/// The run so far.
-#[derive(Debug, Default)]
-pub struct RunRecord {
+impl CollectionRecord {
+    /// How many requests of the collection were reported.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Makes a reporter's entry of a finished request.
+type Keep<T> = Box<dyn Fn(&RequestResult) -> T + Send>;
+
+/// The run so far, each request kept as the entry `T` that `keep` makes of it.
+pub struct RunRecord<T> {
     /// Set by `RunStarted`; a run that never started (setup failed) writes no report.
     pub environment: Option<EnvInfo>,
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
     pub duration: Duration,
     /// Keyed by the collection's position in the plan, which is the run order whatever order
     /// `--parallel` finishes them in.
-    pub collections: BTreeMap<usize, CollectionRecord>,
+    collections: BTreeMap<usize, CollectionRecord>,
     pub summary: Summary,
+    keep: Keep<T>,
+    spill: Spill,
+    /// The first entry that could not be kept, reported by [`RunRecord::kept`].
+    error: Option<std::io::Error>,
 }
 
-impl RunRecord {
+impl<T> std::fmt::Debug for RunRecord<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunRecord")
+            .field("environment", &self.environment)
+            .field("collections", &self.collections)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> RunRecord<T> {
+    /// A record that keeps `keep(result)` of each finished request.
+    pub fn new(keep: impl Fn(&RequestResult) -> T + Send + 'static) -> Self {
+        Self {
+            environment: None,
+            started_at: None,
+            duration: Duration::ZERO,
+            collections: BTreeMap::new(),
+            summary: Summary::default(),
+            keep: Box::new(keep),
+            spill: Spill::default(),
+            error: None,
+        }
+    }
+
     pub fn on_event(&mut self, event: &Event) {
         match event {
             Event::RunStarted {
@@ -45,35 +94,60 @@ impl RunRecord {
                 collection,
                 ..
             } => {
-                self.collections
-                    .entry(*collection_id)
-                    .or_insert_with(|| CollectionRecord {
-                        collection: Arc::clone(collection),
-                        results: Vec::new(),
-                    });
+                self.collection(*collection_id, collection);
             }
             Event::RequestFinished(r) => {
                 self.summary.add(r.outcome);
+                let (start, end) = match self.spill.push(&(self.keep)(r)) {
+                    Ok(at) => at,
+                    Err(e) => {
+                        self.error.get_or_insert(e);
+                        return;
+                    }
+                };
                 // Rows of one collection run one after another and requests in order, so
                 // arrival order is run order within a collection.
-                self.collections
-                    .entry(r.collection_id)
-                    .or_insert_with(|| CollectionRecord {
-                        collection: Arc::clone(&r.collection),
-                        results: Vec::new(),
-                    })
-                    .results
-                    .push(Arc::clone(r));
+                let c = self.collection(r.collection_id, &r.collection);
+                c.entries.push(start, end);
             }
             Event::RunFinished { duration, .. } => self.duration = *duration,
             Event::RequestStarted { .. } | Event::CollectionFinished { .. } | Event::Notice(_) => {}
         }
     }
 
+    fn collection(&mut self, id: usize, collection: &Arc<Collection>) -> &mut CollectionRecord {
+        self.collections
+            .entry(id)
+            .or_insert_with(|| CollectionRecord {
+                collection: Arc::clone(collection),
+                entries: Runs::default(),
+            })
+    }
+
     /// Collections in run order; those with no reported request (every request deselected)
     /// are left out.
     pub fn collections(&self) -> impl Iterator<Item = &CollectionRecord> {
-        self.collections.values().filter(|c| !c.results.is_empty())
+        self.collections.values().filter(|c| !c.is_empty())
+    }
+
+    /// The entries of `collection`, in run order, read back one at a time.
+    pub fn entries<'a>(
+        &'a self,
+        collection: &'a CollectionRecord,
+    ) -> impl Iterator<Item = std::io::Result<T>> + 'a {
+        self.spill.read(&collection.entries)
+    }
+
+    /// Fails when an entry could not be kept (the temporary file could not be written), so
+    /// a report never leaves requests out silently.
+    pub fn kept(&self) -> std::io::Result<()> {
+        match &self.error {
+            Some(e) => Err(std::io::Error::new(
+                e.kind(),
+                format!("keep the run's results for the report: {e}"),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -241,5 +315,35 @@ pub(crate) mod fixtures {
             duration: Duration::from_millis(1234),
         });
         events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::RunRecord;
+    use super::fixtures::{collection, result, run};
+
+    #[test]
+    fn a_record_keeps_its_own_entries_and_no_result() {
+        let c = collection("c.yaml", "C", &["a", "b"]);
+        let mut record = RunRecord::new(courier_events::RequestResult::display_name);
+        let events = run(vec![result(&c, 0, 0), result(&c, 0, 1)]);
+        for e in &events {
+            record.on_event(e);
+        }
+        for e in &events {
+            if let courier_events::Event::RequestFinished(r) = e {
+                // Only the event holds the result: the record let it go.
+                assert_eq!(Arc::strong_count(r), 1);
+            }
+        }
+        let kept: Vec<Vec<String>> = record
+            .collections()
+            .map(|c| record.entries(c).collect::<std::io::Result<_>>().unwrap())
+            .collect();
+        assert_eq!(kept, [["a", "b"]]);
+        record.kept().unwrap();
     }
 }
