@@ -290,7 +290,7 @@ impl Clone for Template {
 impl Template {
     /// Compiles a template; a string with no template syntax is a literal.
     pub fn compile(source: &str) -> Result<Self, TemplateError> {
-        if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
+        if !has_template_syntax(source) {
             return Ok(Self::literal(source));
         }
         if let Some(expr) = lone_expression(source) {
@@ -674,8 +674,36 @@ pub fn function_names() -> Vec<String> {
     names
 }
 
+/// Whether `source` holds `{{`, `{%` or `{#`: one pass over the text, where three searches
+/// for each pair cost more than the rest of compiling a literal (most strings of a file).
+fn has_template_syntax(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    let mut from = 0;
+    while let Some(at) = bytes
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|b| *b == b'{'))
+    {
+        let at = from + at;
+        if matches!(bytes.get(at + 1), Some(b'{' | b'%' | b'#')) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
+/// The engine's global names, sorted: looked up for every name a template reads, where
+/// walking the engine's globals each time was a measurable part of loading a file.
+static ENGINE_GLOBALS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut names: Vec<String> = ENGINE.globals().map(|(g, _)| g.to_owned()).collect();
+    names.sort();
+    names
+});
+
 fn is_engine_global(name: &str) -> bool {
-    ENGINE.globals().any(|(g, _)| g == name)
+    ENGINE_GLOBALS
+        .binary_search_by(|g| g.as_str().cmp(name))
+        .is_ok()
 }
 
 /// One layer of variables (a name to its value), in insertion order.

@@ -163,6 +163,8 @@ fn build<'s>(
         peeked: None,
         stream,
         soft: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
     };
     match builder.document() {
         Ok(node) => Ok((node, builder.soft)),
@@ -201,6 +203,13 @@ struct Builder<'a, 's> {
     stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
     /// Problems found that do not stop the parse, in the file's order.
     soft: Vec<YamlError>,
+    /// The items of the lists being built, innermost last: each list collects its items on
+    /// top of this stack and takes them off in one vector of the exact size when it ends.
+    /// Growing a vector per list and shrinking it at the end cost an allocation per doubling
+    /// plus one to shrink, for every list and map of the file.
+    items: Vec<Node>,
+    /// The same for the entries of the maps being built.
+    entries: Vec<(Spanned<String>, Node)>,
 }
 
 impl<'a> Builder<'a, '_> {
@@ -322,18 +331,19 @@ impl<'a> Builder<'a, '_> {
             }
             Event::SequenceStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "seq", sp)?;
-                let mut items = Vec::new();
+                let base = self.items.len();
                 let end = loop {
                     let (ev, esp) = self.next()?;
                     if matches!(ev, Event::SequenceEnd) {
                         break span(esp);
                     }
                     self.peeked = Some((ev, esp));
-                    items.push(self.node(depth + 1)?);
+                    let item = self.node(depth + 1)?;
+                    self.items.push(item);
                 };
                 // The tree of a large file is big (a 10,000-request collection: 18 MB of it in
-                // the spare capacity of growing vectors): keep only what is used.
-                items.shrink_to_fit();
+                // the spare capacity of growing vectors): each list holds exactly its items.
+                let items: Vec<Node> = self.items.drain(base..).collect();
                 let node = Node {
                     value: Value::Seq(items),
                     span: Span::new(sp.start, end.end.max(sp.end)),
@@ -343,7 +353,7 @@ impl<'a> Builder<'a, '_> {
             }
             Event::MappingStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "map", sp)?;
-                let mut entries: Vec<(Spanned<String>, Node)> = Vec::new();
+                let base = self.entries.len();
                 let mut merges: Vec<Node> = Vec::new();
                 let end = loop {
                     let (ev, esp) = self.next()?;
@@ -368,27 +378,36 @@ impl<'a> Builder<'a, '_> {
                         merges.push(value);
                         continue;
                     }
-                    let Some(text) = key.scalar_text() else {
-                        return Err(YamlError {
-                            message: format!(
-                                "a map key must be a plain value, found {}",
-                                key.type_name()
-                            ),
-                            span: key.span,
-                        });
+                    let key_span = key.span;
+                    let text = match key_text(key) {
+                        Ok(text) => text,
+                        Err(key) => {
+                            return Err(YamlError {
+                                message: format!(
+                                    "a map key must be a plain value, found {}",
+                                    key.type_name()
+                                ),
+                                span: key.span,
+                            });
+                        }
                     };
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.value == text) {
+                    if let Some((first, _)) =
+                        self.entries[base..].iter().find(|(k, _)| k.value == text)
+                    {
                         self.soft.push(YamlError {
                             message: format!(
                                 "duplicate key `{text}` (first at line {})",
                                 first.span.start.line
                             ),
-                            span: key.span,
+                            span: key_span,
                         });
                         continue;
                     }
-                    entries.push((Spanned::new(text, key.span), value));
+                    self.entries.push((Spanned::new(text, key_span), value));
                 };
+                // Exactly the map's entries (see `items` for the list's case).
+                let mut entries: Vec<(Spanned<String>, Node)> =
+                    self.entries.drain(base..).collect();
                 for merge in merges {
                     apply_merge(&mut entries, merge)?;
                 }
@@ -442,6 +461,15 @@ impl<'a> Builder<'a, '_> {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
+    }
+}
+
+/// A map key's text, as [`Node::scalar_text`] gives it, taken out of the key rather than
+/// copied; the key back when it is a list or a map.
+fn key_text(key: Node) -> Result<String, Node> {
+    match key.value {
+        Value::String(s) => Ok(s),
+        _ => key.scalar_text().ok_or(key),
     }
 }
 
@@ -544,6 +572,14 @@ fn resolve_scalar(
     }
     Ok(match text {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        // Every boolean, integer and float of the core schema starts with one of these: most
+        // plain scalars (names, URLs, words) are strings, known without trying each form.
+        _ if !text.starts_with(|c: char| {
+            c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 't' | 'T' | 'f' | 'F')
+        }) =>
+        {
+            Value::String(text.to_owned())
+        }
         _ => {
             if let Some(b) = parse_bool(text) {
                 Value::Bool(b)

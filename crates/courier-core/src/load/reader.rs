@@ -288,6 +288,10 @@ pub(crate) fn duration(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spann
 
 /// A scalar compiled as a template.
 pub(crate) fn template(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<STemplate> {
+    // A string is compiled where it is, not from a copy of it (most templates of a file).
+    if let Value::String(source) = &node.value {
+        return compile_template(source, node, cx);
+    }
     let source = text(node, what, cx)?;
     compile_template(&source.value, node, cx)
 }

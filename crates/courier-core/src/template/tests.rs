@@ -294,3 +294,39 @@ fn env_values_and_blocks_taint_their_output() {
     );
     assert!(runtime.secrets.contains("<hunter_two_secret>"));
 }
+
+#[test]
+fn template_syntax_is_found_wherever_it_is() {
+    for source in [
+        "",
+        "{",
+        "}",
+        "a { b",
+        "{ {",
+        "{}",
+        "a {{ b",
+        "{{",
+        "{%",
+        "{#",
+        "x{%y",
+        "{#c#}",
+        "{{{",
+        "{ {{",
+        "é{{ x }}",
+        "{é",
+        "{\n{",
+    ] {
+        let expected = source.contains("{{") || source.contains("{%") || source.contains("{#");
+        assert_eq!(has_template_syntax(source), expected, "{source:?}");
+    }
+}
+
+#[test]
+fn engine_globals_are_known_by_name() {
+    for (name, _) in ENGINE.globals() {
+        assert!(is_engine_global(name), "{name}");
+    }
+    assert!(is_engine_global("range"));
+    assert!(!is_engine_global("base_url"));
+    assert!(!is_engine_global(""));
+}
