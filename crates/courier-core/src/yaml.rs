@@ -16,6 +16,7 @@
 //! [`MAX_DEPTH`] and documents that expand (through aliases) past [`MAX_NODES`] nodes are
 //! errors. Anchors, aliases and merge keys (`<<`) work as in YAML 1.1 tooling.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
@@ -307,7 +308,7 @@ impl<'a> Builder<'a, '_> {
         self.count(sp)?;
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = resolve_scalar(&text, style, tag.as_deref())
+                let value = resolve_scalar(text, style, tag.as_deref())
                     .map_err(|message| YamlError { message, span: sp })?;
                 let node = Node { value, span: sp };
                 self.remember(anchor, &node);
@@ -540,10 +541,12 @@ fn check_collection_tag(
 /// YAML 1.2 core schema for plain scalars; quoted scalars are strings; `!!str`, `!!int`,
 /// `!!float`, `!!bool` and `!!null` force a type.
 fn resolve_scalar(
-    text: &str,
+    text: Cow<'_, str>,
     style: ScalarStyle,
     tag: Option<&saphyr_parser::Tag>,
 ) -> Result<Value, String> {
+    // The parser hands most scalars over as owned strings: a string value takes it as it is
+    // (`into_owned`), without a copy.
     if let Some(tag) = tag {
         if tag.handle != "tag:yaml.org,2002:" {
             return Err(format!(
@@ -552,46 +555,40 @@ fn resolve_scalar(
             ));
         }
         return match tag.suffix.as_str() {
-            "str" => Ok(Value::String(text.to_owned())),
+            "str" => Ok(Value::String(text.into_owned())),
             "null" => Ok(Value::Null),
-            "bool" => parse_bool(text)
+            "bool" => parse_bool(&text)
                 .map(Value::Bool)
                 .ok_or_else(|| format!("`{text}` is not a boolean")),
-            "int" => parse_int(text)
+            "int" => parse_int(&text)
                 .map(Value::Int)
                 .ok_or_else(|| format!("`{text}` is not an integer")),
-            "float" => parse_float(text)
-                .or_else(|| parse_int(text).map(|i| i as f64))
+            "float" => parse_float(&text)
+                .or_else(|| parse_int(&text).map(|i| i as f64))
                 .map(Value::Float)
                 .ok_or_else(|| format!("`{text}` is not a number")),
             other => Err(format!("unsupported YAML tag `!!{other}`")),
         };
     }
     if style != ScalarStyle::Plain {
-        return Ok(Value::String(text.to_owned()));
+        return Ok(Value::String(text.into_owned()));
     }
-    Ok(match text {
-        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+    let typed = match &*text {
+        "" | "~" | "null" | "Null" | "NULL" => Some(Value::Null),
         // Every boolean, integer and float of the core schema starts with one of these: most
         // plain scalars (names, URLs, words) are strings, known without trying each form.
-        _ if !text.starts_with(|c: char| {
+        t if !t.starts_with(|c: char| {
             c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 't' | 'T' | 'f' | 'F')
         }) =>
         {
-            Value::String(text.to_owned())
+            None
         }
-        _ => {
-            if let Some(b) = parse_bool(text) {
-                Value::Bool(b)
-            } else if let Some(i) = parse_int(text) {
-                Value::Int(i)
-            } else if let Some(f) = parse_float(text) {
-                Value::Float(f)
-            } else {
-                Value::String(text.to_owned())
-            }
-        }
-    })
+        t => parse_bool(t)
+            .map(Value::Bool)
+            .or_else(|| parse_int(t).map(Value::Int))
+            .or_else(|| parse_float(t).map(Value::Float)),
+    };
+    Ok(typed.unwrap_or_else(|| Value::String(text.into_owned())))
 }
 
 fn parse_bool(text: &str) -> Option<bool> {

@@ -66,7 +66,11 @@ pub(crate) struct MapReader<'n> {
     entries: &'n [(Spanned<String>, Node)],
     pub(crate) span: Span,
     what: &'static str,
+    /// The keys asked for, in order (with repeats): only read when a key is unknown.
     known: Vec<&'static str>,
+    /// Which of the first 128 entries a `get` found, so `finish` need not compare strings
+    /// for the keys that were read (most of them).
+    used: u128,
 }
 
 impl<'n> MapReader<'n> {
@@ -77,7 +81,8 @@ impl<'n> MapReader<'n> {
                 entries,
                 span: node.span,
                 what,
-                known: Vec::new(),
+                known: Vec::with_capacity(16),
+                used: 0,
             })
         } else {
             cx.error(
@@ -90,13 +95,12 @@ impl<'n> MapReader<'n> {
 
     /// The value under `key`, if present. Every key asked for counts as known.
     pub(crate) fn get(&mut self, key: &'static str) -> Option<&'n Node> {
-        if !self.known.contains(&key) {
-            self.known.push(key);
+        self.known.push(key);
+        let at = self.entries.iter().position(|(k, _)| k.value == key)?;
+        if at < 128 {
+            self.used |= 1 << at;
         }
-        self.entries
-            .iter()
-            .find(|(k, _)| k.value == key)
-            .map(|(_, v)| v)
+        Some(&self.entries[at].1)
     }
 
     /// The span of `key` itself, if present.
@@ -120,10 +124,21 @@ impl<'n> MapReader<'n> {
     }
 
     /// Reports every key that was never asked for, with a suggestion.
-    pub(crate) fn finish(self, cx: &mut Cx<'_>) {
-        for (key, _) in self.entries {
-            if self.known.contains(&key.value.as_str()) {
+    pub(crate) fn finish(mut self, cx: &mut Cx<'_>) {
+        let mut deduped = false;
+        for (at, (key, _)) in self.entries.iter().enumerate() {
+            if (at < 128 && self.used & (1 << at) != 0) || self.known.contains(&key.value.as_str())
+            {
                 continue;
+            }
+            if !deduped {
+                let mut seen = Vec::with_capacity(self.known.len());
+                self.known.retain(|k| {
+                    let first = !seen.contains(k);
+                    seen.push(*k);
+                    first
+                });
+                deduped = true;
             }
             let message = format!("unknown key `{}` in {}", key.value, self.what);
             match did_you_mean(&key.value, self.known.iter().copied()) {
