@@ -170,7 +170,7 @@ async fn handle(
     shared.faults.admit().map_err(ApiError::rate_limited)?;
     let latency = shared.faults.latency();
     if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+        crate::latency::hold(latency).await;
     }
     if shared.faults.should_fail() {
         return Err(ApiError::injected_fault());

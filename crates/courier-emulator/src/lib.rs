@@ -24,6 +24,7 @@ mod composite;
 mod concurrency;
 mod envelope;
 mod idempotency;
+mod latency;
 mod oauth;
 mod options;
 mod query;
