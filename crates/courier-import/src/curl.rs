@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use crate::ImportError;
+use crate::names::literal;
 use crate::out::{Body, Collection, Request, Var};
 use crate::postman::percent_decode;
 
@@ -486,24 +487,6 @@ fn urlencode(s: &str) -> String {
         } else {
             let _ = write!(out, "%{b:02X}");
         }
-    }
-    out
-}
-
-/// Text that Courier must send as is: minijinja's openers are written as literals.
-fn literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '{'
-            && let Some(&n) = chars.peek()
-            && matches!(n, '{' | '%' | '#')
-        {
-            chars.next();
-            let _ = write!(out, "{{{{ '{{{n}' }}}}");
-            continue;
-        }
-        out.push(c);
     }
     out
 }

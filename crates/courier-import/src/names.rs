@@ -4,6 +4,7 @@
 //! syntax is escaped.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// Words minijinja reserves, which a variable cannot be called.
 const RESERVED: [&str; 12] = [
@@ -113,10 +114,10 @@ impl Names {
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
             let (before, after) = rest.split_at(start);
-            out.push_str(&escape(before));
+            out.push_str(&literal(before));
             let Some(end) = after[2..].find("}}") else {
-                out.push_str("{{ '{{' }}");
-                out.push_str(&escape(&after[2..]));
+                // Unterminated: the rest is text, whatever braces it holds.
+                out.push_str(&literal(after));
                 return out;
             };
             let inner = &after[2..2 + end];
@@ -129,7 +130,7 @@ impl Names {
             out.push_str(&self.reference(inner.trim(), used));
             rest = &after[2 + end + 2..];
         }
-        out.push_str(&escape(rest));
+        out.push_str(&literal(rest));
         out
     }
 
@@ -151,9 +152,23 @@ impl Names {
     }
 }
 
-/// Text outside references, with minijinja's own openers escaped.
-fn escape(text: &str) -> String {
-    text.replace("{%", "{{ '{%' }}").replace("{#", "{{ '{#' }}")
+/// Text that Courier must send as is: minijinja's openers (`{{`, `{%`, `{#`) are written as
+/// literals.
+pub(crate) fn literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '{'
+            && let Some(&n) = chars.peek()
+            && matches!(n, '{' | '%' | '#')
+        {
+            chars.next();
+            let _ = write!(out, "{{{{ '{{{n}' }}}}");
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -188,6 +203,11 @@ mod tests {
         );
         assert_eq!(used, ["APIURL", "user_id"]);
         assert_eq!(n.template("a {{ b", &mut used), "a {{ '{{' }} b");
+        // Every opener after an unterminated `{{` stays text too (found by a property test).
+        assert_eq!(
+            n.template("{{{{ {% x", &mut used),
+            "{{ '{{' }}{{ '{{' }} {{ '{%' }} x"
+        );
         assert_eq!(
             n.template("{{$randomFirstName}}", &mut used),
             "{{ random_first_name }}"
