@@ -8,7 +8,7 @@
 
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A file that was loaded: its path for display (relative to the working directory, `/`
 /// separators), the path to open it again, and its text.
@@ -17,6 +17,9 @@ pub struct SourceFile {
     display: String,
     path: PathBuf,
     text: String,
+    /// Where each line starts (byte offsets), built on first use: finding a line or a column
+    /// by walking the text from its start made checks of a large file quadratic.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -26,6 +29,7 @@ impl SourceFile {
             display: display_path(&path),
             path,
             text: text.into(),
+            line_starts: OnceLock::new(),
         })
     }
 
@@ -45,10 +49,39 @@ impl SourceFile {
 
     /// The text of line `line` (1-based), without its line break.
     pub fn line_text(&self, line: usize) -> Option<&str> {
-        self.text
-            .split('\n')
-            .nth(line.checked_sub(1)?)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(at, _)| at + 1))
+                .collect()
+        });
+        let index = line.checked_sub(1)?;
+        let start = *starts.get(index)?;
+        let end = starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        let l = &self.text[start..end];
+        Some(l.strip_suffix('\r').unwrap_or(l))
+    }
+
+    /// The span of a scalar's content: inside the quotes of a quoted scalar, so that an
+    /// offset into the value lands on the right column.
+    pub fn content_span(&self, span: Span) -> Span {
+        if span.start.line != span.end.line {
+            return span;
+        }
+        let first = self
+            .line_text(span.start.line as usize)
+            .and_then(|line| line.chars().nth((span.start.col as usize).checked_sub(1)?));
+        match first {
+            Some('"' | '\'') => span.sub(
+                1,
+                span.end
+                    .offset
+                    .saturating_sub(span.start.offset)
+                    .saturating_sub(1) as usize,
+            ),
+            _ => span,
+        }
     }
 }
 

@@ -40,24 +40,9 @@ impl<'a> Cx<'a> {
             .push(Diagnostic::at(message, self.file, span).with_help(help));
     }
 
-    /// The span of a scalar's content: inside the quotes of a quoted scalar, so that an
-    /// offset into the value lands on the right column.
+    /// The span of a scalar's content: see [`crate::diag::SourceFile::content_span`].
     pub(crate) fn content_span(&self, span: Span) -> Span {
-        if span.start.line != span.end.line {
-            return span;
-        }
-        let text = self.file.text();
-        let first = text.chars().nth(span.start.offset as usize);
-        match first {
-            Some('"' | '\'') => span.sub(
-                1,
-                span.end
-                    .offset
-                    .saturating_sub(span.start.offset)
-                    .saturating_sub(1) as usize,
-            ),
-            _ => span,
-        }
+        self.file.content_span(span)
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::data::{DataSet, read_data};
-use crate::diag::{Diagnostic, Location, Span};
+use crate::diag::{Diagnostic, Location, SourceFile, Span};
 use crate::model::{
     AuthKind, BUILTIN_VARIABLES, Body, CaptureSource, Collection, EmulatorSpec, Environment,
     Matcher, MatcherKind, OpKind, PartValue, Request, STemplate, Skip, StatusKind, TemplateValue,
@@ -159,7 +159,7 @@ fn matcher_templates<'a>(m: &'a Matcher, out: &mut Vec<&'a STemplate>) {
 }
 
 /// The span of the first use of `name` inside a template, for a caret under the variable.
-fn variable_span(t: &STemplate, name: &str, file_text: &str) -> Span {
+fn variable_span(t: &STemplate, name: &str, file: &SourceFile) -> Span {
     let source = t.value.source();
     let mut search = 0;
     while let Some(found) = source[search..].find(name) {
@@ -170,7 +170,9 @@ fn variable_span(t: &STemplate, name: &str, file_text: &str) -> Span {
         if !is_word(before) && !is_word(after) {
             let chars_before = source[..at].chars().count();
             let width = name.chars().count();
-            return content_span(t.span, file_text).sub(chars_before, chars_before + width);
+            return file
+                .content_span(t.span)
+                .sub(chars_before, chars_before + width);
         }
         search = at + name.len();
     }
@@ -186,12 +188,10 @@ fn check_filters(check: &mut VariableCheck, t: &STemplate, user: &str, c: &Colle
             None => format!("unknown filter `{name}` in {user}"),
         };
         check.errors.push(
-            Diagnostic::at(message, &c.file, variable_span(t, &name, c.file.text())).with_help(
-                format!(
-                    "filters include: {} (docs/environments.md#templates)",
-                    known.join(", ")
-                ),
-            ),
+            Diagnostic::at(message, &c.file, variable_span(t, &name, &c.file)).with_help(format!(
+                "filters include: {} (docs/environments.md#templates)",
+                known.join(", ")
+            )),
         );
     }
 }
@@ -207,29 +207,11 @@ fn is_called(source: &str, name: &str) -> bool {
     })
 }
 
-/// The span inside the quotes of a quoted scalar.
-fn content_span(span: Span, text: &str) -> Span {
-    if span.start.line != span.end.line {
-        return span;
-    }
-    match text.chars().nth(span.start.offset as usize) {
-        Some('"' | '\'') => span.sub(
-            1,
-            span.end
-                .offset
-                .saturating_sub(span.start.offset)
-                .saturating_sub(1) as usize,
-        ),
-        _ => span,
-    }
-}
-
 /// The static check of variables (docs/environments.md#variables) for one collection: every variable a template
 /// names must come from the environment, the collection's `vars`, the data file, `--var` or a
 /// capture of an earlier request.
 pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
     let mut check = VariableCheck::default();
-    let text = c.file.text();
     let file = &c.file;
     // Every name the plan knows, for did-you-mean (docs/cli.md#validate).
     let mut known: BTreeSet<&str> = BUILTIN_VARIABLES.iter().copied().collect();
@@ -243,7 +225,7 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
             .flat_map(|r| r.captures.iter().map(|cap| cap.name.value.as_str())),
     );
     let report = |check: &mut VariableCheck, name: &str, t: &STemplate, user: &str| {
-        let span = variable_span(t, name, text);
+        let span = variable_span(t, name, file);
         if is_called(t.value.source(), name) {
             // A call of a name that is no function: a misspelt function, not a variable.
             let functions = crate::template::function_names();
@@ -292,7 +274,7 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
                                     var.name.value
                                 ),
                                 file,
-                                variable_span(t, name, text),
+                                variable_span(t, name, file),
                             )
                             .with_help("collection `vars` are rendered in order: move it above"),
                         );
@@ -369,7 +351,7 @@ pub fn check_variables(c: &Collection, outer: &OuterVars) -> VariableCheck {
                             )
                         };
                         check.errors.push(
-                            Diagnostic::at(message, file, variable_span(t, name, text))
+                            Diagnostic::at(message, file, variable_span(t, name, file))
                                 .with_help("requests run in order: move the capturing request above the one that uses it"),
                         );
                         continue;
@@ -458,7 +440,6 @@ pub fn check_environment(env: &Environment, cli: &BTreeSet<String>) -> Vec<Diagn
     if env.emulator.is_some() {
         known.extend(EmulatorSpec::VARIABLES.iter().map(|s| (*s).to_owned()));
     }
-    let text = env.file.text();
     let check = |t: &STemplate, known: &HashSet<String>, errors: &mut Vec<Diagnostic>| {
         for name in t.value.variables() {
             if !known.contains(name) {
@@ -466,7 +447,7 @@ pub fn check_environment(env: &Environment, cli: &BTreeSet<String>) -> Vec<Diagn
                     Diagnostic::at(
                         format!("undefined variable `{name}` in the environment"),
                         &env.file,
-                        variable_span(t, name, text),
+                        variable_span(t, name, &env.file),
                     )
                     .with_help(format!("define `{name}` above in `vars` or in `secrets`")),
                 );

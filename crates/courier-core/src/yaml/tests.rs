@@ -170,3 +170,29 @@ fn empty_file_is_null() {
     assert_eq!(parse("").unwrap().value, Value::Null);
     assert_eq!(parse("# only a comment\n").unwrap().value, Value::Null);
 }
+
+#[test]
+fn a_node_s_line_and_column_find_the_same_character_as_its_offset() {
+    // `SourceFile::content_span` finds a scalar's first character by line and column (fast on
+    // a large file); it must be the character at the node's offset, whatever precedes it on
+    // the line (multi-byte characters, tabs) and whatever ends the lines (CRLF).
+    let text = "name: \"é🙂 x\"\r\nvars: { ü: 'ça', b: \"x\" }\r\nrequests:\r\n  - url: \"http://ä/{{ v }}\"\r\n    note:\t'ok'\r\n    n: [\"🙂\", 'é', plain]\r\n";
+    let file = crate::diag::SourceFile::new("c.yaml", text);
+    let root = parse(text).expect("valid YAML");
+    let mut stack = vec![&root];
+    let mut seen = 0;
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            Value::Seq(items) => stack.extend(items),
+            Value::Map(entries) => stack.extend(entries.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+        let by_offset = text.chars().nth(node.span.start.offset as usize);
+        let by_line = file
+            .line_text(node.span.start.line as usize)
+            .and_then(|line| line.chars().nth(node.span.start.col as usize - 1));
+        assert_eq!(by_line, by_offset, "{:?}", node.span);
+        seen += 1;
+    }
+    assert!(seen > 10);
+}
