@@ -364,6 +364,18 @@ fn read_tls(node: &Node, cx: &mut Cx<'_>) -> Tls {
         Value::Null => None,
         _ => nonempty_text(n, "`tls.ca_cert`", cx),
     });
+    if let Some(written) = &ca_cert {
+        // Checked while loading, so that `validate` finds a missing file at its line as `run`
+        // does before anything is sent; the runner parses the certificates (docs/environments.md#tls).
+        let base = cx.file.path().parent().unwrap_or_else(|| Path::new(""));
+        if let Err(e) = crate::fs::check(&base.join(&written.value), InputKind::CaCert) {
+            cx.error_help(
+                written.span,
+                format!("`tls.ca_cert`: {e}"),
+                "the path is relative to the environment file's folder",
+            );
+        }
+    }
     m.finish(cx);
     Tls { insecure, ca_cert }
 }
