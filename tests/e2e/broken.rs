@@ -326,32 +326,44 @@ fn carets_sit_on_the_text_they_name() {
 
 #[test]
 fn a_secret_pasted_where_its_variable_s_name_belongs_is_not_echoed() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let file = "environments/secret-value-not-a-name.yaml";
-    let source =
-        std::fs::read_to_string(support::root().join("tests/broken").join(file)).expect("read");
-    write(&tmp.path().join(file), &source);
-    write(
-        &tmp.path().join("collections/ok.yaml"),
-        "name: ok\nrequests:\n  - name: a\n    url: http://127.0.0.1:9/\n",
-    );
-    for args in [
-        &["validate", "collections"][..],
-        &["run", "collections", "--env", "secret-value-not-a-name"][..],
-    ] {
-        let (code, stdout, stderr) = support::parts(&support::run(tmp.path(), args));
-        assert_eq!(code, 2, "{args:?}\n{stderr}");
-        assert!(
-            stderr.contains("`client_secret` is not the name of an environment variable"),
-            "{stderr}"
+    // (file, a message it must give, the location, the value in the file that must not show)
+    let cases = [
+        (
+            "secret-value-not-a-name",
+            "`client_secret` is not the name of an environment variable",
+            "5:18",
+            "s3cr3t",
+        ),
+        // A misspelt key of an auth profile: its value is likely the credential.
+        (
+            "basic-unknown-key",
+            "unknown key `pasword` in an auth profile, did you mean `password`?",
+            "6:5",
+            "hunter2-in-the-file",
+        ),
+    ];
+    for (name, message, at, value) in cases {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let file = format!("environments/{name}.yaml");
+        let source = std::fs::read_to_string(support::root().join("tests/broken").join(&file))
+            .expect("read");
+        write(&tmp.path().join(&file), &source);
+        write(
+            &tmp.path().join("collections/ok.yaml"),
+            "name: ok\nrequests:\n  - name: a\n    url: http://127.0.0.1:9/\n",
         );
-        // The location is given, the line that holds the pasted value is not.
-        assert!(stderr.contains(&format!("{file}:5:18")), "{stderr}");
-        for out in [&stdout, &stderr] {
-            assert!(
-                !out.contains("s3cr3t"),
-                "{args:?} echoed the secret:\n{out}"
-            );
+        for args in [
+            &["validate", "collections"][..],
+            &["run", "collections", "--env", name][..],
+        ] {
+            let (code, stdout, stderr) = support::parts(&support::run(tmp.path(), args));
+            assert_eq!(code, 2, "{args:?}\n{stderr}");
+            assert!(stderr.contains(message), "{stderr}");
+            // The location is given, the line that holds the pasted value is not.
+            assert!(stderr.contains(&format!("{file}:{at}")), "{stderr}");
+            for out in [&stdout, &stderr] {
+                assert!(!out.contains(value), "{args:?} echoed the value:\n{out}");
+            }
         }
     }
 }

@@ -190,15 +190,15 @@ fn scope(node: &Node, cx: &mut Cx<'_>) -> Option<Scope> {
 }
 
 fn auth_profile(name: &Spanned<String>, node: &Node, cx: &mut Cx<'_>) -> Option<AuthProfile> {
-    let mut m = MapReader::new(node, "an auth profile", cx)?;
+    let mut m = MapReader::new(node, "an auth profile", cx)?.hiding_lines();
     let ty = m.required("type", cx).and_then(|n| text(n, "`type`", cx));
     let kind = match ty.as_ref().map(|t| t.value.as_str()) {
-        Some("none") => AuthKind::None,
+        Some("none") => Some(AuthKind::None),
         Some("bearer") => {
             let token = m
                 .required("token", cx)
                 .and_then(|n| template(n, "`token`", cx));
-            AuthKind::Bearer { token: token? }
+            token.map(|token| AuthKind::Bearer { token })
         }
         Some("basic") => {
             let username = m
@@ -207,12 +207,11 @@ fn auth_profile(name: &Spanned<String>, node: &Node, cx: &mut Cx<'_>) -> Option<
             let password = m
                 .required("password", cx)
                 .and_then(|n| template(n, "`password`", cx));
-            AuthKind::Basic {
-                username: username?,
-                password: password?,
-            }
+            username
+                .zip(password)
+                .map(|(username, password)| AuthKind::Basic { username, password })
         }
-        Some("oauth2") => AuthKind::OAuth2(Box::new(oauth2(&mut m, cx)?)),
+        Some("oauth2") => oauth2(&mut m, cx).map(|o| AuthKind::OAuth2(Box::new(o))),
         Some(other) => {
             let t = ty.as_ref().map_or(m.span, |t| t.span);
             let types = ["oauth2", "bearer", "basic", "none"];
@@ -232,11 +231,13 @@ fn auth_profile(name: &Spanned<String>, node: &Node, cx: &mut Cx<'_>) -> Option<
         }
         None => return None,
     };
+    // Unknown keys are reported even when a required one is missing: a misspelt `password`
+    // is then named as such, not only as a missing `password`.
     m.finish(cx);
     Some(AuthProfile {
         name: name.clone(),
         span: node.span,
-        kind,
+        kind: kind?,
     })
 }
 

@@ -56,6 +56,7 @@ pub(crate) struct MapReader<'n> {
     /// Which of the first 128 entries a `get` found, so `finish` need not compare strings
     /// for the keys that were read (most of them).
     used: u128,
+    hide_lines: bool,
 }
 
 impl<'n> MapReader<'n> {
@@ -68,6 +69,7 @@ impl<'n> MapReader<'n> {
                 what,
                 known: Vec::with_capacity(16),
                 used: 0,
+                hide_lines: false,
             })
         } else {
             cx.error(
@@ -125,20 +127,30 @@ impl<'n> MapReader<'n> {
                 });
                 deduped = true;
             }
-            let message = format!("unknown key `{}` in {}", key.value, self.what);
-            match did_you_mean(&key.value, self.known.iter().copied()) {
-                Some(s) => cx.error_help(
-                    key.span,
-                    format!("{message}, did you mean `{s}`?"),
-                    format!("the keys of {} are: {}", self.what, self.known.join(", ")),
+            let message = match did_you_mean(&key.value, self.known.iter().copied()) {
+                Some(s) => format!(
+                    "unknown key `{}` in {}, did you mean `{s}`?",
+                    key.value, self.what
                 ),
-                None => cx.error_help(
-                    key.span,
-                    message,
-                    format!("the keys of {} are: {}", self.what, self.known.join(", ")),
-                ),
+                None => format!("unknown key `{}` in {}", key.value, self.what),
+            };
+            let help = format!("the keys of {} are: {}", self.what, self.known.join(", "));
+            if self.hide_lines {
+                // The location alone: the line may hold a credential (see `hiding_lines`).
+                let file = SourceFile::new(cx.file.path(), "");
+                cx.diags
+                    .push(Diagnostic::at(message, &file, key.span).with_help(help));
+            } else {
+                cx.error_help(key.span, message, help);
             }
         }
+    }
+
+    /// Unknown keys are reported without their line: in an auth profile a misspelt key's value
+    /// is likely a credential (a literal `pasword: …`), which must not reach a CI log.
+    pub(crate) fn hiding_lines(mut self) -> Self {
+        self.hide_lines = true;
+        self
     }
 }
 
