@@ -49,8 +49,62 @@ pub fn read_data(path: &Path) -> Result<DataSet, DataError> {
     Ok(set)
 }
 
+/// Where a quoted cell opens and never closes (line and column, 1-based), read as the csv
+/// reader reads quotes: a `"` that starts a cell opens a quoted cell, `""` inside it is a
+/// quote, the next lone `"` closes it; a `"` anywhere else is text.
+fn unclosed_quote(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let (mut line, mut line_start) = (1, 0);
+    let mut cell_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' if cell_start => {
+                let (open, open_line, open_line_start) = (i, line, line_start);
+                i += 1;
+                loop {
+                    match bytes.get(i) {
+                        None => {
+                            let column = text[open_line_start..open].chars().count() + 1;
+                            return Some((open_line, column));
+                        }
+                        Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                        Some(b'"') => break,
+                        Some(b'\n') => {
+                            line += 1;
+                            line_start = i + 1;
+                            i += 1;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                cell_start = false;
+            }
+            b',' | b'\r' => cell_start = true,
+            b'\n' => {
+                line += 1;
+                line_start = i + 1;
+                cell_start = true;
+            }
+            _ => cell_start = false,
+        }
+        i += 1;
+    }
+    None
+}
+
 /// CSV with a header row; cells typed by [`crate::value::typed_cell`].
 pub fn parse_csv(text: &str, shown: &str) -> Result<DataSet, DataError> {
+    // The csv reader runs a quoted cell that never closes to the end of the file, which can
+    // quietly turn every row after it into that one cell.
+    if let Some((line, column)) = unclosed_quote(text) {
+        return Err(DataError::Format {
+            path: shown.to_owned(),
+            message: format!(
+                "line {line}, column {column}: a quoted cell is never closed: add the closing `\"` (a quote inside a quoted cell is written `\"\"`)"
+            ),
+        });
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::Headers)
@@ -177,6 +231,28 @@ mod tests {
         assert_eq!(d.rows[0]["id"], 1);
         assert!(parse_json("{}", "d.json").is_err());
         assert!(parse_json("[1]", "d.json").is_err());
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_at_its_line_not_rows_swallowed() {
+        // Read as one row whose `name` holds the two lines below, without the check.
+        let err = parse_csv("id,name\n1,\"Acme\n2,Beta\n3,Gamma\n", "d.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "data file `d.csv`: line 2, column 3: a quoted cell is never closed: add the closing `\"` (a quote inside a quoted cell is written `\"\"`)"
+        );
+        // Closed quotes, doubled quotes, line breaks inside quotes, quotes inside a cell.
+        for ok in [
+            "id,name\n1,\"Acme, \"\"Inc\"\"\"\n",
+            "id,name\r\n1,\"two\r\nlines\"\r\n",
+            "id,size\n1,5\" screen\n",
+            "id,name\n\"1\",\"\"\n",
+        ] {
+            assert_eq!(unclosed_quote(ok), None, "{ok:?}");
+            assert!(parse_csv(ok, "d.csv").is_ok(), "{ok:?}");
+        }
+        assert_eq!(unclosed_quote("a,b\n1,2\n\"é\n"), Some((3, 1)));
+        assert_eq!(unclosed_quote("a,b\né,\"x"), Some((2, 3)));
     }
 
     #[test]
