@@ -244,3 +244,36 @@ fn a_huge_secret_costs_a_capped_build() {
     let escaped = huge.replace('/', "\\/").replace('é', "\\u00e9");
     assert_eq!(secrets.redact(&format!("\"{escaped}\"")), "\"[REDACTED]\"");
 }
+
+/// The matchers a new secret gets are cheap to build; after [`PROMOTE_AFTER`] searches they
+/// are rebuilt once for speed, and redaction is the same before and after.
+#[test]
+fn matchers_are_rebuilt_for_speed_once_searching_repays_it() {
+    let secrets = Secrets::new();
+    let token = format!("eyJhbGciOi.{}.sig", "k".repeat(40));
+    secrets.add(&token);
+    secrets.add("client-secret-value-1234");
+    let text = format!("Authorization: Bearer {token}&s=client-secret-value-1234 ok");
+    let before = secrets.redact(&text).into_owned();
+    assert_eq!(before, "Authorization: Bearer [REDACTED]&s=[REDACTED] ok");
+    let built = secrets.build_work().builds;
+    for _ in 1..PROMOTE_AFTER - 1 {
+        assert!(secrets.mentions(&text));
+    }
+    assert_eq!(
+        secrets.build_work().builds,
+        built,
+        "not before {PROMOTE_AFTER} searches"
+    );
+    assert_eq!(secrets.redact(&text), before);
+    // One rebuild per level (two secrets: one level after the merge).
+    assert_eq!(secrets.build_work().builds, built + 1);
+    for _ in 0..3 * PROMOTE_AFTER {
+        assert_eq!(secrets.redact(&text), before);
+    }
+    assert_eq!(secrets.build_work().builds, built + 1, "once");
+    // A new secret starts cheap again and is promoted after its own searches.
+    secrets.add("another-secret-value-99");
+    assert_eq!(secrets.redact("another-secret-value-99"), REDACTED);
+    assert_eq!(secrets.redact(&text), before);
+}
