@@ -49,46 +49,19 @@ pub fn read_data(path: &Path) -> Result<DataSet, DataError> {
     Ok(set)
 }
 
-/// Where a quoted cell opens and never closes (line and column, 1-based), read as the csv
-/// reader reads quotes: a `"` that starts a cell opens a quoted cell, `""` inside it is a
-/// quote, the next lone `"` closes it; a `"` anywhere else is text.
+/// Where a quoted cell opens and never closes (line and column, 1-based), record by record
+/// with [`crate::value::quoting`].
 fn unclosed_quote(text: &str) -> Option<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let (mut line, mut line_start) = (1, 0);
-    let mut cell_start = true;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' if cell_start => {
-                let (open, open_line, open_line_start) = (i, line, line_start);
-                i += 1;
-                loop {
-                    match bytes.get(i) {
-                        None => {
-                            let column = text[open_line_start..open].chars().count() + 1;
-                            return Some((open_line, column));
-                        }
-                        Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
-                        Some(b'"') => break,
-                        Some(b'\n') => {
-                            line += 1;
-                            line_start = i + 1;
-                            i += 1;
-                        }
-                        Some(_) => i += 1,
-                    }
-                }
-                cell_start = false;
-            }
-            b',' | b'\r' => cell_start = true,
-            b'\n' => {
-                line += 1;
-                line_start = i + 1;
-                cell_start = true;
-            }
-            _ => cell_start = false,
+    let mut start = 0;
+    while start < text.len() {
+        let quoting = crate::value::quoting(&text[start..]);
+        if let Some(open) = quoting.unclosed {
+            let before = &text[..start + open];
+            let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+            let line = before.matches('\n').count() + 1;
+            return Some((line, before[line_start..].chars().count() + 1));
         }
-        i += 1;
+        start += quoting.end;
     }
     None
 }
@@ -147,7 +120,7 @@ pub fn parse_csv(text: &str, shown: &str) -> Result<DataSet, DataError> {
         let raw = record
             .position()
             .map_or("", |p| text.get(p.byte() as usize..).unwrap_or(""));
-        let quoted = crate::value::quoted_fields(raw);
+        let quoted = crate::value::quoting(raw).fields;
         let row: Row = fields
             .iter()
             .zip(record.iter())

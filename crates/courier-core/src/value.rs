@@ -48,32 +48,79 @@ fn is_plain_integer(text: &str) -> bool {
         && text != "-0"
 }
 
-/// Which fields of one raw CSV record (as written in the file, from its first byte) are
-/// enclosed in double quotes; stops at the end of the record.
-pub fn quoted_fields(raw: &str) -> Vec<bool> {
-    let mut out = Vec::new();
-    let mut chars = raw.chars().peekable();
+/// How one raw CSV record (as written in the file, from its first byte) is quoted, read as the
+/// csv reader reads quotes: a `"` that starts a field opens a quoted field, `""` inside it is a
+/// quote, the next lone `"` closes it; a `"` anywhere else is text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quoting {
+    /// Which fields are enclosed in double quotes.
+    pub fields: Vec<bool>,
+    /// Where the next record starts (a byte offset into `raw`): past the line break that ends
+    /// this one, or the end of `raw`.
+    pub end: usize,
+    /// Where a quoted field opens that never closes (a byte offset into `raw`): the csv
+    /// reader runs such a field to the end of the file.
+    pub unclosed: Option<usize>,
+}
+
+/// The [`Quoting`] of the record at the start of `raw`; stops at the end of the record.
+pub fn quoting(raw: &str) -> Quoting {
+    let bytes = raw.as_bytes();
+    let mut fields = Vec::new();
+    let mut i = 0;
     loop {
-        let quoted = chars.peek() == Some(&'"');
-        out.push(quoted);
+        let quoted = bytes.get(i) == Some(&b'"');
+        fields.push(quoted);
         if quoted {
-            chars.next();
-            while let Some(c) = chars.next() {
-                if c == '"' {
-                    if chars.peek() == Some(&'"') {
-                        chars.next();
-                    } else {
+            let open = i;
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => {
+                        return Quoting {
+                            fields,
+                            end: raw.len(),
+                            unclosed: Some(open),
+                        };
+                    }
+                    Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
                         break;
                     }
+                    Some(_) => i += 1,
                 }
             }
         }
         // The rest of the field, up to a separator or the end of the record.
         loop {
-            match chars.next() {
-                Some(',') => break,
-                Some('\n' | '\r') | None => return out,
-                Some(_) => {}
+            match bytes.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    break;
+                }
+                Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => {
+                    return Quoting {
+                        fields,
+                        end: i + 2,
+                        unclosed: None,
+                    };
+                }
+                Some(b'\n' | b'\r') => {
+                    return Quoting {
+                        fields,
+                        end: i + 1,
+                        unclosed: None,
+                    };
+                }
+                None => {
+                    return Quoting {
+                        fields,
+                        end: i,
+                        unclosed: None,
+                    };
+                }
+                Some(_) => i += 1,
             }
         }
     }
@@ -120,9 +167,18 @@ mod tests {
 
     #[test]
     fn finds_quoted_fields() {
-        assert_eq!(quoted_fields("1,\"2\",x\n3,4\n"), [false, true, false]);
-        assert_eq!(quoted_fields("\"a,\"\"b\"\"\nc\",\n"), [true, false]);
-        assert_eq!(quoted_fields("a"), [false]);
-        assert_eq!(quoted_fields(",\r\n"), [false, false]);
+        assert_eq!(quoting("1,\"2\",x\n3,4\n").fields, [false, true, false]);
+        assert_eq!(quoting("\"a,\"\"b\"\"\nc\",\n").fields, [true, false]);
+        assert_eq!(quoting("a").fields, [false]);
+        assert_eq!(quoting(",\r\n").fields, [false, false]);
+    }
+
+    #[test]
+    fn finds_where_a_record_ends_and_an_unclosed_quote() {
+        assert_eq!(quoting("1,\"2\",x\n3,4\n").end, 8);
+        assert_eq!(quoting("a,b\r\nc").end, 5);
+        assert_eq!(quoting("a").end, 1);
+        assert_eq!(quoting("a,\"b\nc").unclosed, Some(2));
+        assert_eq!(quoting("a,b\"c\n").unclosed, None);
     }
 }
