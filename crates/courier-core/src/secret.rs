@@ -226,12 +226,13 @@ impl Secrets {
 
     /// Whether `text` holds any form of any secret.
     pub fn mentions(&self, text: &str) -> bool {
-        let searchers = match self.inner.read() {
-            Ok(inner) if !inner.searchers.is_empty() => inner.searchers.clone(),
+        let found = match self.inner.read() {
+            Ok(inner) if !inner.searchers.is_empty() => matcher::any(&inner.searchers, text),
             _ => return false,
         };
+        // Counted once the read lock is released: the count may take the write lock.
         self.searched();
-        matcher::any(&searchers, text)
+        found
     }
 
     /// The work done so far building matchers (for tests that pin the cost of adding).

@@ -56,7 +56,13 @@ struct Level {
 /// picks for a few patterns costs about 12 million instructions for one bearer token's forms
 /// (milliseconds, on the path of a run's first requests and of every new token), the NFA a
 /// small part of that; [`Levels::promote`] builds the DFA once searching has repaid it.
-fn build(patterns: &[Pattern], kind: Option<AhoCorasickKind>) -> Option<Arc<AhoCorasick>> {
+fn build(
+    work: &mut BuildWork,
+    patterns: &[Pattern],
+    kind: Option<AhoCorasickKind>,
+) -> Option<Arc<AhoCorasick>> {
+    work.builds += 1;
+    work.needle_bytes += patterns.iter().map(|p| p.needle.len()).sum::<usize>();
     AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
         .kind(kind)
@@ -105,9 +111,11 @@ impl Levels {
             merged = all;
             secrets += older.secrets;
         }
-        self.work.builds += 1;
-        self.work.needle_bytes += merged.iter().map(|p| p.needle.len()).sum::<usize>();
-        let matcher = build(&merged, Some(AhoCorasickKind::ContiguousNFA));
+        let matcher = build(
+            &mut self.work,
+            &merged,
+            Some(AhoCorasickKind::ContiguousNFA),
+        );
         self.levels.push(Level {
             secrets,
             patterns: merged.into(),
@@ -123,9 +131,7 @@ impl Levels {
     pub(super) fn promote(&mut self) -> bool {
         let mut changed = false;
         for level in self.levels.iter_mut().filter(|l| !l.fast) {
-            self.work.builds += 1;
-            self.work.needle_bytes += level.patterns.iter().map(|p| p.needle.len()).sum::<usize>();
-            level.matcher = build(&level.patterns, None);
+            level.matcher = build(&mut self.work, &level.patterns, None);
             level.fast = true;
             changed = true;
         }
