@@ -267,13 +267,7 @@ impl<'a> BodyDoc<'a> {
                 if self.bytes.iter().all(u8::is_ascii_whitespace) {
                     return Err("the body is empty, not JSON".to_owned());
                 }
-                // Text when the body is UTF-8: serde_json then checks the UTF-8 once, not once
-                // per string (courier-core's jsonpath::extract does the same).
-                match std::str::from_utf8(self.bytes) {
-                    Ok(text) => serde_json::from_str(text),
-                    Err(_) => serde_json::from_slice(self.bytes),
-                }
-                .map_err(|e| format!("the body is not JSON ({e})"))
+                jsonpath::parse_body(self.bytes).map_err(|e| format!("the body is not JSON ({e})"))
             })
             .as_ref()
             .map_err(Clone::clone)

@@ -365,6 +365,17 @@ impl JsonPath {
     }
 }
 
+/// A response body as one JSON document: what `serde_json::from_slice` gives, errors
+/// included, but a UTF-8 body is read as text, so that serde_json checks its UTF-8 once
+/// rather than once per string (a body that is not UTF-8 cannot be JSON: the byte reader
+/// reports why). [`JsonPath::extract_from_slice`] reads bodies the same way.
+pub fn parse_body(body: &[u8]) -> Result<Value, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
+}
+
 impl fmt::Debug for JsonPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("JsonPath").field(&self.inner.text).finish()
