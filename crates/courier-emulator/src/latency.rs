@@ -36,22 +36,16 @@ pub(crate) async fn hold(latency: Duration) {
     }
 }
 
-/// One waiting task: its deadline, then its arrival number so that equal deadlines keep order.
+/// One waiting task, ordered by its deadline (tasks with the same deadline wake together, in
+/// any order).
 struct Waiter {
     deadline: Instant,
-    arrival: u64,
     wake: oneshot::Sender<()>,
-}
-
-impl Waiter {
-    fn key(&self) -> (Instant, u64) {
-        (self.deadline, self.arrival)
-    }
 }
 
 impl PartialEq for Waiter {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        self.deadline == other.deadline
     }
 }
 
@@ -65,34 +59,25 @@ impl PartialOrd for Waiter {
 
 impl Ord for Waiter {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
+        self.deadline.cmp(&other.deadline)
     }
 }
 
-/// The waiting tasks, earliest first.
-struct Queue {
-    waiting: BinaryHeap<Reverse<Waiter>>,
-    arrivals: u64,
-}
-
-/// The waiting tasks and the thread that wakes them (started on first use).
+/// The waiting tasks (earliest first) and the thread that wakes them (started on first use).
 struct Timer {
-    queue: Mutex<Queue>,
+    waiting: Mutex<BinaryHeap<Reverse<Waiter>>>,
     thread: OnceLock<Option<Thread>>,
 }
 
 static TIMER: Timer = Timer {
-    queue: Mutex::new(Queue {
-        waiting: BinaryHeap::new(),
-        arrivals: 0,
-    }),
+    waiting: Mutex::new(BinaryHeap::new()),
     thread: OnceLock::new(),
 };
 
 impl Timer {
-    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, BinaryHeap<Reverse<Waiter>>> {
         // A panic while holding the lock cannot leave the heap half-changed.
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Queues a wake-up at `deadline`; `false` when there is no timer thread.
@@ -108,18 +93,11 @@ impl Timer {
             return false;
         };
         let earliest = {
-            let mut queue = self.queue();
-            queue.arrivals += 1;
-            let arrival = queue.arrivals;
-            queue.waiting.push(Reverse(Waiter {
-                deadline,
-                arrival,
-                wake,
-            }));
-            queue
-                .waiting
+            let mut waiting = self.waiting();
+            waiting.push(Reverse(Waiter { deadline, wake }));
+            waiting
                 .peek()
-                .is_some_and(|Reverse(w)| w.arrival == arrival)
+                .is_some_and(|Reverse(w)| w.deadline == deadline)
         };
         // Only a new earliest deadline shortens the thread's sleep.
         if earliest {
@@ -132,19 +110,15 @@ impl Timer {
     fn run(&self) {
         loop {
             let next = {
-                let mut queue = self.queue();
+                let mut waiting = self.waiting();
                 let now = Instant::now();
-                while queue
-                    .waiting
-                    .peek()
-                    .is_some_and(|Reverse(w)| w.deadline <= now)
-                {
-                    if let Some(Reverse(due)) = queue.waiting.pop() {
+                while waiting.peek().is_some_and(|Reverse(w)| w.deadline <= now) {
+                    if let Some(Reverse(due)) = waiting.pop() {
                         // The task may have gone (its connection closed): nothing to wake.
                         let _ = due.wake.send(());
                     }
                 }
-                queue.waiting.peek().map(|Reverse(w)| w.deadline - now)
+                waiting.peek().map(|Reverse(w)| w.deadline - now)
             };
             match next {
                 Some(wait) => std::thread::park_timeout(wait),
