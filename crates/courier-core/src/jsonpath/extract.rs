@@ -1,25 +1,31 @@
 //! Targeted extraction: the value a singular query names, read straight from the response
 //! bytes without building the rest of the document (on a 100 KB body a full parse is
-//! most of the cost of checking `$['ia::result'].name`).
+//! most of the cost of checking `$['ia::result'].name`). The answer is exactly what
+//! `serde_json::from_slice` followed by `select` gives, errors included.
 //!
-//! A chain of [`DeserializeSeed`]s follows the query's steps; everything off the path is
-//! skipped. The answer is exactly what `serde_json::from_slice` followed by `select` gives,
-//! errors included, which is why skipping goes through `deserialize_any` rather than serde's
+//! A UTF-8 body is first read by [`scan`], our own validating scanner: it finds the value's
+//! span and serde_json parses only that span. What the scanner cannot vouch for (invalid
+//! JSON, surrogate escapes, deep nesting) goes through the serde pass below, so verdicts
+//! and error texts are always serde_json's.
+//!
+//! The serde pass is a chain of [`DeserializeSeed`]s that follows the query's steps and skips
+//! everything off the path. Skipping goes through `deserialize_any` rather than serde's
 //! `IgnoredAny`: serde_json's `IgnoredAny` fast path checks only the syntax, so it accepts
 //! documents a full parse refuses (a number out of range such as `1e400`, a lone surrogate
-//! escape, invalid UTF-8 inside a string, nesting beyond serde_json's limit of 128). Skipping
-//! with `deserialize_any` validates all of that the same way, still allocating nothing for
-//! unescaped strings; the benchmark `jsonpath` measures both.
+//! escape, invalid UTF-8 inside a string, nesting beyond serde_json's limit of 128). The
+//! benchmark `jsonpath` measures the scanner, a full parse and the `IgnoredAny` reference.
 //!
 //! Duplicate member names behave as in a full parse: the last one wins. Negative indices need
 //! the array's length, which a single forward pass does not know when it reaches the
-//! element, so each negative index costs one more pass that only counts.
+//! element, so each negative index costs one more serde pass that only counts.
 
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+
+mod scan;
 
 /// One step of a singular query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +65,16 @@ pub(super) fn extract(steps: &[Step], body: &[u8]) -> Result<Option<Value>, serd
                     resolved.push(Resolved::Index(index));
                 }
             }
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Ok(span) = scan::locate(&resolved, text)
+    {
+        let Some(span) = span else { return Ok(None) };
+        // The scanner validated the whole document, so this parse of the span alone succeeds;
+        // were it ever to fail, the full pass below decides.
+        if let Ok(value) = serde_json::from_str(&text[span]) {
+            return Ok(Some(value));
         }
     }
     Ok(run(&resolved, Want::Value, body)?.into_value())

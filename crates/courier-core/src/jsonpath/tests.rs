@@ -489,6 +489,56 @@ fn with_duplicate_member(doc: &Value) -> String {
     }
 }
 
+/// JSON text written token by token, with what `serde_json::to_vec` never writes: escapes
+/// (surrogates, paired and lone, escaped member names), numbers at and past the edge of
+/// range, odd whitespace, and a few tokens serde_json refuses.
+fn arb_json_text() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        4 => prop::sample::select(vec![
+            "1", "-0", "0.5", "-12.5e-3", "1E+2", "123456789012345678", "1234567890123456789012",
+            "1e308", "1e309", "0e999", "true", "false", "null", r#""""#, r#""b""#,
+            r#""\"\\\/\b\f\n\r\t""#, r#""\u00e9\u0000""#, r#""\ud83d\ude00""#, r#""é😀""#,
+        ]),
+        1 => prop::sample::select(vec![
+            "01", "1.", "-", ".5", "tru", "nul", r#""\ud800""#, r#""\udc00x""#, "\"\t\"",
+            r#""\x""#, r#""\u12g4""#, "\"open",
+        ]),
+    ];
+    let space = prop::sample::select(vec!["", " ", "\n", "\r\n", "\t ", "\u{a0}"]);
+    let key = prop::sample::select(vec![
+        r#""a""#,
+        r#""b""#,
+        r#""\u0061""#,
+        r#""\u0062""#,
+        r#""a\"""#,
+        r#""c""#,
+    ]);
+    let leaf = (leaf, space.clone()).prop_map(|(leaf, space)| format!("{space}{leaf}"));
+    leaf.prop_recursive(4, 32, 5, move |inner| {
+        prop_oneof![
+            (
+                prop::collection::vec(inner.clone(), 0..5),
+                space.clone(),
+                any::<bool>()
+            )
+                .prop_map(|(items, space, trailing)| {
+                    format!(
+                        "[{}{space}{}]",
+                        items.join(","),
+                        if trailing { "," } else { "" }
+                    )
+                }),
+            prop::collection::vec((key.clone(), space.clone(), inner), 0..5).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(key, space, value)| format!("{space}{key}{space}:{value}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    })
+}
+
 fn arb_structural_segment() -> impl Strategy<Value = String> {
     let selector = prop_oneof![
         "[a-c]".prop_map(|name| format!("'{name}'")),
@@ -546,6 +596,13 @@ proptest! {
         let duplicated = with_duplicate_member(&doc);
         let targeted = query.extract_from_slice(duplicated.as_bytes()).map_err(|_| ());
         prop_assert_eq!(targeted, full_parse_answer(&query, duplicated.as_bytes()));
+    }
+
+    #[test]
+    fn extract_matches_full_parse_on_hand_written_text(text in arb_json_text(), steps in prop::collection::vec(arb_step(), 0..4)) {
+        let query = path(&format!("${}", steps.concat()));
+        let targeted = query.extract_from_slice(text.as_bytes()).map_err(|_| ());
+        prop_assert_eq!(targeted, full_parse_answer(&query, text.as_bytes()), "{}", text);
     }
 
     #[test]
