@@ -3,11 +3,9 @@
 //! sending one prepared request with its timeout, redirects and the collection's cookie jar.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::cookie::CookieStore as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, StatusCode};
 use rustls::pki_types::CertificateDer;
@@ -289,7 +287,7 @@ pub async fn send(
     client: &Client,
     prepared: &Prepared,
     auth: Option<&HeaderValue>,
-    jar: Option<&Arc<reqwest::cookie::Jar>>,
+    jar: Option<&crate::jar::Jar>,
     secrets: &Secrets,
 ) -> Result<Received, SendError> {
     let started = Instant::now();
@@ -338,8 +336,10 @@ pub async fn send(
             add_header_secrets(secrets, v);
         }
         if let Some(jar) = jar {
-            let mut set = response_headers.get_all(reqwest::header::SET_COOKIE).iter();
-            jar.set_cookies(&mut set, &url);
+            jar.set_cookies(
+                response_headers.get_all(reqwest::header::SET_COOKIE).iter(),
+                &url,
+            );
         }
         let location = response_headers
             .get(reqwest::header::LOCATION)

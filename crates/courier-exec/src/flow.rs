@@ -80,7 +80,7 @@ pub(crate) async fn run_collection(
     }
     let mut vars =
         base_vars(shared, &Arc::new(coll_layer), &row_layer).with_layer(Arc::new(VarMap::new()));
-    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let jar = crate::jar::Jar::default();
 
     let n = c.requests.len();
     let mut ran = vec![Ran::Deselected; n];

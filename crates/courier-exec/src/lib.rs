@@ -9,6 +9,7 @@ pub mod client;
 pub mod context;
 mod flow;
 pub mod interrupt;
+pub mod jar;
 pub mod limits;
 pub mod loopback;
 mod multipart;

@@ -28,7 +28,7 @@ pub(crate) async fn run_pages(
     r: &Request,
     repeat: &Repeat,
     vars: &mut Vars,
-    jar: &Arc<reqwest::cookie::Jar>,
+    jar: &crate::jar::Jar,
     result: &mut RequestResult,
     out: &mut Vec<(Outcome, bool)>,
 ) -> bool {
@@ -130,7 +130,7 @@ pub(crate) async fn poll(
     r: &Request,
     poll: &Poll,
     vars: &mut Vars,
-    jar: &Arc<reqwest::cookie::Jar>,
+    jar: &crate::jar::Jar,
     result: &mut RequestResult,
 ) {
     let start = tokio::time::Instant::now();

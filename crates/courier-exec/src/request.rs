@@ -2,8 +2,6 @@
 //! stage's [`courier_check::response::evaluate`]) → the result that the flow emits. Captures
 //! the check returns are added to the collection's variables here.
 
-use std::sync::Arc;
-
 use reqwest::header::HeaderMap;
 
 use courier_check::response::{self, Context, Headers, Response};
@@ -43,7 +41,7 @@ pub(crate) async fn execute(
     c: &Collection,
     r: &Request,
     vars: &mut Vars,
-    jar: &Arc<reqwest::cookie::Jar>,
+    jar: &crate::jar::Jar,
     row: Option<usize>,
     result: &mut RequestResult,
 ) {

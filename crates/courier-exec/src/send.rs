@@ -2,7 +2,6 @@
 //! backoff (docs/collections.md#retries), and one token renewal after a 401. What comes back
 //! is a [`Received`] response or a [`SendError`] saying why there is none.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
@@ -43,7 +42,7 @@ pub(crate) async fn send_with_retries(
     profile: &str,
     retries: Option<&Retries>,
     mutates: bool,
-    jar: &Arc<reqwest::cookie::Jar>,
+    jar: &crate::jar::Jar,
     sent: &mut Sends,
 ) -> Result<Received, SendError> {
     // Under `-v`, each send that is followed by another says why and how long it waits
