@@ -4,7 +4,7 @@
 //!
 //! It accepts only documents that serde_json accepts too; anything it is not sure of (a syntax
 //! error, a `\u` escape in the surrogate range, nesting deeper than [`MAX_DEPTH`], a number
-//! token that is not a short integer and that serde_json refuses) is [`Unsure`], and the caller
+//! large enough to overflow that serde_json refuses) is [`Unsure`], and the caller
 //! runs serde_json's own pass, which gives the verdict and the error text. Being unsure costs
 //! one more pass; accepting what serde_json refuses would turn an error into an answer, so
 //! every rule here leans towards `Unsure`.
