@@ -1,7 +1,7 @@
 //! `courier run` against an emulator the test can watch through `/__emulator/stats`: the
 //! environment's `limits.max_concurrency` holds a `--parallel` run to that many requests in
 //! flight and reaches it; without it, the first 429s teach the run the server's cap; a
-//! `delay` holds no slot; the production guard refuses before sending anything at all, token
+//! `delay` holds no slot; a request's reported start is when it had its slot; the production guard refuses before sending anything at all, token
 //! requests included, while `--read-only` sends only the requests that read.
 
 #![expect(
@@ -175,6 +175,71 @@ fn a_delay_holds_no_slot_so_other_collections_run_meanwhile() {
         "{stdout}"
     );
     assert_eq!(emu.stats()["in_flight_peak"], 1, "{}", emu.stats());
+}
+
+#[test]
+fn a_request_s_start_is_when_it_went_on_the_wire_not_when_it_began_waiting_for_a_slot() {
+    // One place in flight, four collections of one read at once, each answered in 60 ms: the
+    // requests go out one after another, and the JSON report's `started_ms` says so (the HTML
+    // timeline draws its bars from it), rather than showing four bars starting together.
+    let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(60));
+    let env = env_yaml(
+        &emu.base_url(),
+        "client_credentials",
+        "limits: { max_concurrency: 1 }\n",
+    );
+    let mut files: Vec<(String, String)> = vec![("environments/emu.yaml".into(), env)];
+    for c in 0..4 {
+        files.push((format!("collections/c{c}.yaml"), reads(&format!("C{c}"), 1)));
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = workspace(&files);
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &[
+            "run",
+            "collections",
+            "--env",
+            "emu",
+            "--parallel",
+            "4",
+            "--json",
+            "report.json",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let mut bars: Vec<(u64, u64)> = report["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["requests"].as_array().unwrap().iter())
+        .map(|r| {
+            (
+                r["started_ms"].as_u64().unwrap(),
+                r["duration_ms"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(bars.len(), 4, "{report}");
+    bars.sort_unstable();
+    for pair in bars.windows(2) {
+        let ((start, took), (next, _)) = (pair[0], pair[1]);
+        assert!(
+            took >= 60,
+            "each answer takes the emulator's 60 ms: {bars:?}"
+        );
+        // Whole milliseconds on both sides: a bar may touch the next one, never overlap it.
+        assert!(
+            start + took <= next + 1,
+            "one in flight, so each starts once the one before has answered: {bars:?}"
+        );
+    }
 }
 
 /// Runs `collections` collections of `reads_each` vendor reads with `--parallel {parallel}`

@@ -137,6 +137,8 @@ pub(crate) async fn poll(
     let blank = result.clone();
     let mut attempts: u32 = 0;
     let mut sent: u32 = 0;
+    // A poll started when its first attempt did (docs/reports-v2.md, `started_ms`).
+    let mut first_started = None;
     // Under `-v`, a line per attempt that another followed, shown before the last one's
     // exchange (docs/cli.md#verbose-output).
     let mut earlier: Vec<String> = Vec::new();
@@ -155,6 +157,11 @@ pub(crate) async fn poll(
         // (docs/reports-v2.md); `poll_attempts` only the attempts.
         sent = sent.saturating_add(result.attempts);
         result.attempts = sent;
+        if attempts == 1 {
+            first_started = result.started;
+        } else if first_started.is_some() {
+            result.started = first_started;
+        }
         result.poll_attempts = Some(attempts);
         if result.outcome == Outcome::Passed {
             show_earlier(result, &earlier);

@@ -84,6 +84,9 @@ pub(crate) async fn execute(
         }
     };
     result.attempts = sent.count;
+    if let Some(first) = sent.first {
+        result.started = Some(first);
+    }
     let received = match outcome {
         Ok(rec) => rec,
         Err(e) => {

@@ -15,11 +15,14 @@ use courier_events::ErrorKind;
 
 /// Backoff between retries doubles up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
-/// What the sends of one request leave behind: how many there were, and under `-v` a line
-/// for each send that another followed.
+/// What the sends of one request leave behind: how many there were, when the first went on
+/// the wire, and under `-v` a line for each send that another followed.
 #[derive(Debug, Default)]
 pub(crate) struct Sends {
     pub(crate) count: u32,
+    /// From the run's start to the moment the first send had its slot: the request's
+    /// `started_ms` (docs/reports-v2.md), after any wait for a place in flight.
+    pub(crate) first: Option<Duration>,
     pub(crate) log: Vec<String>,
 }
 
@@ -67,6 +70,9 @@ pub(crate) async fn send_with_retries(
     loop {
         let slot = shared.limiter.acquire().await;
         sent.count += 1;
+        if sent.first.is_none() {
+            sent.first = Some(shared.run_started.elapsed());
+        }
         let outcome = client::send(
             &shared.client,
             prepared,
