@@ -1,8 +1,9 @@
 //! `courier run` against an emulator the test can watch through `/__emulator/stats`: the
 //! environment's `limits.max_concurrency` holds a `--parallel` run to that many requests in
 //! flight and reaches it; without it, the first 429s teach the run the server's cap; a
-//! `delay` holds no slot; a request's reported start is when it had its slot; the production guard refuses before sending anything at all, token
-//! requests included, while `--read-only` sends only the requests that read.
+//! `delay` holds no slot; a request's reported start is when it had its slot; the production
+//! guard refuses before sending anything at all, token requests included, while
+//! `--read-only` sends only the requests that read.
 
 #![expect(
     clippy::unwrap_used,
