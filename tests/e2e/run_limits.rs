@@ -184,20 +184,7 @@ fn a_request_s_start_is_when_it_went_on_the_wire_not_when_it_began_waiting_for_a
     // requests go out one after another, and the JSON report's `started_ms` says so (the HTML
     // timeline draws its bars from it), rather than showing four bars starting together.
     let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(60));
-    let env = env_yaml(
-        &emu.base_url(),
-        "client_credentials",
-        "limits: { max_concurrency: 1 }\n",
-    );
-    let mut files: Vec<(String, String)> = vec![("environments/emu.yaml".into(), env)];
-    for c in 0..4 {
-        files.push((format!("collections/c{c}.yaml"), reads(&format!("C{c}"), 1)));
-    }
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let dir = workspace(&files);
+    let dir = reads_workspace(&emu, Some(1), "", (4, 1));
     let (code, stdout, stderr) = run(
         dir.path(),
         &[
@@ -244,15 +231,39 @@ fn a_request_s_start_is_when_it_went_on_the_wire_not_when_it_began_waiting_for_a
 }
 
 /// Runs `collections` collections of `reads_each` vendor reads with `--parallel {parallel}`
-/// against `emu`, the environment limited to `max_concurrency` requests in flight (none
-/// when `None`); `defaults` (a line of YAML, or nothing) goes into every collection.
+/// in the workspace of [`reads_workspace`].
 fn parallel_reads(
     emu: &Emu,
     max_concurrency: Option<u32>,
     defaults: &str,
-    (collections, reads_each): (usize, usize),
+    shape: (usize, usize),
     parallel: usize,
 ) -> (tempfile::TempDir, (i32, String, String)) {
+    let dir = reads_workspace(emu, max_concurrency, defaults, shape);
+    let parallel = parallel.to_string();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "collections",
+            "--env",
+            "emu",
+            "--parallel",
+            &parallel,
+        ],
+    );
+    (dir, out)
+}
+
+/// A workspace of `collections` collections of `reads_each` vendor reads against `emu`, its
+/// environment `emu` limited to `max_concurrency` requests in flight (none when `None`);
+/// `defaults` (a line of YAML, or nothing) goes into every collection.
+fn reads_workspace(
+    emu: &Emu,
+    max_concurrency: Option<u32>,
+    defaults: &str,
+    (collections, reads_each): (usize, usize),
+) -> tempfile::TempDir {
     let limits = max_concurrency
         .map(|n| format!("limits: {{ max_concurrency: {n} }}\n"))
         .unwrap_or_default();
@@ -270,20 +281,7 @@ fn parallel_reads(
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let dir = workspace(&files);
-    let parallel = parallel.to_string();
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            "collections",
-            "--env",
-            "emu",
-            "--parallel",
-            &parallel,
-        ],
-    );
-    (dir, out)
+    workspace(&files)
 }
 
 fn mixed_collection() -> String {
