@@ -205,11 +205,13 @@ fn load_each(files: &[PathBuf]) -> Vec<(Option<Collection>, Vec<Diagnostic>)> {
 
 /// Applies `work` to every file and hands each answer to `take`, in the order of `files`.
 ///
-/// Files are worked on by up to one thread per core: parsing and compiling is all CPU, and a
-/// run of a thousand collections waited for each in turn. `take` runs on the calling thread
-/// as soon as every earlier file's answer is in, so a caller that checks a file and keeps a
-/// summary holds about one file per thread at a time, however many files there are
-/// (docs/cli.md#validate).
+/// Files are worked on by one thread per core, the calling thread among them: parsing and
+/// compiling is all CPU, and a run of a thousand collections waited for each in turn. The
+/// calling thread hands over the answers that are ready between two files of its own, rather
+/// than sleeping until each arrives (a wake-up per file cost more than a small file's parse
+/// on two cores). `take` sees an answer as soon as every earlier file's answer is in, so a
+/// caller that checks a file and keeps a summary holds about one file per thread at a time,
+/// however many files there are (docs/cli.md#validate).
 pub fn fold_files<T: Send>(
     files: &[PathBuf],
     work: impl Fn(&Path) -> T + Sync,
@@ -224,18 +226,27 @@ pub fn fold_files<T: Send>(
         }
         return;
     }
-    // Each worker takes the next file by index; answers that arrive before an earlier
+    // Every thread takes the next file by index; answers that arrive before an earlier
     // file's wait until it is in.
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let claim = || next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut due = 0;
+    let mut hand_over = |waiting: &mut std::collections::BTreeMap<usize, T>| {
+        while let Some(answer) = waiting.remove(&due) {
+            take(answer);
+            due += 1;
+        }
+    };
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
+        let workers: Vec<_> = (1..threads)
             .map(|_| {
                 let tx = tx.clone();
-                let (next, work) = (&next, &work);
+                let (claim, work) = (&claim, &work);
                 scope.spawn(move || {
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let i = claim();
                         let Some(f) = files.get(i) else { break };
                         if tx.send((i, work(f))).is_err() {
                             break;
@@ -245,25 +256,28 @@ pub fn fold_files<T: Send>(
             })
             .collect();
         drop(tx);
-        let mut waiting = std::collections::BTreeMap::new();
-        let mut due = 0;
+        loop {
+            let i = claim();
+            let Some(f) = files.get(i) else { break };
+            waiting.insert(i, work(f));
+            waiting.extend(rx.try_iter());
+            hand_over(&mut waiting);
+        }
         // Ends when every worker has finished (or panicked).
         for (i, answer) in rx {
             waiting.insert(i, answer);
-            while let Some(answer) = waiting.remove(&due) {
-                take(answer);
-                due += 1;
-            }
+            hand_over(&mut waiting);
         }
         for worker in workers {
             // A worker that panicked lost its file: it is done again below, where a panic
             // is the caller's as it was before the work went parallel.
             let _ = worker.join();
         }
-        for (i, f) in files.iter().enumerate().skip(due) {
-            take(waiting.remove(&i).unwrap_or_else(|| work(f)));
-        }
     });
+    for (i, f) in files.iter().enumerate().skip(due) {
+        let answer = waiting.remove(&i).unwrap_or_else(|| work(f));
+        take(answer);
+    }
 }
 
 #[cfg(test)]
@@ -382,6 +396,28 @@ mod tests {
                 err[0]
             );
         }
+    }
+
+    /// Answers reach `take` in file order even when later files finish first, and every file
+    /// is worked on once.
+    #[test]
+    fn fold_files_hands_answers_over_in_file_order() {
+        let files: Vec<PathBuf> = (0..40).map(|i| PathBuf::from(i.to_string())).collect();
+        let worked = std::sync::atomic::AtomicUsize::new(0);
+        let mut seen = Vec::new();
+        fold_files(
+            &files,
+            |f| {
+                worked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let i: u64 = f.to_string_lossy().parse().unwrap();
+                // Early files are the slow ones, so later answers arrive first.
+                std::thread::sleep(std::time::Duration::from_millis((40 - i) % 7));
+                i
+            },
+            |i| seen.push(i),
+        );
+        assert_eq!(seen, (0..40).collect::<Vec<u64>>());
+        assert_eq!(worked.into_inner(), 40);
     }
 
     /// Guards the parallel load: collections and diagnostics come out in file order, exactly
