@@ -210,9 +210,9 @@ fn apply(op: &OpKind, actual: Actual<'_>, vars: &Vars) -> (Value, Result<bool, S
         OpKind::Matches(re) => {
             let expected = Value::String(re.as_str().to_owned());
             let r = with_value(actual, |a| match a {
-                Value::String(s) => Ok(re.is_match(s)),
-                Value::Number(n) => Ok(re.is_match(&n.to_string())),
-                Value::Bool(b) => Ok(re.is_match(&b.to_string())),
+                Value::String(s) => re.is_match(s),
+                Value::Number(n) => re.is_match(&n.to_string()),
+                Value::Bool(b) => re.is_match(&b.to_string()),
                 other => Err(format!(
                     "`matches` needs a string, found {}",
                     type_name(other)

@@ -11,6 +11,7 @@ pub mod jsonpath;
 pub mod load;
 pub mod model;
 pub mod path_expr;
+pub mod pattern;
 pub mod plan;
 pub mod schema;
 pub mod secret;

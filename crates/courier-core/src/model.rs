@@ -1,6 +1,7 @@
 //! The model of collections and environments (docs/collections.md, docs/environments.md) as the
-//! loader builds it: every template, JSONPath and regex already compiled, every part that a later
-//! error may point at carrying its span. The model is read-only once loaded; the plan and the
+//! loader builds it: every template and JSONPath already compiled, every regex checked (and
+//! compiled when first matched, see [`crate::pattern`]), every part that a later error may point
+//! at carrying its span. The model is read-only once loaded; the plan and the
 //! executor share it.
 
 use std::sync::Arc;
@@ -440,7 +441,7 @@ pub enum OpKind {
     Lte(TemplateValue),
     Contains(TemplateValue),
     NotContains(TemplateValue),
-    Matches(regex::Regex),
+    Matches(crate::pattern::Pattern),
     Exists(bool),
     Type(JsonType),
     Length(Box<Matcher>),

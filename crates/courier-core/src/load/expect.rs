@@ -6,6 +6,7 @@ use crate::model::{
     Expect, JsonType, Matcher, MatcherKind, Op, OpKind, StatusKind, StatusMatcher, StatusPattern,
     TemplateValue,
 };
+use crate::pattern::Pattern;
 use crate::yaml::{Node, Value};
 
 use super::collection::status_class;
@@ -157,10 +158,9 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
         "not_contains" => OpKind::NotContains(template_value(v, cx)?),
         "matches" => {
             let pattern = text(v, "`matches`", cx)?;
-            match compile_regex(&pattern.value) {
+            match Pattern::new(&pattern.value) {
                 Ok(r) => OpKind::Matches(r),
-                Err(e) => {
-                    let detail = e.to_string();
+                Err(detail) => {
                     let last = detail
                         .lines()
                         .last()
@@ -272,29 +272,4 @@ fn ordering_operand(v: &Node, op: &str, cx: &mut Cx<'_>) -> Option<TemplateValue
             None
         }
     }
-}
-
-/// The most distinct patterns [`compile_regex`] keeps.
-const REGEX_CACHE: usize = 256;
-
-/// `pattern` compiled, or a clone of the regex compiled from it before: clones share the
-/// compiled program, and a file that repeats `^[0-9]+$` in every request (or ten thousand files
-/// that each have it) compile it once. Compiling a Unicode pattern such as `\d{4}` costs far
-/// more than loading the request around it. At most [`REGEX_CACHE`] patterns are kept.
-fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex, PoisonError};
-    static COMPILED: LazyLock<Mutex<HashMap<Box<str>, regex::Regex>>> =
-        LazyLock::new(Mutex::default);
-    // A poisoned lock only means a thread panicked mid-insert: the map is still sound.
-    let mut cache = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(re) = cache.get(pattern) {
-        return Ok(re.clone());
-    }
-    let re = regex::Regex::new(pattern)?;
-    if cache.len() >= REGEX_CACHE {
-        cache.clear();
-    }
-    cache.insert(pattern.into(), re.clone());
-    Ok(re)
 }
