@@ -6,6 +6,7 @@ pub(crate) mod auth;
 #[cfg(feature = "external")]
 mod auth_external;
 pub(crate) mod auth_status;
+mod binary;
 mod broken;
 mod ci_secrets;
 mod compare;
