@@ -66,6 +66,7 @@ mod check;
 mod eval;
 mod extract;
 mod normalized;
+mod simple;
 mod structural;
 
 use std::fmt;
@@ -170,7 +171,9 @@ impl JsonPath {
 
     fn compile_inner(text: &str) -> Result<Inner, JsonPathError> {
         precheck(text)?;
-        let query = match catch_unwind(|| parse_json_path(text)) {
+        let parsed = simple::parse(text)
+            .map_or_else(|| catch_unwind(|| parse_json_path(text)), |q| Ok(Ok(q)));
+        let query = match parsed {
             Ok(Ok(query)) => query,
             Ok(Err(error)) => return Err(engine_error(text, &error)),
             Err(_) => {
