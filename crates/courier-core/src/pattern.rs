@@ -7,39 +7,58 @@
 //! a response is matched against it; a larger one is compiled at load, so that "too big" is
 //! still a load error and never a surprise after requests were sent (docs/collections.md#regexes).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
-/// A `matches` pattern, as written and, once matched, compiled.
+use crate::shared::Shared;
+
+/// A `matches` pattern, as written and, once matched, compiled. Clones share one program.
 #[derive(Debug, Clone)]
-pub struct Pattern {
-    source: Arc<str>,
-    compiled: Arc<OnceLock<Result<regex::Regex, String>>>,
+pub struct Pattern(Arc<Checked>);
+
+#[derive(Debug)]
+struct Checked {
+    source: String,
+    compiled: OnceLock<Result<regex::Regex, String>>,
 }
 
 /// Patterns whose [`size_bound`] is below this are compiled at first use. The regex engine
 /// refuses programs over 10 MiB; measured over Unicode classes, byte classes, literals,
 /// repetitions and alternations, no pattern took more than 46 bytes per unit of the bound at
 /// that limit, so this bound leaves a margin of about seven (the property test in `tests`
-/// holds the margin).
+/// holds a margin of five).
 const COMPILE_LATER_BELOW: u64 = 1 << 15;
+
+/// Checked patterns by text (see [`crate::shared`]): a file that repeats `^[0-9]+$` in every
+/// request, or ten thousand files that each have it, check it once and share one program.
+static PATTERNS: LazyLock<Mutex<Shared<Checked>>> = LazyLock::new(Mutex::default);
 
 impl Pattern {
     /// Checks `source` and, when its compiled size might come near the engine's limit,
     /// compiles it now. The error is the engine's own message.
-    ///
-    /// Patterns are kept by their text (at most [`KEPT`]): a file that repeats `^[0-9]+$` in
-    /// every request, or ten thousand files that each have it, check it once and share one
-    /// compiled program.
     pub fn new(source: &str) -> Result<Self, String> {
-        use std::collections::HashMap;
-        use std::sync::{LazyLock, Mutex, PoisonError};
-        static KEPT_PATTERNS: LazyLock<Mutex<HashMap<Box<str>, Pattern>>> =
-            LazyLock::new(Mutex::default);
         // A poisoned lock only means a thread panicked mid-insert: the map is still sound.
-        let kept = || KEPT_PATTERNS.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = kept().get(source) {
-            return Ok(p.clone());
+        let mut kept = PATTERNS.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.get_or_compile(source, Checked::new).map(Self)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.0.source
+    }
+
+    /// Whether `text` matches anywhere. Errs only if the engine refuses a pattern that the
+    /// bound let through, with its message.
+    pub fn is_match(&self, text: &str) -> Result<bool, String> {
+        let compiled = self.0.compiled.get_or_init(|| compile(&self.0.source));
+        match compiled {
+            Ok(re) => Ok(re.is_match(text)),
+            Err(e) => Err(format!("the regex `{}` cannot be used: {e}", self.0.source)),
         }
+    }
+}
+
+impl Checked {
+    fn new(source: &str) -> Result<Self, String> {
         let hir = regex_syntax::Parser::new()
             .parse(source)
             .map_err(|e| e.to_string())?;
@@ -47,36 +66,12 @@ impl Pattern {
         if size_bound(&hir) >= COMPILE_LATER_BELOW {
             let _ = compiled.set(Ok(compile(source)?));
         }
-        let pattern = Self {
-            source: source.into(),
-            compiled: Arc::new(compiled),
-        };
-        let mut kept = kept();
-        if kept.len() >= KEPT {
-            kept.clear();
-        }
-        kept.insert(source.into(), pattern.clone());
-        Ok(pattern)
-    }
-
-    /// The pattern as written.
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
-    /// Whether `text` matches anywhere. Errs only if the engine refuses a pattern that the
-    /// bound let through, with its message.
-    pub fn is_match(&self, text: &str) -> Result<bool, String> {
-        let compiled = self.compiled.get_or_init(|| compile(&self.source));
-        match compiled {
-            Ok(re) => Ok(re.is_match(text)),
-            Err(e) => Err(format!("the regex `{}` cannot be used: {e}", self.source)),
-        }
+        Ok(Self {
+            source: source.to_owned(),
+            compiled,
+        })
     }
 }
-
-/// The most distinct patterns [`Pattern::new`] keeps.
-const KEPT: usize = 256;
 
 fn compile(pattern: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(pattern).map_err(|e| e.to_string())
@@ -123,12 +118,12 @@ mod tests {
     fn small_patterns_wait_for_their_first_match() {
         // A pattern no other test uses: a kept one may have been matched already.
         let p = Pattern::new(r"^\d{4}-\d{2}-\d{2}T").unwrap();
-        assert!(p.compiled.get().is_none(), "not compiled at load");
+        assert!(p.0.compiled.get().is_none(), "not compiled at load");
         let again = Pattern::new(r"^\d{4}-\d{2}-\d{2}T").unwrap();
         assert_eq!(p.is_match("2026-12-07T10:00:00Z"), Ok(true));
         assert_eq!(p.is_match("07/12/2026"), Ok(false));
         assert!(
-            again.compiled.get().is_some(),
+            again.0.compiled.get().is_some(),
             "the same text shares one program"
         );
         assert_eq!(p.as_str(), r"^\d{4}-\d{2}-\d{2}T");
@@ -149,7 +144,7 @@ mod tests {
         assert!(e.contains("exceeds size limit"), "{e}");
         // Large but within the limit: compiled at load, and it works.
         let p = Pattern::new(r"\w{50}").unwrap();
-        assert!(p.compiled.get().is_some());
+        assert!(p.0.compiled.get().is_some());
         assert_eq!(p.is_match(&"é".repeat(50)), Ok(true));
     }
 

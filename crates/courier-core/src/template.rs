@@ -265,8 +265,12 @@ fn bare_variable(text: &str) -> Option<&str> {
 /// The name of the one template inside a [`Kind::Full`] engine.
 const FULL_NAME: &str = "template";
 
-/// A compiled template string.
-pub struct Template {
+/// A compiled template string. Clones share one compiled template.
+#[derive(Clone)]
+pub struct Template(Arc<Body>);
+
+/// What a template compiles to.
+struct Body {
     source: Arc<str>,
     kind: Kind,
     variables: Vec<String>,
@@ -276,23 +280,17 @@ pub struct Template {
 
 impl fmt::Debug for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Template").field(&self.source).finish()
+        f.debug_tuple("Template").field(&self.0.source).finish()
     }
 }
 
-impl Clone for Template {
-    fn clone(&self) -> Self {
-        // Compiling the same source again cannot fail where it succeeded once.
-        Self::compile(&self.source).unwrap_or_else(|_| Self::literal(&self.source))
-    }
-}
+/// Compiled templates by source text (see [`crate::shared`]): the same URL or header template
+/// in file after file compiles once.
+static TEMPLATES: LazyLock<Mutex<Shared<Body>>> = LazyLock::new(Mutex::default);
 
-impl Template {
-    /// Compiles a template; a string with no template syntax is a literal.
-    pub fn compile(source: &str) -> Result<Self, TemplateError> {
-        if !has_template_syntax(source) {
-            return Ok(Self::literal(source));
-        }
+impl Body {
+    /// Compiles a template that has template syntax.
+    fn compile(source: &str) -> Result<Self, TemplateError> {
         if let Some(expr) = lone_expression(source) {
             let compiled = Expr::compile(expr, 2)?;
             let variables = filter_variables(compiled.undeclared_variables());
@@ -343,30 +341,42 @@ impl Template {
             reads: taint::Reads::default(),
         })
     }
+}
+
+impl Template {
+    /// Compiles a template; a string with no template syntax is a literal.
+    pub fn compile(source: &str) -> Result<Self, TemplateError> {
+        if !has_template_syntax(source) {
+            return Ok(Self::literal(source));
+        }
+        // A poisoned lock only means another thread panicked mid-insert: the map is still sound.
+        let mut kept = TEMPLATES.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.get_or_compile(source, Body::compile).map(Self)
+    }
 
     /// A template that is plain text whatever it contains.
     pub fn literal(text: &str) -> Self {
-        Self {
+        Self(Arc::new(Body {
             source: text.into(),
             kind: Kind::Literal,
             variables: Vec::new(),
             reads: taint::Reads::default(),
-        }
+        }))
     }
 
     pub fn source(&self) -> &str {
-        &self.source
+        &self.0.source
     }
 
     /// Whether rendering always gives the source back.
     pub fn is_literal(&self) -> bool {
-        matches!(self.kind, Kind::Literal)
+        matches!(self.0.kind, Kind::Literal)
     }
 
     /// The variables this template reads (minijinja's undeclared variables, functions
     /// excluded), sorted.
     pub fn variables(&self) -> &[String] {
-        &self.variables
+        &self.0.variables
     }
 
     /// Names passed to `env("…")` as literals, with whether a default was given: these are
@@ -380,7 +390,7 @@ impl Template {
             return Vec::new();
         }
         ENV_CALL
-            .captures_iter(&self.source)
+            .captures_iter(&self.0.source)
             .filter_map(|c| {
                 let name = c.get(1).or_else(|| c.get(2))?.as_str().to_owned();
                 Some((name, c.get(3).is_some()))
@@ -393,15 +403,15 @@ impl Template {
     /// When `vars` carries the run's [`Runtime`], a value rendered by an expression that read
     /// a secret joins the run's secrets (the `taint` module).
     pub fn render(&self, vars: &Vars) -> Result<String, TemplateError> {
-        match &self.kind {
-            Kind::Literal => Ok(self.source.to_string()),
+        match &self.0.kind {
+            Kind::Literal => Ok(self.0.source.to_string()),
             Kind::Lone(expr) => {
                 let value = self.eval_lone(expr, vars)?;
                 Ok(text_of(&value))
             }
             Kind::Parts(parts) => {
                 let mut ctx = None;
-                let mut out = String::with_capacity(self.source.len() + 32);
+                let mut out = String::with_capacity(self.0.source.len() + 32);
                 for part in parts {
                     match part {
                         Part::Text(t) => out.push_str(t),
@@ -413,7 +423,7 @@ impl Template {
                             let value = taint::tainting(
                                 reads,
                                 vars,
-                                || expr.eval(vars, &mut ctx, &self.source, *offset),
+                                || expr.eval(vars, &mut ctx, &self.0.source, *offset),
                                 |v| v.as_ref().ok().and_then(taint::as_json),
                             )?;
                             push_text(&mut out, &value);
@@ -423,12 +433,12 @@ impl Template {
                 Ok(out)
             }
             Kind::Full(env) => taint::tainting(
-                &self.reads,
+                &self.0.reads,
                 vars,
                 || {
                     env.get_template(FULL_NAME)
                         .and_then(|t| t.render(vars.to_value()))
-                        .map_err(|e| TemplateError::from_mj(&e, &self.source, 0))
+                        .map_err(|e| TemplateError::from_mj(&e, &self.0.source, 0))
                 },
                 |r| {
                     r.as_ref()
@@ -442,7 +452,7 @@ impl Template {
     /// Renders keeping the JSON type when the template is exactly one `{{ expr }}`; any other
     /// template gives a string. Taints as [`Template::render`] does.
     pub fn render_json(&self, vars: &Vars) -> Result<serde_json::Value, TemplateError> {
-        match &self.kind {
+        match &self.0.kind {
             Kind::Lone(expr) => {
                 let value = self.eval_lone(expr, vars)?;
                 serde_json::to_value(&value).map_err(|e| TemplateError {
@@ -456,9 +466,9 @@ impl Template {
 
     fn eval_lone(&self, expr: &Expr, vars: &Vars) -> Result<MjValue, TemplateError> {
         taint::tainting(
-            &self.reads,
+            &self.0.reads,
             vars,
-            || expr.eval(vars, &mut None, &self.source, 2),
+            || expr.eval(vars, &mut None, &self.0.source, 2),
             |v| v.as_ref().ok().and_then(taint::as_json),
         )
     }

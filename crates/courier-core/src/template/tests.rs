@@ -178,15 +178,28 @@ fn bare_names_answer_as_the_engine_does() {
     assert!(t("{{ range }}").variables().is_empty());
 }
 
-/// Guards the compile cache: one compiled expression for equal sources while in use.
+/// Guards the compile caches: equal templates share one compiled template while in use, and
+/// equal expressions in different templates one compiled expression.
 #[test]
-fn equal_expressions_share_one_compilation() {
+fn equal_templates_and_expressions_share_one_compilation() {
     let a = Template::compile("{{ uuid() ~ 'shared' }}").unwrap();
     let b = Template::compile("{{ uuid() ~ 'shared' }}").unwrap();
-    let (Kind::Lone(Expr::Engine(a)), Kind::Lone(Expr::Engine(b))) = (&a.kind, &b.kind) else {
-        panic!("both go through the engine");
+    assert!(Arc::ptr_eq(&a.0, &b.0));
+    let c = Template::compile("id-{{ uuid() ~ 'shared' }}").unwrap();
+    let Kind::Lone(Expr::Engine(lone)) = &a.0.kind else {
+        panic!("a lone expression, through the engine");
     };
-    assert!(Arc::ptr_eq(a, b));
+    let Kind::Parts(parts) = &c.0.kind else {
+        panic!("text and an expression");
+    };
+    let Some(Part::Expr {
+        expr: Expr::Engine(part),
+        ..
+    }) = parts.last()
+    else {
+        panic!("the expression last, through the engine");
+    };
+    assert!(Arc::ptr_eq(lone, part));
 }
 
 #[test]
