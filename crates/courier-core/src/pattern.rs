@@ -79,7 +79,7 @@ fn compile(pattern: &str) -> Result<regex::Regex, String> {
 
 /// An upper bound, in units of about one compiled state, on the program `hir` compiles to:
 /// a class counts the UTF-8 byte ranges it becomes, a repetition its copies (`x{2,5}` is five
-/// copies of `x`, `x*` two), and every node one more.
+/// copies of `x`, `x{2,}` three), and every node one more.
 fn size_bound(hir: &regex_syntax::hir::Hir) -> u64 {
     use regex_syntax::hir::{Class, HirKind};
     match hir.kind() {
