@@ -104,6 +104,24 @@ fn each_broken_data_file() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// A regex too big to compile says how to make it smaller, not how regexes are written.
+#[test]
+fn a_regex_too_big_says_how_to_shrink_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let source = std::fs::read_to_string(
+        support::root().join("tests/broken/collections/regex-too-big.yaml"),
+    )
+    .expect("read");
+    write(&tmp.path().join("collections/big.yaml"), &source);
+    let out = support::run(tmp.path(), &["validate", "collections", "--env", "local"]);
+    let (code, _, stderr) = support::parts(&out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("= help: repeat less, or use ASCII classes such as `[0-9]`"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn each_broken_file_alone() {
     let corpus = support::root().join("tests/broken");

@@ -1,8 +1,8 @@
 //! The model of collections and environments (docs/collections.md, docs/environments.md) as the
 //! loader builds it: every template and JSONPath already compiled, every regex checked (and
-//! compiled when first matched, see [`crate::pattern`]), every part that a later error may point
-//! at carrying its span. The model is read-only once loaded; the plan and the
-//! executor share it.
+//! compiled when first matched, see [`crate::pattern`]), every part that a later error may
+//! point at carrying its span. The model is read-only once loaded; the plan and the executor
+//! share it.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,7 +6,7 @@ use crate::model::{
     Expect, JsonType, Matcher, MatcherKind, Op, OpKind, StatusKind, StatusMatcher, StatusPattern,
     TemplateValue,
 };
-use crate::pattern::Pattern;
+use crate::pattern::{Pattern, PatternError};
 use crate::yaml::{Node, Value};
 
 use super::collection::status_class;
@@ -160,7 +160,16 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
             let pattern = text(v, "`matches`", cx)?;
             match Pattern::new(&pattern.value) {
                 Ok(r) => OpKind::Matches(r),
-                Err(detail) => {
+                Err(e) => {
+                    let help = match e {
+                        PatternError::Syntax(_) => {
+                            "`matches` takes a Rust regex, unanchored (anchor with `^…$`)"
+                        }
+                        PatternError::TooBig(_) => {
+                            "repeat less, or use ASCII classes such as `[0-9]` or `(?-u:\\w)`, which compile far smaller than Unicode `\\d` or `\\w`"
+                        }
+                    };
+                    let detail = e.to_string();
                     let last = detail
                         .lines()
                         .last()
@@ -174,7 +183,7 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
                             pattern.value,
                             last.trim_start_matches("error: ")
                         ),
-                        "`matches` takes a Rust regex, unanchored (anchor with `^…$`)",
+                        help,
                     );
                     return None;
                 }
