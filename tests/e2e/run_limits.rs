@@ -27,7 +27,7 @@ fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
 #[test]
 fn max_concurrency_caps_requests_in_flight_across_parallel_collections() {
     let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(15));
-    let (dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(2), "", (8, 5), 8);
+    let (dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(2), "", (8, 5), 8, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.ends_with("40 passed, 0 failed, 0 skipped\n"),
@@ -68,7 +68,7 @@ fn a_run_kept_to_the_companys_cap_meets_it_exactly_and_is_never_refused() {
         o.latency = std::time::Duration::from_millis(20);
         o.max_concurrent = Some(2);
     });
-    let (_dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(2), "", (10, 10), 8);
+    let (_dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(2), "", (10, 10), 8, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.ends_with("100 passed, 0 failed, 0 skipped\n"),
@@ -88,7 +88,7 @@ fn a_cap_of_six_keeps_six_in_flight_across_ten_collections() {
         o.latency = std::time::Duration::from_millis(20);
         o.max_concurrent = Some(6);
     });
-    let (_dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(6), "", (10, 20), 10);
+    let (_dir, (code, stdout, stderr)) = parallel_reads(&emu, Some(6), "", (10, 20), 10, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.ends_with("200 passed, 0 failed, 0 skipped\n"),
@@ -117,6 +117,7 @@ fn without_max_concurrency_the_first_429s_teach_the_run_the_servers_cap() {
         "defaults: { retries: { count: 3, on: [429] } }\n",
         (10, 5),
         10,
+        &[],
     );
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
@@ -184,20 +185,8 @@ fn a_request_s_start_is_when_it_went_on_the_wire_not_when_it_began_waiting_for_a
     // requests go out one after another, and the JSON report's `started_ms` says so (the HTML
     // timeline draws its bars from it), rather than showing four bars starting together.
     let emu = Emu::start(|o| o.latency = std::time::Duration::from_millis(60));
-    let dir = reads_workspace(&emu, Some(1), "", (4, 1));
-    let (code, stdout, stderr) = run(
-        dir.path(),
-        &[
-            "run",
-            "collections",
-            "--env",
-            "emu",
-            "--parallel",
-            "4",
-            "--json",
-            "report.json",
-        ],
-    );
+    let (dir, (code, stdout, stderr)) =
+        parallel_reads(&emu, Some(1), "", (4, 1), 4, &["--json", "report.json"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
@@ -231,27 +220,27 @@ fn a_request_s_start_is_when_it_went_on_the_wire_not_when_it_began_waiting_for_a
 }
 
 /// Runs `collections` collections of `reads_each` vendor reads with `--parallel {parallel}`
-/// in the workspace of [`reads_workspace`].
+/// and `extra` arguments in the workspace of [`reads_workspace`].
 fn parallel_reads(
     emu: &Emu,
     max_concurrency: Option<u32>,
     defaults: &str,
     shape: (usize, usize),
     parallel: usize,
+    extra: &[&str],
 ) -> (tempfile::TempDir, (i32, String, String)) {
     let dir = reads_workspace(emu, max_concurrency, defaults, shape);
     let parallel = parallel.to_string();
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            "collections",
-            "--env",
-            "emu",
-            "--parallel",
-            &parallel,
-        ],
-    );
+    let mut args = vec![
+        "run",
+        "collections",
+        "--env",
+        "emu",
+        "--parallel",
+        &parallel,
+    ];
+    args.extend_from_slice(extra);
+    let out = run(dir.path(), &args);
     (dir, out)
 }
 
