@@ -10,7 +10,9 @@
 //! positioned tree, resolving plain scalars by the YAML 1.2 core schema (so `yes` stays a
 //! string and `"200"` stays a string while `200` is a number). The loader then interprets the
 //! tree by hand, with precise errors and did-you-mean suggestions, rather than through
-//! `#[serde(untagged)]` shapes (STYLE.md).
+//! `#[serde(untagged)]` shapes. The events come first from a faster reader of our
+//! own for the plain shapes collections use (`yaml/fast.rs`), which hands the file to
+//! saphyr-parser at anything else (docs/performance.md#yaml).
 //!
 //! Limits that keep hostile input from hanging or exhausting the process: nesting deeper than
 //! [`MAX_DEPTH`] and documents that expand (through aliases) past [`MAX_NODES`] nodes are
@@ -22,6 +24,8 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 
 use crate::diag::{Pos, Span, Spanned};
+
+mod fast;
 
 /// Deeper nesting than this is refused (the loader recurses over the tree).
 pub const MAX_DEPTH: usize = 100;
@@ -156,8 +160,55 @@ fn build<'s>(
     text: &str,
     stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
 ) -> Result<Parsed, YamlError> {
+    let Some((key, sink)) = stream else {
+        if let Some(fast) = fast::Fast::new(text)
+            && let Some(done) = read(text, Source::Fast(fast), None)
+        {
+            return done;
+        }
+        return read(text, Source::slow(text), None).unwrap_or_else(|| unreachable_unsure(text));
+    };
+    // The fast reader may hand out items before it finds something it leaves to saphyr: the
+    // second reading skips the items already handed out (both readings give the same ones).
+    let mut handed = 0usize;
+    if let Some(fast) = fast::Fast::new(text) {
+        let mut counted = |node: Node| {
+            handed += 1;
+            sink(node);
+        };
+        if let Some(done) = read(text, Source::Fast(fast), Some((key, &mut counted))) {
+            return done;
+        }
+    }
+    let mut skip = handed;
+    let mut rest = |node: Node| {
+        if skip > 0 {
+            skip -= 1;
+        } else {
+            sink(node);
+        }
+    };
+    read(text, Source::slow(text), Some((key, &mut rest)))
+        .unwrap_or_else(|| unreachable_unsure(text))
+}
+
+/// saphyr-parser is never unsure; this keeps that out of the types' way.
+fn unreachable_unsure(text: &str) -> Result<Parsed, YamlError> {
+    Err(YamlError {
+        message: "invalid YAML".to_owned(),
+        span: Span::point(clamp(Pos::new(1, 1, 0), text)),
+    })
+}
+
+/// Builds the tree from one source of events; `None` when the fast reader was unsure.
+fn read<'s>(
+    text: &str,
+    source: Source<'_>,
+    stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
+) -> Option<Result<Parsed, YamlError>> {
     let mut builder = Builder {
-        parser: Parser::new_from_str(text),
+        source,
+        unsure: false,
         anchors: HashMap::new(),
         nodes: 0,
         expanded: 0,
@@ -167,12 +218,29 @@ fn build<'s>(
         items: Vec::new(),
         entries: Vec::new(),
     };
-    match builder.document() {
+    let result = builder.document();
+    if builder.unsure {
+        return None;
+    }
+    Some(match result {
         Ok(node) => Ok((node, builder.soft)),
         Err(mut e) => {
             e.span = Span::point(clamp(e.span.start, text));
             Err(e)
         }
+    })
+}
+
+/// Where the events come from: the fast reader for the plain shapes (`yaml/fast.rs`), or
+/// saphyr-parser for everything.
+enum Source<'a> {
+    Fast(fast::Fast<'a>),
+    Slow(Box<Parser<'a, saphyr_parser::StrInput<'a>>>),
+}
+
+impl<'a> Source<'a> {
+    fn slow(text: &'a str) -> Self {
+        Source::Slow(Box::new(Parser::new_from_str(text)))
     }
 }
 
@@ -194,7 +262,9 @@ fn clamp(pos: Pos, text: &str) -> Pos {
 }
 
 struct Builder<'a, 's> {
-    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    source: Source<'a>,
+    /// Set when the fast reader gave up: the result is thrown away and saphyr reads the text.
+    unsure: bool,
     anchors: HashMap<usize, Node>,
     nodes: usize,
     /// How many of `nodes` come from expanding aliases.
@@ -218,7 +288,20 @@ impl<'a> Builder<'a, '_> {
         if let Some(ev) = self.peeked.take() {
             return Ok(ev);
         }
-        match self.parser.next_event() {
+        let next = match &mut self.source {
+            Source::Fast(fast) => {
+                let Ok(ev) = fast.next() else {
+                    self.unsure = true;
+                    return Err(YamlError {
+                        message: String::new(),
+                        span: Span::default(),
+                    });
+                };
+                Some(Ok(ev))
+            }
+            Source::Slow(parser) => parser.next_event(),
+        };
+        match next {
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => {
                 let p = pos(*e.marker());

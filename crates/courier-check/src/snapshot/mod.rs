@@ -1,7 +1,7 @@
 //! Response snapshots (docs/collections.md#snapshots): what a request's snapshot stores, where the file lives, how a
 //! new value is checked against it under `--snapshots auto|check|update`, and the diff shown
 //! when they differ. The files are insta's `.snap` format, so people who know `cargo insta`
-//! feel at home (STYLE.md, last section).
+//! feel at home.
 //!
 //! The executor calls [`check_request`] once per response of a request with `snapshot:`
 //! (after its other checks), with the [effective](SnapshotMode::effective) mode; it names the

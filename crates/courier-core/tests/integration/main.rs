@@ -1,4 +1,4 @@
-//! courier-core's one integration test binary (STYLE.md: one per crate, modules inside).
+//! courier-core's one integration test binary (one per crate, with modules inside).
 
 mod jsonpath_cts;
 mod robustness;
