@@ -88,8 +88,11 @@ impl SourceFile {
 /// The path relative to the working directory with `/` separators and no leading `./`, or the
 /// path as given when it is not below the working directory.
 pub fn display_path(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    let rel = match &cwd {
+    // Asked once: Courier never changes its working directory, and `validate` of 10,000
+    // files asked the kernel 20,000 times.
+    static CWD: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let cwd = CWD.get_or_init(|| std::env::current_dir().ok());
+    let rel = match cwd {
         Some(cwd) if path.is_absolute() => path.strip_prefix(cwd).unwrap_or(path),
         _ => path,
     };
