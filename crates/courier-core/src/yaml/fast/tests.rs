@@ -483,6 +483,17 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
+    fn the_byte_check_takes_what_a_plain_loop_takes(
+        bytes in proptest::collection::vec(
+            prop_oneof![Just(b'\n'), Just(0x7f), Just(b' '), Just(b'~'), Just(0x1f), any::<u8>()],
+            0..40,
+        ),
+    ) {
+        let expected = bytes.iter().all(|&b| (b' '..0x7f).contains(&b) || b == b'\n');
+        prop_assert_eq!(super::plain_ascii(&bytes), expected);
+    }
+
+    #[test]
     fn documents_of_the_known_shapes_read_alike(text in shaped()) {
         agrees(&text);
     }
