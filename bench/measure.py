@@ -59,14 +59,16 @@ ROWS = (10, 100)
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 
-def run_once(cmd, cwd, env_extra=None):
-    """(ok, wall s, cpu s, peak RSS KiB) of one run, its output thrown away."""
+def run_once(cmd, cwd, env_extra=None, rss=True):
+    """(ok, wall s, cpu s, peak RSS KiB) of one run, its output thrown away. Without `rss`, the
+    run is not started by GNU time (whose own start would count in a start-up's few
+    milliseconds) and its peak RSS is the kernel's, which counts this script's."""
     env = dict(os.environ)
     for v in ("CI", "NO_COLOR", "COURIER_ENV"):
         env.pop(v, None)
     env.update(env_extra or {})
     with tempfile.TemporaryFile() as errf, tempfile.NamedTemporaryFile("r") as rssf:
-        launch = [GNU_TIME, "-f", "%M", "-o", rssf.name, *cmd] if GNU_TIME else cmd
+        launch = [GNU_TIME, "-f", "%M", "-o", rssf.name, *cmd] if GNU_TIME and rss else cmd
         start = time.perf_counter()
         p = subprocess.Popen(launch, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errf, env=env)
         # wait4: CPU time of the run (and of GNU time, which is next to nothing).
@@ -77,11 +79,11 @@ def run_once(cmd, cwd, env_extra=None):
         err = errf.read().decode(errors="replace")
         # GNU time writes "Command exited with non-zero status N" first when the run fails.
         lines = rssf.read().split()
-        rss = int(lines[-1]) if GNU_TIME and lines and lines[-1].isdigit() else ru.ru_maxrss
+        peak = int(lines[-1]) if GNU_TIME and rss and lines and lines[-1].isdigit() else ru.ru_maxrss
     ok = p.returncode == 0
     if not ok:
         sys.stderr.write(f"  run failed (exit {p.returncode}): {' '.join(cmd[:4])} …\n{err[-800:]}\n")
-    return ok, wall, ru.ru_utime + ru.ru_stime, rss
+    return ok, wall, ru.ru_utime + ru.ru_stime, peak
 
 
 class Emulator:
@@ -201,7 +203,7 @@ def startup_runs(args, one_file, rounds):
     walls = {k: [] for k in cmds}
     for i in range(rounds):
         for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
-            ok, wall, _, _ = run_once(cmds[k], args.work)
+            ok, wall, _, _ = run_once(cmds[k], args.work, rss=False)
             if ok:
                 walls[k].append(wall)
     return {k: statistics.median(v) if v else None for k, v in walls.items()}
