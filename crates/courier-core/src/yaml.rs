@@ -212,7 +212,6 @@ fn read<'s>(
         anchors: HashMap::new(),
         nodes: 0,
         expanded: 0,
-        peeked: None,
         stream,
         soft: Vec::new(),
         items: Vec::new(),
@@ -269,7 +268,6 @@ struct Builder<'a, 's> {
     nodes: usize,
     /// How many of `nodes` come from expanding aliases.
     expanded: usize,
-    peeked: Option<(Event<'a>, YSpan)>,
     /// The top-level key whose list items are handed out as they are built.
     stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
     /// Problems found that do not stop the parse, in the file's order.
@@ -285,9 +283,6 @@ struct Builder<'a, 's> {
 
 impl<'a> Builder<'a, '_> {
     fn next(&mut self) -> Result<(Event<'a>, YSpan), YamlError> {
-        if let Some(ev) = self.peeked.take() {
-            return Ok(ev);
-        }
         let next = match &mut self.source {
             Source::Fast(fast) => {
                 let Ok(ev) = fast.next() else {
@@ -381,6 +376,11 @@ impl<'a> Builder<'a, '_> {
 
     fn node(&mut self, depth: usize) -> Result<Node, YamlError> {
         let (event, sp) = self.next()?;
+        self.node_from(event, sp, depth)
+    }
+
+    /// The node that starts with `event`, already read (by a loop looking for its end).
+    fn node_from(&mut self, event: Event<'a>, sp: YSpan, depth: usize) -> Result<Node, YamlError> {
         let sp = span(sp);
         if depth > MAX_DEPTH {
             return Err(YamlError {
@@ -421,8 +421,7 @@ impl<'a> Builder<'a, '_> {
                     if matches!(ev, Event::SequenceEnd) {
                         break span(esp);
                     }
-                    self.peeked = Some((ev, esp));
-                    let item = self.node(depth + 1)?;
+                    let item = self.node_from(ev, esp, depth + 1)?;
                     self.items.push(item);
                 };
                 // The tree of a large file is big (a 10,000-request collection: 18 MB of it in
@@ -446,8 +445,7 @@ impl<'a> Builder<'a, '_> {
                     }
                     let is_merge =
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
-                    self.peeked = Some((ev, esp));
-                    let key = self.node(depth + 1)?;
+                    let key = self.node_from(ev, esp, depth + 1)?;
                     let streamed = depth == 0
                         && self
                             .stream
@@ -519,8 +517,7 @@ impl<'a> Builder<'a, '_> {
     fn streamed_list(&mut self, depth: usize) -> Result<Node, YamlError> {
         let (event, sp) = self.next()?;
         if !matches!(event, Event::SequenceStart(0, None)) {
-            self.peeked = Some((event, sp));
-            return self.node(depth);
+            return self.node_from(event, sp, depth);
         }
         let start = span(sp);
         self.count(start)?;
@@ -529,8 +526,7 @@ impl<'a> Builder<'a, '_> {
             if matches!(ev, Event::SequenceEnd) {
                 break span(esp);
             }
-            self.peeked = Some((ev, esp));
-            let item = self.node(depth + 1)?;
+            let item = self.node_from(ev, esp, depth + 1)?;
             if let Some((_, sink)) = self.stream.as_mut() {
                 sink(item);
             }
