@@ -605,48 +605,37 @@ impl<'a> Fast<'a> {
         }
     }
 
-    fn flow_seq(&mut self, state: Flow) -> Step<'a> {
-        let mut c = self.flow_byte()?;
-        let state = if state == Flow::Item {
-            match c {
-                b']' => return self.close_flow(),
-                b',' => {
-                    self.pos += 1;
-                    c = self.flow_byte()?;
-                    Flow::Comma
-                }
-                _ => return Err(Unsure),
+    /// Where a flow collection stands before its next item: `None` when `close` ends it
+    /// here, else its state (a comma after an item is read) and the byte the item starts at.
+    fn flow_next(&mut self, state: Flow, close: u8) -> Result<Option<(Flow, u8)>, Unsure> {
+        let c = self.flow_byte()?;
+        match state {
+            Flow::First | Flow::Item if c == close => Ok(None),
+            Flow::Item if c == b',' => {
+                self.pos += 1;
+                Ok(Some((Flow::Comma, self.flow_byte()?)))
             }
-        } else {
-            state
-        };
-        match (state, c) {
-            (Flow::First, b']') => self.close_flow(),
-            (_, b']' | b',' | b'}') => Err(Unsure),
-            _ => {
-                self.set_top(Frame::FlowSeq(Flow::Item));
-                self.flow_node()
-            }
+            Flow::Item => Err(Unsure),
+            _ => Ok(Some((state, c))),
         }
     }
 
+    fn flow_seq(&mut self, state: Flow) -> Step<'a> {
+        let Some((_, c)) = self.flow_next(state, b']')? else {
+            return self.close_flow();
+        };
+        if matches!(c, b']' | b',' | b'}') {
+            return Err(Unsure);
+        }
+        self.set_top(Frame::FlowSeq(Flow::Item));
+        self.flow_node()
+    }
+
     fn flow_map(&mut self, state: Flow) -> Step<'a> {
-        let mut c = self.flow_byte()?;
-        let state = if state == Flow::Item {
-            match c {
-                b'}' => return self.close_flow(),
-                b',' => {
-                    self.pos += 1;
-                    c = self.flow_byte()?;
-                    Flow::Comma
-                }
-                _ => return Err(Unsure),
-            }
-        } else {
-            state
+        let Some((state, c)) = self.flow_next(state, b'}')? else {
+            return self.close_flow();
         };
         match (state, c) {
-            (Flow::First, b'}') => self.close_flow(),
             (_, b']' | b',' | b'}') => Err(Unsure),
             (Flow::Value, _) => {
                 self.set_top(Frame::FlowMap(Flow::Item));
