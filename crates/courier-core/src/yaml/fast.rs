@@ -1,8 +1,9 @@
 //! A fast reader for the shapes collections are written in: block maps and lists, flow maps
-//! and lists on one line, plain and quoted scalars on one line, and comments, in ASCII text.
-//! It hands out the events saphyr-parser would, with the same spans (the differential tests
-//! in `tests.rs` hold it to that). At anything else — anchors, aliases, tags, block scalars,
-//! scalars over several lines, tabs, non-ASCII text, `---`, and whatever might be an error —
+//! and lists on one line, plain and quoted scalars on one line, literal and folded block
+//! scalars, and comments, in ASCII text. It hands out the events saphyr-parser would, with
+//! the same spans (the differential tests in `tests.rs` hold it to that). At anything else —
+//! anchors, aliases, tags, other scalars over several lines, tabs, non-ASCII text, `---`,
+//! empty list items, and whatever might be an error —
 //! it answers [`Unsure`] and the caller reads the text again with saphyr-parser, so that
 //! every error and every corner of YAML stays saphyr's. saphyr reads a scalar a character at
 //! a time into a growing string; this reads bytes and borrows unescaped scalars from the
@@ -37,7 +38,7 @@ fn plain_ascii(bytes: &[u8]) -> bool {
         if x & HI != 0 {
             return false;
         }
-        // `(x | HI) - 0x20` keeps the high bit where the byte is 0x20 or more.
+        // `(x | HI) - 0x20 * LO` keeps the high bit where the byte is 0x20 or more.
         let control = !((x | HI) - 0x20 * LO) & HI;
         let not_newline = nonzero(x ^ (u64::from(b'\n') * LO));
         let delete = !nonzero(x ^ (0x7f * LO)) & HI;
