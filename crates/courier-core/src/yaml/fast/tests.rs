@@ -490,7 +490,7 @@ proptest! {
         ),
     ) {
         let expected = bytes.iter().all(|&b| (b' '..0x7f).contains(&b) || b == b'\n');
-        prop_assert_eq!(super::plain_ascii(&bytes), expected);
+        prop_assert_eq!(super::scalar::plain_ascii(&bytes), expected);
     }
 
     #[test]
