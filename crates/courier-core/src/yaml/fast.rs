@@ -26,6 +26,10 @@ type Step<'a> = Result<(Event<'a>, Span), Unsure>;
 /// Deeper than this, let saphyr-parser (and its recursion limit) have the text.
 const MAX_FRAMES: usize = 64;
 
+/// Keys this long or longer are saphyr's to judge (YAML limits an implicit key to 1,024
+/// characters).
+const MAX_KEY: usize = 1000;
+
 #[derive(Debug, Clone, Copy)]
 enum Frame {
     /// A block map whose keys start at column `indent`; `colon` is where the `:` of the key
@@ -188,9 +192,7 @@ impl<'a> Fast<'a> {
     /// at the end of the text.
     fn skip_to_content(&mut self) -> Result<Option<u8>, Unsure> {
         loop {
-            while self.byte(self.pos) == Some(b' ') {
-                self.pos += 1;
-            }
+            self.skip_spaces();
             match self.byte(self.pos) {
                 None => return Ok(None),
                 Some(b'#') => {
@@ -199,11 +201,7 @@ impl<'a> Fast<'a> {
                     }
                     self.skip_line_rest();
                 }
-                Some(b'\n') => {
-                    self.pos += 1;
-                    self.line += 1;
-                    self.line_start = self.pos;
-                }
+                Some(b'\n') => self.enter_line(self.pos + 1),
                 Some(c) => {
                     // `---` and `...` at a line's start mark documents: saphyr's business.
                     if self.pos == self.line_start {
@@ -218,6 +216,13 @@ impl<'a> Fast<'a> {
                 }
             }
         }
+    }
+
+    /// Moves to `start`, the start of the next line.
+    fn enter_line(&mut self, start: usize) {
+        self.pos = start;
+        self.line += 1;
+        self.line_start = start;
     }
 
     fn skip_line_rest(&mut self) {
@@ -328,8 +333,7 @@ impl<'a> Fast<'a> {
             colon: Some(self.mark_at(end)),
         });
         self.pos = end + 1;
-        let span = self.span(start, self.scalar_end(style, end));
-        Ok((Event::Scalar(value, style, 0, None), span))
+        Ok(self.scalar_event(value, style, start, end))
     }
 
     fn map_value(&mut self, indent: usize, colon: Marker) -> Step<'a> {
@@ -402,10 +406,10 @@ impl<'a> Fast<'a> {
             _ => {
                 let start = self.pos;
                 let (value, style, end) = self.scalar(start, false)?;
-                let span = self.span(start, self.scalar_end(style, end));
+                let event = self.scalar_event(value, style, start, end);
                 self.pos = end;
                 self.end_line()?;
-                Ok((Event::Scalar(value, style, 0, None), span))
+                Ok(event)
             }
         }
     }
@@ -420,10 +424,9 @@ impl<'a> Fast<'a> {
         end.is_some_and(|end| self.key_end(pos, end))
     }
 
-    /// Whether the key from `start` to `end` is followed by its `:`. Keys longer than YAML's
-    /// limit for an implicit key (1,024 characters) are saphyr's to refuse.
+    /// Whether the key from `start` to `end` is followed by its `:` (see [`MAX_KEY`]).
     fn key_end(&self, start: usize, end: usize) -> bool {
-        end - start < 1000 && self.byte(end) == Some(b':') && self.sep(end + 1)
+        end - start < MAX_KEY && self.byte(end) == Some(b':') && self.sep(end + 1)
     }
 
     // ---- flow collections ----------------------------------------------------------------
@@ -506,7 +509,7 @@ impl<'a> Fast<'a> {
                 // A key: a scalar, then `: `.
                 let start = self.pos;
                 let (value, style, end) = self.scalar(start, true)?;
-                if end - start >= 1000
+                if end - start >= MAX_KEY
                     || self.byte(end) != Some(b':')
                     || self.byte(end + 1) != Some(b' ')
                 {
@@ -514,8 +517,7 @@ impl<'a> Fast<'a> {
                 }
                 self.set_top(Frame::FlowMap(Flow::Value));
                 self.pos = end + 1;
-                let span = self.span(start, self.scalar_end(style, end));
-                Ok((Event::Scalar(value, style, 0, None), span))
+                Ok(self.scalar_event(value, style, start, end))
             }
         }
     }
@@ -529,8 +531,7 @@ impl<'a> Fast<'a> {
                 let start = self.pos;
                 let (value, style, end) = self.scalar(start, true)?;
                 self.pos = end;
-                let span = self.span(start, self.scalar_end(style, end));
-                Ok((Event::Scalar(value, style, 0, None), span))
+                Ok(self.scalar_event(value, style, start, end))
             }
         }
     }

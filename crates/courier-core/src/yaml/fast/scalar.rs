@@ -71,9 +71,7 @@ impl<'a> Fast<'a> {
         if self.byte(self.pos) != Some(b'\n') {
             return Err(Unsure);
         }
-        self.pos += 1;
-        self.line += 1;
-        self.line_start = self.pos;
+        self.enter_line(self.pos + 1);
         let mut indent = None;
         let mut any = false;
         let mut blanks = 0usize;
@@ -83,9 +81,12 @@ impl<'a> Fast<'a> {
         loop {
             let rest = &self.bytes[self.pos..];
             let spaces = rest.iter().take_while(|&&b| b == b' ').count();
-            match rest.get(spaces) {
+            let line_end = match rest.get(spaces) {
                 None if spaces == 0 => break,
-                Some(b'\n') if spaces == 0 && indent.is_some() => blanks += 1,
+                Some(b'\n') if spaces == 0 && indent.is_some() => {
+                    blanks += 1;
+                    0
+                }
                 // Lines of spaces only, blank lines first, the text ending in spaces.
                 None | Some(b'\n') => return Err(Unsure),
                 Some(_) => {
@@ -118,12 +119,10 @@ impl<'a> Fast<'a> {
                     blanks = 0;
                     out.push_str(text);
                     any = true;
+                    end
                 }
-            }
-            let end = memchr::memchr(b'\n', rest).ok_or(Unsure)?;
-            self.pos += end + 1;
-            self.line += 1;
-            self.line_start = self.pos;
+            };
+            self.enter_line(self.pos + line_end + 1);
         }
         if !any {
             return Err(Unsure);
@@ -165,13 +164,24 @@ impl<'a> Fast<'a> {
         end
     }
 
-    /// The end of a scalar's span: a plain scalar's is its last character's.
-    pub(super) fn scalar_end(&self, style: ScalarStyle, end: usize) -> usize {
-        if style == ScalarStyle::Plain {
+    /// The event of the scalar read from `start` to `end`, with saphyr's span: a plain
+    /// scalar's ends at its last character, a quoted one's at [`Self::token_end`].
+    pub(super) fn scalar_event(
+        &self,
+        value: Cow<'a, str>,
+        style: ScalarStyle,
+        start: usize,
+        end: usize,
+    ) -> (Event<'a>, Span) {
+        let span_end = if style == ScalarStyle::Plain {
             end
         } else {
             self.token_end(end)
-        }
+        };
+        (
+            Event::Scalar(value, style, 0, None),
+            self.span(start, span_end),
+        )
     }
 
     // ---- scalars -------------------------------------------------------------------------
