@@ -63,7 +63,7 @@ impl Pattern {
         let compiled = self
             .0
             .compiled
-            .get_or_init(|| compile(&self.0.source).map_err(|e| e.to_string()));
+            .get_or_init(|| regex::Regex::new(&self.0.source).map_err(|e| e.to_string()));
         match compiled {
             Ok(re) => Ok(re.is_match(text)),
             Err(e) => Err(format!("the regex `{}` cannot be used: {e}", self.0.source)),
@@ -78,7 +78,7 @@ impl Checked {
             .map_err(|e| PatternError::Syntax(e.to_string()))?;
         let compiled = OnceLock::new();
         if size_bound(&hir) >= COMPILE_LATER_BELOW {
-            let re = compile(source).map_err(|e| match e {
+            let re = regex::Regex::new(source).map_err(|e| match e {
                 regex::Error::CompiledTooBig(_) => PatternError::TooBig(e.to_string()),
                 _ => PatternError::Syntax(e.to_string()),
             })?;
@@ -89,10 +89,6 @@ impl Checked {
             compiled,
         })
     }
-}
-
-fn compile(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    regex::Regex::new(pattern)
 }
 
 /// An upper bound, in units of about one compiled state, on the program `hir` compiles to:
