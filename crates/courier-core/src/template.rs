@@ -206,12 +206,12 @@ impl Expr {
         }
     }
 
-    /// The variables the expression reads (functions and engine globals included: callers
-    /// filter them).
-    fn undeclared_variables(&self) -> std::collections::HashSet<String> {
+    /// Adds the variables the expression reads to `names` (functions and engine globals
+    /// included, repeats too: [`filter_variables`] removes them).
+    fn add_variables(&self, names: &mut Vec<String>) {
         match self {
-            Self::Var(name) => std::collections::HashSet::from([name.clone()]),
-            Self::Engine(compiled) => compiled.undeclared.clone(),
+            Self::Var(name) => names.push(name.clone()),
+            Self::Engine(compiled) => names.extend(compiled.undeclared.iter().cloned()),
         }
     }
 
@@ -293,7 +293,9 @@ impl Body {
     fn compile(source: &str) -> Result<Self, TemplateError> {
         if let Some(expr) = lone_expression(source) {
             let compiled = Expr::compile(expr, 2)?;
-            let variables = filter_variables(compiled.undeclared_variables());
+            let mut names = Vec::new();
+            compiled.add_variables(&mut names);
+            let variables = filter_variables(names);
             let reads = compiled.reads();
             return Ok(Self {
                 source: source.into(),
@@ -318,13 +320,13 @@ impl Body {
             });
         }
         let mut parts = Vec::new();
-        let mut names = std::collections::HashSet::new();
+        let mut names = Vec::new();
         for piece in split(source)? {
             match piece {
                 Piece::Text(t) => parts.push(Part::Text(t)),
                 Piece::Expr { text, offset } => {
                     let expr = Expr::compile(text, offset)?;
-                    names.extend(expr.undeclared_variables());
+                    expr.add_variables(&mut names);
                     let reads = expr.reads();
                     parts.push(Part::Expr {
                         expr,
@@ -665,12 +667,15 @@ fn lone_expression(source: &str) -> Option<&str> {
     Some(inner)
 }
 
-fn filter_variables(names: std::collections::HashSet<String>) -> Vec<String> {
+/// The variables among `names`, sorted, each once: functions and engine globals are not
+/// variables.
+fn filter_variables(names: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut names: Vec<String> = names
         .into_iter()
         .filter(|n| !FUNCTIONS.contains(&n.as_str()) && !is_engine_global(n))
         .collect();
-    names.sort();
+    names.sort_unstable();
+    names.dedup();
     names
 }
 

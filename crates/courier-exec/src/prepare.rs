@@ -2,6 +2,7 @@
 //! the request's variables, into the [`Prepared`] request that is sent (and resent, unchanged,
 //! by retries). A template that fails names its position and fails the request.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,6 +14,7 @@ use courier_core::fs::{self, InputKind};
 use courier_core::model::{Body, BodyFile, Collection, PartValue, Request};
 use courier_core::secret::Secrets;
 use courier_core::template::Vars;
+use url::{Position, Url};
 
 use crate::auth::form_encode;
 use crate::client::{self, BodyCap, Prepared};
@@ -43,7 +45,7 @@ pub(crate) fn prepare(
         })
     };
     let url_text = render(&r.url, "`url`")?;
-    let mut url = url::Url::parse(&url_text).map_err(|e| {
+    let mut url = parse_url(&url_text).map_err(|e| {
         format!(
             "`{}` is not a valid URL ({}): {e}",
             secrets.redact(&url_text),
@@ -201,4 +203,105 @@ pub(crate) fn location(c: &Collection, span: Span) -> String {
         span.start.line,
         span.start.col
     )
+}
+
+/// Parses a request's URL. A run's requests mostly share an origin (`{{ base_url }}/…`), and
+/// the parser spends most of its time on the host (IDNA mapping, the IPv4 forms): a URL that
+/// is the last parsed URL's origin, exactly as serialized, followed by an absolute path is
+/// parsed as that path joined to the last URL, which the URL standard makes the same URL
+/// (docs/performance.md#requests).
+fn parse_url(text: &str) -> Result<Url, url::ParseError> {
+    thread_local! {
+        static LAST: RefCell<Option<Url>> = const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some(base) = last.as_ref()
+            && let Some(path) = text.strip_prefix(&base[..Position::BeforePath])
+            && is_absolute_path(path)
+        {
+            return base.join(path);
+        }
+        let url = Url::parse(text)?;
+        // Only an http(s) URL: `/path` joined to `mailto:x` (no path to replace) fails where
+        // parsing `mailto:/path` would not.
+        if matches!(url.scheme(), "http" | "https") {
+            *last = Some(url.clone());
+        }
+        Ok(url)
+    })
+}
+
+/// `/` then anything but a second slash or backslash (which would start an authority).
+fn is_absolute_path(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    b.first() == Some(&b'/') && !matches!(b.get(1), Some(b'/' | b'\\'))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What `parse_url` gives for `text` right after parsing `before`, as text.
+    fn after(before: &str, text: &str) -> Result<String, url::ParseError> {
+        let _ = parse_url(before);
+        parse_url(text).map(String::from)
+    }
+
+    #[test]
+    fn a_url_on_the_last_origin_is_the_url_the_parser_gives() {
+        let base = "http://127.0.0.1:48711/s/0.json?x=1#f";
+        for text in [
+            "http://127.0.0.1:48711/s/1.json",
+            "http://127.0.0.1:48711/a/../b/./c?q=a b#frag ment",
+            "http://127.0.0.1:48711/%7Euser/ü?é",
+            "http://127.0.0.1:48711/x\ty\n",
+            "http://127.0.0.1:48711/ trailing ",
+            "http://127.0.0.1:48711//other.example/x",
+            "http://127.0.0.1:48711/\\other.example/x",
+            "http://127.0.0.1:487111/x",
+            "http://127.0.0.1:48711.evil/x",
+            "http://127.0.0.1:48711",
+            "http://127.0.0.1:48711?q",
+            "http://127.0.0.1:48711#f",
+            "HTTP://127.0.0.1:48711/x",
+            "http://user:pw@127.0.0.1:48711/x",
+            "http://127.0.0.1:80/x",
+        ] {
+            assert_eq!(
+                after(base, text),
+                Url::parse(text).map(String::from),
+                "{text}"
+            );
+        }
+        for (before, text) in [
+            ("mailto:a@b.example", "mailto:/x"),
+            ("file:///tmp/a", "file:///x"),
+        ] {
+            assert_eq!(
+                after(before, text),
+                Url::parse(text).map(String::from),
+                "{text}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_url_parses_as_the_parser_parses_it(
+            origin in prop::sample::select(vec![
+                "http://127.0.0.1:48711", "https://api.example.test", "http://[::1]:8080",
+                "https://u:p@host.example", "http://xn--bcher-kva.example", "https://a.b:443",
+            ]),
+            before in "[/a-z?#]{0,6}",
+            rest in "[/\\\\a-z0-9.%?#:@ \t\n\\[\\]é]{0,12}",
+        ) {
+            let base = format!("{origin}/{before}");
+            let text = format!("{origin}{rest}");
+            prop_assert_eq!(after(&base, &text), Url::parse(&text).map(String::from));
+        }
+    }
 }

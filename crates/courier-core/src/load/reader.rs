@@ -67,7 +67,7 @@ impl<'n> MapReader<'n> {
                 entries,
                 span: node.span,
                 what,
-                known: Vec::with_capacity(16),
+                known: Vec::with_capacity(32),
                 used: 0,
                 hide_lines: false,
             })
