@@ -208,6 +208,13 @@ impl<T> Spanned<T> {
     }
 }
 
+impl Spanned<std::borrow::Cow<'_, str>> {
+    /// The text, owned, with its span: a YAML key kept in the model.
+    pub fn to_owned_text(&self) -> Spanned<String> {
+        Spanned::new(self.value.to_string(), self.span)
+    }
+}
+
 impl<T> std::ops::Deref for Spanned<T> {
     type Target = T;
     fn deref(&self) -> &T {

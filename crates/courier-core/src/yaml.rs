@@ -32,26 +32,31 @@ pub const MAX_DEPTH: usize = 100;
 /// More nodes than this, counting alias expansions, are refused ("billion laughs").
 pub const MAX_NODES: usize = 1_000_000;
 
-/// A YAML node with its span.
+/// A YAML node with its span. Its strings borrow from the text it was read from where the
+/// text holds them as they are (most of a collection's keys and values): a tree that owned
+/// each of them cost an allocation and a free per key and scalar (docs/performance.md#yaml).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub value: Value,
+pub struct Node<'a> {
+    pub value: Value<'a>,
     pub span: Span,
 }
 
 /// The value of a node. Mapping keys are scalars, kept as text with their spans.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    String(String),
-    Seq(Vec<Node>),
-    Map(Vec<(Spanned<String>, Node)>),
+    String(Cow<'a, str>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<(Key<'a>, Node<'a>)>),
 }
 
-impl Node {
+/// A map key: its text, with its span.
+pub type Key<'a> = Spanned<Cow<'a, str>>;
+
+impl Node<'_> {
     /// What the node is, for "expected …, found …" messages.
     pub fn type_name(&self) -> &'static str {
         match &self.value {
@@ -80,14 +85,14 @@ impl Node {
             Value::Int(i) => serde_json::Value::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
-            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Seq(items) => {
                 serde_json::Value::Array(items.iter().map(Node::to_json).collect())
             }
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.value.clone(), v.to_json()))
+                    .map(|(k, v)| (k.value.to_string(), v.to_json()))
                     .collect(),
             ),
         }
@@ -100,7 +105,7 @@ impl Node {
             Value::Bool(b) => Some(b.to_string()),
             Value::Int(i) => Some(i.to_string()),
             Value::Float(f) => Some(f.to_string()),
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => Some(s.to_string()),
             Value::Seq(_) | Value::Map(_) => None,
         }
     }
@@ -124,16 +129,16 @@ fn span(s: YSpan) -> Span {
 
 /// Parses one YAML document. An empty file is a null node; a second document is an error,
 /// and so is a duplicate key (the first one found).
-pub fn parse(text: &str) -> Result<Node, YamlError> {
+pub fn parse(text: &str) -> Result<Node<'_>, YamlError> {
     strict(build(text, None))
 }
 
 /// The tree and the problems that did not stop the parse: a duplicate key is reported and
 /// its second value dropped, so that the rest of the file is still read and checked
 /// (docs/validate.md: every problem at once).
-pub type Parsed = (Node, Vec<YamlError>);
+pub type Parsed<'a> = (Node<'a>, Vec<YamlError>);
 
-fn strict(parsed: Result<Parsed, YamlError>) -> Result<Node, YamlError> {
+fn strict(parsed: Result<Parsed<'_>, YamlError>) -> Result<Node<'_>, YamlError> {
     let (node, mut soft) = parsed?;
     if soft.is_empty() {
         Ok(node)
@@ -148,18 +153,18 @@ fn strict(parsed: Result<Parsed, YamlError>) -> Result<Node, YamlError> {
 /// that was the peak memory of a large run.
 ///
 /// Problems that do not stop the parse (a duplicate key) come back beside the tree.
-pub fn parse_streaming(
-    text: &str,
+pub fn parse_streaming<'a>(
+    text: &'a str,
     key: &str,
-    on_item: &mut dyn FnMut(Node),
-) -> Result<Parsed, YamlError> {
+    on_item: &mut dyn FnMut(Node<'a>),
+) -> Result<Parsed<'a>, YamlError> {
     build(text, Some((key, on_item)))
 }
 
-fn build<'s>(
-    text: &str,
-    stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
-) -> Result<Parsed, YamlError> {
+fn build<'a, 's>(
+    text: &'a str,
+    stream: Option<(&'s str, &'s mut dyn FnMut(Node<'a>))>,
+) -> Result<Parsed<'a>, YamlError> {
     let Some((key, sink)) = stream else {
         if let Some(fast) = fast::Fast::new(text)
             && let Some(done) = read(text, Source::Fast(fast), None)
@@ -172,7 +177,7 @@ fn build<'s>(
     // second reading skips the items already handed out (both readings give the same ones).
     let mut handed = 0usize;
     if let Some(fast) = fast::Fast::new(text) {
-        let mut counted = |node: Node| {
+        let mut counted = |node: Node<'a>| {
             handed += 1;
             sink(node);
         };
@@ -181,7 +186,7 @@ fn build<'s>(
         }
     }
     let mut skip = handed;
-    let mut rest = |node: Node| {
+    let mut rest = |node: Node<'a>| {
         if skip > 0 {
             skip -= 1;
         } else {
@@ -193,7 +198,7 @@ fn build<'s>(
 }
 
 /// saphyr-parser is never unsure; this keeps that out of the types' way.
-fn unreachable_unsure(text: &str) -> Result<Parsed, YamlError> {
+fn unreachable_unsure(text: &str) -> Result<Parsed<'_>, YamlError> {
     Err(YamlError {
         message: "invalid YAML".to_owned(),
         span: Span::point(clamp(Pos::new(1, 1, 0), text)),
@@ -201,11 +206,11 @@ fn unreachable_unsure(text: &str) -> Result<Parsed, YamlError> {
 }
 
 /// Builds the tree from one source of events; `None` when the fast reader was unsure.
-fn read<'s>(
+fn read<'a, 's>(
     text: &str,
-    source: Source<'_>,
-    stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
-) -> Option<Result<Parsed, YamlError>> {
+    source: Source<'a>,
+    stream: Option<(&'s str, &'s mut dyn FnMut(Node<'a>))>,
+) -> Option<Result<Parsed<'a>, YamlError>> {
     let mut builder = Builder {
         source,
         unsure: false,
@@ -264,21 +269,21 @@ struct Builder<'a, 's> {
     source: Source<'a>,
     /// Set when the fast reader gave up: the result is thrown away and saphyr reads the text.
     unsure: bool,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, Node<'a>>,
     nodes: usize,
     /// How many of `nodes` come from expanding aliases.
     expanded: usize,
     /// The top-level key whose list items are handed out as they are built.
-    stream: Option<(&'s str, &'s mut dyn FnMut(Node))>,
+    stream: Option<(&'s str, &'s mut dyn FnMut(Node<'a>))>,
     /// Problems found that do not stop the parse, in the file's order.
     soft: Vec<YamlError>,
     /// The items of the lists being built, innermost last: each list collects its items on
     /// top of this stack and takes them off in one vector of the exact size when it ends.
     /// Growing a vector per list and shrinking it at the end cost an allocation per doubling
     /// plus one to shrink, for every list and map of the file.
-    items: Vec<Node>,
+    items: Vec<Node<'a>>,
     /// The same for the entries of the maps being built.
-    entries: Vec<(Spanned<String>, Node)>,
+    entries: Vec<(Key<'a>, Node<'a>)>,
 }
 
 impl<'a> Builder<'a, '_> {
@@ -317,8 +322,8 @@ impl<'a> Builder<'a, '_> {
         }
     }
 
-    fn document(&mut self) -> Result<Node, YamlError> {
-        let mut root: Option<Node> = None;
+    fn document(&mut self) -> Result<Node<'a>, YamlError> {
+        let mut root: Option<Node<'a>> = None;
         loop {
             let (event, sp) = self.next()?;
             match event {
@@ -374,13 +379,18 @@ impl<'a> Builder<'a, '_> {
         Ok(())
     }
 
-    fn node(&mut self, depth: usize) -> Result<Node, YamlError> {
+    fn node(&mut self, depth: usize) -> Result<Node<'a>, YamlError> {
         let (event, sp) = self.next()?;
         self.node_from(event, sp, depth)
     }
 
     /// The node that starts with `event`, already read (by a loop looking for its end).
-    fn node_from(&mut self, event: Event<'a>, sp: YSpan, depth: usize) -> Result<Node, YamlError> {
+    fn node_from(
+        &mut self,
+        event: Event<'a>,
+        sp: YSpan,
+        depth: usize,
+    ) -> Result<Node<'a>, YamlError> {
         let sp = span(sp);
         if depth > MAX_DEPTH {
             return Err(YamlError {
@@ -426,7 +436,7 @@ impl<'a> Builder<'a, '_> {
                 };
                 // The tree of a large file is big (a 10,000-request collection: 18 MB of it in
                 // the spare capacity of growing vectors): each list holds exactly its items.
-                let items: Vec<Node> = self.items.drain(base..).collect();
+                let items: Vec<Node<'a>> = self.items.drain(base..).collect();
                 let node = Node {
                     value: Value::Seq(items),
                     span: Span::new(sp.start, end.end.max(sp.end)),
@@ -437,7 +447,7 @@ impl<'a> Builder<'a, '_> {
             Event::MappingStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "map", sp)?;
                 let base = self.entries.len();
-                let mut merges: Vec<Node> = Vec::new();
+                let mut merges: Vec<Node<'a>> = Vec::new();
                 let end = loop {
                     let (ev, esp) = self.next()?;
                     if matches!(ev, Event::MappingEnd) {
@@ -488,8 +498,7 @@ impl<'a> Builder<'a, '_> {
                     self.entries.push((Spanned::new(text, key_span), value));
                 };
                 // Exactly the map's entries (see `items` for the list's case).
-                let mut entries: Vec<(Spanned<String>, Node)> =
-                    self.entries.drain(base..).collect();
+                let mut entries: Vec<(Key<'a>, Node<'a>)> = self.entries.drain(base..).collect();
                 for merge in merges {
                     apply_merge(&mut entries, merge)?;
                 }
@@ -514,7 +523,7 @@ impl<'a> Builder<'a, '_> {
 
     /// The value of the streamed key: when it is a plain list (no anchor, no tag), each item
     /// goes to the sink and the list in the tree stays empty; anything else is built as usual.
-    fn streamed_list(&mut self, depth: usize) -> Result<Node, YamlError> {
+    fn streamed_list(&mut self, depth: usize) -> Result<Node<'a>, YamlError> {
         let (event, sp) = self.next()?;
         if !matches!(event, Event::SequenceStart(0, None)) {
             return self.node_from(event, sp, depth);
@@ -537,7 +546,7 @@ impl<'a> Builder<'a, '_> {
         })
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node) {
+    fn remember(&mut self, anchor: usize, node: &Node<'a>) {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -546,14 +555,14 @@ impl<'a> Builder<'a, '_> {
 
 /// A map key's text, as [`Node::scalar_text`] gives it, taken out of the key rather than
 /// copied; the key back when it is a list or a map.
-fn key_text(key: Node) -> Result<String, Node> {
+fn key_text(key: Node<'_>) -> Result<Cow<'_, str>, Node<'_>> {
     match key.value {
         Value::String(s) => Ok(s),
-        _ => key.scalar_text().ok_or(key),
+        _ => key.scalar_text().map(Cow::Owned).ok_or(key),
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
+fn count_nodes(node: &Node<'_>) -> usize {
     match &node.value {
         Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
         Value::Map(entries) => {
@@ -567,7 +576,10 @@ fn count_nodes(node: &Node) -> usize {
 }
 
 /// `<<: *base` or `<<: [*a, *b]`: keys of the merged maps that the map does not set itself.
-fn apply_merge(entries: &mut Vec<(Spanned<String>, Node)>, merge: Node) -> Result<(), YamlError> {
+fn apply_merge<'a>(
+    entries: &mut Vec<(Key<'a>, Node<'a>)>,
+    merge: Node<'a>,
+) -> Result<(), YamlError> {
     let sources = match merge.value {
         Value::Map(m) => vec![m],
         Value::Seq(items) => {
@@ -619,11 +631,11 @@ fn check_collection_tag(
 
 /// YAML 1.2 core schema for plain scalars; quoted scalars are strings; `!!str`, `!!int`,
 /// `!!float`, `!!bool` and `!!null` force a type.
-fn resolve_scalar(
-    text: Cow<'_, str>,
+fn resolve_scalar<'a>(
+    text: Cow<'a, str>,
     style: ScalarStyle,
     tag: Option<&saphyr_parser::Tag>,
-) -> Result<Value, String> {
+) -> Result<Value<'a>, String> {
     // The parser hands most scalars over as owned strings: a string value takes it as it is
     // (`into_owned`), without a copy.
     if let Some(tag) = tag {
@@ -634,7 +646,7 @@ fn resolve_scalar(
             ));
         }
         return match tag.suffix.as_str() {
-            "str" => Ok(Value::String(text.into_owned())),
+            "str" => Ok(Value::String(text)),
             "null" => Ok(Value::Null),
             "bool" => parse_bool(&text)
                 .map(Value::Bool)
@@ -650,7 +662,7 @@ fn resolve_scalar(
         };
     }
     if style != ScalarStyle::Plain {
-        return Ok(Value::String(text.into_owned()));
+        return Ok(Value::String(text));
     }
     let typed = match &*text {
         "" | "~" | "null" | "Null" | "NULL" => Some(Value::Null),
@@ -667,7 +679,7 @@ fn resolve_scalar(
             .or_else(|| parse_int(t).map(Value::Int))
             .or_else(|| parse_float(t).map(Value::Float)),
     };
-    Ok(typed.unwrap_or_else(|| Value::String(text.into_owned())))
+    Ok(typed.unwrap_or(Value::String(text)))
 }
 
 fn parse_bool(text: &str) -> Option<bool> {

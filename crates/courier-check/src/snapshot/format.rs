@@ -114,7 +114,7 @@ pub(super) fn parse(text: &str) -> Result<(SnapshotMeta, String), FormatError> {
         Value::Map(entries) => {
             for (key, value) in entries {
                 let text = value.scalar_text().unwrap_or_default();
-                match key.value.as_str() {
+                match &*key.value {
                     "source" => meta.source = text,
                     "expression" => meta.expression = text,
                     _ => {}

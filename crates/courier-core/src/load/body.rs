@@ -42,7 +42,7 @@ pub(super) fn read_body(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<Body> 
         let mut fields = Vec::new();
         for (k, v) in entries(n, "`form`", cx) {
             if let Some(t) = template(v, "a form value", cx) {
-                fields.push((k.clone(), t));
+                fields.push((k.to_owned_text(), t));
             }
         }
         return Some(Body::Form(fields));
@@ -58,7 +58,7 @@ pub(super) fn read_body(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<Body> 
         for (k, v) in entries(n, "`multipart`", cx) {
             if let Some(value) = part(v, cx) {
                 parts.push(Part {
-                    name: k.clone(),
+                    name: k.to_owned_text(),
                     value,
                 });
             }
@@ -72,7 +72,7 @@ pub(super) fn read_body(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<Body> 
 }
 
 /// A part: `"text"`, `{ json: … }` or `{ file: PATH, content_type: T }`.
-fn part(node: &Node, cx: &mut Cx<'_>) -> Option<PartValue> {
+fn part(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<PartValue> {
     if !matches!(node.value, Value::Map(_)) {
         return template(node, "a multipart text part", cx).map(PartValue::Text);
     }
@@ -109,7 +109,7 @@ fn part(node: &Node, cx: &mut Cx<'_>) -> Option<PartValue> {
 }
 
 /// A path relative to the collection's folder, which must name a readable regular file.
-fn file(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<BodyFile> {
+fn file(node: &Node<'_>, what: &str, cx: &mut Cx<'_>) -> Option<BodyFile> {
     let written: Spanned<String> = nonempty_text(node, what, cx)?;
     if written.value.contains("{{") {
         cx.error_help(

@@ -73,7 +73,7 @@ struct Streamed {
 }
 
 /// Reads the collection around its already-read requests.
-fn read_collection(root: &Node, streamed: Streamed, cx: &mut Cx<'_>) -> Option<Collection> {
+fn read_collection(root: &Node<'_>, streamed: Streamed, cx: &mut Cx<'_>) -> Option<Collection> {
     if let Value::Null = root.value {
         cx.error_help(
             root.span,
@@ -141,7 +141,7 @@ fn read_collection(root: &Node, streamed: Streamed, cx: &mut Cx<'_>) -> Option<C
     })
 }
 
-fn tags(node: &Node, cx: &mut Cx<'_>) -> Vec<Spanned<String>> {
+fn tags(node: &Node<'_>, cx: &mut Cx<'_>) -> Vec<Spanned<String>> {
     match &node.value {
         Value::String(_) => text(node, "a tag", cx).into_iter().collect(),
         _ => list(node, "`tags`", cx)
@@ -151,7 +151,7 @@ fn tags(node: &Node, cx: &mut Cx<'_>) -> Vec<Spanned<String>> {
     }
 }
 
-pub(crate) fn var_defs(node: &Node, what: &str, cx: &mut Cx<'_>) -> Vec<VarDef> {
+pub(crate) fn var_defs(node: &Node<'_>, what: &str, cx: &mut Cx<'_>) -> Vec<VarDef> {
     let mut out = Vec::new();
     for (k, v) in entries(node, what, cx) {
         if !is_identifier(&k.value) {
@@ -164,7 +164,7 @@ pub(crate) fn var_defs(node: &Node, what: &str, cx: &mut Cx<'_>) -> Vec<VarDef> 
         }
         if let Some(value) = template_value(v, cx) {
             out.push(VarDef {
-                name: k.clone(),
+                name: k.to_owned_text(),
                 value,
             });
         }
@@ -180,7 +180,7 @@ pub(crate) fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn read_defaults(node: &Node, cx: &mut Cx<'_>) -> Defaults {
+fn read_defaults(node: &Node<'_>, cx: &mut Cx<'_>) -> Defaults {
     let Some(mut m) = MapReader::new(node, "`defaults`", cx) else {
         return Defaults::default();
     };
@@ -207,7 +207,7 @@ fn read_defaults(node: &Node, cx: &mut Cx<'_>) -> Defaults {
 }
 
 /// `max_body: 64MiB`: a size in the one grammar of `courier-units`; a bare integer is bytes.
-fn size(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<u64>> {
+fn size(node: &Node<'_>, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<u64>> {
     let text = if let Value::Int(i) = &node.value
         && *i >= 0
     {
@@ -235,7 +235,7 @@ fn size(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<u64>> {
     }
 }
 
-fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
+fn headers(node: &Node<'_>, cx: &mut Cx<'_>) -> Vec<Header> {
     let mut out: Vec<Header> = Vec::new();
     for (k, v) in entries(node, "`headers`", cx) {
         if !is_header_name(&k.value) {
@@ -268,7 +268,7 @@ fn headers(node: &Node, cx: &mut Cx<'_>) -> Vec<Header> {
                 continue;
             }
             out.push(Header {
-                name: k.clone(),
+                name: k.to_owned_text(),
                 value,
             });
         }
@@ -282,7 +282,7 @@ fn is_header_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-fn read_retries(node: &Node, cx: &mut Cx<'_>) -> Option<Retries> {
+fn read_retries(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<Retries> {
     let mut m = MapReader::new(node, "`retries`", cx)?;
     let count = m
         .get("count")
@@ -305,7 +305,7 @@ fn read_retries(node: &Node, cx: &mut Cx<'_>) -> Option<Retries> {
     })
 }
 
-fn retry_on(node: &Node, cx: &mut Cx<'_>) -> Option<RetryOn> {
+fn retry_on(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<RetryOn> {
     match &node.value {
         Value::Int(i) if (100..=599).contains(i) => Some(RetryOn::Status(*i as u16)),
         Value::String(s) if s == "network" => Some(RetryOn::Network),
@@ -348,7 +348,7 @@ pub(super) fn status_class(s: &str) -> Option<u16> {
     }
 }
 
-fn collection_snapshot(node: &Node, cx: &mut Cx<'_>) -> Vec<Redaction> {
+fn collection_snapshot(node: &Node<'_>, cx: &mut Cx<'_>) -> Vec<Redaction> {
     let Some(mut m) = MapReader::new(node, "the collection's `snapshot`", cx) else {
         return Vec::new();
     };
@@ -360,7 +360,7 @@ fn collection_snapshot(node: &Node, cx: &mut Cx<'_>) -> Vec<Redaction> {
     redact
 }
 
-fn redactions(node: &Node, cx: &mut Cx<'_>) -> Vec<Redaction> {
+fn redactions(node: &Node<'_>, cx: &mut Cx<'_>) -> Vec<Redaction> {
     let mut out = Vec::new();
     for (k, v) in entries(node, "`redact`", cx) {
         let path = jsonpath(k, cx);
@@ -375,7 +375,7 @@ fn redactions(node: &Node, cx: &mut Cx<'_>) -> Vec<Redaction> {
     out
 }
 
-fn read_compare(node: &Node, cx: &mut Cx<'_>) -> CompareSpec {
+fn read_compare(node: &Node<'_>, cx: &mut Cx<'_>) -> CompareSpec {
     let Some(mut m) = MapReader::new(node, "`compare`", cx) else {
         return CompareSpec::default();
     };
@@ -402,7 +402,7 @@ fn read_compare(node: &Node, cx: &mut Cx<'_>) -> CompareSpec {
     CompareSpec { ignore, match_by }
 }
 
-fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
+fn read_request(node: &Node<'_>, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
     let mut m = MapReader::new(node, "a request", cx)?;
     let name = m
         .required("name", cx)
@@ -477,7 +477,7 @@ fn read_request(node: &Node, index: usize, cx: &mut Cx<'_>) -> Option<Request> {
     Some(request)
 }
 
-fn method(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
+fn method(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
     let t = text(node, "`method`", cx)?;
     let upper = t.value.to_ascii_uppercase();
     if METHODS.contains(&upper.as_str()) {
@@ -498,7 +498,7 @@ fn method(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
     None
 }
 
-fn query(node: &Node, cx: &mut Cx<'_>) -> Vec<(Spanned<String>, crate::model::STemplate)> {
+fn query(node: &Node<'_>, cx: &mut Cx<'_>) -> Vec<(Spanned<String>, crate::model::STemplate)> {
     let mut out = Vec::new();
     for (k, v) in entries(node, "`query`", cx) {
         match &v.value {
@@ -506,13 +506,13 @@ fn query(node: &Node, cx: &mut Cx<'_>) -> Vec<(Spanned<String>, crate::model::ST
             Value::Seq(items) => {
                 for item in items {
                     if let Some(t) = template(item, "a query value", cx) {
-                        out.push((k.clone(), t));
+                        out.push((k.to_owned_text(), t));
                     }
                 }
             }
             _ => {
                 if let Some(t) = template(v, "a query value", cx) {
-                    out.push((k.clone(), t));
+                    out.push((k.to_owned_text(), t));
                 }
             }
         }
@@ -520,7 +520,7 @@ fn query(node: &Node, cx: &mut Cx<'_>) -> Vec<(Spanned<String>, crate::model::ST
     out
 }
 
-fn read_skip(node: &Node, cx: &mut Cx<'_>) -> Option<Skip> {
+fn read_skip(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<Skip> {
     match &node.value {
         Value::Bool(b) => Some(Skip::Always(*b)),
         Value::String(s) => compile_template(s, node, cx).map(Skip::When),
@@ -538,7 +538,7 @@ fn read_skip(node: &Node, cx: &mut Cx<'_>) -> Option<Skip> {
     }
 }
 
-fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
+fn read_captures(node: &Node<'_>, cx: &mut Cx<'_>) -> Vec<Capture> {
     let mut out: Vec<Capture> = Vec::new();
     for (k, v) in entries(node, "`capture`", cx) {
         if !is_identifier(&k.value) {
@@ -552,7 +552,7 @@ fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
         let capture = match &v.value {
             Value::Map(_) => super::language::read_capture_map(k, v, cx),
             _ => path_expr_node(v, "a capture", cx).map(|p| Capture {
-                name: k.clone(),
+                name: k.to_owned_text(),
                 source: CaptureSource::JsonPath(p),
                 append: false,
                 secret: false,
@@ -565,7 +565,7 @@ fn read_captures(node: &Node, cx: &mut Cx<'_>) -> Vec<Capture> {
     out
 }
 
-fn read_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<SnapshotSpec> {
+fn read_snapshot(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<SnapshotSpec> {
     match &node.value {
         Value::Bool(true) => Some(SnapshotSpec {
             span: node.span,

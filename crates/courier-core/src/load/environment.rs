@@ -10,7 +10,7 @@ use crate::model::{
     AuthKind, AuthProfile, ClientAuth, EmulatorSpec, Environment, Grant, Limits, OAuth2Profile,
     Scope, Tls,
 };
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{self, Key, Node, Value};
 
 use super::collection::{is_identifier, var_defs};
 use super::reader::{
@@ -42,7 +42,7 @@ pub fn parse_environment(
     }
 }
 
-fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Environment> {
+fn read_environment(root: &Node<'_>, identity: &str, cx: &mut Cx<'_>) -> Option<Environment> {
     let mut m = MapReader::new(root, "an environment", cx)?;
     if let Some(n) = m.get("name")
         && let Some(name) = text(n, "`name`", cx)
@@ -110,7 +110,7 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
                     );
                     continue;
                 }
-                secrets.push((k.clone(), var));
+                secrets.push((k.to_owned_text(), var));
             }
         }
     }
@@ -158,7 +158,7 @@ fn read_environment(root: &Node, identity: &str, cx: &mut Cx<'_>) -> Option<Envi
     })
 }
 
-fn tls_insecure_span(tls: Option<&Node>) -> Option<Span> {
+fn tls_insecure_span(tls: Option<&Node<'_>>) -> Option<Span> {
     match &tls?.value {
         Value::Map(entries) => entries
             .iter()
@@ -168,7 +168,7 @@ fn tls_insecure_span(tls: Option<&Node>) -> Option<Span> {
     }
 }
 
-fn scope(node: &Node, cx: &mut Cx<'_>) -> Option<Scope> {
+fn scope(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<Scope> {
     match node.as_str() {
         Some("non-production") => Some(Scope::NonProduction),
         Some("production") => Some(Scope::Production),
@@ -189,7 +189,7 @@ fn scope(node: &Node, cx: &mut Cx<'_>) -> Option<Scope> {
     }
 }
 
-fn auth_profile(name: &Spanned<String>, node: &Node, cx: &mut Cx<'_>) -> Option<AuthProfile> {
+fn auth_profile(name: &Key<'_>, node: &Node<'_>, cx: &mut Cx<'_>) -> Option<AuthProfile> {
     let mut m = MapReader::new(node, "an auth profile", cx)?.hiding_lines();
     let ty = m.required("type", cx).and_then(|n| text(n, "`type`", cx));
     let kind = match ty.as_ref().map(|t| t.value.as_str()) {
@@ -235,7 +235,7 @@ fn auth_profile(name: &Spanned<String>, node: &Node, cx: &mut Cx<'_>) -> Option<
     // is then named as such, not only as a missing `password`.
     m.finish(cx);
     Some(AuthProfile {
-        name: name.clone(),
+        name: name.to_owned_text(),
         span: node.span,
         kind: kind?,
     })
@@ -303,7 +303,7 @@ fn oauth2(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<OAuth2Profile> {
     if let Some(n) = m.get("token_params") {
         for (k, v) in entries(n, "`token_params`", cx) {
             if let Some(t) = template(v, "a token parameter", cx) {
-                token_params.push((k.clone(), t));
+                token_params.push((k.to_owned_text(), t));
             }
         }
     }
@@ -353,7 +353,7 @@ fn oauth2(m: &mut MapReader<'_>, cx: &mut Cx<'_>) -> Option<OAuth2Profile> {
     })
 }
 
-fn read_tls(node: &Node, cx: &mut Cx<'_>) -> Tls {
+fn read_tls(node: &Node<'_>, cx: &mut Cx<'_>) -> Tls {
     let Some(mut m) = MapReader::new(node, "`tls`", cx) else {
         return Tls::default();
     };
@@ -381,7 +381,7 @@ fn read_tls(node: &Node, cx: &mut Cx<'_>) -> Tls {
     Tls { insecure, ca_cert }
 }
 
-fn read_limits(node: &Node, cx: &mut Cx<'_>) -> Limits {
+fn read_limits(node: &Node<'_>, cx: &mut Cx<'_>) -> Limits {
     let Some(mut m) = MapReader::new(node, "`limits`", cx) else {
         return Limits::default();
     };
@@ -404,7 +404,7 @@ fn read_limits(node: &Node, cx: &mut Cx<'_>) -> Limits {
     }
 }
 
-fn read_emulator(node: &Node, cx: &mut Cx<'_>) -> Option<EmulatorSpec> {
+fn read_emulator(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<EmulatorSpec> {
     const KIND_HELP: &str = "the only emulator is `intacct`: write `emulator: intacct`";
     if let Some(kind) = node.as_str() {
         if kind != "intacct" {
@@ -543,7 +543,7 @@ pub fn parse_rate_limit(text: &str) -> Result<u32, String> {
     }
 }
 
-fn rate_limit(node: &Node, cx: &mut Cx<'_>) -> Option<u32> {
+fn rate_limit(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<u32> {
     let t = node.scalar_text().unwrap_or_default();
     match parse_rate_limit(&t) {
         Ok(n) => Some(n),

@@ -1,18 +1,18 @@
 //! Reads a request's `expect` map (docs/collections.md#checks-expect): the status, header,
 //! JSONPath, body and duration checks with their matchers.
 
-use crate::diag::{Spanned, did_you_mean};
+use crate::diag::did_you_mean;
 use crate::model::{
     Expect, JsonType, Matcher, MatcherKind, Op, OpKind, StatusKind, StatusMatcher, StatusPattern,
     TemplateValue,
 };
 use crate::pattern::{Pattern, PatternError};
-use crate::yaml::{Node, Value};
+use crate::yaml::{Key, Node, Value};
 
 use super::collection::status_class;
 use super::reader::{Cx, MapReader, boolean, entries, path_expr, template_value, text};
 
-pub(super) fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
+pub(super) fn read_expect(node: &Node<'_>, cx: &mut Cx<'_>) -> Expect {
     let Some(mut m) = MapReader::new(node, "`expect`", cx) else {
         return Expect::default();
     };
@@ -21,7 +21,7 @@ pub(super) fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
     if let Some(n) = m.get("headers") {
         for (k, v) in entries(n, "`expect.headers`", cx) {
             if let Some(matcher) = matcher(v, cx) {
-                headers.push((k.clone(), matcher));
+                headers.push((k.to_owned_text(), matcher));
             }
         }
     }
@@ -56,7 +56,7 @@ pub(super) fn read_expect(node: &Node, cx: &mut Cx<'_>) -> Expect {
 
 const STATUS_HELP: &str = "`status` takes a code (`200`), a class (`2xx`), a list of them (`[200, 204]`), or an operator map (`{ gte: 200, lt: 300 }`)";
 
-fn status(node: &Node, cx: &mut Cx<'_>) -> Option<StatusMatcher> {
+fn status(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<StatusMatcher> {
     let kind = match &node.value {
         Value::Map(_) => StatusKind::Ops(Box::new(matcher(node, cx)?)),
         Value::Seq(items) => {
@@ -78,7 +78,7 @@ fn status(node: &Node, cx: &mut Cx<'_>) -> Option<StatusMatcher> {
     })
 }
 
-fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
+fn status_pattern(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<StatusPattern> {
     match &node.value {
         Value::Int(i) if (100..=599).contains(i) => Some(StatusPattern::Code(*i as u16)),
         Value::Int(i) => {
@@ -114,7 +114,7 @@ fn status_pattern(node: &Node, cx: &mut Cx<'_>) -> Option<StatusPattern> {
 
 /// A matcher: a map in matcher position is always an operator map (docs/collections.md,
 /// "Matchers").
-pub(crate) fn matcher(node: &Node, cx: &mut Cx<'_>) -> Option<Matcher> {
+pub(crate) fn matcher(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<Matcher> {
     let Value::Map(entries) = &node.value else {
         return Some(Matcher {
             span: node.span,
@@ -146,8 +146,8 @@ pub(crate) fn matcher(node: &Node, cx: &mut Cx<'_>) -> Option<Matcher> {
     })
 }
 
-fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
-    let kind = match key.value.as_str() {
+fn op(key: &Key<'_>, v: &Node<'_>, cx: &mut Cx<'_>) -> Option<Op> {
+    let kind = match &*key.value {
         "eq" => OpKind::Eq(template_value(v, cx)?),
         "ne" => OpKind::Ne(template_value(v, cx)?),
         "gt" => OpKind::Gt(ordering_operand(v, "gt", cx)?),
@@ -266,7 +266,7 @@ fn op(key: &Spanned<String>, v: &Node, cx: &mut Cx<'_>) -> Option<Op> {
     })
 }
 
-fn ordering_operand(v: &Node, op: &str, cx: &mut Cx<'_>) -> Option<TemplateValue> {
+fn ordering_operand(v: &Node<'_>, op: &str, cx: &mut Cx<'_>) -> Option<TemplateValue> {
     match &v.value {
         Value::Int(_) | Value::Float(_) | Value::String(_) => template_value(v, cx),
         _ => {

@@ -12,10 +12,10 @@ use crate::yaml::{Node, Value};
 
 use super::reader::{Cx, MapReader, nonempty_text, path_expr_node};
 
-pub(super) fn read(node: &Node, cx: &mut Cx<'_>) -> Option<SchemaCheck> {
-    let is_form = |e: &[(crate::diag::Spanned<String>, Node)]| {
+pub(super) fn read(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<SchemaCheck> {
+    let is_form = |e: &[(crate::yaml::Key<'_>, Node<'_>)]| {
         e.iter()
-            .any(|(k, _)| matches!(k.value.as_str(), "path" | "file" | "schema"))
+            .any(|(k, _)| matches!(&*k.value, "path" | "file" | "schema"))
     };
     match &node.value {
         Value::String(_) => {
@@ -60,7 +60,7 @@ pub(super) fn read(node: &Node, cx: &mut Cx<'_>) -> Option<SchemaCheck> {
 }
 
 /// A schema file, relative to the collection's folder, with its path.
-fn from_file(node: &Node, cx: &mut Cx<'_>) -> Option<(serde_json::Value, PathBuf)> {
+fn from_file(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<(serde_json::Value, PathBuf)> {
     let written = nonempty_text(node, "a schema file", cx)?;
     let base = cx
         .file
@@ -98,7 +98,7 @@ fn compile(
     schema: &serde_json::Value,
     file: &Path,
     path: Option<crate::diag::Spanned<crate::model::PathExpr>>,
-    node: &Node,
+    node: &Node<'_>,
     cx: &mut Cx<'_>,
 ) -> Option<SchemaCheck> {
     let folder = cx.file.path().parent().unwrap_or(Path::new("."));

@@ -2,9 +2,8 @@
 //! capture options that go with it (`{ jsonpath | header, append }`), with the rules that tie
 //! them to other keys (docs/collections-language.md#paging-loops).
 
-use crate::diag::Spanned;
 use crate::model::{Capture, CaptureSource, Poll, Repeat, Request};
-use crate::yaml::{Node, Value};
+use crate::yaml::{Key, Node, Value};
 
 use super::reader::{
     Cx, MapReader, boolean, duration, integer, nonempty_text, path_expr_node, template,
@@ -14,7 +13,7 @@ use super::reader::{
 const MAX_PAGES: u64 = 100_000;
 
 /// `repeat: { while: EXPR, max: N }`; `max` is required.
-pub(super) fn read_repeat(node: &Node, cx: &mut Cx<'_>) -> Option<Repeat> {
+pub(super) fn read_repeat(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<Repeat> {
     let mut m = MapReader::new(node, "`repeat`", cx)?;
     let condition = m
         .required("while", cx)
@@ -45,7 +44,7 @@ pub(super) fn read_repeat(node: &Node, cx: &mut Cx<'_>) -> Option<Repeat> {
 }
 
 /// `poll: { interval: D, timeout: D }`, both required.
-pub(super) fn read_poll(node: &Node, cx: &mut Cx<'_>) -> Option<Poll> {
+pub(super) fn read_poll(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<Poll> {
     let mut m = MapReader::new(node, "`poll`", cx)?;
     let interval = m
         .required("interval", cx)
@@ -71,8 +70,8 @@ pub(super) fn read_poll(node: &Node, cx: &mut Cx<'_>) -> Option<Poll> {
 
 /// A capture written as a map: `{ jsonpath: P }` or `{ header: NAME }`, with `append: true`.
 pub(super) fn read_capture_map(
-    name: &Spanned<String>,
-    node: &Node,
+    name: &Key<'_>,
+    node: &Node<'_>,
     cx: &mut Cx<'_>,
 ) -> Option<Capture> {
     let mut m = MapReader::new(node, "a capture", cx)?;
@@ -111,7 +110,7 @@ pub(super) fn read_capture_map(
         _ => return None,
     };
     Some(Capture {
-        name: name.clone(),
+        name: name.to_owned_text(),
         source,
         append,
         secret,
@@ -121,7 +120,7 @@ pub(super) fn read_capture_map(
 /// The rules between keys of one request: `repeat` not on a mutating request nor with
 /// `snapshot` or `poll`, `append` only in a `repeat` request, `poll` only with an `expect`
 /// and never resending a mutating request without an `Idempotency-Key` header.
-pub(super) fn check_request(r: &Request, node: &Node, cx: &mut Cx<'_>) {
+pub(super) fn check_request(r: &Request, node: &Node<'_>, cx: &mut Cx<'_>) {
     let key_span = |key: &str| match &node.value {
         Value::Map(entries) => entries
             .iter()

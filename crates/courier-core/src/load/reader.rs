@@ -10,7 +10,7 @@ use crate::diag::{Diagnostic, SourceFile, Span, Spanned, did_you_mean};
 use crate::jsonpath::JsonPath;
 use crate::model::{PathExpr, STemplate, TemplateValue};
 use crate::template::Template;
-use crate::yaml::{Node, Value};
+use crate::yaml::{Key, Node, Value};
 
 /// The file being read and the errors found so far.
 pub(crate) struct Cx<'a> {
@@ -48,7 +48,7 @@ impl<'a> Cx<'a> {
 
 /// Reads a map, remembering the keys asked for; [`MapReader::finish`] reports the others.
 pub(crate) struct MapReader<'n> {
-    entries: &'n [(Spanned<String>, Node)],
+    entries: &'n [(Key<'n>, Node<'n>)],
     pub(crate) span: Span,
     what: &'static str,
     /// The keys asked for, in order (with repeats): only read when a key is unknown.
@@ -61,7 +61,7 @@ pub(crate) struct MapReader<'n> {
 
 impl<'n> MapReader<'n> {
     /// `None` (with an error) when the node is not a map.
-    pub(crate) fn new(node: &'n Node, what: &'static str, cx: &mut Cx<'_>) -> Option<Self> {
+    pub(crate) fn new(node: &'n Node<'n>, what: &'static str, cx: &mut Cx<'_>) -> Option<Self> {
         if let Value::Map(entries) = &node.value {
             Some(Self {
                 entries,
@@ -81,7 +81,7 @@ impl<'n> MapReader<'n> {
     }
 
     /// The value under `key`, if present. Every key asked for counts as known.
-    pub(crate) fn get(&mut self, key: &'static str) -> Option<&'n Node> {
+    pub(crate) fn get(&mut self, key: &'static str) -> Option<&'n Node<'n>> {
         self.known.push(key);
         let at = self.entries.iter().position(|(k, _)| k.value == key)?;
         if at < 128 {
@@ -99,7 +99,7 @@ impl<'n> MapReader<'n> {
     }
 
     /// Like [`MapReader::get`], with an error when the key is missing.
-    pub(crate) fn required(&mut self, key: &'static str, cx: &mut Cx<'_>) -> Option<&'n Node> {
+    pub(crate) fn required(&mut self, key: &'static str, cx: &mut Cx<'_>) -> Option<&'n Node<'n>> {
         let node = self.get(key);
         if node.is_none() {
             cx.error(
@@ -114,8 +114,7 @@ impl<'n> MapReader<'n> {
     pub(crate) fn finish(mut self, cx: &mut Cx<'_>) {
         let mut deduped = false;
         for (at, (key, _)) in self.entries.iter().enumerate() {
-            if (at < 128 && self.used & (1 << at) != 0) || self.known.contains(&key.value.as_str())
-            {
+            if (at < 128 && self.used & (1 << at) != 0) || self.known.contains(&&*key.value) {
                 continue;
             }
             if !deduped {
@@ -156,10 +155,10 @@ impl<'n> MapReader<'n> {
 
 /// A map of user-chosen keys (headers, variables, JSONPaths) with their value nodes.
 pub(crate) fn entries<'n>(
-    node: &'n Node,
+    node: &'n Node<'n>,
     what: &str,
     cx: &mut Cx<'_>,
-) -> &'n [(Spanned<String>, Node)] {
+) -> &'n [(Key<'n>, Node<'n>)] {
     match &node.value {
         Value::Map(entries) => entries,
         Value::Null => &[],
@@ -174,7 +173,7 @@ pub(crate) fn entries<'n>(
 }
 
 /// A list; a null node is an empty list.
-pub(crate) fn list<'n>(node: &'n Node, what: &str, cx: &mut Cx<'_>) -> &'n [Node] {
+pub(crate) fn list<'n>(node: &'n Node<'n>, what: &str, cx: &mut Cx<'_>) -> &'n [Node<'n>] {
     match &node.value {
         Value::Seq(items) => items,
         Value::Null => &[],
@@ -189,7 +188,7 @@ pub(crate) fn list<'n>(node: &'n Node, what: &str, cx: &mut Cx<'_>) -> &'n [Node
 }
 
 /// A string; other scalars (numbers, booleans) are taken as their text.
-pub(crate) fn text(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
+pub(crate) fn text(node: &Node<'_>, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
     match &node.value {
         Value::Null | Value::Seq(_) | Value::Map(_) => {
             cx.error(
@@ -203,7 +202,11 @@ pub(crate) fn text(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<S
 }
 
 /// A non-empty string.
-pub(crate) fn nonempty_text(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<String>> {
+pub(crate) fn nonempty_text(
+    node: &Node<'_>,
+    what: &str,
+    cx: &mut Cx<'_>,
+) -> Option<Spanned<String>> {
     let t = text(node, what, cx)?;
     if t.value.trim().is_empty() {
         cx.error(node.span, format!("{what} must not be empty"));
@@ -212,7 +215,7 @@ pub(crate) fn nonempty_text(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<
     Some(t)
 }
 
-pub(crate) fn boolean(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<bool> {
+pub(crate) fn boolean(node: &Node<'_>, what: &str, cx: &mut Cx<'_>) -> Option<bool> {
     if let Value::Bool(b) = node.value {
         Some(b)
     } else {
@@ -229,7 +232,7 @@ pub(crate) fn boolean(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<bool> 
 }
 
 /// A non-negative integer no larger than `max`.
-pub(crate) fn integer(node: &Node, what: &str, max: u64, cx: &mut Cx<'_>) -> Option<u64> {
+pub(crate) fn integer(node: &Node<'_>, what: &str, max: u64, cx: &mut Cx<'_>) -> Option<u64> {
     match node.value {
         Value::Int(i) if i >= 0 && i.unsigned_abs() <= max => Some(i.unsigned_abs()),
         Value::Int(i) => {
@@ -253,7 +256,7 @@ pub(crate) fn integer(node: &Node, what: &str, max: u64, cx: &mut Cx<'_>) -> Opt
 }
 
 /// A number (integer or float).
-pub(crate) fn number(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<f64> {
+pub(crate) fn number(node: &Node<'_>, what: &str, cx: &mut Cx<'_>) -> Option<f64> {
     match node.value {
         Value::Int(i) => Some(i as f64),
         Value::Float(f) if f.is_finite() => Some(f),
@@ -273,7 +276,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     courier_units::parse_duration(text).map_err(|error| error.to_string())
 }
 
-pub(crate) fn duration(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<Duration>> {
+pub(crate) fn duration(node: &Node<'_>, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<Duration>> {
     let Some(text) = node.as_str() else {
         let hint = match node.value {
             Value::Int(i) => format!("write `{i}ms` or `{i}s`"),
@@ -299,7 +302,7 @@ pub(crate) fn duration(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spann
 }
 
 /// A scalar compiled as a template.
-pub(crate) fn template(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<STemplate> {
+pub(crate) fn template(node: &Node<'_>, what: &str, cx: &mut Cx<'_>) -> Option<STemplate> {
     // A string is compiled where it is, not from a copy of it (most templates of a file).
     if let Value::String(source) = &node.value {
         return compile_template(source, node, cx);
@@ -308,7 +311,11 @@ pub(crate) fn template(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<STemp
     compile_template(&source.value, node, cx)
 }
 
-pub(crate) fn compile_template(source: &str, node: &Node, cx: &mut Cx<'_>) -> Option<STemplate> {
+pub(crate) fn compile_template(
+    source: &str,
+    node: &Node<'_>,
+    cx: &mut Cx<'_>,
+) -> Option<STemplate> {
     match Template::compile(source) {
         Ok(t) => Some(Spanned::new(t, node.span)),
         Err(e) => {
@@ -323,7 +330,7 @@ pub(crate) fn compile_template(source: &str, node: &Node, cx: &mut Cx<'_>) -> Op
 }
 
 /// Any YAML value as a template tree.
-pub(crate) fn template_value(node: &Node, cx: &mut Cx<'_>) -> Option<TemplateValue> {
+pub(crate) fn template_value(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<TemplateValue> {
     Some(match &node.value {
         Value::Null => TemplateValue::Null,
         Value::Bool(b) => TemplateValue::Bool(*b),
@@ -356,7 +363,7 @@ pub(crate) fn template_value(node: &Node, cx: &mut Cx<'_>) -> Option<TemplateVal
             let mut ok = true;
             for (k, v) in entries {
                 match template_value(v, cx) {
-                    Some(v) => out.push((k.value.clone(), v)),
+                    Some(v) => out.push((k.value.to_string(), v)),
                     None => ok = false,
                 }
             }
@@ -379,14 +386,18 @@ fn fault_span(content: Span, path: &str, offset: Option<usize>) -> Span {
 }
 
 /// A JSONPath compiled from a string (a value or a key).
-pub(crate) fn jsonpath(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spanned<JsonPath>> {
-    match JsonPath::compile(&text.value) {
-        Ok(p) => Some(Spanned::new(p, text.span)),
+pub(crate) fn jsonpath(
+    text: &Spanned<impl AsRef<str>>,
+    cx: &mut Cx<'_>,
+) -> Option<Spanned<JsonPath>> {
+    let (source, span) = (text.value.as_ref(), text.span);
+    match JsonPath::compile(source) {
+        Ok(p) => Some(Spanned::new(p, span)),
         Err(e) => {
-            let span = fault_span(cx.content_span(text.span), &text.value, e.offset);
+            let span = fault_span(cx.content_span(span), source, e.offset);
             cx.error_help(
                 span,
-                format!("bad JSONPath `{}`: {}", text.value, e.message),
+                format!("bad JSONPath `{}`: {}", source, e.message),
                 "JSONPath is RFC 9535: `$['ia::result'].name`, `$.items[0]`, `$..id`",
             );
             None
@@ -396,12 +407,16 @@ pub(crate) fn jsonpath(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spanne
 
 /// A JSONPath of a check, capture, snapshot or schema: templated when it holds `{{`
 /// (docs/collections-language.md#templated-jsonpath-keys), else compiled now.
-pub(crate) fn path_expr(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spanned<PathExpr>> {
-    if !text.value.contains("{{") {
+pub(crate) fn path_expr(
+    text: &Spanned<impl AsRef<str>>,
+    cx: &mut Cx<'_>,
+) -> Option<Spanned<PathExpr>> {
+    let (source, span) = (text.value.as_ref(), text.span);
+    if !source.contains("{{") {
         return jsonpath(text, cx).map(|p| Spanned::new(PathExpr::Fixed(p.value), p.span));
     }
-    let content = cx.content_span(text.span);
-    let template = match Template::compile(&text.value) {
+    let content = cx.content_span(span);
+    let template = match Template::compile(source) {
         Ok(t) => t,
         Err(e) => {
             let span = e
@@ -411,23 +426,23 @@ pub(crate) fn path_expr(text: &Spanned<String>, cx: &mut Cx<'_>) -> Option<Spann
             return None;
         }
     };
-    if let Err(e) = crate::path_expr::check_templated(&text.value) {
-        let span = fault_span(content, &text.value, e.offset);
+    if let Err(e) = crate::path_expr::check_templated(source) {
+        let span = fault_span(content, source, e.offset);
         cx.error_help(
             span,
-            format!("bad JSONPath `{}`: {}", text.value, e.message),
+            format!("bad JSONPath `{}`: {}", source, e.message),
             "a `{{ … }}` in a JSONPath stands for a name, an index, a number or text inside quotes: `$['{{ id }}']`, `$.items[{{ i }}]`",
         );
         return None;
     }
     Some(Spanned::new(
-        PathExpr::Templated(Spanned::new(template, text.span)),
-        text.span,
+        PathExpr::Templated(Spanned::new(template, span)),
+        span,
     ))
 }
 
 pub(crate) fn path_expr_node(
-    node: &Node,
+    node: &Node<'_>,
     what: &str,
     cx: &mut Cx<'_>,
 ) -> Option<Spanned<PathExpr>> {
@@ -435,7 +450,11 @@ pub(crate) fn path_expr_node(
     path_expr(&t, cx)
 }
 
-pub(crate) fn jsonpath_node(node: &Node, what: &str, cx: &mut Cx<'_>) -> Option<Spanned<JsonPath>> {
+pub(crate) fn jsonpath_node(
+    node: &Node<'_>,
+    what: &str,
+    cx: &mut Cx<'_>,
+) -> Option<Spanned<JsonPath>> {
     let t = text(node, what, cx)?;
     jsonpath(&t, cx)
 }

@@ -1,13 +1,13 @@
 use super::*;
 use std::fmt::Write as _;
 
-fn map_keys(node: &Node) -> Vec<(String, u32, u32)> {
+fn map_keys(node: &Node<'_>) -> Vec<(String, u32, u32)> {
     let Value::Map(entries) = &node.value else {
         panic!("not a map")
     };
     entries
         .iter()
-        .map(|(k, _)| (k.value.clone(), k.span.start.line, k.span.start.col))
+        .map(|(k, _)| (k.value.to_string(), k.span.start.line, k.span.start.col))
         .collect()
 }
 
@@ -39,7 +39,7 @@ fn core_schema_scalars() {
     let Value::Seq(items) = node.value else {
         panic!()
     };
-    let values: Vec<Value> = items.into_iter().map(|n| n.value).collect();
+    let values: Vec<Value<'_>> = items.into_iter().map(|n| n.value).collect();
     assert_eq!(values[0], Value::Int(1));
     assert_eq!(values[1], Value::Int(-2));
     assert_eq!(values[2], Value::Int(31));
