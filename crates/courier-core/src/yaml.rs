@@ -161,56 +161,65 @@ pub fn parse_streaming<'a>(
     build(text, Some((key, on_item)))
 }
 
-fn build<'a, 's>(
+fn build<'a>(
     text: &'a str,
-    stream: Option<(&'s str, &'s mut dyn FnMut(Node<'a>))>,
+    stream: Option<(&str, &mut dyn FnMut(Node<'a>))>,
 ) -> Result<Parsed<'a>, YamlError> {
-    let Some((key, sink)) = stream else {
-        if let Some(fast) = fast::Fast::new(text)
-            && let Some(done) = read(text, Source::Fast(fast), None)
-        {
-            return done;
-        }
-        return read(text, Source::slow(text), None).unwrap_or_else(|| unreachable_unsure(text));
-    };
+    let mut stream = stream.map(|(key, sink)| Stream {
+        key,
+        sink,
+        handed: 0,
+        skip: 0,
+    });
+    if let Some(fast) = fast::Fast::new(text)
+        && let Ok(done) = read(text, Source::Fast(fast), stream.as_mut())
+    {
+        return done;
+    }
     // The fast reader may hand out items before it finds something it leaves to saphyr: the
     // second reading skips the items already handed out (both readings give the same ones).
-    let mut handed = 0usize;
-    if let Some(fast) = fast::Fast::new(text) {
-        let mut counted = |node: Node<'a>| {
-            handed += 1;
-            sink(node);
-        };
-        if let Some(done) = read(text, Source::Fast(fast), Some((key, &mut counted))) {
-            return done;
-        }
+    if let Some(stream) = stream.as_mut() {
+        stream.skip = stream.handed;
     }
-    let mut skip = handed;
-    let mut rest = |node: Node<'a>| {
-        if skip > 0 {
-            skip -= 1;
-        } else {
-            sink(node);
-        }
-    };
-    read(text, Source::slow(text), Some((key, &mut rest)))
-        .unwrap_or_else(|| unreachable_unsure(text))
-}
-
-/// saphyr-parser is never unsure; this keeps that out of the types' way.
-fn unreachable_unsure(text: &str) -> Result<Parsed<'_>, YamlError> {
-    Err(YamlError {
-        message: "invalid YAML".to_owned(),
-        span: Span::point(clamp(Pos::new(1, 1, 0), text)),
+    // saphyr-parser is never unsure; an error rather than a panic all the same.
+    read(text, Source::slow(text), stream.as_mut()).unwrap_or_else(|Unsure| {
+        Err(YamlError {
+            message: "invalid YAML".to_owned(),
+            span: Span::point(clamp(Pos::new(1, 1, 0), text)),
+        })
     })
 }
 
-/// Builds the tree from one source of events; `None` when the fast reader was unsure.
-fn read<'a, 's>(
+/// The top-level key whose list items are handed out as they are built, and where they go.
+struct Stream<'k, 'a> {
+    key: &'k str,
+    sink: &'k mut dyn FnMut(Node<'a>),
+    /// Items handed out so far.
+    handed: usize,
+    /// Items to build but not hand out again (a second reading of the text).
+    skip: usize,
+}
+
+impl<'a> Stream<'_, 'a> {
+    fn hand(&mut self, item: Node<'a>) {
+        if self.skip > 0 {
+            self.skip -= 1;
+        } else {
+            self.handed += 1;
+            (self.sink)(item);
+        }
+    }
+}
+
+/// The fast reader met something it leaves to saphyr-parser.
+struct Unsure;
+
+/// Builds the tree from one source of events.
+fn read<'a>(
     text: &str,
     source: Source<'a>,
-    stream: Option<(&'s str, &'s mut dyn FnMut(Node<'a>))>,
-) -> Option<Result<Parsed<'a>, YamlError>> {
+    stream: Option<&mut Stream<'_, 'a>>,
+) -> Result<Result<Parsed<'a>, YamlError>, Unsure> {
     let mut builder = Builder {
         source,
         unsure: false,
@@ -224,9 +233,9 @@ fn read<'a, 's>(
     };
     let result = builder.document();
     if builder.unsure {
-        return None;
+        return Err(Unsure);
     }
-    Some(match result {
+    Ok(match result {
         Ok(node) => Ok((node, builder.soft)),
         Err(mut e) => {
             e.span = Span::point(clamp(e.span.start, text));
@@ -265,7 +274,7 @@ fn clamp(pos: Pos, text: &str) -> Pos {
     Pos::new(last, len + 1, text.chars().count())
 }
 
-struct Builder<'a, 's> {
+struct Builder<'a, 's, 'k> {
     source: Source<'a>,
     /// Set when the fast reader gave up: the result is thrown away and saphyr reads the text.
     unsure: bool,
@@ -274,7 +283,7 @@ struct Builder<'a, 's> {
     /// How many of `nodes` come from expanding aliases.
     expanded: usize,
     /// The top-level key whose list items are handed out as they are built.
-    stream: Option<(&'s str, &'s mut dyn FnMut(Node<'a>))>,
+    stream: Option<&'s mut Stream<'k, 'a>>,
     /// Problems found that do not stop the parse, in the file's order.
     soft: Vec<YamlError>,
     /// The items of the lists being built, innermost last: each list collects its items on
@@ -286,7 +295,7 @@ struct Builder<'a, 's> {
     entries: Vec<(Key<'a>, Node<'a>)>,
 }
 
-impl<'a> Builder<'a, '_> {
+impl<'a> Builder<'a, '_, '_> {
     fn next(&mut self) -> Result<(Event<'a>, YSpan), YamlError> {
         let next = match &mut self.source {
             Source::Fast(fast) => {
@@ -460,7 +469,7 @@ impl<'a> Builder<'a, '_> {
                         && self
                             .stream
                             .as_ref()
-                            .is_some_and(|(k, _)| key.as_str() == Some(*k));
+                            .is_some_and(|st| key.as_str() == Some(st.key));
                     let value = if streamed {
                         self.streamed_list(depth + 1)?
                     } else {
@@ -536,8 +545,8 @@ impl<'a> Builder<'a, '_> {
                 break span(esp);
             }
             let item = self.node_from(ev, esp, depth + 1)?;
-            if let Some((_, sink)) = self.stream.as_mut() {
-                sink(item);
+            if let Some(stream) = self.stream.as_mut() {
+                stream.hand(item);
             }
         };
         Ok(Node {

@@ -137,6 +137,21 @@ fn streamed_items_leave_the_tree() {
 }
 
 #[test]
+fn items_handed_out_before_the_fast_reader_gives_up_are_not_handed_out_twice() {
+    // The fast reader hands out the first two requests, then leaves the anchor of the third
+    // to saphyr-parser, which reads the whole text again.
+    let text =
+        "requests:\n  - name: one\n  - name: two\n  - &third\n    name: three\nafter: *third\n";
+    let mut names = Vec::new();
+    let (node, _) = parse_streaming(text, "requests", &mut |n| {
+        names.push(n.to_json()["name"].as_str().unwrap_or_default().to_owned());
+    })
+    .unwrap();
+    assert_eq!(names, ["one", "two", "three"]);
+    assert_eq!(node.to_json()["after"]["name"], "three");
+}
+
+#[test]
 fn a_duplicate_key_does_not_stop_the_parse() {
     let (node, soft) = parse_streaming(
         "requests:\n  - {a: 1, a: 2}\n  - b: 1\n    b: 2\nlate: x\n",
