@@ -509,7 +509,7 @@ fn check_defined(
     if !value.is_undefined() {
         return Ok(value);
     }
-    let missing: Vec<String> = filter_variables(compiled.undeclared.clone())
+    let missing: Vec<String> = filter_variables(compiled.undeclared.iter().cloned())
         .into_iter()
         .filter(|n| !vars.contains(n))
         .map(|n| format!("`{n}`"))

@@ -645,8 +645,8 @@ fn resolve_scalar<'a>(
     style: ScalarStyle,
     tag: Option<&saphyr_parser::Tag>,
 ) -> Result<Value<'a>, String> {
-    // The parser hands most scalars over as owned strings: a string value takes it as it is
-    // (`into_owned`), without a copy.
+    // A string value keeps the text as the reader handed it over: lent from the file by the
+    // fast reader, owned when saphyr-parser built it; never copied here.
     if let Some(tag) = tag {
         if tag.handle != "tag:yaml.org,2002:" {
             return Err(format!(
