@@ -3,7 +3,8 @@
 //! every collection of a run, token requests included. A 429 from any request pauses every
 //! later send until its `Retry-After` (or Intacct's `X-IA-Throttle-Limit-Retry-After`) and
 //! keeps one request fewer in flight than the server refused, growing back one step per
-//! quiet [`GROW_AFTER`] up to `max_concurrency`; without one, the limit learned holds.
+//! quiet [`GROW_AFTER`] up to `max_concurrency`; without one, the limit learned holds. A 429
+//! that says the hourly quota is spent, not the concurrent slots, pauses without shrinking.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -23,13 +24,20 @@ pub const GROW_AFTER: Duration = Duration::from_secs(5);
 /// The permits of a run without `max_concurrency`: more than any run has collections.
 const UNCAPPED: usize = 1 << 24;
 
-/// The headers a server names its wait in: the standard one, and Intacct's throttle header
-/// in both spellings its documentation uses.
-const WAIT_HEADERS: [&str; 3] = [
+/// The headers a server names its wait in: the standard one, Intacct's throttle header in
+/// both spellings its documentation uses, and its hourly quota's.
+const WAIT_HEADERS: [&str; 4] = [
     "retry-after",
     "x-ia-throttle-limit-retry-after",
     "x-ia-throttle-limit-retryafter",
+    "x-ia-hour-rate-limit-retry-after",
 ];
+
+/// Intacct's count of the requests its hourly quota still allows.
+const HOUR_QUOTA_LEFT: &str = "x-ia-hour-rate-limit-remaining";
+
+/// Intacct's count of the concurrent slots still free.
+const SLOTS_LEFT: &str = "x-ia-throttle-limit-remaining";
 
 /// The run's budget of requests on the wire.
 #[derive(Debug)]
@@ -60,6 +68,8 @@ struct State {
     calm_since: Option<Instant>,
     /// 429s seen.
     throttled: u32,
+    /// Of those, the ones that said the hourly quota was spent.
+    quota: u32,
 }
 
 /// A request on the wire: dropping it frees its place for the next.
@@ -75,6 +85,8 @@ pub struct Slot<'a> {
 pub struct Throttling {
     /// How many responses were 429.
     pub responses: u32,
+    /// How many of them said the hourly quota was spent (and not the concurrent slots).
+    pub quota: u32,
     /// The limit in force at the end; `None` when none was ever in force.
     pub limit: Option<usize>,
 }
@@ -97,6 +109,7 @@ impl Limiter {
                 next_start: None,
                 calm_since: None,
                 throttled: 0,
+                quota: 0,
             }),
         }
     }
@@ -178,6 +191,7 @@ impl Limiter {
         let s = self.state();
         Throttling {
             responses: s.throttled,
+            quota: s.quota,
             limit: (s.limit < UNCAPPED).then_some(s.limit),
         }
     }
@@ -213,15 +227,21 @@ impl State {
 
 impl Slot<'_> {
     /// The request was answered 429: no request of the run starts before the wait its
-    /// headers name, and the run keeps one fewer in flight than it had (at least one).
+    /// headers name, and the run keeps one fewer in flight than it had (at least one) —
+    /// unless the headers say the hourly quota is spent while concurrent slots are left:
+    /// fewer requests at once would not be refused less.
     pub fn throttled(mut self, headers: &HeaderMap) {
         let limiter = self.limiter;
         let now = Instant::now();
         let mut s = limiter.state();
         s.throttled = s.throttled.saturating_add(1);
-        let limit = s.in_flight.saturating_sub(1).max(1);
-        s.shrink_to(limit, &limiter.slots);
-        s.calm_since = Some(now);
+        if quota_spent(headers) {
+            s.quota = s.quota.saturating_add(1);
+        } else {
+            let limit = s.in_flight.saturating_sub(1).max(1);
+            s.shrink_to(limit, &limiter.slots);
+            s.calm_since = Some(now);
+        }
         if let Some(wait) = retry_after(headers) {
             let until = now + wait;
             s.paused_until = Some(s.paused_until.map_or(until, |p| p.max(until)));
@@ -257,6 +277,18 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .filter_map(|v| wait_of(v.to_str().ok()?.trim()))
         .max()
         .map(|wait| wait.min(MAX_RETRY_AFTER))
+}
+
+/// Whether a 429's headers say that the hourly quota is spent (`X-IA-Hour-Rate-Limit-Remaining:
+/// 0`) and not that the concurrent slots are (`X-IA-Throttle-Limit-Remaining: 0`).
+fn quota_spent(headers: &HeaderMap) -> bool {
+    let zero = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+    };
+    zero(HOUR_QUOTA_LEFT) && !zero(SLOTS_LEFT)
 }
 
 fn wait_of(v: &str) -> Option<Duration> {

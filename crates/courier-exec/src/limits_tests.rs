@@ -101,6 +101,7 @@ async fn a_429_keeps_one_fewer_in_flight_than_were_refused() {
         limiter.throttling(),
         Throttling {
             responses: 1,
+            quota: 0,
             limit: Some(5)
         }
     );
@@ -109,6 +110,49 @@ async fn a_429_keeps_one_fewer_in_flight_than_were_refused() {
     assert_eq!(limiter.throttling().limit, Some(4));
     drop(slots);
     assert_eq!(take_free(&limiter).await.len(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_spent_hourly_quota_pauses_without_shrinking() {
+    let limiter = Limiter::new(Some(4), None);
+    let mut slots = take_free(&limiter).await;
+    assert_eq!(slots.len(), 4);
+    let mut quota = wait_of_secs("x-ia-hour-rate-limit-remaining", "0");
+    quota.insert(
+        "x-ia-hour-rate-limit-retry-after",
+        HeaderValue::from_static("5"),
+    );
+    quota.insert(
+        "x-ia-throttle-limit-remaining",
+        HeaderValue::from_static("3"),
+    );
+    let start = Instant::now();
+    slots.pop().unwrap().throttled(&quota);
+    assert_eq!(
+        limiter.throttling(),
+        Throttling {
+            responses: 1,
+            quota: 1,
+            limit: Some(4)
+        }
+    );
+    drop(slots);
+    // The next start waits for the quota's wait, then all four slots are there.
+    let first = limiter.acquire().await;
+    assert_eq!(start.elapsed(), Duration::from_secs(5));
+    let mut again = take_free(&limiter).await;
+    assert_eq!(again.len(), 3);
+    drop(first);
+    // Both spent: the slots are what refused, so the limit shrinks as for any 429: three in
+    // flight when refused, two now.
+    let mut both = wait_of_secs("x-ia-hour-rate-limit-remaining", "0");
+    both.insert(
+        "x-ia-throttle-limit-remaining",
+        HeaderValue::from_static("0"),
+    );
+    again.pop().unwrap().throttled(&both);
+    assert_eq!(limiter.throttling().limit, Some(2));
+    assert_eq!(limiter.throttling().quota, 1);
 }
 
 #[tokio::test(start_paused = true)]

@@ -250,7 +250,7 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
         }
     }
     totals.token_requests = shared.sessions.token_requests();
-    if let Some(notice) = throttling_notice(shared.limiter.throttling(), parallel) {
+    for notice in throttling_notices(shared.limiter.throttling(), parallel) {
         shared.emit(Event::Notice(notice));
     }
     shared.emit(Event::RunFinished {
@@ -260,16 +260,71 @@ pub async fn run(input: RunInput, events: mpsc::Sender<Event>) -> Result<RunTota
     Ok(totals)
 }
 
-/// After 429s in a run of parallel collections, what the run learned and how to start the
-/// next one there (docs/environments.md#limits). One collection at a time has one request in
-/// flight: its 429s are the server's rate, not its concurrency, and there is nothing to learn.
-fn throttling_notice(t: crate::limits::Throttling, parallel: usize) -> Option<String> {
-    let limit = t.limit?;
-    (t.responses > 0 && parallel > 1).then(|| {
-        format!(
-            "the server answered 429 (too many requests) {} time{}, so the run sent fewer requests at once: at most {limit} by its end; `limits: {{ max_concurrency: {limit} }}` in the environment starts there (docs/environments.md#limits)",
-            t.responses,
-            if t.responses == 1 { "" } else { "s" }
-        )
-    })
+/// After 429s, what the run learned (docs/environments.md#limits). In a run of parallel
+/// collections, the limit that refused concurrent slots left, and how to start the next run
+/// there; one collection at a time has one request in flight, so its 429s are the server's
+/// rate, not its concurrency, and there is nothing to learn. In any run, the 429s of a spent
+/// hourly quota, which no limit of the run avoids.
+fn throttling_notices(t: crate::limits::Throttling, parallel: usize) -> Vec<String> {
+    let plural = |n: u32| if n == 1 { "" } else { "s" };
+    let mut notices = Vec::new();
+    let slots = t.responses.saturating_sub(t.quota);
+    if let Some(limit) = t.limit
+        && slots > 0
+        && parallel > 1
+    {
+        notices.push(format!(
+            "the server answered 429 (too many requests) {slots} time{}, so the run sent fewer requests at once: at most {limit} by its end; `limits: {{ max_concurrency: {limit} }}` in the environment starts there (docs/environments.md#limits)",
+            plural(slots)
+        ));
+    }
+    if t.quota > 0 {
+        notices.push(format!(
+            "the server answered 429 (too many requests) {} time{} because the hourly request quota was spent (X-IA-Hour-Rate-Limit-Remaining: 0): fewer requests at once would not help; the quota renews within the hour (docs/environments.md#limits)",
+            t.quota,
+            plural(t.quota)
+        ));
+    }
+    notices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::throttling_notices;
+    use crate::limits::Throttling;
+
+    #[test]
+    fn a_spent_quota_is_told_apart_from_refused_slots() {
+        let slots_only = Throttling {
+            responses: 8,
+            quota: 0,
+            limit: Some(2),
+        };
+        let notices = throttling_notices(slots_only, 10);
+        assert_eq!(notices.len(), 1);
+        assert!(notices[0].contains("8 times") && notices[0].contains("max_concurrency: 2"));
+        // One collection at a time: nothing learned about concurrency.
+        assert!(throttling_notices(slots_only, 1).is_empty());
+
+        let quota_only = Throttling {
+            responses: 3,
+            quota: 3,
+            limit: Some(6),
+        };
+        for parallel in [1, 10] {
+            let notices = throttling_notices(quota_only, parallel);
+            assert_eq!(notices.len(), 1, "{notices:?}");
+            assert!(notices[0].contains("3 times because the hourly request quota was spent"));
+            assert!(!notices[0].contains("max_concurrency"));
+        }
+
+        let both = Throttling {
+            responses: 5,
+            quota: 1,
+            limit: Some(3),
+        };
+        let notices = throttling_notices(both, 4);
+        assert_eq!(notices.len(), 2);
+        assert!(notices[0].contains("4 times") && notices[1].contains("1 time because"));
+    }
 }
