@@ -231,10 +231,13 @@ fn parse_url(text: &str) -> Result<Url, url::ParseError> {
     })
 }
 
-/// `/` then anything but a second slash or backslash (which would start an authority).
+/// `/` then anything but a second slash or backslash (which would start an authority), with
+/// no tab or newline anywhere: the parser removes those first, so `/\t/` is `//`.
 fn is_absolute_path(rest: &str) -> bool {
     let b = rest.as_bytes();
-    b.first() == Some(&b'/') && !matches!(b.get(1), Some(b'/' | b'\\'))
+    b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/' | b'\\'))
+        && !b.iter().any(|c| matches!(c, b'\t' | b'\n' | b'\r'))
 }
 
 #[cfg(test)]
@@ -260,6 +263,9 @@ mod tests {
             "http://127.0.0.1:48711/ trailing ",
             "http://127.0.0.1:48711//other.example/x",
             "http://127.0.0.1:48711/\\other.example/x",
+            // The parser drops tabs and newlines before it reads: these are `//` and `/\\`.
+            "http://127.0.0.1:48711/\t/",
+            "http://127.0.0.1:48711/\n\\x",
             "http://127.0.0.1:487111/x",
             "http://127.0.0.1:48711.evil/x",
             "http://127.0.0.1:48711",
