@@ -1,7 +1,9 @@
 //! `courier run` against an emulator the test can watch through `/__emulator/stats`: the
 //! environment's `limits.max_concurrency` holds a `--parallel` run to that many requests in
 //! flight and reaches it; without it, the first 429s teach the run the server's cap; a
-//! `delay` holds no slot; a request's reported start is when it had its slot; the production
+//! `delay` holds no slot; a spent hourly quota pauses the run when it renews within a minute
+//! and ends it without sending the rest when it does not; a request's reported start is when it
+//! had its slot; the production
 //! guard refuses before sending anything at all, token requests included, while
 //! `--read-only` sends only the requests that read.
 
@@ -99,6 +101,88 @@ fn a_cap_of_six_keeps_six_in_flight_across_ten_collections() {
     assert_eq!(stats["in_flight_peak"], 6, "{stats}");
     assert_eq!(stats["concurrency_rejections"], 0, "{stats}");
     assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn a_quota_spent_for_the_hour_ends_the_run_without_sending_the_rest() {
+    // docs/environments.md#limits: five API requests allowed per hour. The sixth is refused
+    // with `X-IA-Hour-Rate-Limit-Retry-After` of about an hour: it is not resent although its
+    // retries allow it, and the six after it are not sent at all; nobody waits a minute per
+    // request for a quota that renews in an hour.
+    let emu = Emu::start(|o| {
+        o.hour_quota = Some(courier_emulator::HourQuota {
+            requests: 5,
+            window: std::time::Duration::from_hours(1),
+        });
+    });
+    let (_dir, (code, stdout, stderr)) = parallel_reads(
+        &emu,
+        Some(2),
+        "defaults: { retries: { count: 3, on: [429] } }\n",
+        (1, 12),
+        1,
+        &[],
+    );
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    let stats = emu.stats();
+    assert_eq!(stats["api_requests"], 6, "{stats}");
+    assert_eq!(stats["rejected"]["429"], 1, "{stats}");
+    assert!(
+        stdout.ends_with("5 passed, 7 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout
+            .matches("not sent: the server's hourly request quota is spent until about")
+            .count(),
+        6,
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "the server answered 429 (too many requests) 1 time because the hourly request \
+             quota was spent"
+        ) && stderr.contains("so 6 requests after it were not sent"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("max_concurrency"), "{stderr}");
+}
+
+#[test]
+fn a_quota_that_renews_within_a_minute_pauses_the_run_which_then_passes() {
+    // Five API requests per second: the requests beyond it are refused, wait for the window's
+    // end (`X-IA-Hour-Rate-Limit-Retry-After: 1`), and pass on their retry. The slots were not
+    // what refused, so the run is not told to send fewer at once.
+    let emu = Emu::start(|o| {
+        o.hour_quota = Some(courier_emulator::HourQuota {
+            requests: 5,
+            window: std::time::Duration::from_secs(1),
+        });
+    });
+    let (_dir, (code, stdout, stderr)) = parallel_reads(
+        &emu,
+        Some(2),
+        "defaults: { retries: { count: 3, on: [429] } }\n",
+        (2, 6),
+        2,
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("12 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    let stats = emu.stats();
+    let refused = stats["rejected"]["429"].as_u64().unwrap();
+    assert!(refused >= 1, "{stats}");
+    assert_eq!(stats["api_requests"], 12 + refused, "{stats}");
+    assert!(
+        stderr.contains(&format!(
+            "the server answered 429 (too many requests) {refused} time"
+        )) && stderr.contains("the quota renews within the hour"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("fewer requests at once:"), "{stderr}");
 }
 
 #[test]

@@ -723,6 +723,9 @@ pub struct EmulatorSpec {
     pub deny_authorize: bool,
     /// API requests in flight at once before 429 `GW-0010`.
     pub max_concurrent: Option<u32>,
+    /// API requests per window (an hour unless shortened for tests) before 429 with
+    /// `X-IA-Hour-Rate-Limit-Remaining: 0`.
+    pub hour_quota: Option<(u32, Duration)>,
     /// 401 or 400: how an expired token is answered.
     pub expired_token_status: Option<u16>,
     /// Objects (`accounts-payable/vendor`) answered 403 on every route.

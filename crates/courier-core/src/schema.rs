@@ -408,6 +408,9 @@ pub struct EmulatorKnobs {
     /// API requests in flight at once before 429 `GW-0010`.
     #[schemars(range(min = 1))]
     pub max_concurrent: Option<u32>,
+    /// API requests per hour before 429 with `X-IA-Hour-Rate-Limit-Remaining: 0`, like `5000`,
+    /// or per a shorter window for tests, like `5/2s`.
+    pub hour_quota: Option<Scalar>,
     /// 401 (`GW-0040`, the default) or 400 (`REST-1206`).
     #[schemars(range(min = 400, max = 401))]
     pub expired_token_status: Option<u16>,

@@ -23,7 +23,7 @@ use crate::server::{BODY_LIMIT, BodyError, Shared, json_response, read_body};
 use crate::stats::Route;
 use crate::store::{Actor, Idempotency};
 use crate::tokens::Check;
-use crate::{bulk, composite, concurrency, query};
+use crate::{bulk, composite, concurrency, query, quota};
 
 /// The header that puts a request in an entity's context.
 const ENTITY_HEADER: &str = "x-ia-api-param-entity";
@@ -141,19 +141,29 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
             concurrency::throttle_headers(&mut response, max);
             response
         }
-        Some(_slot) => match handle(&shared, &parts, relative, body).await {
-            Ok(response) => response,
-            Err(error) => {
-                let mut response = shared.error_response(&error);
-                if error.status == StatusCode::METHOD_NOT_ALLOWED
-                    && let Some(allowed) = allowed_methods(relative)
-                    && let Ok(value) = HeaderValue::from_str(&allowed)
-                {
-                    response.headers_mut().insert(header::ALLOW, value);
+        Some(_slot) => {
+            let quota = shared.faults.take_quota();
+            let mut response = match quota {
+                quota::Answer::Spent { limit, wait } => {
+                    shared.error_response(&quota::spent(limit, wait))
                 }
-                response
-            }
-        },
+                _ => match handle(&shared, &parts, relative, body).await {
+                    Ok(response) => response,
+                    Err(error) => {
+                        let mut response = shared.error_response(&error);
+                        if error.status == StatusCode::METHOD_NOT_ALLOWED
+                            && let Some(allowed) = allowed_methods(relative)
+                            && let Ok(value) = HeaderValue::from_str(&allowed)
+                        {
+                            response.headers_mut().insert(header::ALLOW, value);
+                        }
+                        response
+                    }
+                },
+            };
+            quota::headers(&mut response, quota);
+            response
+        }
     };
     if response.status().as_u16() >= 400 {
         shared.stats.rejected(response.status().as_u16());

@@ -28,6 +28,7 @@ mod latency;
 mod oauth;
 mod options;
 mod query;
+mod quota;
 mod schema;
 mod seed;
 mod server;
@@ -47,10 +48,10 @@ use tokio::task::JoinHandle;
 
 pub use options::{
     Credentials, DEFAULT_BULK_DURATION, DEFAULT_REDIRECT_URIS, DEFAULT_SEED, DEFAULT_TOKEN_TTL,
-    EmulatorOptions, KNOBS, MAX_BULK_DURATION, MAX_LATENCY, MAX_TOKEN_TTL, OptionError,
+    EmulatorOptions, HourQuota, KNOBS, MAX_BULK_DURATION, MAX_LATENCY, MAX_TOKEN_TTL, OptionError,
     SEED_VARIABLE, Scope, default_credentials, parse_bulk_duration, parse_duration,
-    parse_expired_token_status, parse_fail_rate, parse_latency, parse_max_concurrent,
-    parse_rate_limit,
+    parse_expired_token_status, parse_fail_rate, parse_hour_quota, parse_latency,
+    parse_max_concurrent, parse_rate_limit,
 };
 pub use seed::{ScopeChange, ScopeDifference, scope_differences, scope_differences_markdown};
 

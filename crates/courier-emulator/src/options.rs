@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+pub use crate::quota::HourQuota;
+
 /// The seed used when none is given: the README's table of scope differences is made with it.
 pub const DEFAULT_SEED: u64 = 0;
 
@@ -35,6 +37,11 @@ pub enum OptionError {
     ExpiredTokenStatus(String),
     #[error("invalid concurrency cap `{0}`: expected a whole number of requests above 0")]
     MaxConcurrent(String),
+    #[error(
+        "invalid hourly quota `{0}`: expected API requests per hour, such as `5000`, or per a \
+         shorter window for tests, such as `5/2s`"
+    )]
+    HourQuota(String),
     #[error("invalid value for `{knob}`: expected {expected}")]
     Value {
         knob: String,
@@ -49,7 +56,7 @@ pub enum OptionError {
 /// The knobs an environment's `emulator: { kind: intacct, ... }` may set (the flags of
 /// docs/emulator.md in snake_case, except `port` and `scope`, which come from the run).
 pub const KNOBS: &str = "seed, token_ttl, rotate_refresh_tokens, latency, fail_first, fail_every, \
-     fail_rate, rate_limit, max_concurrent, deny_authorize, redirect_uris, client_id, \
+     fail_rate, rate_limit, max_concurrent, hour_quota, deny_authorize, redirect_uris, client_id, \
      client_secret, username, expired_token_status, deny_objects, composite_rollback, \
      bulk_duration";
 
@@ -112,6 +119,14 @@ pub fn parse_rate_limit(text: &str) -> Result<u32, OptionError> {
     }
 }
 
+/// Parse an hourly quota: API requests per hour (`5000`, `5000/h`), or per a shorter window
+/// for tests (`5/2s`). Zero requests or a zero window is refused, as a typo.
+pub fn parse_hour_quota(text: &str) -> Result<HourQuota, OptionError> {
+    courier_units::parse_quota(text)
+        .map(|(requests, window)| HourQuota { requests, window })
+        .ok_or_else(|| OptionError::HourQuota(text.to_owned()))
+}
+
 /// Parse a failure probability from 0 to 1.
 pub fn parse_fail_rate(text: &str) -> Result<f64, OptionError> {
     match text.trim().parse::<f64>() {
@@ -145,6 +160,9 @@ pub struct EmulatorOptions {
     pub rate_limit: Option<u32>,
     /// API requests in flight at once; beyond it, 429 `GW-0010`. `None`: no cap.
     pub max_concurrent: Option<u32>,
+    /// API requests per hour (or a shorter window); beyond it, 429 with the
+    /// `X-IA-Hour-Rate-Limit*` headers until the window ends. `None`: no quota.
+    pub hour_quota: Option<HourQuota>,
     /// The authorize endpoint refuses every request with `error=access_denied`.
     pub deny_authorize: bool,
     /// The status of an expired token's answer: 401 (`GW-0040`, the default) or 400
@@ -180,6 +198,7 @@ impl Default for EmulatorOptions {
             fail_rate: 0.0,
             rate_limit: None,
             max_concurrent: None,
+            hour_quota: None,
             deny_authorize: false,
             expired_token_status: 401,
             deny_objects: Vec::new(),
@@ -283,6 +302,13 @@ impl EmulatorOptions {
                     _ if value.is_null() => None,
                     Some(text) => Some(parse_max_concurrent(&text)?),
                     None => return Err(invalid("a whole number of requests above 0")),
+                };
+            }
+            "hour_quota" => {
+                self.hour_quota = match text {
+                    _ if value.is_null() => None,
+                    Some(text) => Some(parse_hour_quota(&text)?),
+                    None => return Err(invalid("requests per hour, such as `5000`, or `5/2s`")),
                 };
             }
             "deny_objects" => {

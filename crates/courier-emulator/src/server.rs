@@ -253,6 +253,7 @@ fn settings_document(settings: &FaultSettings) -> Value {
         "fail_rate": settings.fail_rate,
         "rate_limit": settings.rate_limit.map(|rate| format!("{rate}/s")),
         "max_concurrent": settings.max_concurrent,
+        "hour_quota": settings.hour_quota.map(|quota| quota.to_string()),
     })
 }
 
@@ -292,13 +293,14 @@ async fn set_faults(State(shared): State<Arc<Shared>>, body: Body) -> Response {
 }
 
 /// The knobs `POST /__emulator/faults` may change.
-const FAULT_KNOBS: [&str; 6] = [
+const FAULT_KNOBS: [&str; 7] = [
     "latency",
     "fail_first",
     "fail_every",
     "fail_rate",
     "rate_limit",
     "max_concurrent",
+    "hour_quota",
 ];
 
 /// Apply a faults body to the current settings, with the knob parsing of environment files.
@@ -311,6 +313,7 @@ fn apply_faults(settings: FaultSettings, body: &Value) -> Result<FaultSettings, 
         fail_rate: settings.fail_rate,
         rate_limit: settings.rate_limit,
         max_concurrent: settings.max_concurrent,
+        hour_quota: settings.hour_quota,
         ..EmulatorOptions::default()
     };
     for (name, value) in map {
@@ -339,6 +342,7 @@ mod tests {
             fail_rate: 0.0,
             rate_limit: None,
             max_concurrent: None,
+            hour_quota: None,
         }
     }
 

@@ -229,6 +229,8 @@ pub(crate) struct Faults {
     rate_limit: AtomicU32,
     /// API requests in flight at once; 0 = no cap.
     max_concurrent: AtomicU32,
+    /// The hourly quota and its window.
+    quota: crate::quota::Window,
     /// API requests that reached the fault check since start, reset or the last change.
     sequence: AtomicU64,
     bucket: Mutex<Bucket>,
@@ -249,6 +251,7 @@ pub(crate) struct FaultSettings {
     pub(crate) fail_rate: f64,
     pub(crate) rate_limit: Option<u32>,
     pub(crate) max_concurrent: Option<u32>,
+    pub(crate) hour_quota: Option<crate::quota::HourQuota>,
 }
 
 impl FaultSettings {
@@ -260,6 +263,7 @@ impl FaultSettings {
             fail_rate: options.fail_rate,
             rate_limit: options.rate_limit,
             max_concurrent: options.max_concurrent,
+            hour_quota: options.hour_quota,
         }
     }
 }
@@ -274,6 +278,7 @@ impl Faults {
             fail_rate_bits: AtomicU64::new(0),
             rate_limit: AtomicU32::new(0),
             max_concurrent: AtomicU32::new(0),
+            quota: crate::quota::Window::new(None),
             sequence: AtomicU64::new(0),
             bucket: Mutex::new(Bucket {
                 tokens: 0.0,
@@ -295,6 +300,7 @@ impl Faults {
             .store(settings.fail_rate.to_bits(), Ordering::SeqCst);
         self.max_concurrent
             .store(settings.max_concurrent.unwrap_or(0), Ordering::SeqCst);
+        self.quota.set(settings.hour_quota);
         let rate = settings.rate_limit.unwrap_or(0);
         self.rate_limit.store(rate, Ordering::SeqCst);
         *lock(&self.bucket) = Bucket {
@@ -313,6 +319,7 @@ impl Faults {
             fail_rate: f64::from_bits(self.fail_rate_bits.load(Ordering::SeqCst)),
             rate_limit: (rate > 0).then_some(rate),
             max_concurrent: Some(self.max_concurrent.load(Ordering::SeqCst)).filter(|n| *n > 0),
+            hour_quota: self.quota.quota(),
         }
     }
 
@@ -324,6 +331,11 @@ impl Faults {
     /// The cap on API requests in flight; 0 = none.
     pub(crate) fn max_concurrent(&self) -> u32 {
         self.max_concurrent.load(Ordering::Relaxed)
+    }
+
+    /// Count an API request against the hourly quota, or refuse it.
+    pub(crate) fn take_quota(&self) -> crate::quota::Answer {
+        self.quota.take()
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -384,6 +396,7 @@ mod tests {
             fail_rate: 0.0,
             rate_limit: None,
             max_concurrent: None,
+            hour_quota: None,
         }
     }
 

@@ -4,8 +4,11 @@
 //! later send until its `Retry-After` (or Intacct's `X-IA-Throttle-Limit-Retry-After`) and
 //! keeps one request fewer in flight than the server refused, growing back one step per
 //! quiet [`GROW_AFTER`] up to `max_concurrency`; without one, the limit learned holds. A 429
-//! that says the hourly quota is spent, not the concurrent slots, pauses without shrinking.
+//! that says the hourly quota is spent, not the concurrent slots, pauses without shrinking;
+//! when the quota renews later than a wait is honoured, the API requests after it are not
+//! sent until then ([`QuotaSpent`]).
 
+use std::convert::Infallible;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -70,6 +73,22 @@ struct State {
     throttled: u32,
     /// Of those, the ones that said the hourly quota was spent.
     quota: u32,
+    /// A spent hourly quota that renews later than [`MAX_RETRY_AFTER`]: no API request starts
+    /// before then.
+    quota_closed: Option<QuotaSpent>,
+    /// Once the quota has been spent for longer than a wait: the API requests not sent
+    /// because of it, and when it renews (the latest renewal heard of).
+    unsent: Option<(u32, chrono::DateTime<chrono::Utc>)>,
+}
+
+/// The hourly quota is spent and renews later than a wait is honoured: the request is not
+/// sent, since the server would only refuse it (docs/environments.md#limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaSpent {
+    /// When the quota renews, by the run's clock.
+    pub until: Instant,
+    /// The same moment by the wall clock, for people.
+    pub renews_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A request on the wire: dropping it frees its place for the next.
@@ -89,6 +108,9 @@ pub struct Throttling {
     pub quota: u32,
     /// The limit in force at the end; `None` when none was ever in force.
     pub limit: Option<usize>,
+    /// Whether the hourly quota was spent for longer than a wait: how many API requests were
+    /// not sent because of it, and when it renews.
+    pub unsent: Option<(u32, chrono::DateTime<chrono::Utc>)>,
 }
 
 impl Limiter {
@@ -110,6 +132,8 @@ impl Limiter {
                 calm_since: None,
                 throttled: 0,
                 quota: 0,
+                quota_closed: None,
+                unsent: None,
             }),
         }
     }
@@ -124,18 +148,47 @@ impl Limiter {
 
     /// Waits for a place in flight, the end of a 429's pause and the rate, then returns the
     /// slot to hold while the request is on the wire. Cancel-safe: a dropped wait gives back
-    /// what it held.
+    /// what it held. For requests outside the API's quota (token requests).
     pub async fn acquire(&self) -> Slot<'_> {
+        match self.acquire_if(|_| Ok::<(), Infallible>(())).await {
+            Ok(slot) => slot,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`Limiter::acquire`] for an API request: refused, without waiting, while a spent hourly
+    /// quota has not renewed.
+    pub async fn acquire_within_quota(&self) -> Result<Slot<'_>, QuotaSpent> {
+        self.acquire_if(State::quota_open).await
+    }
+
+    /// Whether the hourly quota is known spent for longer than a wait is honoured: a 429'd
+    /// API request is then not resent.
+    pub fn quota_closed(&self) -> bool {
+        self.state()
+            .quota_closed
+            .is_some_and(|closed| closed.until > Instant::now())
+    }
+
+    /// The wait of [`Limiter::acquire`], refused whenever `allowed` refuses (checked each time
+    /// the request could start).
+    async fn acquire_if<E>(
+        &self,
+        allowed: impl Fn(&mut State) -> Result<(), E>,
+    ) -> Result<Slot<'_>, E> {
         let mut held: Option<SemaphorePermit<'_>> = None;
         let mut rate_at: Option<Instant> = None;
         loop {
-            let permit = match held.take() {
-                Some(p) => p,
-                None => match self.slots.acquire().await {
+            let permit = if let Some(p) = held.take() {
+                p
+            } else {
+                // Refused at once, not after waiting for a place.
+                allowed(&mut self.state())?;
+                match self.slots.acquire().await {
                     Ok(p) => p,
                     // Never closed; were it, sending unpaced beats never sending.
-                    Err(_) => return self.start(None),
-                },
+                    Err(_) => return Ok(self.start(None)),
+                }
             };
             let wait_until = {
                 let mut s = self.state();
@@ -145,6 +198,7 @@ impl Limiter {
                     s.debt -= 1;
                     continue;
                 }
+                allowed(&mut s)?;
                 let now = Instant::now();
                 if let Some(until) = s.paused_until.filter(|t| *t > now) {
                     Some(until)
@@ -164,7 +218,7 @@ impl Limiter {
                 }
             };
             match wait_until {
-                None => return self.start(Some(permit)),
+                None => return Ok(self.start(Some(permit))),
                 // Holding the permit while every start waits costs no other request
                 // anything and keeps this one's place in line.
                 Some(until) => {
@@ -193,11 +247,25 @@ impl Limiter {
             responses: s.throttled,
             quota: s.quota,
             limit: (s.limit < UNCAPPED).then_some(s.limit),
+            unsent: s.unsent,
         }
     }
 }
 
 impl State {
+    /// Refuses an API request while a spent quota has not renewed, counting it.
+    fn quota_open(&mut self) -> Result<(), QuotaSpent> {
+        if let Some(closed) = self.quota_closed {
+            if closed.until > Instant::now() {
+                let count = self.unsent.map_or(0, |(n, _)| n);
+                self.unsent = Some((count.saturating_add(1), closed.renews_at));
+                return Err(closed);
+            }
+            self.quota_closed = None;
+        }
+        Ok(())
+    }
+
     fn shrink_to(&mut self, limit: usize, slots: &Semaphore) {
         if limit < self.limit {
             let cut = self.limit - limit;
@@ -229,14 +297,32 @@ impl Slot<'_> {
     /// The request was answered 429: no request of the run starts before the wait its
     /// headers name, and the run keeps one fewer in flight than it had (at least one) —
     /// unless the headers say the hourly quota is spent while concurrent slots are left:
-    /// fewer requests at once would not be refused less.
+    /// fewer requests at once would not be refused less. A quota that renews later than
+    /// [`MAX_RETRY_AFTER`] pauses nothing: the API requests until then are not sent.
     pub fn throttled(mut self, headers: &HeaderMap) {
         let limiter = self.limiter;
         let now = Instant::now();
         let mut s = limiter.state();
         s.throttled = s.throttled.saturating_add(1);
+        self.throttled = true;
         if quota_spent(headers) {
             s.quota = s.quota.saturating_add(1);
+            if let Some(wait) = named_wait(headers).filter(|w| *w > MAX_RETRY_AFTER) {
+                let renews_at = chrono::Utc::now()
+                    + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
+                let closed = QuotaSpent {
+                    until: now + wait,
+                    renews_at,
+                };
+                let closed = match s.quota_closed {
+                    Some(before) if before.until > closed.until => before,
+                    _ => closed,
+                };
+                s.quota_closed = Some(closed);
+                let unsent = s.unsent.map_or(0, |(n, _)| n);
+                s.unsent = Some((unsent, closed.renews_at));
+                return;
+            }
         } else {
             let limit = s.in_flight.saturating_sub(1).max(1);
             s.shrink_to(limit, &limiter.slots);
@@ -246,7 +332,6 @@ impl Slot<'_> {
             let until = now + wait;
             s.paused_until = Some(s.paused_until.map_or(until, |p| p.max(until)));
         }
-        self.throttled = true;
     }
 }
 
@@ -271,12 +356,16 @@ impl Drop for Slot<'_> {
 /// `X-IA-Throttle-Limit-Retry-After`, each in seconds or as an HTTP date, capped at
 /// [`MAX_RETRY_AFTER`].
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    named_wait(headers).map(|wait| wait.min(MAX_RETRY_AFTER))
+}
+
+/// The longest wait the headers name, uncapped.
+fn named_wait(headers: &HeaderMap) -> Option<Duration> {
     WAIT_HEADERS
         .iter()
         .flat_map(|name| headers.get_all(*name))
         .filter_map(|v| wait_of(v.to_str().ok()?.trim()))
         .max()
-        .map(|wait| wait.min(MAX_RETRY_AFTER))
 }
 
 /// Whether a 429's headers say that the hourly quota is spent (`X-IA-Hour-Rate-Limit-Remaining:

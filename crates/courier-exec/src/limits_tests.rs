@@ -102,7 +102,8 @@ async fn a_429_keeps_one_fewer_in_flight_than_were_refused() {
         Throttling {
             responses: 1,
             quota: 0,
-            limit: Some(5)
+            limit: Some(5),
+            unsent: None,
         }
     );
     // Refused again with five in flight: four.
@@ -133,7 +134,8 @@ async fn a_spent_hourly_quota_pauses_without_shrinking() {
         Throttling {
             responses: 1,
             quota: 1,
-            limit: Some(4)
+            limit: Some(4),
+            unsent: None,
         }
     );
     drop(slots);
@@ -153,6 +155,67 @@ async fn a_spent_hourly_quota_pauses_without_shrinking() {
     again.pop().unwrap().throttled(&both);
     assert_eq!(limiter.throttling().limit, Some(2));
     assert_eq!(limiter.throttling().quota, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quota_spent_for_longer_than_a_wait_refuses_api_requests_until_it_renews() {
+    let limiter = Arc::new(Limiter::new(Some(4), None));
+    let mut slots = take_free(&limiter).await;
+    // One request is waiting for a place when the quota closes.
+    let waiting = {
+        let l = Arc::clone(&limiter);
+        tokio::spawn(async move { l.acquire_within_quota().await.map(drop) })
+    };
+    tokio::task::yield_now().await;
+    let mut quota = wait_of_secs("x-ia-hour-rate-limit-remaining", "0");
+    quota.insert(
+        "x-ia-hour-rate-limit-retry-after",
+        HeaderValue::from_static("1800"),
+    );
+    let start = Instant::now();
+    slots.pop().unwrap().throttled(&quota);
+    assert!(limiter.quota_closed());
+    assert_eq!(limiter.throttling().unsent.map(|(n, _)| n), Some(0));
+    // Refused at once: neither the request already waiting nor a new one waits a minute.
+    let spent = waiting.await.unwrap().expect_err("refused");
+    assert_eq!(spent.until, start + Duration::from_mins(30));
+    assert!(limiter.acquire_within_quota().await.is_err());
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    // Nothing shrank, and token requests still go.
+    drop(limiter.acquire().await);
+    let throttling = limiter.throttling();
+    assert_eq!((throttling.responses, throttling.quota), (1, 1));
+    assert_eq!(throttling.limit, Some(4));
+    let (unsent, renews_at) = throttling.unsent.expect("requests refused");
+    assert_eq!(unsent, 2);
+    let from_now = renews_at - chrono::Utc::now();
+    assert!(
+        (1790..=1800).contains(&from_now.num_seconds()),
+        "{from_now}"
+    );
+    drop(slots);
+    // Renewed: API requests go again, all four at once.
+    tokio::time::sleep(Duration::from_mins(30)).await;
+    assert!(!limiter.quota_closed());
+    let mut again = Vec::new();
+    for _ in 0..4 {
+        again.push(limiter.acquire_within_quota().await.expect("renewed"));
+    }
+    assert_eq!(start.elapsed(), Duration::from_mins(30));
+    // A quota that renews within the wait honoured pauses instead of refusing.
+    let mut soon = wait_of_secs("x-ia-hour-rate-limit-remaining", "0");
+    soon.insert("retry-after", HeaderValue::from_static("60"));
+    again.pop().unwrap().throttled(&soon);
+    assert!(!limiter.quota_closed());
+    drop(again);
+    let resumed = Instant::now();
+    drop(
+        limiter
+            .acquire_within_quota()
+            .await
+            .expect("paused, not refused"),
+    );
+    assert_eq!(resumed.elapsed(), Duration::from_mins(1));
 }
 
 #[tokio::test(start_paused = true)]

@@ -279,8 +279,22 @@ fn throttling_notices(t: crate::limits::Throttling, parallel: usize) -> Vec<Stri
         ));
     }
     if t.quota > 0 {
+        let renewal = match t.unsent {
+            Some((unsent, renews_at)) => {
+                let held_back = match unsent {
+                    0 => String::new(),
+                    1 => ", so 1 request after it was not sent".to_owned(),
+                    n => format!(", so {n} requests after it were not sent"),
+                };
+                format!(
+                    "it renews at about {}, later than a wait is honoured{held_back}",
+                    renews_at.format("%H:%M:%S UTC")
+                )
+            }
+            None => "the quota renews within the hour".to_owned(),
+        };
         notices.push(format!(
-            "the server answered 429 (too many requests) {} time{} because the hourly request quota was spent (X-IA-Hour-Rate-Limit-Remaining: 0): fewer requests at once would not help; the quota renews within the hour (docs/environments.md#limits)",
+            "the server answered 429 (too many requests) {} time{} because the hourly request quota was spent (X-IA-Hour-Rate-Limit-Remaining: 0): fewer requests at once would not help; {renewal} (docs/environments.md#limits)",
             t.quota,
             plural(t.quota)
         ));
@@ -299,6 +313,7 @@ mod tests {
             responses: 8,
             quota: 0,
             limit: Some(2),
+            unsent: None,
         };
         let notices = throttling_notices(slots_only, 10);
         assert_eq!(notices.len(), 1);
@@ -310,6 +325,7 @@ mod tests {
             responses: 3,
             quota: 3,
             limit: Some(6),
+            unsent: None,
         };
         for parallel in [1, 10] {
             let notices = throttling_notices(quota_only, parallel);
@@ -322,9 +338,40 @@ mod tests {
             responses: 5,
             quota: 1,
             limit: Some(3),
+            unsent: None,
         };
         let notices = throttling_notices(both, 4);
         assert_eq!(notices.len(), 2);
         assert!(notices[0].contains("4 times") && notices[1].contains("1 time because"));
+
+        // Spent until later than a wait is honoured: the requests after it were not sent.
+        let renews_at = chrono::DateTime::parse_from_rfc3339("2026-12-07T14:32:05Z")
+            .expect("a date")
+            .to_utc();
+        let closed = Throttling {
+            unsent: Some((7, renews_at)),
+            ..quota_only
+        };
+        let notices = throttling_notices(closed, 1);
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(
+            notices[0].contains("renews at about 14:32:05 UTC")
+                && notices[0].contains("so 7 requests after it were not sent")
+                && !notices[0].contains("within the hour"),
+            "{}",
+            notices[0]
+        );
+        // Spent on the run's last request: nothing was held back, the renewal is still told.
+        let last = Throttling {
+            unsent: Some((0, renews_at)),
+            ..quota_only
+        };
+        let notices = throttling_notices(last, 1);
+        assert!(
+            notices[0].contains("renews at about 14:32:05 UTC, later than a wait is honoured (")
+                && !notices[0].contains("not sent"),
+            "{}",
+            notices[0]
+        );
     }
 }

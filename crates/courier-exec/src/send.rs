@@ -9,7 +9,7 @@ use reqwest::header::HeaderValue;
 use courier_core::model::{Retries, RetryOn};
 
 use crate::client::{self, Prepared, Received, SendError};
-use crate::limits::retry_after;
+use crate::limits::{QuotaSpent, retry_after};
 use crate::runner::Shared;
 use courier_events::ErrorKind;
 
@@ -68,7 +68,10 @@ pub(crate) async fn send_with_retries(
     let mut renewed = false;
     let mut attempt = 0u32;
     loop {
-        let slot = shared.limiter.acquire().await;
+        let slot = match shared.limiter.acquire_within_quota().await {
+            Ok(slot) => slot,
+            Err(spent) => return Err(quota_spent_error(spent, sent.count)),
+        };
         sent.count += 1;
         if sent.first.is_none() {
             sent.first = Some(shared.run_started.elapsed());
@@ -115,7 +118,8 @@ pub(crate) async fn send_with_retries(
                     RetryOn::Class(c) => status / 100 == *c,
                     RetryOn::Network => false,
                 });
-                if attempt < count && retryable {
+                // A quota spent for longer than a wait is honoured would refuse the resend too.
+                if attempt < count && retryable && !shared.limiter.quota_closed() {
                     let wait =
                         retry_after(&rec.headers).unwrap_or_else(|| backoff_for(backoff, attempt));
                     attempt += 1;
@@ -166,6 +170,21 @@ pub(crate) async fn send_with_retries(
                 });
             }
         }
+    }
+}
+
+/// Why an API request was not sent: the hourly quota, spent on an earlier response, renews
+/// later than a wait is honoured (docs/environments.md#limits).
+fn quota_spent_error(spent: QuotaSpent, sends: u32) -> SendError {
+    let renews = spent.renews_at.format("%H:%M:%S UTC");
+    let before = if sends > 0 { "sent again" } else { "sent" };
+    SendError {
+        kind: ErrorKind::Network,
+        message: format!(
+            "not {before}: the server's hourly request quota is spent until about {renews} \
+             (X-IA-Hour-Rate-Limit-Remaining: 0 on an earlier response); run again after it \
+             renews, or send fewer requests per hour"
+        ),
     }
 }
 

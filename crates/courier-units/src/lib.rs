@@ -7,6 +7,8 @@
 //! - Sizes: a whole or decimal number of bytes and an optional unit, `B`, `KiB`, `MiB`, `GiB`
 //!   (powers of 1024) or `kB`, `MB`, `GB` (powers of 1000), case-insensitive (`512KiB`,
 //!   `64MiB`, `100`).
+//! - Quotas: a whole number of requests per hour, optionally with `/h`, or per a shorter window
+//!   written as a duration (`5000`, `5000/h`, `5/2s`), for the emulator's hourly quota.
 //!
 //! - The client [`Scope`] (`non-production` or `production`) of environments, reports and the
 //!   emulator, so that no crate converts between copies of it.
@@ -114,6 +116,22 @@ pub fn parse_duration_at_most(text: &str, max: Duration) -> Result<Duration, Dur
         });
     }
     Ok(Duration::from_secs_f64(millis / 1_000.0))
+}
+
+/// Parse a quota: requests per hour (`5000`, `5000/h`) or per a window of at most a day
+/// (`5/2s`). `None` when `text` is not one; zero requests or a zero window is not one either.
+pub fn parse_quota(text: &str) -> Option<(u32, Duration)> {
+    let trimmed = text.trim();
+    let (count, window) = match trimmed.split_once('/') {
+        None => (trimmed, Duration::from_hours(1)),
+        Some((count, "h")) => (count, Duration::from_hours(1)),
+        Some((count, window)) => (
+            count,
+            parse_duration_at_most(window, Duration::from_hours(24)).ok()?,
+        ),
+    };
+    let requests = count.trim().parse::<u32>().ok()?;
+    (requests > 0 && !window.is_zero()).then_some((requests, window))
 }
 
 /// The shortest text [`parse_duration`] reads back as `duration` (to the microsecond):
@@ -330,5 +348,22 @@ mod tests {
             parse_size("99999999999999GiB"),
             Err(SizeError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn quotas_are_per_hour_or_per_a_shorter_window() {
+        let hour = Duration::from_hours(1);
+        assert_eq!(parse_quota("5000"), Some((5000, hour)));
+        assert_eq!(parse_quota(" 5000/h "), Some((5000, hour)));
+        assert_eq!(parse_quota("5/2s"), Some((5, Duration::from_secs(2))));
+        assert_eq!(
+            parse_quota("5 / 250ms"),
+            Some((5, Duration::from_millis(250)))
+        );
+        for bad in [
+            "", "0", "0/2s", "5/0", "5/", "5/2", "five", "5/25h", "-1", "5/s/2",
+        ] {
+            assert_eq!(parse_quota(bad), None, "{bad:?} should be refused");
+        }
     }
 }

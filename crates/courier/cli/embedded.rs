@@ -63,6 +63,9 @@ async fn start(
     options.rate_limit = spec.rate_limit;
     options.deny_authorize = spec.deny_authorize;
     options.max_concurrent = spec.max_concurrent;
+    options.hour_quota = spec
+        .hour_quota
+        .map(|(requests, window)| courier_emulator::HourQuota { requests, window });
     if let Some(status) = spec.expired_token_status {
         options.expired_token_status = status;
     }

@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use courier_emulator::{EmulatorError, EmulatorOptions, Scope};
+use courier_emulator::{EmulatorError, EmulatorOptions, HourQuota, Scope};
 use courier_events::Exit;
 
 use super::error::{CliError, CliResult};
@@ -111,6 +111,12 @@ pub(crate) struct EmulatorArgs {
     #[arg(long, value_name = "N", value_parser = parse_max_concurrent)]
     max_concurrent: Option<u32>,
 
+    /// At most N API requests per hour, such as `5000`, or per a shorter window for tests,
+    /// such as `5/2s`; beyond it, 429 with `X-IA-Hour-Rate-Limit-Remaining: 0` and
+    /// `X-IA-Hour-Rate-Limit-Retry-After` until the window ends (no quota by default).
+    #[arg(long, value_name = "QUOTA", value_parser = parse_hour_quota)]
+    hour_quota: Option<HourQuota>,
+
     /// How long a bulk job takes from `queued` to `completed`, such as `2s` (at most 1h).
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_bulk_duration)]
     bulk_duration: Duration,
@@ -175,6 +181,10 @@ fn parse_max_concurrent(text: &str) -> Result<u32, String> {
     courier_emulator::parse_max_concurrent(text).map_err(|error| error.to_string())
 }
 
+fn parse_hour_quota(text: &str) -> Result<HourQuota, String> {
+    courier_emulator::parse_hour_quota(text).map_err(|error| error.to_string())
+}
+
 fn parse_bulk_duration(text: &str) -> Result<Duration, String> {
     courier_emulator::parse_bulk_duration(text).map_err(|error| error.to_string())
 }
@@ -218,6 +228,7 @@ impl EmulatorArgs {
             fail_rate: self.fail_rate,
             rate_limit: self.rate_limit,
             max_concurrent: self.max_concurrent,
+            hour_quota: self.hour_quota,
             deny_authorize: self.deny_authorize,
             expired_token_status: self.expired_token_status,
             deny_objects: self.deny_objects,

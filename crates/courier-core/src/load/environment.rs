@@ -470,6 +470,18 @@ fn read_emulator(node: &Node<'_>, cx: &mut Cx<'_>) -> Option<EmulatorSpec> {
         }
         u32::try_from(c).ok()
     });
+    spec.hour_quota = m.get("hour_quota").and_then(|n| {
+        let t = n.scalar_text().unwrap_or_default();
+        let quota = courier_units::parse_quota(&t);
+        if quota.is_none() {
+            cx.error_help(
+                n.span,
+                format!("`{t}` is not an hourly quota"),
+                "write API requests per hour, like `5000`, or per a shorter window, like `5/2s`",
+            );
+        }
+        quota
+    });
     spec.expired_token_status = m.get("expired_token_status").and_then(|n| {
         let status = integer(n, "`expired_token_status`", u64::from(u16::MAX), cx)?;
         if let s @ (400 | 401) = status {

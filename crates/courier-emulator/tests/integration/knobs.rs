@@ -128,7 +128,7 @@ async fn faults_change_at_run_time_through_the_admin_endpoint() {
     let settings: serde_json::Value = response.json().await.expect("json");
     assert_eq!(
         settings,
-        json!({"latency": "5ms", "fail_first": 1, "fail_every": 0, "fail_rate": 0.0, "rate_limit": "100/s", "max_concurrent": null})
+        json!({"latency": "5ms", "fail_first": 1, "fail_every": 0, "fail_rate": 0.0, "rate_limit": "100/s", "max_concurrent": null, "hour_quota": null})
     );
     let (status, body) = harness.get(VENDOR, &token).await;
     assert_eq!(

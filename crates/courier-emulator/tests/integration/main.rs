@@ -13,6 +13,7 @@ mod model;
 mod oauth;
 mod objects;
 mod query;
+mod quota;
 mod readme;
 mod robustness;
 mod services_auth;
