@@ -173,51 +173,27 @@ mod tests {
             window: Duration::from_secs(10),
         }));
         let start = window.lock().started;
-        let at = |secs: f64| start + Duration::from_secs_f64(secs);
-        assert_eq!(
-            window.take_at(at(0.0)),
-            Answer::Allowed {
-                limit: 2,
-                remaining: 1
-            }
-        );
-        assert_eq!(
-            window.take_at(at(1.0)),
-            Answer::Allowed {
-                limit: 2,
-                remaining: 0
-            }
-        );
-        // 7.5 s of the window left: the wait rounds up to whole seconds.
-        assert_eq!(
-            window.take_at(at(2.5)),
-            Answer::Spent {
-                limit: 2,
-                wait: NonZeroU32::new(8).expect("nonzero")
-            }
-        );
-        // Three windows later, counting starts again.
-        assert_eq!(
-            window.take_at(at(35.0)),
-            Answer::Allowed {
-                limit: 2,
-                remaining: 1
-            }
-        );
-        assert_eq!(
-            window.take_at(at(35.5)),
-            Answer::Allowed {
-                limit: 2,
-                remaining: 0
-            }
-        );
-        assert_eq!(
-            window.take_at(at(39.0)),
-            Answer::Spent {
-                limit: 2,
-                wait: NonZeroU32::MIN
-            }
-        );
+        let allowed = |remaining| Answer::Allowed {
+            limit: 2,
+            remaining,
+        };
+        let spent = |wait| Answer::Spent {
+            limit: 2,
+            wait: NonZeroU32::new(wait).expect("nonzero"),
+        };
+        for (secs, expected) in [
+            (0.0, allowed(1)),
+            (1.0, allowed(0)),
+            // 7.5 s of the window left: the wait rounds up to whole seconds.
+            (2.5, spent(8)),
+            // Three windows later, counting starts again.
+            (35.0, allowed(1)),
+            (35.5, allowed(0)),
+            (39.0, spent(1)),
+        ] {
+            let at = start + Duration::from_secs_f64(secs);
+            assert_eq!(window.take_at(at), expected, "at {secs} s");
+        }
         window.set(None);
         assert_eq!(window.take(), Answer::Unlimited);
     }

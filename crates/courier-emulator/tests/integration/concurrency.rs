@@ -8,7 +8,7 @@ use courier_emulator::EmulatorOptions;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Harness, error_of};
+use crate::support::{Harness, error_of, get_with_headers};
 
 const VENDOR: &str = "/objects/accounts-payable/vendor/84";
 
@@ -27,16 +27,7 @@ async fn requests_beyond_the_cap_are_429_gw_0010_and_counted() {
         let url = harness.url(VENDOR);
         let token = token.clone();
         tasks.push(tokio::spawn(async move {
-            let response = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("answers");
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body: serde_json::Value = response.json().await.expect("JSON");
-            (status, headers, body)
+            get_with_headers(&client, &url, &token).await
         }));
     }
     let mut ok = 0;

@@ -10,21 +10,12 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::json;
 
-use crate::support::{Harness, error_of};
+use crate::support::{Harness, error_of, get_with_headers};
 
 const VENDOR: &str = "/objects/accounts-payable/vendor/84";
 
 async fn get(harness: &Harness, token: &str) -> (StatusCode, HeaderMap, serde_json::Value) {
-    let response = harness
-        .client
-        .get(harness.url(VENDOR))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    (status, headers, response.json().await.expect("JSON"))
+    get_with_headers(&harness.client, &harness.url(VENDOR), token).await
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

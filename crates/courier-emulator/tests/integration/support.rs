@@ -136,6 +136,24 @@ impl Harness {
     }
 }
 
+/// A GET with a bearer token: the status, the headers and the JSON body. A free function
+/// (not a method of [`Harness`]) so that spawned tasks can call it with a cloned client.
+pub(crate) async fn get_with_headers(
+    client: &Client,
+    url: &str,
+    token: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let response = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, headers, response.json().await.expect("JSON"))
+}
+
 /// The `ia::error` of an error body.
 pub(crate) fn error_of(body: &Value) -> &Value {
     &body["ia::result"]["ia::error"]
