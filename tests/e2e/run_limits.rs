@@ -149,6 +149,50 @@ fn a_quota_spent_for_the_hour_ends_the_run_without_sending_the_rest() {
 }
 
 #[test]
+fn a_poll_stops_at_a_quota_spent_for_the_hour() {
+    // The second request polls for 30 s; the quota (one request an hour) refuses its first
+    // attempt. Every later attempt would be refused too, so it is not made: the run ends at
+    // once with one attempt reported, instead of attempting until the poll's timeout.
+    let emu = Emu::start(|o| {
+        o.hour_quota = Some(courier_emulator::HourQuota {
+            requests: 1,
+            window: std::time::Duration::from_hours(1),
+        });
+    });
+    let collection = "name: Poll\nauth: intacct\nrequests:\n\
+        \x20 - name: read\n    url: \"{{ base_url }}/objects/accounts-payable/vendor\"\n    expect: { status: 200 }\n\
+        \x20 - name: wait\n    url: \"{{ base_url }}/objects/accounts-payable/vendor\"\n    poll: { interval: 200ms, timeout: 30s }\n    expect: { status: 200 }\n";
+    let env = env_yaml(&emu.base_url(), "client_credentials", "");
+    let dir = workspace(&[
+        ("environments/emu.yaml", &env),
+        ("collections/poll.yaml", collection),
+    ]);
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &[
+            "run",
+            "collections",
+            "--env",
+            "emu",
+            "--json",
+            "report.json",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("1 passed, 1 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let wait = &report["collections"][0]["requests"][1];
+    assert_eq!(wait["status"], 429, "{wait}");
+    assert_eq!(wait["attempts"], 1, "{wait}");
+    assert_eq!(emu.stats()["api_requests"], 2);
+}
+
+#[test]
 fn a_quota_that_renews_within_a_minute_pauses_the_run_which_then_passes() {
     // Five API requests per second: the requests beyond it are refused, wait for the window's
     // end (`X-IA-Hour-Rate-Limit-Retry-After: 1`), and pass on their retry. The slots were not

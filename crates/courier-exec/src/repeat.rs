@@ -172,9 +172,10 @@ pub(crate) async fn poll(
             show_earlier(result, &earlier);
             return;
         }
-        // An interrupted run does not wait for another attempt: the last one is reported
-        // as it is (docs/cli.md#interrupting-a-run).
-        if shared.options.interrupt.code().is_some() {
+        // An interrupted run does not wait for another attempt, nor does one whose hourly
+        // quota is spent until later than a wait: the last attempt is reported as it is
+        // (docs/cli.md#interrupting-a-run, docs/environments.md#limits).
+        if shared.options.interrupt.code().is_some() || shared.limiter.quota_closed() {
             show_earlier(result, &earlier);
             return;
         }
