@@ -73,12 +73,11 @@ struct State {
     throttled: u32,
     /// Of those, the ones that said the hourly quota was spent.
     quota: u32,
-    /// A spent hourly quota that renews later than [`MAX_RETRY_AFTER`]: no API request starts
-    /// before then.
+    /// The latest renewal of a spent hourly quota that renewed later than
+    /// [`MAX_RETRY_AFTER`]: no API request starts before it. Kept once past, for the report.
     quota_closed: Option<QuotaSpent>,
-    /// Once the quota has been spent for longer than a wait: the API requests not sent
-    /// because of it, and when it renews (the latest renewal heard of).
-    unsent: Option<(u32, chrono::DateTime<chrono::Utc>)>,
+    /// API requests not sent because of `quota_closed`.
+    unsent: u32,
 }
 
 /// The hourly quota is spent and renews later than a wait is honoured: the request is not
@@ -133,7 +132,7 @@ impl Limiter {
                 throttled: 0,
                 quota: 0,
                 quota_closed: None,
-                unsent: None,
+                unsent: 0,
             }),
         }
     }
@@ -247,7 +246,7 @@ impl Limiter {
             responses: s.throttled,
             quota: s.quota,
             limit: (s.limit < UNCAPPED).then_some(s.limit),
-            unsent: s.unsent,
+            unsent: s.quota_closed.map(|closed| (s.unsent, closed.renews_at)),
         }
     }
 }
@@ -255,15 +254,13 @@ impl Limiter {
 impl State {
     /// Refuses an API request while a spent quota has not renewed, counting it.
     fn quota_open(&mut self) -> Result<(), QuotaSpent> {
-        if let Some(closed) = self.quota_closed {
-            if closed.until > Instant::now() {
-                let count = self.unsent.map_or(0, |(n, _)| n);
-                self.unsent = Some((count.saturating_add(1), closed.renews_at));
-                return Err(closed);
+        match self.quota_closed {
+            Some(closed) if closed.until > Instant::now() => {
+                self.unsent = self.unsent.saturating_add(1);
+                Err(closed)
             }
-            self.quota_closed = None;
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn shrink_to(&mut self, limit: usize, slots: &Semaphore) {
@@ -314,13 +311,10 @@ impl Slot<'_> {
                     until: now + wait,
                     renews_at,
                 };
-                let closed = match s.quota_closed {
+                s.quota_closed = Some(match s.quota_closed {
                     Some(before) if before.until > closed.until => before,
                     _ => closed,
-                };
-                s.quota_closed = Some(closed);
-                let unsent = s.unsent.map_or(0, |(n, _)| n);
-                s.unsent = Some((unsent, closed.renews_at));
+                });
                 return;
             }
         } else {
