@@ -334,16 +334,9 @@ fn apply_faults(settings: FaultSettings, body: &Value) -> Result<FaultSettings, 
 mod tests {
     use super::*;
 
+    /// Every fault off: the emulator's defaults.
     fn zero() -> FaultSettings {
-        FaultSettings {
-            latency: Duration::ZERO,
-            fail_first: 0,
-            fail_every: 0,
-            fail_rate: 0.0,
-            rate_limit: None,
-            max_concurrent: None,
-            hour_quota: None,
-        }
+        FaultSettings::of(&EmulatorOptions::default())
     }
 
     #[test]

@@ -388,16 +388,9 @@ impl Faults {
 mod tests {
     use super::*;
 
+    /// Every fault off: the emulator's defaults.
     fn settings() -> FaultSettings {
-        FaultSettings {
-            latency: Duration::ZERO,
-            fail_first: 0,
-            fail_every: 0,
-            fail_rate: 0.0,
-            rate_limit: None,
-            max_concurrent: None,
-            hour_quota: None,
-        }
+        FaultSettings::of(&crate::options::EmulatorOptions::default())
     }
 
     #[test]
